@@ -1,0 +1,58 @@
+"""Admin for users and cities. ID numbers appear only masked; nobody can type one in here."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import City, User
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "province"]
+    search_fields = ["code", "name", "province"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["phone", "real_name", "role", "home_city", "staff_city", "is_active"]
+    list_filter = ["role", "home_city", "staff_city", "is_active", "is_staff"]
+    search_fields = ["phone", "real_name"]
+    readonly_fields = ["id_masked", "birth_date", "date_joined", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["phone", "password"]}),
+        (
+            _("身份"),
+            {"fields": ["real_name", "role", "home_city", "staff_city", "id_masked", "birth_date"]},
+        ),
+        (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("时间"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["phone", "role", "staff_city", "password1", "password2"],
+            },
+        ),
+    ]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser

@@ -1,0 +1,97 @@
+"""API pieces every app shares: pagination, the error envelope's schema, role permissions."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pagination(PageNumberPagination):
+    """`?page=N&page_size=M` (M at most 100). Malformed values are refused, not ignored."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        errors = {}
+        for name, low, high in (("page", 1, None), ("page_size", 1, self.max_page_size)):
+            raw = request.query_params.getlist(name)
+            if not raw:
+                continue
+            if (
+                len(raw) > 1
+                or not raw[0].isdigit()
+                or int(raw[0]) < low
+                or (high is not None and int(raw[0]) > high)
+            ):
+                bound = f"{low}..{high}" if high else f">= {low}"
+                errors[name] = [f"integer {bound}"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == "page":
+                param["schema"].update(minimum=1)
+            if param["name"] == "page_size":
+                param["schema"].update(minimum=1, maximum=self.max_page_size)
+        return params
+
+
+class _ErrorBody(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code; switch on this.")
+    message = serializers.CharField(help_text="Human-readable, in the request's language.")
+    detail = serializers.DictField(help_text="Per-field messages or extra facts.")
+
+
+ErrorEnvelope = inline_serializer("ErrorEnvelope", {"error": _ErrorBody()})
+
+_DEFAULT_ERROR_TEXT = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    503: "provider_unavailable",
+}
+
+
+def error_responses(*statuses: int, **described: str) -> dict[int, Any]:
+    """OpenAPI responses for the given error statuses, all with the envelope shape.
+
+    `described` maps "s409" style keys to a description listing the codes for that status.
+    """
+    out: dict[int, Any] = {}
+    for status in (*statuses, 500):
+        text = described.get(f"s{status}") or _DEFAULT_ERROR_TEXT.get(status, "server_error")
+        out[status] = OpenApiResponse(ErrorEnvelope, description=text)
+    return out
+
+
+class IsResident(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == "resident")
+
+
+class IsCityStaffOrSuperuser(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and (user.is_superuser or user.role == "city_staff")
+        )
+
+
+class IsMerchantStaff(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == "merchant_staff")

@@ -1,0 +1,148 @@
+"""Users and their roles, and the partner cities."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
+
+
+class City(models.Model):
+    """A partner city, keyed by its 6-digit administrative division code."""
+
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        primary_key=True,
+        validators=[RegexValidator(r"^\d{6}$", _("应为 6 位数字行政区划代码。"))],
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    province = models.CharField(_("省份"), max_length=40)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("合作城市")
+        verbose_name_plural = _("合作城市")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **extra) -> "User":
+        if not phone:
+            raise ValueError("phone is required")
+        user = self.model(phone=phone, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra) -> "User":
+        extra.update(is_staff=True, is_superuser=True, role=User.Role.PLATFORM)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who logs in: residents, merchant staff, city staff and platform operators.
+
+    A resident's ID number is never stored: only its keyed hash (HMAC-SHA256 with the
+    server-side pepper), its masked form and the birth date it encodes.
+    """
+
+    class Role(models.TextChoices):
+        RESIDENT = "resident", _("居民")
+        MERCHANT_STAFF = "merchant_staff", _("商户员工")
+        CITY_STAFF = "city_staff", _("城市工作人员")
+        PLATFORM = "platform", _("平台运营")
+
+    phone = models.CharField(
+        _("手机号"),
+        max_length=11,
+        unique=True,
+        validators=[RegexValidator(PHONE_RE, _("请输入 11 位大陆手机号。"))],
+        error_messages={"unique": _("该手机号已注册。")},
+    )
+    real_name = models.CharField(_("真实姓名"), max_length=50, blank=True)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
+    home_city = models.ForeignKey(
+        City,
+        verbose_name=_("户籍/常住城市"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="residents",
+    )
+    staff_city = models.ForeignKey(
+        City,
+        verbose_name=_("所属城市（工作人员）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    id_hash = models.CharField(_("身份证号密钥哈希"), max_length=64, unique=True, null=True)
+    id_masked = models.CharField(_("身份证号（脱敏）"), max_length=18, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    is_staff = models.BooleanField(_("可登录管理后台"), default=False)
+    is_active = models.BooleanField(_("有效"), default=True)
+    date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="resident_has_identity",
+                condition=~Q(role="resident")
+                | (Q(home_city__isnull=False) & Q(id_hash__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="city_staff_has_city",
+                condition=~Q(role="city_staff") | Q(staff_city__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_name(self.real_name) or '-'} {mask_phone(self.phone)}"
+
+    @property
+    def is_resident(self) -> bool:
+        return self.role == self.Role.RESIDENT
+
+    @property
+    def is_city_staff(self) -> bool:
+        return self.role == self.Role.CITY_STAFF
+
+    @property
+    def is_merchant_staff(self) -> bool:
+        return self.role == self.Role.MERCHANT_STAFF
+
+    @property
+    def roles(self) -> list[str]:
+        roles = [self.role]
+        if self.is_superuser:
+            roles.append("superuser")
+        return roles
+
+    @property
+    def id_last4(self) -> str:
+        return self.id_masked[-4:]
+
+    def set_id_number(self, raw: str) -> None:
+        """Keep only the keyed hash, the masked form and the birth date of an ID number."""
+        parsed = parse_id_number(raw)
+        self.id_hash = id_hash(settings.ID_HASH_KEY, parsed.normalized)
+        self.id_masked = parsed.masked
+        self.birth_date = parsed.birth_date

@@ -1,0 +1,95 @@
+"""Input and output shapes of the accounts API."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
+from .models import City, User
+
+_ID_REASONS = {
+    "length": _("身份证号应为 18 位。"),
+    "format": _("身份证号应为 17 位数字加 1 位数字或 X。"),
+    "region": _("身份证号的地址码无效。"),
+    "birth_date": _("身份证号中的出生日期无效。"),
+    "birth_date_future": _("身份证号中的出生日期晚于今天。"),
+    "check_digit": _("身份证号校验码不正确。"),
+}
+
+
+def _phone_field() -> serializers.RegexField:
+    return serializers.RegexField(
+        PHONE_RE, max_length=11, error_messages={"invalid": _("请输入 11 位大陆手机号。")}
+    )
+
+
+class RegisterInput(serializers.Serializer):
+    phone = _phone_field()
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    real_name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(max_length=32, write_only=True)
+    home_city = serializers.CharField(max_length=6, help_text="6-digit city code")
+
+    def validate_id_number(self, value: str) -> str:
+        try:
+            return parse_id_number(value).normalized
+        except InvalidIdNumber as exc:
+            raise serializers.ValidationError(_ID_REASONS[exc.reason], code=exc.reason) from None
+
+
+class CitySummary(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["code", "name", "province"]
+
+
+class ProfileOutput(serializers.ModelSerializer):
+    id_number = serializers.CharField(source="id_masked", help_text="Always masked.")
+    home_city = CitySummary(allow_null=True)
+    staff_city = CitySummary(allow_null=True)
+    roles = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "phone",
+            "real_name",
+            "id_number",
+            "birth_date",
+            "home_city",
+            "staff_city",
+            "role",
+            "roles",
+            "date_joined",
+        ]
+
+
+class TokenInput(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class AccessOutput(serializers.Serializer):
+    access = serializers.CharField()
+
+
+class CityOutput(serializers.ModelSerializer):
+    scheme = serializers.SerializerMethodField()
+
+    class Meta:
+        model = City
+        fields = ["code", "name", "name_en", "province", "scheme"]
+
+    def get_scheme(self, city: City) -> dict | None:
+        # Filled in by the credit schemes (accounts.credit) once a city has one.
+        describe = self.context.get("describe_scheme")
+        return describe(city) if describe else None

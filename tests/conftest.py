@@ -1,0 +1,151 @@
+"""Suite-wide fixtures. The suite runs on PostgreSQL and Redis (make test starts both)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_configure(config):
+    is_pg = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    if not is_pg and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
+        raise pytest.UsageError(
+            "The suite runs on PostgreSQL and Redis: use `make test`, which starts both "
+            "(DATABASE_URL is not a PostgreSQL URL)."
+        )
+    if not os.environ.get("REDIS_URL") and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
+        raise pytest.UsageError("REDIS_URL is unset: use `make test`, which starts Redis.")
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database backend: {db['ENGINE']} at {db.get('HOST')}:{db.get('PORT')}",
+        f"cache backend: {settings.CACHES['default']['BACKEND']} ({os.environ.get('REDIS_URL')})",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_clean_cache(settings):
+    """Tasks run in-process unless a test asks for the real worker; each test gets an
+    empty cache (throttle counters, breaker state, locks live there)."""
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    cache.clear()
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def cities(db):
+    from accounts.models import City
+    from accounts.partner_cities import PARTNER_CITIES
+
+    City.objects.bulk_create(
+        [City(code=c, name=n, name_en=e, province=p) for c, n, e, p in PARTNER_CITIES],
+        ignore_conflicts=True,
+    )
+    return {c.code: c for c in City.objects.all()}
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def bearer(user) -> dict:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+@pytest.fixture
+def resident(cities):
+    from tests.factories import ResidentFactory
+
+    return ResidentFactory(home_city=cities["330100"])
+
+
+@pytest.fixture
+def resident_client(resident):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(**bearer(resident))
+    client.user = resident
+    return client
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real `celery worker` process on the test Redis and the test database."""
+    from django.db import connection
+
+    from config.celery import app
+
+    env = dict(os.environ)
+    db_name = connection.settings_dict["NAME"]
+    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
+    env.update(DATABASE_URL=url, CELERY_TASK_ALWAYS_EAGER="0", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@localhost",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app.conf.task_always_eager = False
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("celery worker exited:\n" + (proc.stdout.read() or ""))
+            replies = app.control.ping(timeout=0.5)
+            if replies:
+                break
+        else:
+            raise RuntimeError("celery worker did not answer a ping within 60 s")
+        yield proc
+    finally:
+        app.conf.task_always_eager = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
