@@ -23,6 +23,14 @@ class City(models.Model):
     name = models.CharField(_("名称"), max_length=40)
     name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
     province = models.CharField(_("省份"), max_length=40)
+    scheme = models.ForeignKey(
+        "accounts.Scheme",
+        verbose_name=_("信用分体系"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cities",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -146,3 +154,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.id_hash = id_hash(settings.ID_HASH_KEY, parsed.normalized)
         self.id_masked = parsed.masked
         self.birth_date = parsed.birth_date
+
+
+# Credit schemes, consent, standings and their audit live in accounts/credit/.
+from .credit.models import (  # noqa: E402, F401
+    Consent,
+    ConsentText,
+    CreditQuery,
+    ListedPerson,
+    RuleVersion,
+    Scheme,
+    Standing,
+    Tier,
+)

@@ -1,0 +1,251 @@
+"""Credit schemes and their versioned rules, consent, standings, the audit of every
+provider query, and the seriously-dishonest list as last synced from each city.
+
+Imported by accounts.models, so these belong to the `accounts` app.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .conversion import TIERS, Band, Bands, validate_bands
+
+
+class Tier(models.TextChoices):
+    POOR = "poor", _("较差")
+    FAIR = "fair", _("一般")
+    GOOD = "good", _("良好")
+    EXCELLENT = "excellent", _("优秀")
+
+
+TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+
+
+class Scheme(models.Model):
+    """A city credit score such as 钱江分 (杭州) or 金椰分 (海南); may serve several cities."""
+
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    min_score = models.IntegerField(_("最低分"))
+    max_score = models.IntegerField(_("最高分"))
+    validity_days = models.PositiveIntegerField(
+        _("核验结果有效天数"), default=30, help_text=_("核验后多少天内有效，到期需重新核验。")
+    )
+    illustrative = models.BooleanField(
+        _("演示用分段"), default=True, help_text=_("分数范围或分段未公开，演示数据为示意。")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("信用分体系")
+        verbose_name_plural = _("信用分体系")
+        constraints = [
+            models.CheckConstraint(
+                name="scheme_range_ordered", condition=Q(max_score__gt=models.F("min_score"))
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rule_in_force(self, at=None) -> "RuleVersion | None":
+        at = at or timezone.now()
+        return (
+            self.rule_versions.filter(effective_from__lte=at)
+            .order_by("-effective_from", "-version")
+            .first()
+        )
+
+
+class RuleVersion(models.Model):
+    """The tier bands of a scheme from a date on. Never edited once saved: a change is a
+    new version, and every standing keeps the version it was computed with."""
+
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="rule_versions", verbose_name=_("信用分体系")
+    )
+    version = models.PositiveIntegerField(_("版本号"))
+    effective_from = models.DateTimeField(_("生效时间"), default=timezone.now)
+    poor_lo = models.IntegerField(_("较差 下限"))
+    poor_hi = models.IntegerField(_("较差 上限"))
+    fair_lo = models.IntegerField(_("一般 下限"))
+    fair_hi = models.IntegerField(_("一般 上限"))
+    good_lo = models.IntegerField(_("良好 下限"))
+    good_hi = models.IntegerField(_("良好 上限"))
+    excellent_lo = models.IntegerField(_("优秀 下限"))
+    excellent_hi = models.IntegerField(_("优秀 上限"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+
+    class Meta:
+        verbose_name = _("分段规则版本")
+        verbose_name_plural = _("分段规则版本")
+        ordering = ["scheme", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "version"], name="rule_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} v{self.version}"
+
+    def band_list(self) -> list[Band]:
+        return [Band(t, getattr(self, f"{t}_lo"), getattr(self, f"{t}_hi")) for t in TIERS]
+
+    @property
+    def bands(self) -> Bands:
+        return Bands(*self.band_list())
+
+    def as_dict(self) -> dict[str, list[int]]:
+        return {b.tier: [b.lo, b.hi] for b in self.band_list()}
+
+    def clean(self) -> None:
+        if self.scheme_id is None or None in [
+            getattr(self, f"{t}_{e}") for t in TIERS for e in ("lo", "hi")
+        ]:
+            return
+        problems = validate_bands(self.scheme.min_score, self.scheme.max_score, self.band_list())
+        if problems:
+            raise ValidationError([str(p) for p in problems])
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.pop("allow_rewrite", False):
+            raise ValidationError(_("规则版本一经保存不可修改，请新建版本。"))
+        super().save(*args, **kwargs)
+
+
+class ConsentText(models.Model):
+    """A published text of the separate consent to credit queries (PIPL art. 29)."""
+
+    version = models.CharField(_("版本"), max_length=20, unique=True)
+    title_zh = models.CharField(_("标题（中文）"), max_length=100)
+    title_en = models.CharField(_("标题（英文）"), max_length=150)
+    body_zh = models.TextField(_("正文（中文）"))
+    body_en = models.TextField(_("正文（英文）"))
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    is_current = models.BooleanField(_("当前版本"), default=False)
+
+    class Meta:
+        verbose_name = _("授权书文本")
+        verbose_name_plural = _("授权书文本")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_consent_text"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title_zh} ({self.version})"
+
+
+class Consent(models.Model):
+    """A resident's consent to credit queries; withdrawn, never deleted."""
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="credit_consents",
+        verbose_name=_("居民"),
+    )
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, verbose_name=_("授权书版本"))
+    granted_at = models.DateTimeField(_("授权时间"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("信用查询授权")
+        verbose_name_plural = _("信用查询授权")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_active_consent_per_resident",
+            )
+        ]
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class Standing(models.Model):
+    """A resident's verified credit standing in their home city's scheme."""
+
+    resident = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="standing",
+        verbose_name=_("居民"),
+    )
+    city = models.ForeignKey("accounts.City", on_delete=models.PROTECT, verbose_name=_("城市"))
+    rule_version = models.ForeignKey(
+        RuleVersion, on_delete=models.PROTECT, verbose_name=_("规则版本")
+    )
+    score = models.IntegerField(_("信用分"))
+    tier = models.CharField(_("等级"), max_length=10, choices=Tier.choices)
+    seriously_dishonest = models.BooleanField(_("严重失信"), default=False)
+    verified_at = models.DateTimeField(_("核验时间"))
+    valid_until = models.DateTimeField(_("有效期至"), db_index=True)
+    provider_reference = models.CharField(_("查询流水号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("信用状况")
+        verbose_name_plural = _("信用状况")
+
+
+class CreditQuery(models.Model):
+    """Audit of every provider query: who, which city, why, under which consent, outcome.
+
+    Append-only: admin shows it read-only to everyone; kept at least three years.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("成功")
+        NOT_FOUND = "not_found", _("查无此人")
+        UNAVAILABLE = "unavailable", _("服务不可用")
+        BREAKER_OPEN = "breaker_open", _("熔断中，未发起")
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("居民")
+    )
+    id_masked = models.CharField(_("身份证号（脱敏）"), max_length=18)
+    requested_by = models.CharField(_("发起方"), max_length=40)
+    city = models.ForeignKey("accounts.City", on_delete=models.PROTECT, verbose_name=_("城市"))
+    purpose = models.CharField(_("用途"), max_length=40)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, verbose_name=_("授权"))
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)
+    error = models.CharField(_("错误"), max_length=200, blank=True)
+    latency_ms = models.PositiveIntegerField(_("耗时（毫秒）"))
+    rule_version = models.ForeignKey(
+        RuleVersion, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("规则版本")
+    )
+
+    class Meta:
+        verbose_name = _("信用查询记录")
+        verbose_name_plural = _("信用查询记录")
+        ordering = ["-created_at"]
+
+
+class ListedPerson(models.Model):
+    """One entry of a city's seriously-dishonest list as last synced (keyed ID hash)."""
+
+    city = models.ForeignKey("accounts.City", on_delete=models.CASCADE, verbose_name=_("城市"))
+    person_hash = models.CharField(_("身份证号密钥哈希"), max_length=64)
+    synced_at = models.DateTimeField(_("同步时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("严重失信名单条目")
+        verbose_name_plural = _("严重失信名单条目")
+        constraints = [
+            models.UniqueConstraint(fields=["city", "person_hash"], name="listed_person_unique")
+        ]
+        indexes = [models.Index(fields=["person_hash"], name="listed_person_hash")]
