@@ -56,3 +56,6 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+from .credit import admin as credit_admin  # noqa: E402, F401  (registers credit models)

@@ -12,8 +12,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from . import services
 from .api_common import error_responses
+from .credit.selectors import cities_with_schemes
 from .errors import INVALID_CREDENTIALS, INVALID_TOKEN, account_error
-from .models import City
 from .serializers import (
     AccessOutput,
     CityOutput,
@@ -119,4 +119,4 @@ class CityListView(generics.ListAPIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
     serializer_class = CityOutput
-    queryset = City.objects.order_by("code")
+    queryset = cities_with_schemes().order_by("code")

@@ -1,5 +1,11 @@
-"""Demo data of accounts: partner cities, a superuser, city staff and residents."""
+"""Demo data of accounts: partner cities and their credit schemes, the consent text, a
+superuser, city staff, and residents the sandbox credit provider knows."""
 
+from django.utils import timezone
+
+from .credit.conversion import DEMO_SCHEMES
+from .credit.models import ConsentText, RuleVersion, Scheme, Standing
+from .credit.services import give_consent, query_provider
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
 
@@ -11,17 +17,77 @@ DEMO_STAFF: list[tuple[str, str, str, str | None]] = [
     ("13900000001", "杭州市信用办", "city_staff", "330100"),
     ("13900000002", "海口市信用办", "city_staff", "460100"),
 ]
-# (phone, real name, home city, ID number): fictional persons the sandbox provider knows.
-DEMO_RESIDENTS: list[tuple[str, str, str, str]] = [
-    ("13700000001", "王小明", "330100", "33010619900101123X"),
+# (phone, real name, home city, ID number, consented and verified at seeding): fictional
+# persons of accounts/credit/sandbox_persons.json, one per tier and one listed.
+DEMO_RESIDENTS: list[tuple[str, str, str, str, bool]] = [
+    ("13700000001", "王小明", "330100", "330106198803120118", True),  # 钱江分 812 优秀
+    ("13700000002", "李华", "330100", "330106199107050229", True),  # 655 良好
+    ("13700000003", "张伟", "330100", "330105198509200313", True),  # 572 一般
+    ("13700000004", "赵强", "330100", "330102197901180421", True),  # 480 较差
+    ("13700000005", "钱多多", "330100", "330108198306040531", True),  # 严重失信名单
+    ("13700000006", "陈静怡", "460100", "460106199002280158", True),  # 金椰分 788 优秀
+    ("13700000007", "林海", "460100", "460105198708110264", True),  # 668 良好
+    ("13700000008", "周敏", "310100", "310101198601210195", True),  # 845 优秀
+    ("13700000009", "吴新", "310100", "310104199206170203", False),  # to try consent + verify
 ]
 
+CONSENT_V1 = {
+    "version": "2026-01",
+    "title_zh": "信用信息查询授权书",
+    "title_en": "Authorisation to query credit information",
+    "body_zh": (
+        "本人同意信游平台为判断本人能否享受守信激励优惠之目的，向本人户籍/常住城市的公共信用"
+        "信息平台查询本人的城市信用分及是否列入严重失信主体名单，并在合作城市间按互认规则换算"
+        "使用。查询结果仅用于上述目的，每次查询均有记录。本人可随时撤回本授权，撤回后平台不再"
+        "发起新的查询，撤回不影响撤回前基于授权已进行的处理。"
+    ),
+    "body_en": (
+        "I allow Xinyou to query my home city's public credit platform for my city credit "
+        "score and whether I am on the list of seriously dishonest persons, only to decide "
+        "whether I qualify for trust rewards, and to convert the result for partner cities "
+        "under their mutual recognition rules. Every query is recorded. I may withdraw this "
+        "authorisation at any time: no new query is made after that; processing done before "
+        "withdrawal stays lawful."
+    ),
+}
 
-def seed() -> list[tuple[str, str]]:
+
+def seed_cities_and_schemes() -> None:
     for code, name, name_en, province in PARTNER_CITIES:
         City.objects.update_or_create(
             code=code, defaults={"name": name, "name_en": name_en, "province": province}
         )
+    for spec in DEMO_SCHEMES:
+        scheme, _ = Scheme.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "min_score": spec["min_score"],
+                "max_score": spec["max_score"],
+                "illustrative": spec["status"] != "published",
+                "note": spec.get("note", "")[:200],
+            },
+        )
+        if not scheme.rule_versions.exists():
+            bands = {
+                f"{t}_{e}": b[i]
+                for t, b in spec["bands"].items()
+                for i, e in enumerate(("lo", "hi"))
+            }
+            RuleVersion.objects.create(
+                scheme=scheme,
+                version=1,
+                effective_from=timezone.now() - timezone.timedelta(days=365),
+                **bands,
+            )
+        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
+    if not ConsentText.objects.filter(is_current=True).exists():
+        ConsentText.objects.update_or_create(
+            version=CONSENT_V1["version"], defaults={**CONSENT_V1, "is_current": True}
+        )
+
+
+def seed() -> list[tuple[str, str]]:
+    seed_cities_and_schemes()
     logins = []
     for phone, name, role, city in DEMO_STAFF:
         if not User.objects.filter(phone=phone).exists():
@@ -37,11 +103,18 @@ def seed() -> list[tuple[str, str]]:
                     is_staff=True,
                 )
         logins.append((phone, f"{name} ({role}{' ' + city if city else ''})"))
-    for phone, name, city, id_number in DEMO_RESIDENTS:
-        if not User.objects.filter(phone=phone).exists():
+    version = CONSENT_V1["version"]
+    for phone, name, city, id_number, verified in DEMO_RESIDENTS:
+        user = User.objects.filter(phone=phone).first()
+        if user is None:
             user = User(phone=phone, real_name=name, role=User.Role.RESIDENT, home_city_id=city)
             user.set_id_number(id_number)
             user.set_password(DEMO_PASSWORD)
             user.save()
-        logins.append((phone, f"{name} (resident {city})"))
+        if verified and not Standing.objects.filter(resident=user).exists():
+            give_consent(resident=user, version=version)
+            query_provider(resident_id=user.pk, purpose="demo_seed", requested_by="seed_demo")
+        logins.append(
+            (phone, f"{name} (resident {city}{'' if verified else ', not yet consented'})")
+        )
     return logins

@@ -1,8 +1,10 @@
 """Input and output shapes of the accounts API."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .credit.selectors import describe_scheme
 from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
 from .models import City, User
 
@@ -82,6 +84,21 @@ class AccessOutput(serializers.Serializer):
     access = serializers.CharField()
 
 
+class TierBandOutput(serializers.Serializer):
+    tier = serializers.CharField()
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+
+
+class SchemeOutput(serializers.Serializer):
+    name = serializers.CharField()
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+    illustrative = serializers.BooleanField(help_text="Range or cutoffs not public: demo values")
+    rule_version = serializers.IntegerField(allow_null=True)
+    tiers = TierBandOutput(many=True)
+
+
 class CityOutput(serializers.ModelSerializer):
     scheme = serializers.SerializerMethodField()
 
@@ -89,7 +106,6 @@ class CityOutput(serializers.ModelSerializer):
         model = City
         fields = ["code", "name", "name_en", "province", "scheme"]
 
+    @extend_schema_field(SchemeOutput(allow_null=True))
     def get_scheme(self, city: City) -> dict | None:
-        # Filled in by the credit schemes (accounts.credit) once a city has one.
-        describe = self.context.get("describe_scheme")
-        return describe(city) if describe else None
+        return describe_scheme(city.scheme)

@@ -9,3 +9,12 @@ urlpatterns = [
     path("me", api.MeView.as_view(), name="me"),
     path("cities", api.CityListView.as_view(), name="cities"),
 ]
+
+from .credit import api as credit_api  # noqa: E402
+
+urlpatterns += [
+    path("credit/consent-text", credit_api.ConsentTextView.as_view(), name="credit-consent-text"),
+    path("me/credit/consent", credit_api.ConsentView.as_view(), name="credit-consent"),
+    path("me/credit/verify", credit_api.VerifyView.as_view(), name="credit-verify"),
+    path("me/credit", credit_api.StandingView.as_view(), name="credit-standing"),
+]

@@ -5,6 +5,7 @@ folder, Celery tasks run eagerly in-process, a local-memory cache and the sandbo
 provider. `DJANGO_ENV=production` refuses to start without real secrets.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -154,6 +155,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work; the tasks named here are added by the apps as they land.
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
+    "credit-sync-dishonest-lists": {
+        "task": "accounts.sync_all_dishonest_lists",
+        "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
+    },
+    "credit-refresh-lapsing-standings": {
+        "task": "accounts.refresh_lapsing_standings",
+        "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
+    },
 }
 
 # --- auth -------------------------------------------------------------------------------
@@ -256,3 +265,23 @@ LOGGING = {
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
     },
 }
+
+# --- credit providers -------------------------------------------------------------------
+# Every partner city uses the sandbox unless CREDIT_PROVIDERS (JSON) names another, e.g.
+# {"330100": {"kind": "http", "base_url": "https://open.example.cn", "app_key": "...",
+#             "app_secret": "...", "timeout": 2.0, "retries": 2}}
+CREDIT_PROVIDERS: dict = json.loads(env("CREDIT_PROVIDERS", "{}"))
+CREDIT_SANDBOX_FILE = env("CREDIT_SANDBOX_FILE", str(BASE_DIR / "accounts/credit/sandbox_persons.json"))
+CREDIT_SANDBOX_LIST_FILE = env("CREDIT_SANDBOX_LIST_FILE")  # extra listed hashes, one a line
+CREDIT_SANDBOX_DELAY_SECONDS = float(env("CREDIT_SANDBOX_DELAY_SECONDS", "0"))
+CREDIT_SANDBOX_DOWN_CITIES = env_list("CREDIT_SANDBOX_DOWN_CITIES", [])
+CREDIT_BREAKER_FAILURES = int(env("CREDIT_BREAKER_FAILURES", "5"))
+CREDIT_BREAKER_RESET_SECONDS = float(env("CREDIT_BREAKER_RESET_SECONDS", "30"))
+# How long POST /me/credit/verify waits for the provider before answering 202 pending.
+CREDIT_VERIFY_BUDGET_SECONDS = float(env("CREDIT_VERIFY_BUDGET_SECONDS", "2.0"))
+# A standing verified this recently is served again without a new provider query.
+CREDIT_VERIFY_REUSE_SECONDS = int(env("CREDIT_VERIFY_REUSE_SECONDS", "300"))
+# Refresh: standings lapsing within this window are refreshed, spread over this many seconds.
+CREDIT_REFRESH_AHEAD_SECONDS = int(env("CREDIT_REFRESH_AHEAD_SECONDS", str(24 * 3600)))
+CREDIT_REFRESH_SPREAD_SECONDS = int(env("CREDIT_REFRESH_SPREAD_SECONDS", "3600"))
+CREDIT_LIST_BATCH_SIZE = int(env("CREDIT_LIST_BATCH_SIZE", "5000"))

@@ -98,6 +98,11 @@ class RuleVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.scheme} v{self.version}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("规则版本一经保存不可修改，请新建版本。"))
+        super().save(*args, **kwargs)
+
     def band_list(self) -> list[Band]:
         return [Band(t, getattr(self, f"{t}_lo"), getattr(self, f"{t}_hi")) for t in TIERS]
 
@@ -116,11 +121,6 @@ class RuleVersion(models.Model):
         problems = validate_bands(self.scheme.min_score, self.scheme.max_score, self.band_list())
         if problems:
             raise ValidationError([str(p) for p in problems])
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not kwargs.pop("allow_rewrite", False):
-            raise ValidationError(_("规则版本一经保存不可修改，请新建版本。"))
-        super().save(*args, **kwargs)
 
 
 class ConsentText(models.Model):
@@ -171,6 +171,9 @@ class Consent(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.text_id} {self.granted_at:%Y-%m-%d}"
+
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
@@ -195,10 +198,23 @@ class Standing(models.Model):
     verified_at = models.DateTimeField(_("核验时间"))
     valid_until = models.DateTimeField(_("有效期至"), db_index=True)
     provider_reference = models.CharField(_("查询流水号"), max_length=64, blank=True)
+    last_failed_at = models.DateTimeField(_("最近一次查询失败"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("信用状况")
         verbose_name_plural = _("信用状况")
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.tier}"
+
+    @property
+    def stale(self) -> bool:
+        """Served from the last good answer: the provider failed after it was verified."""
+        return self.last_failed_at is not None and self.last_failed_at > self.verified_at
+
+    @property
+    def expired(self) -> bool:
+        return self.valid_until <= timezone.now()
 
 
 class CreditQuery(models.Model):
@@ -234,6 +250,9 @@ class CreditQuery(models.Model):
         verbose_name_plural = _("信用查询记录")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.city_id} {self.outcome}"
+
 
 class ListedPerson(models.Model):
     """One entry of a city's seriously-dishonest list as last synced (keyed ID hash)."""
@@ -249,3 +268,6 @@ class ListedPerson(models.Model):
             models.UniqueConstraint(fields=["city", "person_hash"], name="listed_person_unique")
         ]
         indexes = [models.Index(fields=["person_hash"], name="listed_person_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.city_id} {self.person_hash[:12]}…"

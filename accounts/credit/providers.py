@@ -1,0 +1,427 @@
+"""City credit providers: one interface, a sandbox and the partner open-platform client.
+
+Every provider answers for one partner city, by the alliance's person hash (never a plain
+ID number): ``query`` returns the person's score and list flag, ``iter_dishonest_list``
+streams the hashes of the seriously-dishonest persons. No Django here: settings values
+(keys, URLs, timeouts) come in through the constructors.
+
+DEMO_PERSONS (``sandbox_persons.json``, all FICTIONAL; tiers per the demo schemes of
+domain.md)::
+
+    ID number            city    score  tier       listed  name
+    330106198803120118   330100  812    excellent  no      杭优演
+    330106199107050229   330100  655    good       no      杭良演
+    330105198509200313   330100  572    fair       no      杭中演
+    330102197901180421   330100  480    poor       no      杭差演
+    330108198306040531   330100  735    excellent  YES     杭失信演
+    460106199002280158   460100  788    excellent  no      琼优演
+    460105198708110264   460100  668    good       no      琼良演
+    460108199304030376   460100  566    fair       no      琼中演
+    460107197609150488   460100  455    poor       no      琼差演
+    310101198601210195   310100  845    excellent  no      沪优演
+    310104199206170203   310100  690    good       no      沪良演
+    310115198103090336   310100  600    fair       no      沪中演
+    310106197507260441   310100  430    poor       no      沪差演
+    350203198905140179   350200  770    excellent  no      鹭优演
+    410105198408300286   410100  172    excellent  no      郑优演   (商鼎分, 0–200)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import requests
+
+from accounts.credit import protocol
+from accounts.credit.breaker import CircuitBreaker
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_PERSONS_FILE = Path(__file__).with_name("sandbox_persons.json")
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """A found person's standing at their city's platform."""
+
+    score: int
+    seriously_dishonest: bool
+    reference: str  # the provider's query id (or our request id): for the audit record
+
+
+class ProviderError(Exception):
+    """Base of everything a provider raises."""
+
+
+class ProviderUnavailable(ProviderError):
+    """No usable answer: timeout, 5xx after retries, breaker open, malformed or
+    unauthenticated response, provider down. Try again later; decide nothing."""
+
+
+class BreakerOpen(ProviderUnavailable):
+    """The city's circuit breaker is open: no request was sent."""
+
+
+class PersonNotFound(ProviderError):
+    """The city's platform authentically says it does not know this person."""
+
+
+@runtime_checkable
+class CreditProvider(Protocol):
+    city_code: str
+
+    def query(self, *, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer: ...
+
+    def iter_dishonest_list(self) -> Iterator[str]:
+        """Person hashes of the city's seriously-dishonest list, streamed. Raises
+        ProviderUnavailable, possibly after some hashes were yielded: a consumer stages
+        what it receives and applies it only when the iterator ends normally."""
+        ...
+
+
+def _require_hash(value: str) -> None:
+    if not protocol.is_person_hash(value):
+        raise ValueError("person_hash must be 64 lower-case hex characters")
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+class SandboxProvider:
+    """A city platform simulated from a JSON file of fictional demo persons.
+
+    The file maps plain demo ID numbers to ``{"score", "seriously_dishonest", "city"}``
+    (keys starting with ``_`` are comments). Persons of this city (or with no city) answer
+    from the file; a person filed under another city is not found here; any other hash
+    gets a deterministic fallback score spread over ``score_range`` and is not listed (pass
+    ``fallback=False`` to get PersonNotFound instead). ``list_file`` adds a plain file of
+    person hashes, one a line, streamed by ``iter_dishonest_list`` (large-list benchmarks).
+    """
+
+    def __init__(
+        self,
+        city_code: str,
+        persons_file: str | Path = SANDBOX_PERSONS_FILE,
+        id_key: bytes | str = b"",
+        delay_seconds: float = 0.0,
+        down: bool = False,
+        *,
+        score_range: tuple[int, int] = (0, 1000),
+        fallback: bool = True,
+        list_file: str | Path | None = None,
+    ) -> None:
+        if not id_key:
+            raise ValueError("SandboxProvider needs the alliance ID key")
+        if score_range[0] >= score_range[1]:
+            raise ValueError("score_range must be (lowest, highest)")
+        self.city_code = city_code
+        self.delay_seconds = delay_seconds
+        self.down = down
+        self.score_range = score_range
+        self.fallback = fallback
+        self.list_file = Path(list_file) if list_file else None
+        self._here: dict[str, dict[str, Any]] = {}
+        self._elsewhere: set[str] = set()
+        raw = json.loads(Path(persons_file).read_text(encoding="utf-8"))
+        for id_number, entry in raw.items():
+            if id_number.startswith("_"):
+                continue
+            digest = protocol.person_hash(id_key, id_number)
+            city = entry.get("city")
+            if city in (None, "", city_code):
+                self._here[digest] = {
+                    "score": int(entry["score"]),
+                    "seriously_dishonest": bool(entry.get("seriously_dishonest", False)),
+                }
+            else:
+                self._elsewhere.add(digest)
+
+    def __repr__(self) -> str:
+        return f"<SandboxProvider {self.city_code}>"
+
+    def _wait_or_fail(self) -> None:
+        if self.down:
+            raise ProviderUnavailable(f"sandbox {self.city_code} is down")
+        if self.delay_seconds > 0:
+            time.sleep(self.delay_seconds)
+
+    def fallback_score(self, person_hash: str) -> int:
+        lo, hi = self.score_range
+        seed = hashlib.sha256(f"xinyou-sandbox:{self.city_code}:{person_hash}".encode()).digest()
+        return lo + int.from_bytes(seed[:8], "big") % (hi - lo + 1)
+
+    def query(self, *, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer:
+        _require_hash(person_hash)
+        self._wait_or_fail()
+        reference = f"sandbox-{uuid.uuid4().hex}"
+        entry = self._here.get(person_hash)
+        if entry is not None:
+            return ProviderAnswer(entry["score"], entry["seriously_dishonest"], reference)
+        if person_hash in self._elsewhere or not self.fallback:
+            raise PersonNotFound(f"sandbox {self.city_code}: person not found")
+        return ProviderAnswer(self.fallback_score(person_hash), False, reference)
+
+    def iter_dishonest_list(self) -> Iterator[str]:
+        self._wait_or_fail()
+        for digest, entry in self._here.items():
+            if entry["seriously_dishonest"]:
+                yield digest
+        if self.list_file is not None:
+            with self.list_file.open(encoding="ascii") as lines:
+                for line in lines:
+                    value = line.strip().lower()
+                    if value and not value.startswith("#"):
+                        if not protocol.is_person_hash(value):
+                            raise ProviderUnavailable(f"{self.list_file}: not a person hash")
+                        yield value
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class HttpProvider:
+    """Client of a partner city's open platform (docs/partner-credit-api.md).
+
+    Signs every request, authenticates every answer (signature, echoed nonce, timestamp
+    within 5 minutes), retries timeouts, connection errors and 5xx with exponential
+    backoff (``backoff * 2**attempt`` seconds, ``retries`` extra attempts), never 4xx or
+    unauthenticated answers. The circuit breaker (shared through Redis) counts one failure
+    per call that ends in ProviderUnavailable; while it is open no request goes out.
+    """
+
+    def __init__(
+        self,
+        city_code: str,
+        base_url: str,
+        app_key: str,
+        app_secret: str | bytes,
+        timeout: float = 2.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+        breaker: CircuitBreaker | None = None,
+        *,
+        score_range: tuple[int, int] | None = None,
+        session: requests.Session | None = None,
+        max_skew: int = protocol.MAX_SKEW_SECONDS,
+    ) -> None:
+        self.city_code = city_code
+        self.base_url = base_url.rstrip("/")
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.breaker = breaker
+        self.score_range = score_range
+        self.session = session or requests.Session()
+        self.max_skew = max_skew
+
+    def __repr__(self) -> str:
+        return f"<HttpProvider {self.city_code} {self.base_url}>"
+
+    # -- breaker bookkeeping
+
+    def _guard(self) -> None:
+        if self.breaker is not None and not self.breaker.allow():
+            raise BreakerOpen(f"{self.city_code}: circuit breaker open")
+
+    def _ok(self) -> None:
+        if self.breaker is not None:
+            self.breaker.record_success()
+
+    def _failed(self) -> None:
+        if self.breaker is not None:
+            self.breaker.record_failure()
+
+    # -- transport
+
+    def _send(self, method: str, endpoint: str, body: bytes, *, stream: bool):
+        """One call with retries; returns (response, signed path, request nonce)."""
+        url = self.base_url + endpoint
+        last_problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            prepared = self.session.prepare_request(
+                requests.Request(method, url, data=body or None)
+            )
+            path = prepared.path_url
+            headers = protocol.sign_request(self.app_key, self.app_secret, method, path, body)
+            prepared.headers.update(headers)
+            if body:
+                prepared.headers["Content-Type"] = "application/json"
+            nonce = headers[protocol.H_NONCE]
+            try:
+                response = self.session.send(prepared, timeout=self.timeout, stream=stream)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                last_problem = f"{type(exc).__name__}"
+                logger.info("%s: attempt %d failed: %s", self, attempt + 1, last_problem)
+                continue
+            except requests.RequestException as exc:
+                raise ProviderUnavailable(f"{self.city_code}: {exc}") from exc
+            if response.status_code >= 500:
+                last_problem = f"HTTP {response.status_code}"
+                response.close()
+                logger.info("%s: attempt %d failed: %s", self, attempt + 1, last_problem)
+                continue
+            return response, path, nonce
+        raise ProviderUnavailable(
+            f"{self.city_code}: {last_problem} after {self.retries + 1} attempt(s)"
+        )
+
+    def _verify(self, response: requests.Response, path: str, nonce: str, **kw: Any) -> None:
+        try:
+            protocol.verify_response(
+                self.app_secret,
+                response.status_code,
+                path,
+                nonce,
+                response.headers,
+                max_skew=self.max_skew,
+                **kw,
+            )
+        except protocol.SignatureError as exc:
+            response.close()
+            raise ProviderUnavailable(
+                f"{self.city_code}: response refused ({exc}, HTTP {response.status_code})"
+            ) from exc
+
+    @staticmethod
+    def _error_code(response: requests.Response) -> str:
+        try:
+            data = response.json()
+        except ValueError:
+            return ""
+        return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+    # -- the interface
+
+    def query(self, *, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer:
+        _require_hash(person_hash)
+        self._guard()
+        try:
+            answer = self._query(person_hash, purpose, consent_ref)
+        except PersonNotFound:
+            self._ok()  # an authentic answer: the partner is healthy
+            raise
+        except ProviderUnavailable:
+            self._failed()
+            raise
+        self._ok()
+        return answer
+
+    def _query(self, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer:
+        request_id = uuid.uuid4().hex
+        body = json.dumps(
+            {
+                "person_hash": person_hash,
+                "purpose": purpose,
+                "consent_id": consent_ref,
+                "request_id": request_id,
+            },
+            separators=(",", ":"),
+        ).encode()
+        response, path, nonce = self._send("POST", protocol.QUERY_PATH, body, stream=False)
+        status = response.status_code
+        if status not in (200, 404):
+            code = self._error_code(response)
+            raise ProviderUnavailable(f"{self.city_code}: HTTP {status} {code}".rstrip())
+        self._verify(response, path, nonce, body=response.content)
+        try:
+            data = json.loads(response.content)
+        except ValueError as exc:
+            raise ProviderUnavailable(f"{self.city_code}: malformed JSON (HTTP {status})") from exc
+        if not isinstance(data, dict):
+            raise ProviderUnavailable(f"{self.city_code}: malformed answer (HTTP {status})")
+        if status == 404:
+            if data.get("error") == "person_not_found":
+                raise PersonNotFound(f"{self.city_code}: person not found")
+            raise ProviderUnavailable(f"{self.city_code}: HTTP 404 {data.get('error', '')}")
+        score = data.get("score")
+        dishonest = data.get("seriously_dishonest")
+        if (
+            data.get("person_hash") != person_hash
+            or not isinstance(score, int)
+            or isinstance(score, bool)
+            or not isinstance(dishonest, bool)
+        ):
+            raise ProviderUnavailable(f"{self.city_code}: malformed answer")
+        if self.score_range and not self.score_range[0] <= score <= self.score_range[1]:
+            raise ProviderUnavailable(f"{self.city_code}: score {score} outside the scheme range")
+        reference = str(data.get("query_id") or data.get("request_id") or request_id)
+        return ProviderAnswer(score, dishonest, reference)
+
+    def iter_dishonest_list(self) -> Iterator[str]:
+        """Stream the list. Authentication: headers are signed over ``STREAMING-NDJSON``
+        before any line is read; the last line is a signed trailer carrying the count and
+        the SHA-256 of every byte before it, checked at the end. A missing, wrong or
+        unauthenticated trailer raises ProviderUnavailable after the yielded items."""
+        self._guard()
+        try:
+            yield from self._iter_list()
+        except ProviderUnavailable:
+            self._failed()
+            raise
+        self._ok()
+
+    def _iter_list(self) -> Iterator[str]:
+        response, path, nonce = self._send("GET", protocol.DISHONEST_LIST_PATH, b"", stream=True)
+        with response:
+            if response.status_code != 200:
+                raise ProviderUnavailable(f"{self.city_code}: list HTTP {response.status_code}")
+            self._verify(response, path, nonce, body_hash=protocol.STREAMING_BODY)
+            timestamp = response.headers[protocol.H_TIMESTAMP]
+            running = hashlib.sha256()
+            count = 0
+            trailer: dict[str, Any] | None = None
+            try:
+                lines = response.iter_lines(chunk_size=64 * 1024, delimiter=b"\n")
+                for line in lines:
+                    if not line:
+                        continue  # iter_lines yields an empty piece at chunk boundaries
+                    if trailer is not None:
+                        raise ProviderUnavailable(f"{self.city_code}: data after the trailer")
+                    try:
+                        item = json.loads(line)
+                    except ValueError as exc:
+                        raise ProviderUnavailable(f"{self.city_code}: malformed line") from exc
+                    if not isinstance(item, dict):
+                        raise ProviderUnavailable(f"{self.city_code}: malformed line")
+                    if item.get("kind") == "trailer":
+                        trailer = item
+                        continue
+                    running.update(line + b"\n")
+                    if item.get("kind") == "header":
+                        continue
+                    value = item.get("person_hash")
+                    if not protocol.is_person_hash(value):
+                        raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
+                    count += 1
+                    yield value
+            except requests.RequestException as exc:
+                raise ProviderUnavailable(f"{self.city_code}: list stream broke: {exc}") from exc
+        if trailer is None:
+            raise ProviderUnavailable(f"{self.city_code}: list truncated (no trailer)")
+        digest = running.hexdigest()
+        try:
+            if trailer.get("count") != count or trailer.get("sha256") != digest:
+                raise protocol.SignatureError("bad_signature", "count or digest mismatch")
+            protocol.verify_stream_trailer(
+                self.app_secret,
+                path,
+                timestamp,
+                nonce,
+                count,
+                digest,
+                str(trailer.get("signature", "")),
+            )
+        except protocol.SignatureError as exc:
+            raise ProviderUnavailable(f"{self.city_code}: list trailer refused ({exc})") from exc

@@ -1,0 +1,354 @@
+"""Write use cases of credit: consent, provider queries (audited), verification, the
+seriously-dishonest list, refreshes.
+
+A provider query is only ever made under an active consent, and every one is written to
+the audit (CreditQuery), whatever its outcome.
+"""
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.errors import DomainError
+from accounts.models import City, User
+from accounts.signals import resident_listed
+
+from . import errors
+from .conversion import tier_of
+from .models import Consent, ConsentText, CreditQuery, ListedPerson, Standing
+from .providers import BreakerOpen, PersonNotFound, ProviderUnavailable
+from .registry import breaker_for, provider_for
+
+logger = logging.getLogger(__name__)
+
+PURPOSE_ELIGIBILITY = "incentive_eligibility"
+PURPOSE_REFRESH = "standing_refresh"
+LOCK_SECONDS = 60
+
+
+# --------------------------------------------------------------------------- consent
+
+
+def active_consent(resident: User) -> Consent | None:
+    return (
+        Consent.objects.select_related("text")
+        .filter(resident=resident, withdrawn_at__isnull=True)
+        .first()
+    )
+
+
+def give_consent(*, resident: User, version: str) -> Consent:
+    """Record the resident's consent to the current consent text `version`.
+
+    Consenting again to the same version returns the active consent; consenting to a newer
+    version closes the older one. Unknown or outdated versions are refused.
+    """
+    text = ConsentText.objects.filter(version=version, is_current=True).first()
+    if text is None:
+        raise DomainError(detail={"consent_version": [str(_("未知或已过期的授权书版本。"))]})
+    try:
+        with transaction.atomic():
+            current = (
+                Consent.objects.select_for_update()
+                .filter(resident=resident, withdrawn_at__isnull=True)
+                .first()
+            )
+            if current is not None and current.text_id == text.pk:
+                return current
+            if current is not None:
+                current.withdrawn_at = timezone.now()
+                current.save(update_fields=["withdrawn_at"])
+            return Consent.objects.create(resident=resident, text=text)
+    except IntegrityError:  # a concurrent consent won the race: it is the active one
+        return active_consent(resident)
+
+
+def withdraw_consent(*, resident: User) -> int:
+    """Withdraw the active consent: no query is made for this resident from now on.
+    The consent row is kept (withdrawal does not undo earlier lawful processing)."""
+    return Consent.objects.filter(resident=resident, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def query_provider(*, resident_id: int, purpose: str, requested_by: str) -> str:
+    """Ask the resident's home city for their standing, audit it, store the result.
+
+    Returns the outcome: `ok`, `not_found`, `unavailable`, `breaker_open`, or, when no
+    query may or can be made, `no_consent` / `no_scheme` (nothing is sent then).
+    """
+    resident = User.objects.select_related("home_city__scheme").get(pk=resident_id)
+    consent = active_consent(resident)
+    if consent is None:
+        return "no_consent"
+    city = resident.home_city
+    scheme = city.scheme if city else None
+    rule = scheme.rule_in_force() if scheme else None
+    if rule is None:
+        return "no_scheme"
+    provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
+    started = time.monotonic()
+    answer, error = None, ""
+    try:
+        answer = provider.query(
+            person_hash=resident.id_hash, purpose=purpose, consent_ref=str(consent.pk)
+        )
+        outcome = CreditQuery.Outcome.OK
+    except PersonNotFound:
+        outcome = CreditQuery.Outcome.NOT_FOUND
+    except BreakerOpen as exc:
+        outcome, error = CreditQuery.Outcome.BREAKER_OPEN, str(exc)
+    except ProviderUnavailable as exc:
+        outcome, error = CreditQuery.Outcome.UNAVAILABLE, str(exc)
+    latency_ms = int((time.monotonic() - started) * 1000)
+    now = timezone.now()
+    with transaction.atomic():
+        CreditQuery.objects.create(
+            resident=resident,
+            id_masked=resident.id_masked,
+            requested_by=requested_by,
+            city=city,
+            purpose=purpose,
+            consent=consent,
+            outcome=outcome,
+            error=error[:200],
+            latency_ms=latency_ms,
+            rule_version=rule if answer else None,
+        )
+        if answer is not None:
+            _store_standing(resident, city, rule, answer, now)
+        elif outcome in (CreditQuery.Outcome.UNAVAILABLE, CreditQuery.Outcome.BREAKER_OPEN):
+            Standing.objects.filter(resident=resident).update(last_failed_at=now)
+    logger.info(
+        "credit query resident=%s city=%s purpose=%s outcome=%s latency_ms=%s",
+        resident.pk,
+        city.code,
+        purpose,
+        outcome,
+        latency_ms,
+    )
+    return str(outcome)
+
+
+def _store_standing(resident: User, city: City, rule, answer, now) -> Standing:
+    listed = (
+        answer.seriously_dishonest
+        or ListedPerson.objects.filter(person_hash=resident.id_hash).exists()
+    )
+    standing = Standing.objects.select_for_update().filter(resident=resident).first()
+    was_listed = bool(standing and standing.seriously_dishonest)
+    standing = standing or Standing(resident=resident)
+    standing.city = city
+    standing.rule_version = rule
+    standing.score = answer.score
+    standing.tier = tier_of(answer.score, rule.bands)
+    standing.seriously_dishonest = listed
+    standing.verified_at = now
+    standing.valid_until = now + timedelta(days=rule.scheme.validity_days)
+    standing.provider_reference = answer.reference[:64]
+    standing.last_failed_at = None
+    standing.save()
+    if listed and not was_listed:
+        _announce_listed([resident.pk])
+    return standing
+
+
+def _announce_listed(resident_ids: list[int]) -> None:
+    def send() -> None:
+        for rid in resident_ids:
+            resident_listed.send(sender=Standing, resident_id=rid)
+
+    transaction.on_commit(send)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Verification:
+    standing: Standing | None
+    state: str  # "fresh" | "stale" | "pending"
+
+
+def _lock_key(resident_id: int) -> str:
+    return f"credit:query-lock:{resident_id}"
+
+
+def query_once(*, resident_id: int, purpose: str, requested_by: str) -> str:
+    """`query_provider` unless a query for this resident is already in flight anywhere
+    (a Redis lock): concurrent verifications make one provider query."""
+    key = _lock_key(resident_id)
+    if not cache.add(key, "1", timeout=LOCK_SECONDS):
+        return "in_flight"
+    try:
+        return query_provider(resident_id=resident_id, purpose=purpose, requested_by=requested_by)
+    finally:
+        cache.delete(key)
+
+
+def verify_standing(*, resident: User, budget: float | None = None) -> Verification:
+    """Verify with the home city's provider within a short budget.
+
+    A standing verified moments ago is served again; a slow provider gives `pending` (the
+    query goes on in a worker); a provider that is down gives the last standing as `stale`,
+    or `503 provider_unavailable` when there is none.
+    """
+    from accounts.tasks import query_standing  # tasks wrap services; import at call time
+
+    if active_consent(resident) is None:
+        raise errors.consent_required()
+    budget = settings.CREDIT_VERIFY_BUDGET_SECONDS if budget is None else budget
+    started_wall = timezone.now()
+    deadline = time.monotonic() + budget
+    current = Standing.objects.filter(resident=resident).first()
+    reuse = timedelta(seconds=settings.CREDIT_VERIFY_REUSE_SECONDS)
+    if current and current.verified_at >= started_wall - reuse and not current.stale:
+        return Verification(current, "fresh")
+    result = query_standing.apply_async(args=[resident.pk, PURPOSE_ELIGIBILITY, "resident"])
+    try:
+        outcome = result.get(timeout=budget, disable_sync_subtasks=False)
+    except CeleryTimeout:
+        return Verification(current, "pending")
+    if outcome == "in_flight":
+        outcome = _wait_for_other_query(resident.pk, deadline)
+        if outcome == "pending":
+            return Verification(current, "pending")
+        standing = Standing.objects.filter(resident=resident).first()
+        if standing and standing.verified_at >= started_wall:
+            return Verification(standing, "fresh")
+        outcome = "unavailable"
+    if outcome == "ok":
+        return Verification(Standing.objects.get(resident=resident), "fresh")
+    if outcome == "no_consent":
+        raise errors.consent_required()
+    if outcome == "not_found":
+        raise errors.no_standing(reason="person_not_found")
+    if outcome == "no_scheme":
+        raise errors.no_scheme(resident.home_city_id)
+    standing = Standing.objects.filter(resident=resident).first()
+    if standing is None:
+        raise errors.provider_unavailable()
+    return Verification(standing, "stale")
+
+
+def _wait_for_other_query(resident_id: int, deadline: float) -> str:
+    while time.monotonic() < deadline:
+        if cache.get(_lock_key(resident_id)) is None:
+            return "done"
+        time.sleep(0.05)
+    return "pending"
+
+
+# --------------------------------------------------------------------------- list sync
+
+
+@dataclass(frozen=True)
+class ListSync:
+    city: str
+    entries: int
+    newly_listed: int
+    removed: int
+
+
+def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> ListSync:
+    """Replace the city's synced seriously-dishonest list with the provider's current one.
+
+    Streamed in batches (bounded memory, one transaction: a list whose end does not
+    authenticate changes nothing). Residents newly on the list are marked at once and
+    announced (their open vouchers are revoked by listeners); those taken off the list
+    (credit repair) become eligible again at their next refresh.
+    """
+    batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
+    city = City.objects.select_related("scheme").get(code=city_code)
+    provider = provider_for(city_code)
+    run_at = timezone.now()
+    entries = 0
+    newly: list[int] = []
+    with transaction.atomic():
+        batch: list[str] = []
+        for person_hash in provider.iter_dishonest_list():
+            batch.append(person_hash)
+            if len(batch) >= batch_size:
+                newly += _sync_batch(city, batch, run_at)
+                entries += len(batch)
+                batch = []
+        if batch:
+            newly += _sync_batch(city, batch, run_at)
+            entries += len(batch)
+        removed, _detail = ListedPerson.objects.filter(city=city, synced_at__lt=run_at).delete()
+        if newly:
+            _announce_listed(newly)
+    logger.info(
+        "dishonest list synced city=%s entries=%s newly_listed=%s removed=%s",
+        city_code,
+        entries,
+        len(newly),
+        removed,
+    )
+    return ListSync(city_code, entries, len(newly), removed)
+
+
+def _sync_batch(city: City, hashes: list[str], run_at) -> list[int]:
+    ListedPerson.objects.bulk_create(
+        [ListedPerson(city=city, person_hash=h, synced_at=run_at) for h in hashes],
+        update_conflicts=True,
+        unique_fields=["city", "person_hash"],
+        update_fields=["synced_at"],
+    )
+    matched = list(
+        Standing.objects.filter(
+            resident__id_hash__in=hashes, seriously_dishonest=False
+        ).values_list("resident_id", flat=True)
+    )
+    if matched:
+        Standing.objects.filter(resident_id__in=matched).update(seriously_dishonest=True)
+    return matched
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def refresh_lapsing_standings(*, now=None) -> int:
+    """Queue a refresh for every standing that lapses within the window and whose
+    resident still consents, spread over time, skipping cities whose breaker is open.
+    Returns how many were queued; a resident already queued is not queued again."""
+    from accounts.tasks import query_standing
+
+    now = now or timezone.now()
+    horizon = now + timedelta(seconds=settings.CREDIT_REFRESH_AHEAD_SECONDS)
+    spread = settings.CREDIT_REFRESH_SPREAD_SECONDS
+    rows = (
+        Standing.objects.filter(
+            valid_until__lte=horizon, resident__credit_consents__withdrawn_at__isnull=True
+        )
+        .values_list("resident_id", "city_id")
+        .distinct()
+    )
+    open_cities: dict[str, bool] = {}
+    queued = 0
+    for resident_id, city_code in rows.iterator(chunk_size=2000):
+        if city_code not in open_cities:
+            breaker = breaker_for(city_code)
+            open_cities[city_code] = breaker is not None and breaker.state() == "open"
+        if open_cities[city_code]:
+            continue
+        if not cache.add(f"credit:refresh-queued:{resident_id}", "1", timeout=spread + 600):
+            continue
+        query_standing.apply_async(
+            args=[resident_id, PURPOSE_REFRESH, "refresh"],
+            countdown=random.uniform(0, spread) if spread else 0,
+        )
+        queued += 1
+    return queued
