@@ -131,7 +131,12 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "xinyou"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # fail fast when Redis is away: probes, breakers and throttles must answer
+                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "1.0")),
+                "SOCKET_TIMEOUT": float(env("REDIS_SOCKET_TIMEOUT", "2.0")),
+            },
         }
     }
 else:

@@ -97,55 +97,47 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
-    """A real `celery worker` process on the test Redis and the test database."""
+def start_celery_worker(transactional_db):
+    """Start a real `celery worker` process on the test Redis and the test database;
+    extra environment variables (settings of the worker) may be passed."""
     from django.db import connection
 
     from config.celery import app
 
-    env = dict(os.environ)
-    db_name = connection.settings_dict["NAME"]
-    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
-    env.update(DATABASE_URL=url, CELERY_TASK_ALWAYS_EAGER="0", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"test-{os.getpid()}@localhost",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    app.conf.task_always_eager = False
-    deadline = time.monotonic() + 60
-    try:
+    procs: list[subprocess.Popen] = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        env = dict(os.environ)
+        db_name = connection.settings_dict["NAME"]
+        url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
+        env.update(DATABASE_URL=url, CELERY_TASK_ALWAYS_EAGER="0", PYTHONPATH=str(ROOT))
+        env.update(extra_env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"test-{os.getpid()}-{len(procs)}@localhost"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        procs.append(proc)
+        app.conf.task_always_eager = False
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError("celery worker exited:\n" + (proc.stdout.read() or ""))
-            replies = app.control.ping(timeout=0.5)
-            if replies:
-                break
-        else:
-            raise RuntimeError("celery worker did not answer a ping within 60 s")
-        yield proc
-    finally:
-        app.conf.task_always_eager = True
+            if app.control.ping(timeout=0.5):
+                return proc
+        raise RuntimeError("celery worker did not answer a ping within 60 s")
+
+    yield start
+    app.conf.task_always_eager = True
+    for proc in procs:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def celery_worker_process(start_celery_worker):
+    return start_celery_worker()

@@ -119,8 +119,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def get_actions(self, request):
-        return {}
+    actions = None
 
 
 @admin.register(CreditQuery)

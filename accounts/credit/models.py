@@ -259,7 +259,7 @@ class ListedPerson(models.Model):
 
     city = models.ForeignKey("accounts.City", on_delete=models.CASCADE, verbose_name=_("城市"))
     person_hash = models.CharField(_("身份证号密钥哈希"), max_length=64)
-    synced_at = models.DateTimeField(_("同步时间"), default=timezone.now)
+    synced_at = models.DateTimeField(_("首次同步时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("严重失信名单条目")

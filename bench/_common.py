@@ -1,0 +1,77 @@
+"""Shared helpers of the benchmarks: Django setup against the rig's PostgreSQL, machine
+facts, percentiles, and appending results to bench/RESULTS.md."""
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def setup_django() -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("run benchmarks through scripts/with-services.sh (PostgreSQL + Redis)")
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}; Python {platform.python_version()}; "
+        f"{pg or 'PostgreSQL'}; {platform.system()} {platform.release()}"
+    )
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary_ms(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"p50 {pct(ms, 50):.2f} ms, p95 {pct(ms, 95):.2f} ms, p99 {pct(ms, 99):.2f} ms, "
+        f"mean {statistics.fmean(ms):.2f} ms (n={len(ms)})"
+    )
+
+
+def record(title: str, lines: list[str]) -> None:
+    """Append a dated section to bench/RESULTS.md and print it."""
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    block = [f"### {title} — {stamp}", "", f"Machine: {machine()}", "", *lines, ""]
+    text = "\n".join(block)
+    print(text)
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmark results\n\nEach section is appended by its script.\n\n")
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write(text + "\n")
