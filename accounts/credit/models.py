@@ -265,9 +265,9 @@ class ListedPerson(models.Model):
         verbose_name = _("严重失信名单条目")
         verbose_name_plural = _("严重失信名单条目")
         constraints = [
-            models.UniqueConstraint(fields=["city", "person_hash"], name="listed_person_unique")
+            # person_hash first: the same index serves "listed by any city?" lookups
+            models.UniqueConstraint(fields=["person_hash", "city"], name="listed_person_unique")
         ]
-        indexes = [models.Index(fields=["person_hash"], name="listed_person_hash")]
 
     def __str__(self) -> str:
         return f"{self.city_id} {self.person_hash[:12]}…"
