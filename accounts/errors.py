@@ -36,6 +36,15 @@ class DomainError(Exception):
         super().__init__(f"{self.code}: {self.message}")
 
 
+def envelope(code: str, message: Any, detail: Any = None) -> dict[str, Any]:
+    """The one error shape of api.md."""
+    return {"error": {"code": code, "message": str(message), "detail": detail or {}}}
+
+
+def render(exc: DomainError) -> dict[str, Any]:
+    return envelope(exc.code, exc.message, exc.detail)
+
+
 class AccountError(DomainError):
     """Errors of registration, login and profiles."""
 

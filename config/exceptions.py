@@ -10,7 +10,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
-from accounts.errors import DomainError
+from accounts.errors import DomainError, envelope
 
 logger = logging.getLogger("xinyou.api")
 
@@ -26,10 +26,6 @@ _MESSAGES = {
     "throttled": _("请求过于频繁，请稍后再试。"),
     "server_error": _("服务器开小差了，请稍后再试。"),
 }
-
-
-def envelope(code: str, message: Any, detail: Any = None, status: int = 400) -> dict:
-    return {"error": {"code": code, "message": str(message), "detail": detail or {}}}
 
 
 def _field_messages(data: Any) -> Any:

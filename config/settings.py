@@ -290,3 +290,22 @@ CREDIT_VERIFY_REUSE_SECONDS = int(env("CREDIT_VERIFY_REUSE_SECONDS", "300"))
 CREDIT_REFRESH_AHEAD_SECONDS = int(env("CREDIT_REFRESH_AHEAD_SECONDS", str(24 * 3600)))
 CREDIT_REFRESH_SPREAD_SECONDS = int(env("CREDIT_REFRESH_SPREAD_SECONDS", "3600"))
 CREDIT_LIST_BATCH_SIZE = int(env("CREDIT_LIST_BATCH_SIZE", "5000"))
+
+# --- voucher signing ----------------------------------------------------------------------
+# JSON list of {"kid", "private_key" (base64 of the raw 32-byte Ed25519 seed) or
+# "public_key" (verify-only, for retired keys), "not_before", "not_after"}. Several may be
+# active for rotation; VOUCHER_ACTIVE_KID signs new vouchers.
+def _dev_voucher_key() -> list[dict]:
+    import base64
+    import hashlib
+
+    seed = hashlib.sha256(f"xinyou-voucher-dev-key:{SECRET_KEY}".encode()).digest()
+    return [{"kid": "D1", "private_key": base64.b64encode(seed).decode()}]
+
+
+VOUCHER_SIGNING_KEYS: list[dict] = (
+    json.loads(env("VOUCHER_SIGNING_KEYS")) if env("VOUCHER_SIGNING_KEYS") else _dev_voucher_key()
+)
+VOUCHER_ACTIVE_KID = env("VOUCHER_ACTIVE_KID", VOUCHER_SIGNING_KEYS[0]["kid"])
+if PRODUCTION and not env("VOUCHER_SIGNING_KEYS"):
+    raise ImproperlyConfigured("DJANGO_ENV=production needs VOUCHER_SIGNING_KEYS (Ed25519 keys).")

@@ -7,6 +7,7 @@ from .health import healthz, readyz
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("incentives.urls")),  # offers with eligibility, vouchers, redemption
     path("", include("merchants.urls")),
 ]
 

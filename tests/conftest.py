@@ -43,6 +43,8 @@ def _eager_celery_and_clean_cache(settings):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # hashing strength is not under test; thousands of test users are
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     app.conf.task_always_eager = True

@@ -1,0 +1,375 @@
+"""Incentives API: offers matched to the resident, claims, vouchers and their QR codes,
+voucher keys, and the merchant's scan and redemption (api.md)."""
+
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.http import HttpResponse
+from django_filters.utils import translate_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api_common import IsMerchantStaff, IsResident, error_responses
+from merchants.api import OfferDetailView as PublicOfferDetailView
+from merchants.api import OfferFilter
+from merchants.api import OfferListView as PublicOfferListView
+from merchants.selectors import published_offers
+
+from . import selectors, services, signing
+from .errors import voucher_error
+from .idempotency import HEADER, idempotent
+from .models import Voucher
+from .serializers import (
+    MatchedOfferOutput,
+    OfferQuery,
+    RedemptionListQuery,
+    RedemptionOutput,
+    ScanOutput,
+    VoucherKeyOutput,
+    VoucherListQuery,
+    VoucherOutput,
+    VoucherRefInput,
+)
+
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="1–64 printable ASCII characters; the same key within 24 h replays the "
+    "first response (409 idempotency_key_reused with another body, 409 request_in_progress "
+    "while the first is still running).",
+)
+
+
+def _is_resident(request: Request) -> bool:
+    return bool(request.user and request.user.is_authenticated and request.user.is_resident)
+
+
+class _MatchedOffersMixin:
+    serializer_class = MatchedOfferOutput
+
+    def resident_view(self, request: Request):
+        if not hasattr(self, "_who"):
+            self._who = selectors.resident_view(request.user) if _is_resident(request) else None
+        return self._who
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        who = self.resident_view(self.request)
+        if who is not None:
+            context["eligibility"] = lambda offer: selectors.eligibility_of(offer, who)
+        return context
+
+
+@extend_schema(
+    tags=["offers"],
+    summary="Browse published offers (with the resident's eligibility)",
+    parameters=[OfferQuery],
+    responses={
+        200: MatchedOfferOutput(many=True),
+        **error_responses(
+            400,
+            401,
+            403,
+            s400="invalid_request (unknown filter value, bad page)",
+            s403="permission_denied (eligible=true is for residents)",
+        ),
+    },
+)
+class OfferListView(_MatchedOffersMixin, PublicOfferListView):
+    def get(self, request: Request) -> Response:
+        filters = OfferFilter(request.query_params, queryset=published_offers(), request=request)
+        query = OfferQuery(data=request.query_params)
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        query.is_valid(raise_exception=True)
+        eligible_only = query.validated_data.get("eligible") is True
+        who = self.resident_view(request)
+        if who is None:
+            if eligible_only:
+                raise PermissionDenied()  # eligibility is a resident's own
+            offers = published_offers(**filters.selector_kwargs())
+        else:
+            offers = selectors.matched_offers(
+                resident=request.user,
+                who=who,
+                eligible_only=eligible_only,
+                near=query.validated_data.get("near"),
+                **filters.selector_kwargs(),
+            )
+        page = self.paginate_queryset(offers)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["offers"],
+    summary="One published offer (with the resident's eligibility)",
+    responses={200: MatchedOfferOutput, **error_responses(401, 404)},
+)
+class OfferDetailView(_MatchedOffersMixin, PublicOfferDetailView):
+    def get(self, request: Request, pk: int) -> Response:
+        who = self.resident_view(request)
+        qs = published_offers()
+        if who is not None:
+            qs = selectors.annotate_eligibility(qs, who)
+        offer = qs.filter(pk=pk).first()
+        if offer is None:
+            raise voucher_error("not_found")
+        return Response(self.get_serializer(offer).data)
+
+
+class ClaimView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="Claim an offer: a single-use QR voucher",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAM],
+        responses={
+            201: VoucherOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                410,
+                s403="consent_required, no_standing, not_eligible (detail.reasons)",
+                s409="quota_exhausted, claim_limit_reached, idempotency_key_reused, "
+                "request_in_progress",
+                s410="offer_not_active",
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        def work() -> Response:
+            voucher = services.claim_offer(
+                resident=request.user,
+                offer_id=pk,
+                idempotency_key=request.headers.get(HEADER, ""),
+            )
+            return Response(VoucherOutput(voucher, context={"request": request}).data, status=201)
+
+        return idempotent(request, "claim", work)
+
+
+class VoucherListView(GenericAPIView):
+    permission_classes = [IsResident]
+    serializer_class = VoucherOutput
+    queryset = Voucher.objects.none()
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="My vouchers, newest first",
+        parameters=[VoucherListQuery],
+        responses={200: VoucherOutput(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        query = VoucherListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        vouchers = selectors.resident_vouchers(
+            resident=request.user, status=query.validated_data.get("status")
+        )
+        page = self.paginate_queryset(vouchers)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _own_voucher(request: Request, code: str) -> Voucher:
+    normalized = signing.normalize_code(code) or code
+    voucher = selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+    if voucher is None:
+        raise voucher_error("not_found")
+    return voucher
+
+
+class VoucherDetailView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="One of my vouchers",
+        responses={200: VoucherOutput, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        voucher = _own_voucher(request, code)
+        return Response(VoucherOutput(voucher, context={"request": request}).data)
+
+
+def _qr(token: str):
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=10)
+    qr.add_data(token)  # upper-case base32: QR alphanumeric mode
+    qr.make(fit=True)
+    return qr
+
+
+class VoucherQrPngView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="The QR code of my voucher's token, PNG",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, code: str) -> HttpResponse:
+        voucher = _own_voucher(request, code)
+        buffer = io.BytesIO()
+        _qr(services.token_of(voucher)).make_image().save(buffer, format="PNG")
+        return HttpResponse(
+            buffer.getvalue(),
+            content_type="image/png",
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+
+class VoucherQrSvgView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="The QR code of my voucher's token, SVG",
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, code: str) -> HttpResponse:
+        voucher = _own_voucher(request, code)
+        image = _qr(services.token_of(voucher)).make_image(
+            image_factory=qrcode.image.svg.SvgPathImage
+        )
+        return HttpResponse(
+            image.to_string(),
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+
+class VoucherCancelView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="Cancel my unused voucher (its place returns to the offer)",
+        request=None,
+        responses={
+            200: VoucherOutput,
+            **error_responses(401, 403, 404, 409, s409="voucher_not_cancellable"),
+        },
+    )
+    def post(self, request: Request, code: str) -> Response:
+        voucher = services.cancel_voucher(resident=request.user, code=code)
+        return Response(VoucherOutput(voucher, context={"request": request}).data)
+
+
+class VoucherKeysView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["public"],
+        summary="Public keys that sign voucher QR tokens (for offline checks)",
+        responses={200: VoucherKeyOutput(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        keys = [
+            {
+                "kid": key.kid,
+                "alg": "Ed25519",
+                "public_key": key.public_b64,
+                "not_before": key.not_before,
+                "not_after": key.not_after,
+            }
+            for key in signing.signing_keys().values()
+        ]
+        return Response(VoucherKeyOutput(keys, many=True).data)
+
+
+class ScanView(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Preview a scanned voucher (changes nothing)",
+        request=VoucherRefInput,
+        responses={
+            200: ScanOutput,
+            **error_responses(400, 401, 403, 404, 415, s400="invalid_token, invalid_request"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        ref = VoucherRefInput(data=request.data)
+        ref.is_valid(raise_exception=True)
+        preview = services.preview_voucher(staff=request.user, **ref.validated_data)
+        data = {
+            "voucher": preview.voucher,
+            "redeemable": preview.redeemable,
+            "reason": preview.reason,
+        }
+        return Response(ScanOutput(data, context={"same_merchant": preview.same_merchant}).data)
+
+
+class RedemptionsView(GenericAPIView):
+    permission_classes = [IsMerchantStaff]
+    serializer_class = RedemptionOutput
+    queryset = Voucher.objects.none()
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Redeem a voucher, exactly once",
+        request=VoucherRefInput,
+        parameters=[IDEMPOTENCY_PARAM],
+        responses={
+            201: RedemptionOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                410,
+                415,
+                s400="invalid_token (malformed, bad signature, unknown key), invalid_request",
+                s403="wrong_merchant, not_merchant_staff",
+                s409="already_redeemed (detail.redeemed_at), idempotency_key_reused, "
+                "request_in_progress",
+                s410="voucher_expired, voucher_revoked, voucher_cancelled",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        ref = VoucherRefInput(data=request.data)
+        ref.is_valid(raise_exception=True)
+
+        def work() -> Response:
+            redemption = services.redeem_voucher(staff=request.user, **ref.validated_data)
+            return Response(RedemptionOutput(redemption).data, status=201)
+
+        return idempotent(request, "redeem", work)
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="My merchant's redemptions (dates are Asia/Shanghai days, inclusive)",
+        parameters=[RedemptionListQuery],
+        responses={200: RedemptionOutput(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        query = RedemptionListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        redemptions = selectors.merchant_redemptions(
+            merchant_id=services.merchant_of(request.user), **query.validated_data
+        )
+        page = self.paginate_queryset(redemptions)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

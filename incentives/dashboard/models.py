@@ -1,0 +1,109 @@
+"""Roll-up tables of the city dashboards (derived data: `rebuild_rollups` recreates them).
+
+Imported by incentives.models, so these belong to the `incentives` app. Every row is
+keyed by an Asia/Shanghai calendar day; foreign keys carry no database constraint
+because the rows are derived and rebuilt in bulk (see incentives.dashboard.rollup).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def _fk(to: str, verbose_name) -> models.ForeignKey:
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+class _Counts(models.Model):
+    """The five event counts of one roll-up row (see rollup.py for their dates)."""
+
+    claims = models.PositiveIntegerField(_("领取"), default=0)
+    redemptions = models.PositiveIntegerField(_("核销"), default=0)
+    cancelled = models.PositiveIntegerField(_("取消"), default=0)
+    expired = models.PositiveIntegerField(_("过期"), default=0)
+    revoked = models.PositiveIntegerField(_("撤销"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CityDay(_Counts):
+    """Voucher events of one day by destination city, residents' home city and category:
+    serves summary, series, flows and the category and home-city breakdowns."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "home_city", "category")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("日期"))
+    home_city = _fk("accounts.City", _("居民所在城市"))
+    category = models.CharField(_("类别"), max_length=20)
+
+    class Meta:
+        verbose_name = _("城市日汇总")
+        verbose_name_plural = _("城市日汇总")
+        indexes = [
+            models.Index(fields=["home_city", "day"], name="dash_cityday_home"),
+            models.Index(fields=["day"], name="dash_cityday_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.home_city_id}→{self.dest_city_id} {self.category}"
+
+
+class OfferDay(_Counts):
+    """Voucher events of one day by offer (and its merchant and city): serves the
+    merchant and offer breakdowns."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "offer", "merchant")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("日期"))
+    offer = _fk("merchants.Offer", _("优惠"))
+    merchant = _fk("merchants.Merchant", _("商户"))
+
+    class Meta:
+        verbose_name = _("优惠日汇总")
+        verbose_name_plural = _("优惠日汇总")
+        indexes = [models.Index(fields=["day"], name="dash_offerday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} offer {self.offer_id}"
+
+
+class ClaimantDay(models.Model):
+    """That a resident claimed at least one voucher in a city on a day: distinct residents
+    over any date range are counted exactly from these rows (a sum of daily distinct
+    counts would count a returning resident twice)."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "resident")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("日期"))
+    resident = _fk(settings.AUTH_USER_MODEL, _("居民"))
+
+    class Meta:
+        verbose_name = _("居民领取日")
+        verbose_name_plural = _("居民领取日")
+        indexes = [models.Index(fields=["day", "resident"], name="dash_claimant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dest_city_id} resident {self.resident_id}"
+
+
+class DirtyDay(models.Model):
+    """A day whose roll-up rows must be recomputed on the next refresh: for writers that
+    stamp an event with a time before yesterday (see rollup.mark_days_dirty)."""
+
+    day = models.DateField(_("日期"), primary_key=True)
+    marked_at = models.DateTimeField(_("标记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("待重算日期")
+        verbose_name_plural = _("待重算日期")
+
+    def __str__(self) -> str:
+        return str(self.day)

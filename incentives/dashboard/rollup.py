@@ -1,0 +1,234 @@
+"""Daily roll-ups of voucher events, kept current by Celery, rebuildable for any range.
+
+What is counted, and on which day (all days are Asia/Shanghai calendar days):
+
+- a **claim** on the day of `issued_at`: every voucher ever issued, whatever became of it
+  later (a cancelled voucher stays a claim; `cancelled` shows how many were given back);
+- a **redemption** on the day of `redeemed_at`;
+- a **cancellation**, **expiry** or **revocation** on the day of `closed_at`, by the
+  voucher's final status (`cancelled`, `expired`, `revoked`).
+
+Each event is stamped once and never moves, so a late event (a voucher claimed last
+month and redeemed today) changes only today's rows: the claim stays on last month's day,
+the redemption lands on today. Vouchers carry the facts the dashboards group by
+(destination city, merchant, offer, category, residents' home city), copied at issue.
+
+The tables (incentives.dashboard.models):
+
+- `CityDay` (dest city, day, home city, category) → five counts: summary, series,
+  flows, and the category and home-city breakdowns;
+- `OfferDay` (dest city, day, offer, merchant) → five counts: merchant and offer
+  breakdowns;
+- `ClaimantDay` (dest city, day, resident): one row per resident who claimed in that
+  city that day. Distinct residents over a range cannot be summed from daily counts;
+  `COUNT(DISTINCT resident)` over these narrow rows is exact and needs no voucher scan.
+- `DirtyDay`: days to recompute on the next refresh.
+
+How rows are made: `rebuild_rollups(date_from, date_to)` recomputes whole days. In one
+transaction per chunk of days it deletes the chunk's rows and inserts them again with
+set-based `INSERT … SELECT … GROUP BY` over the vouchers whose `issued_at`,
+`redeemed_at` or `closed_at` fall in the chunk (three index range scans, UNION ALL).
+The same SQL runs on PostgreSQL and SQLite: the day of a timestamp comes from Django's
+own backend operation (`AT TIME ZONE` on PostgreSQL, a registered function on SQLite).
+On PostgreSQL a transaction-level advisory lock serialises concurrent refreshes, so two
+runs at once cannot both insert; readers see the old rows or the new, never a mix.
+
+Keeping current: the beat task `incentives.refresh_dashboard_rollups` (every few
+minutes) recomputes today and yesterday (Shanghai) and every day in `DirtyDay`. The
+voucher services stamp events with the current time, so the touched days are today (or
+yesterday, just after midnight); a writer that stamps an earlier time (a back-fill, a
+repaired import) calls `mark_days_dirty`. Recomputing a day is idempotent: running the
+task twice gives the same rows. `manage.py rebuild_rollups --from … --to …` rebuilds any
+range (after a bulk load, or to repair).
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..models import Voucher
+from .models import CityDay, ClaimantDay, DirtyDay, OfferDay
+
+TZ_NAME = "Asia/Shanghai"
+TZ = ZoneInfo(TZ_NAME)
+# Days rebuilt per transaction: bounds the rows one transaction deletes and inserts.
+CHUNK_DAYS = 31
+# Any 64-bit constant: the key of the advisory lock that serialises refreshes.
+_LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
+
+CLOSED = ("cancelled", "expired", "revoked")
+VOUCHERS = Voucher._meta.db_table
+
+
+def local_today() -> date:
+    """Today in Asia/Shanghai."""
+    return timezone.now().astimezone(TZ).date()
+
+
+def day_start(day: date) -> datetime:
+    """The aware instant at which `day` begins in Asia/Shanghai."""
+    return datetime.combine(day, time.min, tzinfo=TZ)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    date_from: date
+    date_to: date
+    city_rows: int
+    offer_rows: int
+    claimant_rows: int
+
+
+def _day_of(column: str) -> tuple[str, list]:
+    """SQL (and params) for the Asia/Shanghai date of a timestamp column."""
+    return connection.ops.datetime_cast_date_sql(column, (), TZ_NAME)
+
+
+def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> int:
+    """Insert the five event counts of [lo, hi) grouped by day and `dims` into `table`.
+
+    A UNION ALL of three branches, each reading the vouchers of one time column inside
+    [lo, hi) through its index: claims by `issued_at`, redemptions by `redeemed_at`,
+    closures by `closed_at` (counted by final status).
+    """
+    closed = tuple(f"CASE WHEN v.status = '{s}' THEN 1 ELSE 0 END" for s in CLOSED)
+    in_closed = " AND v.status IN ('cancelled', 'expired', 'revoked')"
+    branches = (
+        ("issued_at", ("1", "0", "0", "0", "0"), ""),
+        ("redeemed_at", ("0", "1", "0", "0", "0"), ""),
+        ("closed_at", ("0", "0", *closed), in_closed),
+    )
+    lo_v = connection.ops.adapt_datetimefield_value(lo)
+    hi_v = connection.ops.adapt_datetimefield_value(hi)
+    # Columns are named in every branch (UNION takes the first branch's names): SQLite
+    # has no column list on a derived table's alias.
+    dims_sql = ", ".join(f"v.{d} AS {d}" for d in dims)
+    parts, params = [], []
+    for column, counts, extra in branches:
+        day_sql, day_params = _day_of(f"v.{column}")
+        counts_sql = ", ".join(
+            f"{v} AS {n}" for v, n in zip(counts, ("c", "r", "x", "e", "k"), strict=True)
+        )
+        parts.append(
+            f"SELECT {day_sql} AS day, {dims_sql}, {counts_sql} "  # noqa: S608 (our identifiers)
+            f"FROM {VOUCHERS} v WHERE v.{column} >= %s AND v.{column} < %s{extra}"
+        )
+        params += [*day_params, lo_v, hi_v]
+    cols = ", ".join(dims)
+    sql = (
+        f"INSERT INTO {table} (day, {cols}, claims, redemptions, cancelled, expired, revoked) "  # noqa: S608
+        f"SELECT day, {cols}, SUM(c), SUM(r), SUM(x), SUM(e), SUM(k) "
+        f"FROM ({' UNION ALL '.join(parts)}) ev GROUP BY day, {cols}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _insert_claimants(lo: datetime, hi: datetime) -> int:
+    day_sql, day_params = _day_of("v.issued_at")
+    table = ClaimantDay._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (dest_city_id, day, resident_id) "  # noqa: S608
+        f"SELECT DISTINCT v.dest_city_id, {day_sql}, v.resident_id "
+        f"FROM {VOUCHERS} v WHERE v.issued_at >= %s AND v.issued_at < %s"
+    )
+    params = [
+        *day_params,
+        connection.ops.adapt_datetimefield_value(lo),
+        connection.ops.adapt_datetimefield_value(hi),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def _chunks(date_from: date, date_to: date, size: int) -> Iterator[tuple[date, date]]:
+    start = date_from
+    while start <= date_to:
+        end = min(start + timedelta(days=size - 1), date_to)
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+def _rebuild_chunk(first: date, last: date) -> tuple[int, int, int]:
+    lo, hi = day_start(first), day_start(last + timedelta(days=1))
+    with transaction.atomic():
+        _lock()
+        for model in (CityDay, OfferDay, ClaimantDay):
+            model.objects.filter(day__gte=first, day__lte=last).delete()
+        city = _insert_counts(
+            CityDay._meta.db_table, ["dest_city_id", "home_city_id", "category"], lo, hi
+        )
+        offer = _insert_counts(
+            OfferDay._meta.db_table, ["dest_city_id", "offer_id", "merchant_id"], lo, hi
+        )
+        claimants = _insert_claimants(lo, hi)
+    return city, offer, claimants
+
+
+def rebuild_rollups(
+    *, date_from: date, date_to: date, chunk_days: int = CHUNK_DAYS, progress=None
+) -> RebuildReport:
+    """Recompute every roll-up row of the days `date_from`..`date_to` (inclusive) from the
+    vouchers; idempotent, one transaction per chunk of days."""
+    if date_from > date_to:
+        raise ValueError("date_from is after date_to")
+    totals = [0, 0, 0]
+    for first, last in _chunks(date_from, date_to, chunk_days):
+        counts = _rebuild_chunk(first, last)
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        if progress is not None:
+            progress(first, last, counts)
+    return RebuildReport(date_from, date_to, *totals)
+
+
+def mark_days_dirty(*, days: Iterable[date]) -> None:
+    """Ask the next refresh to recompute these days (for events stamped in the past)."""
+    now = timezone.now()
+    DirtyDay.objects.bulk_create(
+        [DirtyDay(day=d, marked_at=now) for d in sorted(set(days))],
+        update_conflicts=True,
+        update_fields=["marked_at"],
+        unique_fields=["day"],
+    )
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Contiguous runs of sorted days, as (first, last)."""
+    start = prev = None
+    for d in days:
+        if start is None:
+            start = prev = d
+        elif d == prev + timedelta(days=1):
+            prev = d
+        else:
+            yield start, prev
+            start = prev = d
+    if start is not None:
+        yield start, prev
+
+
+def refresh_recent_rollups(*, lookback_days: int = 1, today: date | None = None) -> list[date]:
+    """Recompute today, the `lookback_days` before it and every dirty day; returns the days.
+
+    A dirty mark is cleared only if it is unchanged since it was read, so a mark made
+    while this runs survives for the next run."""
+    today = today or local_today()
+    marks = dict(DirtyDay.objects.values_list("day", "marked_at"))
+    days = sorted({today - timedelta(days=i) for i in range(lookback_days + 1)} | set(marks))
+    for first, last in _runs(days):
+        rebuild_rollups(date_from=first, date_to=last)
+    for day, marked_at in marks.items():
+        DirtyDay.objects.filter(day=day, marked_at=marked_at).delete()
+    return days

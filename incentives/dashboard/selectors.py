@@ -1,0 +1,200 @@
+"""Reads of the city dashboards, from the roll-up tables only (never a voucher scan).
+
+Every function takes the scope (`city`: a City code, or None for all cities) and an
+inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
+summary 4, series 1, breakdown 2 (1 by category), flows 2.
+
+Scope rules (api.md "City staff"):
+- summary, series and the category, merchant, offer and home-city breakdowns count the
+  vouchers of offers located in the city (`dest_city = city`); the home-city breakdown
+  groups those by the residents' home city ("where our visitors come from");
+- flows count every voucher that involves the city on either side: offers located there
+  (`dest_city = city`) or residents whose home city it is (`home_city = city`);
+- `city=None` (superusers only) counts every city.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import translation
+
+from accounts.models import City
+from merchants.models import Category, Merchant, Offer
+
+from .models import CityDay, ClaimantDay, OfferDay
+from .rollup import day_start
+
+COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked")
+INTERVALS = ("day", "week", "month")
+BREAKDOWNS = ("category", "merchant", "offer", "home_city")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures (a city code, or None for all cities) over which days (inclusive)."""
+
+    city: str | None
+    date_from: date
+    date_to: date
+
+
+def rate(redemptions: int, claims: int) -> float | None:
+    """Redemptions per claim over the same days, 4 decimals; None when nothing was claimed."""
+    return round(redemptions / claims, 4) if claims else None
+
+
+def _sums() -> dict[str, Sum]:
+    return {name: Sum(name) for name in COUNTS}
+
+
+def _counts(row: dict[str, Any]) -> dict[str, int]:
+    return {name: int(row.get(name) or 0) for name in COUNTS}
+
+
+def _in_range(qs: QuerySet, scope: Scope) -> QuerySet:
+    return qs.filter(day__gte=scope.date_from, day__lte=scope.date_to)
+
+
+def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
+    qs = _in_range(qs, scope)
+    return qs if scope.city is None else qs.filter(dest_city_id=scope.city)
+
+
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def summary(*, scope: Scope) -> dict[str, Any]:
+    """Totals of the range, distinct claiming residents, and the city's live offers and
+    merchants (4 queries)."""
+    totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
+    residents = _at_destination(ClaimantDay.objects, scope).aggregate(
+        n=Count("resident_id", distinct=True)
+    )["n"]
+    # Published offers whose validity overlaps the range; participating merchants.
+    offers = Offer.objects.filter(
+        status=Offer.Status.PUBLISHED,
+        valid_from__lt=day_start(scope.date_to + timedelta(days=1)),
+        valid_until__gt=day_start(scope.date_from),
+    )
+    merchants = Merchant.objects.filter(status=Merchant.Status.ACTIVE)
+    if scope.city is not None:
+        offers = offers.filter(merchant__city_id=scope.city)
+        merchants = merchants.filter(city_id=scope.city)
+    return {
+        "city": scope.city,
+        "date_from": scope.date_from,
+        "date_to": scope.date_to,
+        **totals,
+        "redemption_rate": rate(totals["redemptions"], totals["claims"]),
+        "unique_residents": residents or 0,
+        "active_offers": offers.count(),
+        "merchants": merchants.count(),
+    }
+
+
+def _period_start(day: date, interval: str) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def series(*, scope: Scope, interval: str = "day") -> list[dict[str, Any]]:
+    """One row per day, ISO week (from Monday) or calendar month of the range, zeros
+    included; edge periods count only their days inside the range (1 query)."""
+    rows = _at_destination(CityDay.objects, scope).values("day").annotate(**_sums()).order_by("day")
+    by_day = {row["day"]: _counts(row) for row in rows}
+    periods: dict[date, dict[str, Any]] = {}
+    day = scope.date_from
+    while day <= scope.date_to:
+        start = _period_start(day, interval)
+        period = periods.setdefault(
+            start, {"period": start, "start": day, "end": day, **dict.fromkeys(COUNTS, 0)}
+        )
+        period["end"] = day
+        for name, value in by_day.get(day, {}).items():
+            period[name] += value
+        day += timedelta(days=1)
+    return list(periods.values())
+
+
+def _with_rates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["redemption_rate"] = rate(row["redemptions"], row["claims"])
+    rows.sort(key=lambda r: (-r["claims"], -r["redemptions"], r["key"]))
+    return rows
+
+
+def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
+    """The range's counts per category, merchant, offer or residents' home city, most
+    claimed first; a row appears when any of its counts is not zero (≤ 2 queries)."""
+    if by in ("category", "home_city"):
+        source, field = CityDay.objects, by if by == "category" else "home_city_id"
+    else:
+        source, field = OfferDay.objects, f"{by}_id"
+    grouped = _at_destination(source, scope).values(field).annotate(**_sums()).order_by()
+    rows = [{"key": str(row[field]), **_counts(row)} for row in grouped]
+    rows = [row for row in rows if any(row[name] for name in COUNTS)]
+    labels = _labels(by, [row["key"] for row in rows])
+    for row in rows:
+        row["label"] = labels.get(row["key"], row["key"])
+    return _with_rates(rows)
+
+
+def _labels(by: str, keys: list[str]) -> dict[str, str]:
+    """Display names of breakdown keys in the active language (0 or 1 query)."""
+    english = _english()
+    if by == "category":
+        names = dict(Category.choices)
+        return {key: str(names.get(key, key)) for key in keys}
+    if not keys:
+        return {}
+    if by == "home_city":
+        return {
+            c.code: (c.name_en if english and c.name_en else c.name)
+            for c in City.objects.filter(code__in=keys).only("code", "name", "name_en")
+        }
+    if by == "merchant":
+        pairs = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
+        return {str(pk): name for pk, name in pairs}
+    pairs = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
+    return {str(pk): (en if english and en else title) for pk, title, en in pairs}
+
+
+def flows(*, scope: Scope) -> list[dict[str, Any]]:
+    """Counts per (residents' home city → offers' city) pair involving the scope's city on
+    either side, largest first (2 queries)."""
+    qs = _in_range(CityDay.objects, scope)
+    if scope.city is not None:
+        qs = qs.filter(Q(dest_city_id=scope.city) | Q(home_city_id=scope.city))
+    grouped = qs.values("home_city_id", "dest_city_id").annotate(**_sums()).order_by()
+    rows = [
+        {"home_city": row["home_city_id"], "dest_city": row["dest_city_id"], **_counts(row)}
+        for row in grouped
+    ]
+    rows = [row for row in rows if any(row[name] for name in COUNTS)]
+    codes = {row["home_city"] for row in rows} | {row["dest_city"] for row in rows}
+    english = _english()
+    names = {
+        c.code: (c.name_en if english and c.name_en else c.name)
+        for c in (City.objects.filter(code__in=codes) if codes else City.objects.none())
+    }
+    for row in rows:
+        row["home_city_name"] = names.get(row["home_city"], row["home_city"])
+        row["dest_city_name"] = names.get(row["dest_city"], row["dest_city"])
+    rows.sort(key=lambda r: (-r["claims"], -r["redemptions"], r["home_city"], r["dest_city"]))
+    return rows
+
+
+def dashboard(*, scope: Scope, interval: str = "day") -> dict[str, Any]:
+    """Everything the page and the CSV show (a fixed number of queries)."""
+    return {
+        "summary": summary(scope=scope),
+        "series": series(scope=scope, interval=interval),
+        "breakdowns": {by: breakdown(scope=scope, by=by) for by in BREAKDOWNS},
+        "flows": flows(scope=scope),
+    }

@@ -1,0 +1,148 @@
+"""Vouchers and their redemption, the per-resident claim tally, idempotency records."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Voucher(models.Model):
+    """A single-use perk a resident claimed. It keeps the offer's terms as they were when
+    it was issued, and a few facts copied from offer and resident so that redemption and
+    the dashboards need no joins."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("待使用")
+        REDEEMED = "redeemed", _("已核销")
+        EXPIRED = "expired", _("已过期")
+        REVOKED = "revoked", _("已撤销")
+        CANCELLED = "cancelled", _("已取消")
+
+    code = models.CharField(_("券码"), max_length=12, unique=True)
+    offer = models.ForeignKey(
+        "merchants.Offer", on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("优惠")
+    )
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("居民"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.ISSUED
+    )
+    # copied at issue: who may redeem it, and what the dashboards group by
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("商户")
+    )
+    dest_city = models.ForeignKey(
+        "accounts.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("使用城市")
+    )
+    home_city = models.ForeignKey(
+        "accounts.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("居民所在城市")
+    )
+    category = models.CharField(_("类别"), max_length=20)
+    terms = models.JSONField(_("领取时的条款"))
+    terms_version = models.PositiveIntegerField(_("条款版本"))
+    key_id = models.CharField(_("签名密钥"), max_length=16)
+    issued_at = models.DateTimeField(_("领取时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    redeemed_at = models.DateTimeField(_("核销时间"), null=True, blank=True)
+    # when it left `issued` otherwise (cancelled, expired or revoked)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("优惠券")
+        verbose_name_plural = _("优惠券")
+        indexes = [
+            models.Index(fields=["resident", "-issued_at"], name="voucher_resident_recent"),
+            models.Index(
+                fields=["expires_at"],
+                name="voucher_issued_expiry",
+                condition=Q(status="issued"),
+            ),
+            models.Index(fields=["merchant", "redeemed_at"], name="voucher_merchant_redeemed"),
+            models.Index(fields=["issued_at"], name="voucher_issued_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="voucher_redeemed_has_time",
+                condition=~Q(status="redeemed") | Q(redeemed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Redemption(models.Model):
+    """The one redemption of a voucher (the unique voucher column makes it one)."""
+
+    voucher = models.OneToOneField(
+        Voucher, on_delete=models.PROTECT, related_name="redemption", verbose_name=_("优惠券")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("商户")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("核销员"),
+    )
+    redeemed_at = models.DateTimeField(_("核销时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("核销记录")
+        verbose_name_plural = _("核销记录")
+        indexes = [models.Index(fields=["merchant", "-redeemed_at"], name="redemption_merchant")]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_id} @ {self.redeemed_at:%Y-%m-%d %H:%M}"
+
+
+class ClaimTally(models.Model):
+    """How many live vouchers a resident holds of one offer: the per-resident limit is
+    taken here by a conditional UPDATE under the row's lock."""
+
+    offer = models.ForeignKey("merchants.Offer", on_delete=models.CASCADE, related_name="+")
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    held = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "resident"], name="claim_tally_unique"),
+            models.CheckConstraint(name="claim_tally_non_negative", condition=Q(held__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}/{self.resident_id}: {self.held}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a (user, scope, Idempotency-Key), replayed for 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    completed = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.scope}:{self.key}"
+
+
+# The roll-up tables of the city dashboards live in incentives/dashboard/.
+from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay  # noqa: E402, F401

@@ -1,0 +1,186 @@
+"""Reads of incentives: offers matched to a resident, their vouchers, a merchant's
+redemptions. Each runs a fixed number of queries however many rows there are."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from accounts.credit.models import TIER_RANK, Standing
+from accounts.credit.selectors import equivalents
+from accounts.models import User
+from merchants.models import Offer
+from merchants.selectors import published_offers
+
+from .models import Redemption, Voucher
+
+REASONS = (
+    "no_standing",
+    "seriously_dishonest",
+    "standing_expired",
+    "home_city_not_eligible",
+    "tier_too_low",
+    "offer_not_started",
+    "offer_ended",
+)
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """What eligibility needs to know of a resident, read once per request."""
+
+    home_city: str
+    standing: Standing | None
+    tier_rank: int = -1
+    scores: dict[str, int] = field(default_factory=dict)  # city code -> score in its scheme
+
+    @property
+    def personal_reasons(self) -> list[str]:
+        if self.standing is None:
+            return ["no_standing"]
+        reasons = []
+        if self.standing.seriously_dishonest:
+            reasons.append("seriously_dishonest")
+        if self.standing.valid_until <= timezone.now():
+            reasons.append("standing_expired")
+        return reasons
+
+
+def resident_view(resident: User) -> ResidentView:
+    """The resident's standing, tier and equivalent score in every partner city's scheme
+    (their own scheme included): three or four queries."""
+    standing = (
+        Standing.objects.select_related("rule_version__scheme").filter(resident=resident).first()
+    )
+    if standing is None:
+        return ResidentView(resident.home_city_id, None)
+    scores = {e["city"]: e["score"] for e in equivalents(standing)}
+    scores[standing.city_id] = standing.score
+    return ResidentView(resident.home_city_id, standing, TIER_RANK[standing.tier], scores)
+
+
+def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None):
+    """Adds `e_home`, `e_level`, `e_started`, `e_not_ended` and `eligible` in SQL."""
+    now = now or timezone.now()
+    through = Offer.eligible_home_cities.through
+    min_rank = Case(
+        *[When(min_tier=tier, then=Value(rank)) for tier, rank in TIER_RANK.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    my_score = Case(
+        *[When(merchant__city_id=code, then=Value(score)) for code, score in who.scores.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    qs = qs.annotate(
+        _min_rank=min_rank,
+        _my_score=my_score,
+        _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
+    )
+    home_ok = (
+        Q(home_city_rule=Offer.HomeCityRule.ALL)
+        | (Q(home_city_rule=Offer.HomeCityRule.VISITORS) & ~Q(merchant__city_id=who.home_city))
+        | (Q(home_city_rule=Offer.HomeCityRule.LISTED) & Q(_listed_home=True))
+    )
+    level_ok = (Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)) & (
+        Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))
+    )
+    personal_ok = not who.personal_reasons
+    bool_ = BooleanField()
+    qs = qs.annotate(
+        e_home=ExpressionWrapper(home_ok, output_field=bool_),
+        e_level=ExpressionWrapper(level_ok, output_field=bool_),
+        e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
+        e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
+    )
+    eligible = home_ok & level_ok & Q(valid_from__lte=now) & Q(valid_until__gt=now)
+    return qs.annotate(
+        eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
+    )
+
+
+def eligibility_of(offer: Offer, who: ResidentView) -> dict:
+    """`{eligible, reasons}` from the annotations of `annotate_eligibility` (no query)."""
+    reasons = list(who.personal_reasons)
+    if not offer.e_home:
+        reasons.append("home_city_not_eligible")
+    if not offer.e_level:
+        reasons.append("tier_too_low")
+    if not offer.e_started:
+        reasons.append("offer_not_started")
+    if not offer.e_not_ended:
+        reasons.append("offer_ended")
+    return {"eligible": not reasons, "reasons": reasons}
+
+
+def matched_offers(
+    *,
+    resident: User,
+    who: ResidentView | None = None,
+    eligible_only: bool = False,
+    near: str | None = None,
+    **filters,
+) -> QuerySet[Offer]:
+    """Published offers with the resident's eligibility: eligible first, then those in
+    the chosen city (`near`, else the city filter, else home), its province, closing soonest."""
+    who = who or resident_view(resident)
+    qs = annotate_eligibility(published_offers(**filters), who)
+    if eligible_only:
+        qs = qs.filter(eligible=True)
+    near_city = near or filters.get("city") or who.home_city
+    near_code = getattr(near_city, "code", near_city)
+    qs = qs.annotate(
+        _near=Case(
+            When(merchant__city_id=near_code, then=Value(2)),
+            When(merchant__city__province=_province_of(near_code), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    return qs.order_by("-eligible", "-_near", "valid_until", "id")
+
+
+def _province_of(code: str):
+    from accounts.models import City
+
+    return City.objects.filter(code=code).values("province")[:1]
+
+
+def resident_vouchers(*, resident: User, status: str | None = None) -> QuerySet[Voucher]:
+    qs = Voucher.objects.filter(resident=resident).select_related(
+        "offer", "merchant", "merchant__city"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-issued_at", "-id")
+
+
+def merchant_redemptions(
+    *, merchant_id: int, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Redemption]:
+    """A merchant's redemptions, newest first; dates are Asia/Shanghai calendar days."""
+    qs = Redemption.objects.filter(merchant_id=merchant_id).select_related(
+        "voucher", "voucher__offer", "voucher__resident", "staff"
+    )
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(redeemed_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(
+            redeemed_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
+        )
+    return qs.order_by("-redeemed_at", "-id")

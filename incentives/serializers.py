@@ -1,0 +1,209 @@
+"""Shapes of the incentives API (shape only: rules live in services and selectors)."""
+
+from django.urls import reverse
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.identity import mask_name
+from merchants.serializers import OfferOutput
+
+from . import signing
+from .models import Redemption, Voucher
+from .selectors import REASONS
+
+
+class EligibilityOutput(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=REASONS),
+        help_text="Why not (empty when eligible): " + ", ".join(REASONS),
+    )
+
+
+class MatchedOfferOutput(OfferOutput):
+    """An offer; for a resident also their own `eligibility` (explainable: PIPL art. 24)."""
+
+    eligibility = EligibilityOutput(
+        required=False, read_only=True, help_text="Present when the caller is a resident."
+    )
+
+    class Meta(OfferOutput.Meta):
+        fields = [*OfferOutput.Meta.fields, "eligibility"]
+
+    def to_representation(self, offer):
+        data = super().to_representation(offer)
+        if "eligibility" not in data or data["eligibility"] is None:
+            data.pop("eligibility", None)
+        return data
+
+
+class OfferQuery(serializers.Serializer):
+    eligible = serializers.BooleanField(
+        required=False, help_text="true: only offers the calling resident may claim now"
+    )
+    near = serializers.RegexField(
+        r"^\d{6}$", required=False, help_text="City code to rank nearby offers first"
+    )
+
+
+class VoucherOfferOutput(serializers.Serializer):
+    """The offer as the voucher was issued (its terms snapshot)."""
+
+    id = serializers.IntegerField(source="offer_id")
+    title = serializers.SerializerMethodField()
+    merchant = serializers.CharField()
+    city = serializers.CharField()
+    benefit_type = serializers.CharField()
+    benefit_value = serializers.CharField(allow_null=True)
+    benefit_note = serializers.CharField(allow_blank=True)
+    usage_notes = serializers.CharField(allow_blank=True)
+    terms_version = serializers.IntegerField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_title(self, terms: dict) -> str:
+        english = (get_language() or "").startswith("en")
+        return terms.get("title_en") if english and terms.get("title_en") else terms["title"]
+
+
+class VoucherOutput(serializers.ModelSerializer):
+    display_code = serializers.SerializerMethodField()
+    offer = VoucherOfferOutput(source="terms")
+    token = serializers.SerializerMethodField(
+        help_text="The signed string the QR encodes; null once the voucher is no longer usable"
+    )
+    qr_png_url = serializers.SerializerMethodField()
+    qr_svg_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "code",
+            "display_code",
+            "status",
+            "offer",
+            "issued_at",
+            "expires_at",
+            "redeemed_at",
+            "token",
+            "qr_png_url",
+            "qr_svg_url",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_display_code(self, voucher: Voucher) -> str:
+        return signing.format_code(voucher.code)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_token(self, voucher: Voucher) -> str | None:
+        if voucher.status != Voucher.Status.ISSUED:
+            return None
+        return signing.sign(
+            kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at
+        )
+
+    def _url(self, voucher: Voucher, name: str) -> str:
+        path = reverse(name, kwargs={"code": voucher.code})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(serializers.CharField())
+    def get_qr_png_url(self, voucher: Voucher) -> str:
+        return self._url(voucher, "voucher-qr-png")
+
+    @extend_schema_field(serializers.CharField())
+    def get_qr_svg_url(self, voucher: Voucher) -> str:
+        return self._url(voucher, "voucher-qr-svg")
+
+
+class VoucherListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Voucher.Status.choices, required=False)
+
+
+class HolderOutput(serializers.Serializer):
+    """What the clerk may know of the holder: a masked name and the ID's last four, to
+    compare with the physical card. Never the score or tier."""
+
+    name = serializers.SerializerMethodField()
+    id_last4 = serializers.CharField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_name(self, user) -> str:
+        return mask_name(user.real_name)
+
+
+class ScanVoucherOutput(serializers.Serializer):
+    code = serializers.CharField()
+    display_code = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    offer = VoucherOfferOutput(source="terms")
+    expires_at = serializers.DateTimeField()
+    redeemed_at = serializers.DateTimeField(allow_null=True)
+    holder = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_display_code(self, voucher: Voucher) -> str:
+        return signing.format_code(voucher.code)
+
+    @extend_schema_field(HolderOutput(allow_null=True))
+    def get_holder(self, voucher: Voucher) -> dict | None:
+        if not self.context.get("same_merchant"):
+            return None  # another merchant's voucher: nothing about the person
+        return HolderOutput(voucher.resident).data
+
+
+class ScanOutput(serializers.Serializer):
+    voucher = ScanVoucherOutput()
+    redeemable = serializers.BooleanField()
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why not: wrong_merchant, already_redeemed, voucher_expired, "
+        "voucher_revoked, voucher_cancelled",
+    )
+
+
+class VoucherRefInput(serializers.Serializer):
+    token = serializers.CharField(required=False, max_length=256)
+    code = serializers.CharField(required=False, max_length=32)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("token")) == bool(attrs.get("code")):
+            raise serializers.ValidationError("send exactly one of token or code")
+        return attrs
+
+
+class RedemptionOutput(serializers.ModelSerializer):
+    code = serializers.CharField(source="voucher.code")
+    display_code = serializers.SerializerMethodField()
+    offer = VoucherOfferOutput(source="voucher.terms")
+    holder = HolderOutput(source="voucher.resident")
+
+    class Meta:
+        model = Redemption
+        fields = ["code", "display_code", "redeemed_at", "offer", "holder"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_display_code(self, redemption: Redemption) -> str:
+        return signing.format_code(redemption.voucher.code)
+
+
+class RedemptionListQuery(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if (
+            attrs.get("date_from")
+            and attrs.get("date_to")
+            and attrs["date_from"] > attrs["date_to"]
+        ):
+            raise serializers.ValidationError({"date_to": ["must not be before date_from"]})
+        return attrs
+
+
+class VoucherKeyOutput(serializers.Serializer):
+    kid = serializers.CharField()
+    alg = serializers.CharField()
+    public_key = serializers.CharField(help_text="base64 of the raw 32-byte Ed25519 public key")
+    not_before = serializers.DateTimeField(allow_null=True)
+    not_after = serializers.DateTimeField(allow_null=True)

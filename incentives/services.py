@@ -1,0 +1,287 @@
+"""Write use cases of incentives: claim, cancel, redeem, expire, revoke.
+
+Every rule that must hold under concurrency is decided by the database: the per-resident
+limit and the quota by conditional UPDATEs under row locks (taken in one order: claim
+tally, then offer), redemption by one conditional UPDATE from `issued` to `redeemed`, and a
+unique voucher column on the redemption.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
+
+from accounts.credit.services import active_consent
+from accounts.models import City, User
+from merchants.models import Merchant, MerchantStaff, Offer
+
+from . import signing
+from .errors import voucher_error
+from .models import ClaimTally, Redemption, Voucher
+from .selectors import annotate_eligibility, eligibility_of, resident_view
+
+logger = logging.getLogger(__name__)
+
+_HIDDEN_STATUSES = {Offer.Status.DRAFT, Offer.Status.SUBMITTED, Offer.Status.REJECTED}
+
+
+# --------------------------------------------------------------------------- claim
+
+
+def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> Voucher:
+    """Issue a voucher of the offer to the resident if they may have it now.
+
+    Consent, standing, list status and eligibility are re-checked; the per-resident limit
+    and the quota are then taken atomically, and the offer's terms are copied onto the
+    voucher (later changes of the offer do not touch it).
+    """
+    if active_consent(resident) is None:
+        raise voucher_error("consent_required")
+    who = resident_view(resident)
+    if who.standing is None:
+        raise voucher_error("no_standing")
+    now = timezone.now()
+    offer = (
+        annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
+        .select_related("merchant__city__scheme")
+        .prefetch_related(Prefetch("eligible_home_cities", queryset=City.objects.only("code")))
+        .first()
+    )
+    if offer is None or offer.status in _HIDDEN_STATUSES:
+        raise voucher_error("not_found")
+    if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
+        raise voucher_error("offer_not_active", status=offer.status)
+    verdict = eligibility_of(offer, who)
+    timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
+    if timing:
+        raise voucher_error("offer_not_active", reasons=timing)
+    if not verdict["eligible"]:
+        raise voucher_error("not_eligible", reasons=verdict["reasons"])
+
+    with transaction.atomic():
+        ClaimTally.objects.bulk_create(
+            [ClaimTally(offer_id=offer.pk, resident=resident)], ignore_conflicts=True
+        )
+        took = ClaimTally.objects.filter(
+            offer_id=offer.pk, resident=resident, held__lt=offer.per_resident_limit
+        ).update(held=F("held") + 1)
+        if not took:
+            raise voucher_error("claim_limit_reached", limit=offer.per_resident_limit)
+        took = (
+            Offer.objects.filter(pk=offer.pk, status=Offer.Status.PUBLISHED)
+            .filter(Q(total_quota__isnull=True) | Q(claimed_count__lt=F("total_quota")))
+            .update(claimed_count=F("claimed_count") + 1)
+        )
+        if not took:
+            still_published = Offer.objects.filter(
+                pk=offer.pk, status=Offer.Status.PUBLISHED
+            ).exists()
+            raise voucher_error("quota_exhausted" if still_published else "offer_not_active")
+        voucher = _create_voucher(resident, offer, now, idempotency_key)
+    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, offer.pk, resident.pk)
+    return voucher
+
+
+def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key: str) -> Voucher:
+    fields = {
+        "offer": offer,
+        "resident": resident,
+        "merchant_id": offer.merchant_id,
+        "dest_city_id": offer.merchant.city_id,
+        "home_city_id": resident.home_city_id,
+        "category": offer.category,
+        "terms": offer.terms_snapshot(),
+        "terms_version": offer.terms_version,
+        "key_id": signing.active_key().kid,
+        "issued_at": now,
+        "expires_at": offer.voucher_expires_at(now),
+        "idempotency_key": idempotency_key[:64],
+    }
+    for _attempt in range(5):  # 30^9 codes: a clash is rare, and then we just draw again
+        try:
+            with transaction.atomic():
+                return Voucher.objects.create(code=signing.new_code(), **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not draw a unique voucher code")
+
+
+def token_of(voucher: Voucher) -> str:
+    return signing.sign(kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at)
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+def cancel_voucher(*, resident: User, code: str) -> Voucher:
+    """The resident gives an unused voucher back; its quota and limit return at once."""
+    normalized = signing.normalize_code(code) or code
+    voucher = Voucher.objects.filter(code=normalized, resident=resident).first()
+    if voucher is None:
+        raise voucher_error("not_found")
+    now = timezone.now()
+    with transaction.atomic():
+        flipped = Voucher.objects.filter(
+            pk=voucher.pk, status=Voucher.Status.ISSUED, expires_at__gt=now
+        ).update(status=Voucher.Status.CANCELLED, closed_at=now)
+        if not flipped:
+            voucher.refresh_from_db(fields=["status"])
+            raise voucher_error("voucher_not_cancellable", status=voucher.status)
+        _give_back(Counter({voucher.offer_id: 1}), resident.pk)
+    voucher.refresh_from_db()
+    return voucher
+
+
+def _give_back(per_offer: Counter, resident_id: int) -> None:
+    """Return claimed places, tally first then offer (the claim's lock order)."""
+    for offer_id in sorted(per_offer):
+        n = per_offer[offer_id]
+        ClaimTally.objects.filter(offer_id=offer_id, resident_id=resident_id).update(
+            held=F("held") - n
+        )
+        Offer.objects.filter(pk=offer_id).update(claimed_count=F("claimed_count") - n)
+
+
+# --------------------------------------------------------------------------- redeem
+
+
+def merchant_of(staff: User) -> int:
+    """The merchant a staff member redeems for; refuses anyone else."""
+    merchant_id = (
+        MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
+        .values_list("merchant_id", flat=True)
+        .first()
+    )
+    if merchant_id is None:
+        raise voucher_error("not_merchant_staff")
+    return merchant_id
+
+
+def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> int:
+    """The voucher a QR token (signature checked) or a typed code points at."""
+    if token:
+        try:
+            return signing.verify(token).voucher_id
+        except signing.InvalidToken as exc:
+            raise voucher_error("invalid_token", reason=str(exc)) from None
+    normalized = signing.normalize_code(code or "")
+    if normalized is None:
+        raise voucher_error("invalid_token", reason="bad_code")
+    found = Voucher.objects.filter(code=normalized).values_list("pk", flat=True).first()
+    if found is None:
+        raise voucher_error("not_found")
+    return found
+
+
+def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
+    """Why a voucher cannot be redeemed by this merchant now, or None."""
+    if voucher.merchant_id != merchant_id:
+        return voucher_error("wrong_merchant")
+    if voucher.status == Voucher.Status.REDEEMED:
+        return voucher_error("already_redeemed", redeemed_at=voucher.redeemed_at.isoformat())
+    if voucher.status == Voucher.Status.CANCELLED:
+        return voucher_error("voucher_cancelled")
+    if voucher.status == Voucher.Status.REVOKED:
+        return voucher_error("voucher_revoked")
+    if voucher.status == Voucher.Status.EXPIRED or voucher.expires_at <= now:
+        return voucher_error("voucher_expired", expires_at=voucher.expires_at.isoformat())
+    return None
+
+
+@dataclass(frozen=True)
+class Preview:
+    voucher: Voucher
+    redeemable: bool
+    reason: str | None
+    same_merchant: bool
+
+
+def preview_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Preview:
+    """What a scan shows the clerk; changes nothing."""
+    merchant_id = merchant_of(staff)
+    voucher_id = resolve_voucher_id(token=token, code=code)
+    voucher = (
+        Voucher.objects.select_related("offer", "resident", "merchant")
+        .filter(pk=voucher_id)
+        .first()
+    )
+    if voucher is None:
+        raise voucher_error("not_found")
+    refusal = _refusal(voucher, merchant_id, timezone.now())
+    return Preview(
+        voucher,
+        refusal is None,
+        refusal.code if refusal else None,
+        voucher.merchant_id == merchant_id,
+    )
+
+
+def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Redemption:
+    """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
+    (of this merchant's voucher, not expired); whoever loses a race learns why."""
+    merchant_id = merchant_of(staff)
+    voucher_id = resolve_voucher_id(token=token, code=code)
+    now = timezone.now()
+    with transaction.atomic():
+        flipped = Voucher.objects.filter(
+            pk=voucher_id,
+            status=Voucher.Status.ISSUED,
+            merchant_id=merchant_id,
+            expires_at__gt=now,
+        ).update(status=Voucher.Status.REDEEMED, redeemed_at=now)
+        if flipped:
+            redemption = Redemption.objects.create(
+                voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
+            )
+    if not flipped:
+        voucher = Voucher.objects.filter(pk=voucher_id).first()
+        if voucher is None:
+            raise voucher_error("not_found")
+        raise _refusal(voucher, merchant_id, now) or voucher_error("already_redeemed")
+    logger.info("voucher redeemed id=%s merchant=%s", voucher_id, merchant_id)
+    return redemption
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def expire_due_vouchers(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Issued vouchers past their time become `expired` (their quota stays taken)."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        ids = list(
+            Voucher.objects.filter(status=Voucher.Status.ISSUED, expires_at__lte=now)
+            .order_by("expires_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return total
+        total += Voucher.objects.filter(pk__in=ids, status=Voucher.Status.ISSUED).update(
+            status=Voucher.Status.EXPIRED, closed_at=now
+        )
+
+
+def revoke_open_vouchers(*, resident_id: int) -> int:
+    """A resident on the seriously-dishonest list loses every open voucher; the places
+    return to the offers."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Voucher.objects.select_for_update()
+            .filter(resident_id=resident_id, status=Voucher.Status.ISSUED)
+            .order_by("pk")
+            .values_list("pk", "offer_id")
+        )
+        if not rows:
+            return 0
+        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=Voucher.Status.REVOKED, closed_at=now
+        )
+        _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
+    logger.info("vouchers revoked resident=%s count=%s", resident_id, len(rows))
+    return len(rows)

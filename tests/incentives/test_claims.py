@@ -1,0 +1,171 @@
+"""Claiming: the re-checks, the quota and the per-resident limit, idempotency, and the
+terms a voucher keeps."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.credit.models import Consent, ConsentText
+from incentives.models import ClaimTally, IdempotencyRecord, Voucher
+from merchants.models import Offer
+from tests.incentives.conftest import client_for, make_resident, publish
+
+pytestmark = pytest.mark.django_db
+
+
+def claim(user, offer_id, **headers):
+    return client_for(user).post(f"/api/v1/offers/{offer_id}/claim", **headers)
+
+
+def test_claim_issues_a_voucher_with_a_token_and_the_terms(resident, offer):
+    res = claim(resident, offer.pk)
+    assert res.status_code == 201, res.content
+    body = res.json()
+    assert body["status"] == "issued" and len(body["code"]) == 10
+    assert body["display_code"].count("-") == 2
+    assert body["token"].startswith("XY1")
+    assert body["offer"]["title"] == offer.title and body["offer"]["merchant"] == "西湖游船"
+    assert body["qr_png_url"].endswith(f"/api/v1/me/vouchers/{body['code']}/qr.png")
+    voucher = Voucher.objects.get()
+    assert voucher.terms["terms_version"] == offer.terms_version
+    assert (voucher.dest_city_id, voucher.home_city_id) == ("330100", "330100")
+    assert voucher.expires_at <= offer.valid_until
+    offer.refresh_from_db()
+    assert offer.claimed_count == 1
+
+
+def test_without_consent_or_standing_nothing_is_issued(world, offer):
+    no_consent = make_resident(consent=False)
+    assert claim(no_consent, offer.pk).json()["error"]["code"] == "consent_required"
+    from tests.factories import ResidentFactory
+
+    fresh = ResidentFactory(home_city_id="330100")
+    Consent.objects.create(resident=fresh, text=ConsentText.objects.get(is_current=True))
+    res = claim(fresh, offer.pk)
+    assert res.status_code == 403 and res.json()["error"]["code"] == "no_standing"
+    assert not Voucher.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "offer_fields", "reasons"),
+    [
+        ({"score": 580}, {"min_tier": "good"}, ["tier_too_low"]),
+        ({"listed": True}, {}, ["seriously_dishonest"]),
+        ({"expired": True}, {}, ["standing_expired"]),
+        ({}, {"home_city_rule": "visitors", "min_tier": ""}, ["home_city_not_eligible"]),
+        (
+            {"score": 580, "listed": True},
+            {"min_tier": "good"},
+            ["seriously_dishonest", "tier_too_low"],
+        ),
+    ],
+)
+def test_ineligible_residents_learn_every_reason(world, merchant, who, offer_fields, reasons):
+    offer = publish(merchant=merchant, **{"min_tier": "fair", **offer_fields})
+    res = claim(make_resident(**who), offer.pk)
+    assert res.status_code == 403
+    err = res.json()["error"]
+    assert err["code"] == "not_eligible" and err["detail"]["reasons"] == reasons
+    assert not Voucher.objects.exists()
+
+
+def test_min_score_is_converted_for_visitors(world, merchant):
+    # 钱江分 ≥ 650 (good band 600–699); 金椰分 good band is 620–719:
+    # 650 ↔ 620 + 50·99/99 = 670 in 金椰分.
+    offer = publish(merchant=merchant, min_tier="", min_score=650)
+    assert claim(make_resident("460100", 669), offer.pk).status_code == 403
+    assert claim(make_resident("460100", 670), offer.pk).status_code == 201
+    assert claim(make_resident("330100", 649), offer.pk).status_code == 403
+    assert claim(make_resident("330100", 650), offer.pk).status_code == 201
+
+
+def test_listed_home_cities(world, merchant):
+    offer = publish(merchant=merchant, min_tier="", home_city_rule="listed")
+    offer.eligible_home_cities.set(["460100"])
+    assert claim(make_resident("460100"), offer.pk).status_code == 201
+    res = claim(make_resident("310100"), offer.pk)
+    assert res.json()["error"]["detail"]["reasons"] == ["home_city_not_eligible"]
+
+
+def test_offers_not_on_sale_are_gone_or_unknown(resident, merchant):
+    paused = publish(merchant=merchant, status=Offer.Status.PAUSED)
+    future = publish(merchant=merchant, valid_from=timezone.now() + timedelta(days=1))
+    draft = publish(merchant=merchant, status=Offer.Status.DRAFT)
+    for offer, status, code in [
+        (paused, 410, "offer_not_active"),
+        (future, 410, "offer_not_active"),
+        (draft, 404, "not_found"),
+    ]:
+        res = claim(resident, offer.pk)
+        assert (res.status_code, res.json()["error"]["code"]) == (status, code)
+    assert claim(resident, 999_999).status_code == 404
+
+
+def test_quota_and_per_resident_limit(world, merchant):
+    offer = publish(merchant=merchant, total_quota=2, per_resident_limit=2, min_tier="")
+    first = make_resident()
+    assert claim(first, offer.pk).status_code == 201
+    assert claim(first, offer.pk).status_code == 201
+    third = claim(first, offer.pk)
+    assert (third.status_code, third.json()["error"]["code"]) == (409, "claim_limit_reached")
+    other = claim(make_resident(), offer.pk)
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "quota_exhausted")
+    offer.refresh_from_db()
+    assert offer.claimed_count == 2 == Voucher.objects.count()
+    assert ClaimTally.objects.get(resident=first).held == 2
+
+
+def test_same_idempotency_key_replays_the_first_answer(resident, offer):
+    first = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="phone-retry-1")
+    again = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="phone-retry-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Voucher.objects.count() == 1
+    # and a refusal replays too, instead of being re-decided
+    other = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="second")
+    assert other.json()["error"]["code"] == "claim_limit_reached"
+    assert claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="second").json() == other.json()
+
+
+def test_same_key_for_another_request_is_refused(world, resident, merchant, offer):
+    another = publish(merchant=merchant, min_tier="")
+    assert claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201
+    res = claim(resident, another.pk, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (res.status_code, res.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    assert Voucher.objects.count() == 1
+
+
+def test_a_repeat_while_the_first_is_running_is_in_progress(resident, offer):
+    import hashlib
+
+    path = f"/api/v1/offers/{offer.pk}/claim"
+    fingerprint = hashlib.sha256(f"POST {path}\n{{}}".encode()).hexdigest()
+    IdempotencyRecord.objects.create(
+        user=resident, scope="claim", key="busy", fingerprint=fingerprint
+    )
+    res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="busy")
+    assert (res.status_code, res.json()["error"]["code"]) == (409, "request_in_progress")
+    assert not Voucher.objects.exists()
+
+
+def test_bad_idempotency_key_is_invalid(resident, offer):
+    res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="x" * 65)
+    assert res.status_code == 400 and res.json()["error"]["code"] == "invalid_request"
+
+
+def test_vouchers_keep_the_terms_they_were_issued_under(world, resident, merchant, offer):
+    from merchants.services import revise_offer
+    from tests.merchants.factories import merchant_staff
+
+    claim(resident, offer.pk)
+    revise_offer(actor=merchant_staff(merchant), offer=offer, changes={"title": "新标题"})
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.SUBMITTED and offer.terms_version == 2
+    voucher = client_for(resident).get("/api/v1/me/vouchers").json()["results"][0]
+    assert voucher["offer"]["title"] != "新标题" and voucher["offer"]["terms_version"] == 1
+
+
+def test_staff_cannot_claim(world, offer, clerk):
+    res = claim(clerk, offer.pk)
+    assert res.status_code == 403 and res.json()["error"]["code"] == "permission_denied"
