@@ -12,7 +12,6 @@ from PIL import Image
 from incentives import signing
 from incentives.models import Redemption, Voucher
 from incentives.services import expire_due_vouchers
-from merchants.models import Offer
 from tests.incentives.conftest import client_for, make_resident, publish
 
 pytestmark = pytest.mark.django_db
@@ -209,29 +208,21 @@ def test_residents_cannot_redeem_and_clerks_see_their_redemptions(resident, cler
 
 
 @pytest.mark.django_db(transaction=True)
-def test_listing_revokes_open_vouchers_and_returns_their_places(world, merchant, clerk):
+def test_listing_revokes_open_vouchers_and_returns_their_places(
+    world, merchant, clerk, settings, tmp_path
+):
     from accounts.credit.services import sync_dishonest_list
-    from accounts.identity import id_hash
 
     offer = publish(merchant=merchant, min_tier="", total_quota=10, per_resident_limit=3)
     resident = make_resident()
     client = client_for(resident)
     codes = [client.post(f"/api/v1/offers/{offer.pk}/claim").json() for _ in range(3)]
     redeem(clerk, token=codes[0]["token"])
-    from pathlib import Path
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        listed = Path(folder) / "list.txt"
-        from django.conf import settings
-
-        listed.write_text(resident.id_hash + "\n")
-        settings.CREDIT_SANDBOX_LIST_FILE = str(listed)
-        try:
-            report = sync_dishonest_list(city_code="330100")
-        finally:
-            del settings.CREDIT_SANDBOX_LIST_FILE
-    assert report.newly_listed == 1 and id_hash  # the signal ran the task (eager) on commit
+    list_file = tmp_path / "list.txt"
+    list_file.write_text(resident.id_hash + "\n")
+    settings.CREDIT_SANDBOX_LIST_FILE = str(list_file)
+    report = sync_dishonest_list(city_code="330100")
+    assert report.newly_listed == 1  # the signal ran the revoking task (eager) on commit
     statuses = sorted(Voucher.objects.values_list("status", flat=True))
     assert statuses == ["redeemed", "revoked", "revoked"]
     offer.refresh_from_db()

@@ -1,0 +1,136 @@
+"""Exactness under concurrency, on PostgreSQL with real threads: every request is a full
+request through the stack on its own database connection."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from incentives.models import ClaimTally, Redemption, Voucher
+from merchants.models import Offer
+from tests.conftest import bearer
+from tests.incentives.conftest import make_resident, publish
+from tests.merchants.factories import merchant_staff
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def fire(calls: list) -> list:
+    """Run every (user, method, path, body, headers) call at once; collect the answers."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int, user, method: str, path: str, body, headers: dict) -> None:
+        client = APIClient()
+        client.credentials(**bearer(user))
+        try:
+            barrier.wait()
+            res = getattr(client, method)(path, body, format="json", **headers)
+            results[i] = (res.status_code, res.json() if res.content else None)
+        except Exception as exc:  # a crash must show up as a failed assertion, not vanish
+            results[i] = (599, repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def codes(results) -> Counter:
+    return Counter(
+        (status, body["error"]["code"] if status >= 400 and isinstance(body, dict) else None)
+        for status, body in results
+    )
+
+
+def test_50_simultaneous_redemptions_by_two_scanners_redeem_once(world, merchant):
+    offer = publish(merchant=merchant, min_tier="")
+    resident = make_resident()
+    token = APIClient()
+    token.credentials(**bearer(resident))
+    voucher = token.post(f"/api/v1/offers/{offer.pk}/claim").json()
+    scanners = [merchant_staff(merchant), merchant_staff(merchant)]
+    calls = [
+        (
+            scanners[i % 2],
+            "post",
+            "/api/v1/merchant/redemptions",
+            {"token": voucher["token"]} if i % 3 else {"code": voucher["code"]},
+            {},
+        )
+        for i in range(50)
+    ]
+    tally = codes(fire(calls))
+    assert tally == Counter({(201, None): 1, (409, "already_redeemed"): 49}), tally
+    assert Redemption.objects.count() == 1
+    assert Voucher.objects.get().status == "redeemed"
+
+
+def test_200_residents_claiming_a_quota_of_20_get_exactly_20(world, merchant):
+    offer = publish(merchant=merchant, min_tier="", total_quota=20)
+    residents = [make_resident() for _ in range(200)]
+    calls = [(r, "post", f"/api/v1/offers/{offer.pk}/claim", None, {}) for r in residents]
+    tally = codes(fire(calls))
+    assert tally == Counter({(201, None): 20, (409, "quota_exhausted"): 180}), tally
+    offer.refresh_from_db()
+    assert offer.claimed_count == 20 == Voucher.objects.count()
+    assert Voucher.objects.values("resident").distinct().count() == 20
+
+
+def test_20_simultaneous_claims_by_one_resident_with_limit_1_give_one_voucher(world, merchant):
+    offer = publish(merchant=merchant, min_tier="", total_quota=100, per_resident_limit=1)
+    resident = make_resident()
+    calls = [(resident, "post", f"/api/v1/offers/{offer.pk}/claim", None, {}) for _ in range(20)]
+    tally = codes(fire(calls))
+    assert tally == Counter({(201, None): 1, (409, "claim_limit_reached"): 19}), tally
+    assert Voucher.objects.count() == 1
+    offer.refresh_from_db()
+    assert offer.claimed_count == 1
+
+
+def test_same_idempotency_key_sent_20_times_at_once_makes_one_voucher(world, merchant):
+    offer = publish(merchant=merchant, min_tier="", per_resident_limit=5)
+    resident = make_resident()
+    headers = {"HTTP_IDEMPOTENCY_KEY": "double-tap"}
+    calls = [(resident, "post", f"/api/v1/offers/{offer.pk}/claim", None, headers)] * 20
+    results = fire(calls)
+    tally = codes(results)
+    assert Voucher.objects.count() == 1
+    assert set(tally) <= {(201, None), (409, "request_in_progress")}, tally
+    created = {body["code"] for status, body in results if status == 201}
+    assert len(created) == 1  # every 201 is the same voucher, replayed
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_cancel_racing_redeem_leaves_one_winner_and_counts_that_match(world, merchant, round_):
+    offer = publish(merchant=merchant, min_tier="", total_quota=10)
+    resident = make_resident()
+    clerk = merchant_staff(merchant)
+    claimer = APIClient()
+    claimer.credentials(**bearer(resident))
+    voucher = claimer.post(f"/api/v1/offers/{offer.pk}/claim").json()
+    calls = [
+        (resident, "post", f"/api/v1/me/vouchers/{voucher['code']}/cancel", None, {}),
+        (clerk, "post", "/api/v1/merchant/redemptions", {"token": voucher["token"]}, {}),
+    ] * 3
+    results = fire(calls)
+    winners = [r for r in results if r[0] in (200, 201)]
+    final = Voucher.objects.get()
+    offer.refresh_from_db()
+    if final.status == "redeemed":
+        assert {r[0] for r in winners} == {201} and len(winners) == 1
+        assert offer.claimed_count == 1 and Redemption.objects.count() == 1
+    else:
+        assert final.status == "cancelled"
+        assert {r[0] for r in winners} == {200} and len(winners) == 1
+        assert offer.claimed_count == 0 and not Redemption.objects.exists()
+    assert ClaimTally.objects.get(resident=resident).held == offer.claimed_count
+    assert all(r[0] in (200, 201, 409, 410) for r in results), results
+    live = Voucher.objects.exclude(status__in=["cancelled", "revoked"]).count()
+    assert Offer.objects.get(pk=offer.pk).claimed_count == live
