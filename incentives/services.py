@@ -242,6 +242,8 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
         if voucher is None:
             raise voucher_error("not_found")
         raise _refusal(voucher, merchant_id, now) or voucher_error("already_redeemed")
+    # the answer shows the voucher and its holder: one query for both
+    redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, merchant_id)
     return redemption
 

@@ -12,8 +12,8 @@ signs (VOUCHER_ACTIVE_KID).
 """
 
 import base64
-import re
 import datetime as dt
+import re
 import secrets
 import struct
 from dataclasses import dataclass

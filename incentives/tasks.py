@@ -26,3 +26,29 @@ def purge_idempotency_records() -> int:
     from .idempotency import purge_expired
 
     return purge_expired()
+
+
+# --------------------------------------------------------------------------- dashboards
+# (incentives/dashboard/: roll-ups of the city dashboards)
+
+
+@shared_task(name="incentives.refresh_dashboard_rollups", acks_late=True)
+def refresh_dashboard_rollups(lookback_days: int = 1) -> list[str]:
+    """Recompute the roll-ups of today, `lookback_days` before it and every dirty day
+    (idempotent: a second run writes the same rows)."""
+    from .dashboard.rollup import refresh_recent_rollups
+
+    return [d.isoformat() for d in refresh_recent_rollups(lookback_days=lookback_days)]
+
+
+@shared_task(name="incentives.rebuild_dashboard_rollups", acks_late=True)
+def rebuild_dashboard_rollups(date_from: str, date_to: str) -> dict:
+    """Rebuild the roll-ups of an inclusive range of days (ISO dates)."""
+    from datetime import date
+
+    from .dashboard.rollup import rebuild_rollups
+
+    report = rebuild_rollups(
+        date_from=date.fromisoformat(date_from), date_to=date.fromisoformat(date_to)
+    )
+    return {"city_rows": report.city_rows, "offer_rows": report.offer_rows}

@@ -1,0 +1,137 @@
+"""Dashboard API of city staff (api.md "City staff"): parse, resolve the scope, read."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api_common import IsCityStaffOrSuperuser, error_responses
+from accounts.models import City, User
+
+from . import selectors
+from .rollup import local_today
+from .selectors import Scope
+from .serializers import (
+    BreakdownQuery,
+    BreakdownRowOutput,
+    FlowRowOutput,
+    RangeQuery,
+    SeriesQuery,
+    SeriesRowOutput,
+    SummaryOutput,
+)
+
+SCOPE_TEXT = (
+    "Dates are Asia/Shanghai calendar days. Figures come from daily roll-ups kept current "
+    "by a Celery task every few minutes (the current day may lag by that much). A claim "
+    "counts on the day its voucher was issued, whatever became of the voucher later "
+    "(cancelled vouchers stay claims; `cancelled` counts them on the day they were "
+    "cancelled); a redemption on the day it was redeemed; an expiry or revocation on the "
+    "day the voucher closed. City staff see their own city: offers located there, and in "
+    "`flows` also the residents whose home city it is. Superusers see all cities, or one "
+    "with `city=`. Residents and merchant staff get 403."
+)
+
+
+def resolve_scope(user: User, data: dict[str, Any]) -> Scope:
+    """The city whose figures the caller may see, from their role and `city=`."""
+    city = data.get("city")
+    if user.is_superuser:
+        if city is not None and not City.objects.filter(code=city).exists():
+            raise serializers.ValidationError({"city": [_("不是合作城市。")]})
+    elif city is not None and city != user.staff_city_id:
+        raise PermissionDenied(_("只能查看本市的数据。"))
+    else:
+        city = user.staff_city_id
+    return Scope(city=city, date_from=data["date_from"], date_to=data["date_to"])
+
+
+def parse(request: Request, query: type[RangeQuery]) -> tuple[Scope, dict[str, Any]]:
+    """Validated query and the caller's scope (400 invalid_request, 403)."""
+    parsed = query(data=request.query_params, context={"today": local_today()})
+    parsed.is_valid(raise_exception=True)
+    return resolve_scope(request.user, parsed.validated_data), parsed.validated_data
+
+
+_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    s400="invalid_request: a malformed date, date_from after date_to, a range over 3 "
+    "years, an unknown `interval`/`by`, or (superusers) an unknown `city`",
+    s403="permission_denied: residents and merchant staff; city staff naming another city",
+)
+
+
+class _DashboardView(APIView):
+    permission_classes = [IsCityStaffOrSuperuser]
+
+
+class SummaryView(_DashboardView):
+    @extend_schema(
+        tags=["dashboard"],
+        summary="Uptake totals of a date range",
+        description=SCOPE_TEXT
+        + " `claims` = vouchers issued; `redemption_rate` = redemptions / claims of the "
+        "same range (null without claims); `unique_residents` = distinct residents who "
+        "claimed in the range; `active_offers` and `merchants` are live counts.",
+        parameters=[RangeQuery],
+        responses={200: SummaryOutput, **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        scope, _data = parse(request, RangeQuery)
+        return Response(SummaryOutput(selectors.summary(scope=scope)).data)
+
+
+class SeriesView(_DashboardView):
+    @extend_schema(
+        tags=["dashboard"],
+        summary="Claims and redemptions per day, week or month",
+        description=SCOPE_TEXT
+        + " Every period of the range is listed, zeros included; the first and last "
+        "periods count only their days inside the range (`start`..`end`).",
+        parameters=[SeriesQuery],
+        responses={200: SeriesRowOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        scope, data = parse(request, SeriesQuery)
+        rows = selectors.series(scope=scope, interval=data["interval"])
+        return Response(SeriesRowOutput(rows, many=True).data)
+
+
+class BreakdownView(_DashboardView):
+    @extend_schema(
+        tags=["dashboard"],
+        summary="Uptake per category, merchant, offer or residents' home city",
+        description=SCOPE_TEXT
+        + " Rows cover the offers located in the city; `by=home_city` groups them by the "
+        "residents' home city (where the city's visitors come from, the city's own "
+        "residents included). Most claimed first; every row with a non-zero count.",
+        parameters=[BreakdownQuery],
+        responses={200: BreakdownRowOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        scope, data = parse(request, BreakdownQuery)
+        rows = selectors.breakdown(scope=scope, by=data["by"])
+        return Response(BreakdownRowOutput(rows, many=True).data)
+
+
+class FlowsView(_DashboardView):
+    @extend_schema(
+        tags=["dashboard"],
+        summary="Cross-city flows: residents' home city → city of the offers",
+        description=SCOPE_TEXT
+        + " For a city, every pair that involves it on either side: visitors from other "
+        "cities using its offers (dest_city = city), its residents using offers elsewhere "
+        "(home_city = city), and its residents at home (both). Largest first.",
+        parameters=[RangeQuery],
+        responses={200: FlowRowOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        scope, _data = parse(request, RangeQuery)
+        return Response(FlowRowOutput(selectors.flows(scope=scope), many=True).data)

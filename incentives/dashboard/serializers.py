@@ -1,0 +1,142 @@
+"""Input and output shapes of the dashboard API (shape only: the rules are in selectors)."""
+
+from datetime import date, timedelta
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .selectors import BREAKDOWNS, INTERVALS
+
+# Days of the widest range one request may ask for: three years, one of them leap.
+MAX_RANGE_DAYS = 3 * 365 + 1
+DEFAULT_RANGE_DAYS = 30
+# Dates outside these are typing mistakes, not figures anyone keeps.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
+class RangeQuery(serializers.Serializer):
+    """`date_from`/`date_to` (inclusive, YYYY-MM-DD, Asia/Shanghai) and `city`."""
+
+    date_from = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="First day, inclusive (Asia/Shanghai). Default: date_to minus 29 days.",
+    )
+    date_to = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="Last day, inclusive (Asia/Shanghai). Default: today. The range may span "
+        f"at most {MAX_RANGE_DAYS} days; days from {EARLIEST} to {LATEST}.",
+    )
+    city = serializers.RegexField(
+        r"^\d{6}$",
+        required=False,
+        error_messages={"invalid": _("应为 6 位数字行政区划代码。")},
+        help_text="Superusers: the partner city whose figures to show (default: all cities). "
+        "City staff: may only name their own city (another is 403).",
+    )
+
+    def validate_date_from(self, value: date) -> date:
+        return _within_years(value)
+
+    def validate_date_to(self, value: date) -> date:
+        return _within_years(value)
+
+    def validate(self, attrs: dict) -> dict:
+        today = self.context["today"]
+        date_to = attrs.get("date_to") or today
+        date_from = attrs.get("date_from") or date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": [_("开始日期不能晚于结束日期。")]})
+        if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+            raise serializers.ValidationError(
+                {"date_to": [_("日期范围不能超过 3 年（%(n)s 天）。") % {"n": MAX_RANGE_DAYS}]}
+            )
+        return {**attrs, "date_from": date_from, "date_to": date_to}
+
+
+def _within_years(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise serializers.ValidationError(
+            _("日期应在 %(lo)s 至 %(hi)s 之间。") % {"lo": EARLIEST, "hi": LATEST}
+        )
+    return value
+
+
+class SeriesQuery(RangeQuery):
+    interval = serializers.ChoiceField(
+        choices=INTERVALS,
+        required=False,
+        default="day",
+        help_text="day, week (ISO weeks from Monday) or month (calendar months).",
+    )
+
+
+class BreakdownQuery(RangeQuery):
+    by = serializers.ChoiceField(
+        choices=BREAKDOWNS,
+        required=False,
+        default="category",
+        help_text="category (the voucher's category at claim), merchant, offer, or "
+        "home_city (the residents' home city, for the offers located in the city).",
+    )
+
+
+class _Counts(serializers.Serializer):
+    claims = serializers.IntegerField(help_text="Vouchers issued (claimed) on these days.")
+    redemptions = serializers.IntegerField(help_text="Vouchers redeemed on these days.")
+    cancelled = serializers.IntegerField(help_text="Vouchers cancelled on these days.")
+    expired = serializers.IntegerField(help_text="Vouchers that expired unused on these days.")
+    revoked = serializers.IntegerField(help_text="Vouchers revoked on these days.")
+
+
+_RATE_HELP = (
+    "redemptions / claims over the same days, rounded to 4 decimals; null when there was "
+    "no claim. Redemptions of vouchers claimed before the range count too, so it may "
+    "exceed 1 on short ranges."
+)
+
+
+class SummaryOutput(_Counts):
+    city = serializers.CharField(
+        allow_null=True, help_text="City code of the figures; null = all cities."
+    )
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    redemption_rate = serializers.FloatField(allow_null=True, help_text=_RATE_HELP)
+    unique_residents = serializers.IntegerField(
+        help_text="Distinct residents who claimed at least one voucher in the city's offers "
+        "in the range (each counted once however many days or offers)."
+    )
+    active_offers = serializers.IntegerField(
+        help_text="Offers located in the city that are published now and whose validity "
+        "overlaps the range (live count)."
+    )
+    merchants = serializers.IntegerField(
+        help_text="Merchants located in the city that are participating (status active) now."
+    )
+
+
+class SeriesRowOutput(_Counts):
+    period = serializers.DateField(
+        help_text="First day of the period: the day, the Monday of the ISO week, or the "
+        "first of the month (may precede date_from for the first period)."
+    )
+    start = serializers.DateField(help_text="First day of the period inside the range.")
+    end = serializers.DateField(help_text="Last day of the period inside the range.")
+
+
+class BreakdownRowOutput(_Counts):
+    key = serializers.CharField(
+        help_text="Category code, merchant id, offer id or home-city code (as a string)."
+    )
+    label = serializers.CharField(help_text="Display name in the request's language.")
+    redemption_rate = serializers.FloatField(allow_null=True, help_text=_RATE_HELP)
+
+
+class FlowRowOutput(_Counts):
+    home_city = serializers.CharField(help_text="Residents' home city code.")
+    dest_city = serializers.CharField(help_text="City code where the offers are located.")
+    home_city_name = serializers.CharField()
+    dest_city_name = serializers.CharField()
