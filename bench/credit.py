@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import record, setup_django, summary_ms  # noqa: E402
+from _common import record, setup_django, summary_ms
 
 
 def reset_peak() -> None:
@@ -44,11 +44,12 @@ def rss_mib() -> float:
 
 
 def make_residents(count: int):
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
     from accounts.credit.models import Consent, ConsentText, RuleVersion, Standing
     from accounts.identity import id_check_char
     from accounts.models import User
-    from django.contrib.auth.hashers import make_password
-    from django.utils import timezone
 
     password = make_password("bench-password-1")
     rule = RuleVersion.objects.get(scheme__name="钱江分", version=1)
@@ -57,8 +58,13 @@ def make_residents(count: int):
     for i in range(count):
         first17 = f"330106{1950 + i % 50}0101{i % 1000:03d}"
         raw = first17 + id_check_char(first17)
-        u = User(phone=f"150{i:08d}", real_name="测试", role="resident", home_city_id="330100",
-                 password=password)
+        u = User(
+            phone=f"150{i:08d}",
+            real_name="测试",
+            role="resident",
+            home_city_id="330100",
+            password=password,
+        )
         u.set_id_number(raw.replace(raw[14:17], f"{i % 1000:03d}"))
         u.id_hash = secrets.token_hex(32)  # unique keyed hash stand-ins
         users.append(u)
@@ -67,18 +73,29 @@ def make_residents(count: int):
     now = timezone.now()
     Consent.objects.bulk_create([Consent(resident=u, text=text) for u in users])
     Standing.objects.bulk_create(
-        [Standing(resident=u, city_id="330100", rule_version=rule, score=700, tier="excellent",
-                  verified_at=now, valid_until=now + timedelta(days=30)) for u in users]
+        [
+            Standing(
+                resident=u,
+                city_id="330100",
+                rule_version=rule,
+                score=700,
+                tier="excellent",
+                verified_at=now,
+                valid_until=now + timedelta(days=30),
+            )
+            for u in users
+        ]
     )
     return users
 
 
 def bench_list_sync(entries: int) -> list[str]:
+    from django.conf import settings
+    from django.db import connection
+
     from accounts.credit import services
     from accounts.credit.models import ListedPerson, Standing
     from accounts.credit.registry import provider_for
-    from django.conf import settings
-    from django.db import connection
 
     users = make_residents(2000)
     listed = [u.id_hash for u in users[:1000]]
@@ -91,16 +108,21 @@ def bench_list_sync(entries: int) -> list[str]:
             out.write(secrets.token_hex(32) + "\n")
     settings.CREDIT_SANDBOX_LIST_FILE = str(list_file)
     size_mib = list_file.stat().st_size / 2**20
-    lines = [f"List: {entries:,} entries ({size_mib:.0f} MiB file), 2,000 residents with "
-             f"standings, 1,000 of them on the list; batch {settings.CREDIT_LIST_BATCH_SIZE}.", ""]
+    lines = [
+        f"List: {entries:,} entries ({size_mib:.0f} MiB file), 2,000 residents with "
+        f"standings, 1,000 of them on the list; batch {settings.CREDIT_LIST_BATCH_SIZE}.",
+        "",
+    ]
 
     reset_peak()
     base = rss_mib()
     t0 = time.perf_counter()
     n = sum(1 for _ in provider_for("330100").iter_dishonest_list())
     stream_s = time.perf_counter() - t0
-    lines.append(f"- floor A, stream the list only: {n / stream_s:,.0f} entries/s "
-                 f"({stream_s:.2f} s), peak +{peak_mib() - base:.0f} MiB")
+    lines.append(
+        f"- floor A, stream the list only: {n / stream_s:,.0f} entries/s "
+        f"({stream_s:.2f} s), peak +{peak_mib() - base:.0f} MiB"
+    )
 
     with connection.cursor() as cur:
         cur.execute("CREATE UNLOGGED TABLE bench_copy (person_hash varchar(64))")
@@ -112,8 +134,10 @@ def bench_list_sync(entries: int) -> list[str]:
                 copy.write_row((line.strip(),))
         copy_s = time.perf_counter() - t0
         cur.execute("DROP TABLE bench_copy")
-    lines.append(f"- floor B, PostgreSQL COPY into an unlogged table: {entries / copy_s:,.0f} "
-                 f"entries/s ({copy_s:.2f} s), peak +{peak_mib() - base:.0f} MiB")
+    lines.append(
+        f"- floor B, PostgreSQL COPY into an unlogged table: {entries / copy_s:,.0f} "
+        f"entries/s ({copy_s:.2f} s), peak +{peak_mib() - base:.0f} MiB"
+    )
 
     for label in ("first sync (all entries new)", "second sync (same list, steady state)"):
         reset_peak()
@@ -134,14 +158,15 @@ def bench_list_sync(entries: int) -> list[str]:
 
 
 def bench_verify(rounds: int) -> list[str]:
-    from accounts.credit.models import Standing
-    from accounts.credit.services import give_consent
-    from accounts.demo import CONSENT_V1
-    from accounts.models import User
     from django.conf import settings
     from django.test.utils import setup_test_environment
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.credit.models import Standing
+    from accounts.credit.services import give_consent
+    from accounts.demo import CONSENT_V1
+    from accounts.models import User
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.credit.partner_server import PartnerServer
@@ -149,9 +174,16 @@ def bench_verify(rounds: int) -> list[str]:
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["*"]
     server = PartnerServer().start()
-    settings.CREDIT_PROVIDERS = {"330100": {
-        "kind": "http", "base_url": server.base_url, "app_key": server.app_key,
-        "app_secret": server.app_secret, "timeout": 2, "retries": 0}}
+    settings.CREDIT_PROVIDERS = {
+        "330100": {
+            "kind": "http",
+            "base_url": server.base_url,
+            "app_key": server.app_key,
+            "app_secret": server.app_secret,
+            "timeout": 2,
+            "retries": 0,
+        }
+    }
     resident = User(phone="15999990000", real_name="基准", role="resident", home_city_id="330100")
     resident.set_id_number("330106199107050229")
     resident.save()
@@ -163,7 +195,9 @@ def bench_verify(rounds: int) -> list[str]:
 
     cold, warm = [], []
     for _ in range(10):  # warm-up both paths
-        old.update(verified_at=old.first().verified_at - timedelta(hours=1)) if old.exists() else None
+        old.update(
+            verified_at=old.first().verified_at - timedelta(hours=1)
+        ) if old.exists() else None
         api.post("/api/v1/me/credit/verify")
     for _ in range(rounds):
         old.update(verified_at=old.first().verified_at - timedelta(hours=1))

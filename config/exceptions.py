@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
@@ -90,6 +91,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown URLs under /api/ answer with the envelope, not Django's HTML page."""
     return JsonResponse(envelope("not_found", _MESSAGES["not_found"]), status=404)

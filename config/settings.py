@@ -121,6 +121,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # Short OLTP queries: JIT compilation costs more than it saves (measured in bench/offers).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
@@ -167,6 +170,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "credit-refresh-lapsing-standings": {
         "task": "accounts.refresh_lapsing_standings",
         "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
+    },
+    "dashboard-refresh-rollups": {
+        "task": "incentives.refresh_dashboard_rollups",
+        "schedule": float(env("DASHBOARD_REFRESH_SECONDS", "300")),
     },
 }
 
@@ -217,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.credit.models.Tier"},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
@@ -276,7 +284,9 @@ LOGGING = {
 # {"330100": {"kind": "http", "base_url": "https://open.example.cn", "app_key": "...",
 #             "app_secret": "...", "timeout": 2.0, "retries": 2}}
 CREDIT_PROVIDERS: dict = json.loads(env("CREDIT_PROVIDERS", "{}"))
-CREDIT_SANDBOX_FILE = env("CREDIT_SANDBOX_FILE", str(BASE_DIR / "accounts/credit/sandbox_persons.json"))
+CREDIT_SANDBOX_FILE = env(
+    "CREDIT_SANDBOX_FILE", str(BASE_DIR / "accounts/credit/sandbox_persons.json")
+)
 CREDIT_SANDBOX_LIST_FILE = env("CREDIT_SANDBOX_LIST_FILE")  # extra listed hashes, one a line
 CREDIT_SANDBOX_DELAY_SECONDS = float(env("CREDIT_SANDBOX_DELAY_SECONDS", "0"))
 CREDIT_SANDBOX_DOWN_CITIES = env_list("CREDIT_SANDBOX_DOWN_CITIES", [])
@@ -290,6 +300,7 @@ CREDIT_VERIFY_REUSE_SECONDS = int(env("CREDIT_VERIFY_REUSE_SECONDS", "300"))
 CREDIT_REFRESH_AHEAD_SECONDS = int(env("CREDIT_REFRESH_AHEAD_SECONDS", str(24 * 3600)))
 CREDIT_REFRESH_SPREAD_SECONDS = int(env("CREDIT_REFRESH_SPREAD_SECONDS", "3600"))
 CREDIT_LIST_BATCH_SIZE = int(env("CREDIT_LIST_BATCH_SIZE", "5000"))
+
 
 # --- voucher signing ----------------------------------------------------------------------
 # JSON list of {"kid", "private_key" (base64 of the raw 32-byte Ed25519 seed) or

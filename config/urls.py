@@ -7,8 +7,9 @@ from .health import healthz, readyz
 
 api_v1 = [
     path("", include("accounts.urls")),
-    path("", include("incentives.urls")),  # offers with eligibility, vouchers, redemption
-    path("", include("merchants.urls")),
+    # offers (merchants.api views, with the resident's eligibility), vouchers, redemption
+    path("", include("incentives.urls")),
+    path("", include("incentives.dashboard.urls")),  # city staff dashboards
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("incentives.dashboard.page_urls")),  # HTML page and CSV
 ]
 
 handler500 = "config.exceptions.server_error"

@@ -88,7 +88,7 @@ class _MatchedOffersMixin:
 class OfferListView(_MatchedOffersMixin, PublicOfferListView):
     def get(self, request: Request) -> Response:
         filters = OfferFilter(request.query_params, queryset=published_offers(), request=request)
-        query = OfferQuery(data=request.query_params)
+        query = OfferQuery(data=request.query_params.dict())
         if not filters.is_valid():
             raise translate_validation(filters.errors)
         query.is_valid(raise_exception=True)
@@ -172,10 +172,13 @@ class VoucherListView(GenericAPIView):
         tags=["vouchers"],
         summary="My vouchers, newest first",
         parameters=[VoucherListQuery],
-        responses={200: VoucherOutput(many=True), **error_responses(400, 401, 403)},
+        responses={
+            200: VoucherOutput(many=True),
+            **error_responses(400, 401, 403, 404, s404="not_found (page out of range)"),
+        },
     )
     def get(self, request: Request) -> Response:
-        query = VoucherListQuery(data=request.query_params)
+        query = VoucherListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         vouchers = selectors.resident_vouchers(
             resident=request.user, status=query.validated_data.get("status")
@@ -363,10 +366,13 @@ class RedemptionsView(GenericAPIView):
         tags=["merchant"],
         summary="My merchant's redemptions (dates are Asia/Shanghai days, inclusive)",
         parameters=[RedemptionListQuery],
-        responses={200: RedemptionOutput(many=True), **error_responses(400, 401, 403)},
+        responses={
+            200: RedemptionOutput(many=True),
+            **error_responses(400, 401, 403, 404, s404="not_found (page out of range)"),
+        },
     )
     def get(self, request: Request) -> Response:
-        query = RedemptionListQuery(data=request.query_params)
+        query = RedemptionListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         redemptions = selectors.merchant_redemptions(
             merchant_id=services.merchant_of(request.user), **query.validated_data

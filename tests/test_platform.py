@@ -1,5 +1,6 @@
 """Settings profiles, health probes, OpenAPI, demo data, and a real Celery worker."""
 
+import base64
 import io
 import os
 import subprocess
@@ -37,6 +38,9 @@ def test_production_profile_passes_check_deploy():
             "SECRET_KEY": "p" * 20 + "-RealRandom-" + "k9" * 20,
             "ID_HASH_KEY": "alliance-pepper-" + "z" * 32,
             "ALLOWED_HOSTS": "xinyou.example.cn",
+            "VOUCHER_SIGNING_KEYS": '[{"kid": "P1", "private_key": "'
+            + base64.b64encode(b"k" * 32).decode()
+            + '"}]',
         },
         "check",
         "--deploy",

@@ -10,6 +10,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
 
 from config.wsgi import application
 from tests.conftest import bearer
@@ -21,7 +22,10 @@ def api_schema(db, cities):
     # request (as Django's own test client avoids too): keep it open while fuzzing.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    # Unknown query parameters are ignored, as HTTP APIs usually do; everything the
+    # schema describes is checked, including values it forbids.
+    config = SchemathesisConfig.from_dict({"generation": {"allow-extra-parameters": False}})
+    yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -9,6 +9,7 @@ import zxingcpp
 from django.utils import timezone
 from PIL import Image
 
+from accounts.identity import mask_name
 from incentives import signing
 from incentives.models import Redemption, Voucher
 from incentives.services import expire_due_vouchers
@@ -106,7 +107,8 @@ def test_scan_previews_the_holder_masked_and_changes_nothing(resident, clerk, vo
     body = res.json()
     assert body["redeemable"] is True and body["reason"] is None
     holder = body["voucher"]["holder"]
-    assert holder == {"name": "王*明", "id_last4": resident.id_masked[-4:]}
+    assert holder == {"name": mask_name(resident.real_name), "id_last4": resident.id_masked[-4:]}
+    assert holder["name"] != resident.real_name
     assert "score" not in str(body) and "tier" not in str(body)
     assert Voucher.objects.get().status == "issued"
 

@@ -1,0 +1,132 @@
+"""Public offers API: browse published offers and read one."""
+
+import re
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.api_common import error_responses
+from accounts.models import City
+
+from . import selectors
+from .models import Category, Offer, Station
+from .serializers import OfferOutput
+
+
+class _CityCodeField(forms.ModelChoiceField):
+    """A partner city by its 6-digit code; the shape is checked before any query."""
+
+    def to_python(self, value: Any) -> City | None:
+        if value in self.empty_values:
+            return None
+        if not re.fullmatch(r"\d{6}", str(value)):
+            raise ValidationError(_("应为 6 位数字行政区划代码。"), code="invalid_choice")
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{6}$"})
+class _CityCodeFilter(django_filters.ModelChoiceFilter):
+    field_class = _CityCodeField
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class _StationFilter(django_filters.ModelChoiceFilter):
+    pass
+
+
+@extend_schema_field({"type": "string", "maxLength": 100})
+class _SearchFilter(django_filters.CharFilter):
+    pass
+
+
+class OfferFilter(django_filters.FilterSet):
+    """Parses and validates the list's query; the selector does the filtering."""
+
+    city = _CityCodeFilter(
+        queryset=City.objects.all(), to_field_name="code", help_text="6-digit partner city code."
+    )
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    benefit_type = django_filters.ChoiceFilter(choices=Offer.BenefitType.choices)
+    station = _StationFilter(queryset=Station.objects.all(), help_text="Station id.")
+    q = _SearchFilter(
+        max_length=100, help_text="Words in the title (Chinese or English) or merchant name."
+    )
+
+    class Meta:
+        model = Offer
+        fields: list[str] = []
+
+    def is_valid(self) -> bool:
+        # A filter given empty or twice is a mistake to report, not a filter to drop.
+        valid = super().is_valid()
+        for name in self.filters:
+            if name not in self.data:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if len(values) != 1 or values[0] == "":
+                self.form.add_error(name, _("请只给出一个非空值。"))
+                valid = False
+        return valid
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        return {
+            k: data.get(k) or None for k in ("city", "category", "benefit_type", "station", "q")
+        }
+
+
+class _PublicOfferView(generics.GenericAPIView):
+    # Public, but a resident's token still identifies them (for their eligibility, later).
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [permissions.AllowAny]
+    serializer_class = OfferOutput
+    queryset = Offer.objects.none()  # for the schema; rows come from the selector
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        # The vouchers feature plugs the resident's eligibility in here:
+        # context["eligibility"] = callable(offer) -> {"eligible": ..., "reasons": [...]}
+        return context
+
+
+@extend_schema(
+    tags=["offers"],
+    summary="Browse published offers",
+    responses={
+        200: OfferOutput(many=True),
+        **error_responses(400, 401, 404, s400="invalid_request (unknown filter value, bad page)"),
+    },
+)
+class OfferListView(_PublicOfferView):
+    filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
+    filterset_class = OfferFilter
+
+    def get(self, request: Request) -> Response:
+        filters = OfferFilter(request.query_params, queryset=Offer.objects.none(), request=request)
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        offers = selectors.published_offers(**filters.selector_kwargs())
+        page = self.paginate_queryset(offers)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["offers"],
+    summary="One published offer",
+    responses={200: OfferOutput, **error_responses(401, 404)},
+)
+class OfferDetailView(_PublicOfferView):
+    def get(self, request: Request, pk: int) -> Response:
+        offer = get_object_or_404(selectors.published_offers(), pk=pk)
+        return Response(self.get_serializer(offer).data)

@@ -1,0 +1,464 @@
+"""Merchants, their staff, stations, offers and the record of every offer transition."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import City, Tier
+
+from .validators import normalize_credit_code, validate_credit_code
+
+# Mobile, landline (area code, optional hyphen and extension) or a 400 service number.
+CONTACT_PHONE_RE = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$"
+
+
+class Category(models.TextChoices):
+    SCENIC = "scenic", _("景区景点")
+    HOTEL = "hotel", _("酒店住宿")
+    SHOPPING = "shopping", _("购物")
+    DINING = "dining", _("餐饮")
+    TRANSPORT = "transport", _("交通出行")
+    CULTURE = "culture", _("文化娱乐")
+    OTHER = "other", _("其他")
+
+
+class Merchant(models.Model):
+    """A participating business, identified by its 统一社会信用代码."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("合作中")
+        SUSPENDED = "suspended", _("已暂停合作")
+
+    name = models.CharField(_("商户名称"), max_length=100)
+    credit_code = models.CharField(
+        _("统一社会信用代码"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+        help_text=_("18 位，按 GB 32100-2015 校验。"),
+        error_messages={"unique": _("已有商户使用该统一社会信用代码。")},
+    )
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="merchants", verbose_name=_("所在城市")
+    )
+    district = models.CharField(_("区县"), max_length=40)
+    address = models.CharField(_("地址"), max_length=200)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    contact_phone = models.CharField(
+        _("联系电话"),
+        max_length=24,
+        validators=[
+            RegexValidator(
+                CONTACT_PHONE_RE, _("请输入手机号、座机号（如 0571-87654321）或 400 电话。")
+            )
+        ],
+    )
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    status = models.CharField(
+        _("合作状态"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("商户")
+        verbose_name_plural = _("商户")
+        ordering = ["city", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="merchant_coordinates_both_or_neither",
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.credit_code:
+            self.credit_code = normalize_credit_code(self.credit_code)
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("经纬度需同时填写或同时留空。"))
+
+
+class MerchantStaff(models.Model):
+    """Makes a `merchant_staff` user a member of exactly one merchant."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="merchant_membership",
+        verbose_name=_("员工账号"),
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="staff", verbose_name=_("商户")
+    )
+
+    class Meta:
+        verbose_name = _("商户员工")
+        verbose_name_plural = _("商户员工")
+
+    def __str__(self) -> str:
+        return f"{self.merchant} · {self.user}"
+
+    def clean(self) -> None:
+        if self.user_id and self.user.role != "merchant_staff":
+            raise ValidationError({"user": _("只有角色为“商户员工”的账号才能加入商户。")})
+
+
+class Station(models.Model):
+    """A named group of merchants inside one city (e.g. 黄浦站), run by that city."""
+
+    name = models.CharField(_("站点名称"), max_length=60)
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="stations", verbose_name=_("所在城市")
+    )
+    description = models.TextField(_("简介"), blank=True)
+    merchants = models.ManyToManyField(
+        Merchant, related_name="stations", blank=True, verbose_name=_("合作商户")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("站点")
+        verbose_name_plural = _("站点")
+        ordering = ["city", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "name"], name="station_name_unique_in_city")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offer(models.Model):
+    """An incentive a merchant gives to trustworthy residents, reviewed by its city."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待审核")
+        PUBLISHED = "published", _("已发布")
+        REJECTED = "rejected", _("已驳回")
+        PAUSED = "paused", _("已暂停")
+        ENDED = "ended", _("已结束")
+
+    class BenefitType(models.TextChoices):
+        PERCENT_OFF = "percent_off", _("折扣（减免百分比）")
+        AMOUNT_OFF = "amount_off", _("立减金额")
+        FIXED_PRICE = "fixed_price", _("特价")
+        FREE_ENTRY = "free_entry", _("免费入场")
+        DEPOSIT_WAIVER = "deposit_waiver", _("免押金")
+        PRIORITY_SERVICE = "priority_service", _("优先服务")
+        GIFT = "gift", _("赠品")
+
+    class HomeCityRule(models.TextChoices):
+        ALL = "all", _("所有合作城市")
+        LISTED = "listed", _("指定城市")
+        VISITORS = "visitors", _("仅外地游客（商户所在城市以外的合作城市）")
+
+    # Everything a city reviewer approves. Changing any of these on a published or paused
+    # offer bumps terms_version and sends it back to review; the quota is not a term.
+    TERMS_FIELDS: tuple[str, ...] = (
+        "title",
+        "title_en",
+        "description",
+        "description_en",
+        "category",
+        "benefit_type",
+        "benefit_value",
+        "benefit_note",
+        "min_tier",
+        "min_score",
+        "home_city_rule",
+        "eligible_home_cities",
+        "valid_from",
+        "valid_until",
+        "per_resident_limit",
+        "voucher_lifetime_hours",
+        "usage_notes",
+    )
+    EDITABLE_FIELDS: tuple[str, ...] = (*TERMS_FIELDS, "total_quota")
+    # Statuses in which the merchant may change the offer (submitted: under review).
+    EDITABLE_STATUSES = frozenset({"draft", "rejected", "published", "paused"})
+    VALUED_BENEFITS = frozenset({"percent_off", "amount_off", "fixed_price"})
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="offers", verbose_name=_("商户")
+    )
+    title = models.CharField(_("标题"), max_length=100)
+    title_en = models.CharField(_("英文标题"), max_length=150, blank=True)
+    description = models.TextField(_("优惠说明"))
+    description_en = models.TextField(_("英文说明"), blank=True)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+
+    benefit_type = models.CharField(_("优惠方式"), max_length=20, choices=BenefitType.choices)
+    benefit_value = models.DecimalField(
+        _("优惠数值"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "折扣：减免百分比，大于 0 小于 100（20 表示减免 20%，即八折）；"
+            "立减金额、特价：元，大于 0；其他方式留空。"
+        ),
+    )
+    benefit_note = models.CharField(
+        _("优惠补充说明"), max_length=200, blank=True, help_text=_("如赠品内容。")
+    )
+
+    min_tier = models.CharField(_("最低信用等级"), max_length=10, choices=Tier.choices, blank=True)
+    min_score = models.IntegerField(
+        _("最低信用分（本市体系）"),
+        null=True,
+        blank=True,
+        help_text=_("按商户所在城市的信用分体系；外地居民的分数按互认规则换算。与最低等级二选一。"),
+    )
+    home_city_rule = models.CharField(
+        _("适用居民"),
+        max_length=10,
+        choices=HomeCityRule.choices,
+        default=HomeCityRule.ALL,
+    )
+    eligible_home_cities = models.ManyToManyField(
+        City,
+        blank=True,
+        related_name="+",
+        verbose_name=_("指定城市"),
+        help_text=_("“适用居民”为“指定城市”时必填。"),
+    )
+
+    valid_from = models.DateTimeField(_("开始时间"))
+    valid_until = models.DateTimeField(_("结束时间"))
+    total_quota = models.PositiveIntegerField(
+        _("总名额"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("留空表示不限。"),
+    )
+    claimed_count = models.PositiveIntegerField(_("已领取"), default=0, editable=False)
+    per_resident_limit = models.PositiveIntegerField(
+        _("每人限领"), default=1, validators=[MinValueValidator(1)]
+    )
+    voucher_lifetime_hours = models.PositiveIntegerField(
+        _("券有效时长（小时）"),
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text=_("领取后多少小时内有效，不超过优惠结束时间。"),
+    )
+    usage_notes = models.TextField(_("使用说明"), blank=True)
+
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    rejection_reason = models.TextField(_("驳回原因"), blank=True)
+    terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("优惠")
+        verbose_name_plural = _("优惠")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "valid_from", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                name="offer_claimed_within_quota",
+                condition=Q(total_quota__isnull=True) | Q(claimed_count__lte=F("total_quota")),
+            ),
+            models.CheckConstraint(
+                name="offer_per_resident_limit_positive", condition=Q(per_resident_limit__gte=1)
+            ),
+            models.CheckConstraint(
+                name="offer_voucher_lifetime_positive", condition=Q(voucher_lifetime_hours__gte=1)
+            ),
+            models.CheckConstraint(
+                name="offer_valid_until_after_from", condition=Q(valid_until__gt=F("valid_from"))
+            ),
+            models.CheckConstraint(
+                name="offer_min_tier_or_min_score",
+                condition=Q(min_tier="") | Q(min_score__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="offer_benefit_value_fits_type",
+                condition=Q(benefit_type="percent_off", benefit_value__gt=0, benefit_value__lt=100)
+                | Q(benefit_type__in=["amount_off", "fixed_price"], benefit_value__gt=0)
+                | (
+                    ~Q(benefit_type__in=["percent_off", "amount_off", "fixed_price"])
+                    & Q(benefit_value__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def remaining_quota(self) -> int | None:
+        """Places left, or None when the quota is unlimited."""
+        if self.total_quota is None:
+            return None
+        return max(self.total_quota - self.claimed_count, 0)
+
+    def voucher_expires_at(self, claimed_at: datetime) -> datetime:
+        """A voucher lives `voucher_lifetime_hours` after the claim, never past the offer."""
+        return min(claimed_at + timedelta(hours=self.voucher_lifetime_hours), self.valid_until)
+
+    def clean(self) -> None:
+        errors: dict[str, list[Any]] = {}
+
+        def add(field: str, message: Any) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            add("valid_until", _("结束时间必须晚于开始时间。"))
+
+        value = self.benefit_value
+        if self.benefit_type == self.BenefitType.PERCENT_OFF:
+            if value is None or not (0 < value < 100):
+                add(
+                    "benefit_value",
+                    _("折扣的减免百分比必须大于 0 且小于 100（全免请选“免费入场”）。"),
+                )
+        elif self.benefit_type in (self.BenefitType.AMOUNT_OFF, self.BenefitType.FIXED_PRICE):
+            if value is None or value <= 0:
+                add("benefit_value", _("金额必须大于 0 元。"))
+        elif self.benefit_type and value is not None:
+            add("benefit_value", _("该优惠方式不需要填写数值，请留空（可在补充说明中描述）。"))
+
+        if self.min_tier and self.min_score is not None:
+            add("min_score", _("最低信用等级和最低信用分只能填写其中一项。"))
+        elif self.min_score is not None and self.merchant_id is not None:
+            scheme = self.merchant.city.scheme
+            if scheme is None:
+                add("min_score", _("商户所在城市尚未配置信用分体系，请改用最低信用等级。"))
+            elif not scheme.min_score <= self.min_score <= scheme.max_score:
+                add(
+                    "min_score",
+                    _("最低信用分应在 %(scheme)s 的范围 %(lo)s–%(hi)s 之内。")
+                    % {"scheme": scheme.name, "lo": scheme.min_score, "hi": scheme.max_score},
+                )
+
+        if self.total_quota is not None and self.total_quota < self.claimed_count:
+            add(
+                "total_quota",
+                _("总名额不能少于已领取的数量（%(n)s）。") % {"n": self.claimed_count},
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def terms_snapshot(self) -> dict[str, Any]:
+        """The terms a voucher is issued under (JSON-serialisable), kept on each voucher."""
+        return {
+            "offer_id": self.pk,
+            "terms_version": self.terms_version,
+            "title": self.title,
+            "title_en": self.title_en,
+            "merchant": self.merchant.name,
+            "city": self.merchant.city_id,
+            "benefit_type": self.benefit_type,
+            "benefit_value": None if self.benefit_value is None else f"{self.benefit_value:.2f}",
+            "benefit_note": self.benefit_note,
+            "min_tier": self.min_tier or None,
+            "min_score": self.min_score,
+            "scheme": self.merchant.city.scheme.name if self.merchant.city.scheme_id else None,
+            "home_city_rule": self.home_city_rule,
+            "eligible_home_cities": sorted(c.code for c in self.eligible_home_cities.all()),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "voucher_lifetime_hours": self.voucher_lifetime_hours,
+            "per_resident_limit": self.per_resident_limit,
+            "usage_notes": self.usage_notes,
+        }
+
+
+# The review workflow, in one place: action -> (statuses it starts from, status it leads to).
+# Who may do what is decided in merchants.scopes.ALLOWED_ACTORS.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({"draft", "rejected"}), "submitted"),
+    "withdraw": (frozenset({"submitted"}), "draft"),
+    "publish": (frozenset({"submitted"}), "published"),
+    "reject": (frozenset({"submitted"}), "rejected"),
+    "pause": (frozenset({"published"}), "paused"),
+    "resume": (frozenset({"paused"}), "published"),
+    "end": (frozenset({"draft", "submitted", "published", "paused", "rejected"}), "ended"),
+    "revise": (frozenset({"published", "paused"}), "submitted"),
+}
+
+
+class OfferTransition(models.Model):
+    """One change of an offer's status: who, when, from, to, why. Append-only."""
+
+    offer = models.ForeignKey(
+        Offer, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("优惠")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("创建")
+        SUBMIT = "submit", _("提交审核")
+        WITHDRAW = "withdraw", _("撤回审核")
+        PUBLISH = "publish", _("审核通过并发布")
+        REJECT = "reject", _("驳回")
+        PAUSE = "pause", _("暂停")
+        RESUME = "resume", _("恢复发布")
+        END = "end", _("结束")
+        REVISE = "revise", _("修改条款")
+
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=Offer.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Offer.Status.choices)
+    reason = models.TextField(_("原因"), blank=True)
+    terms_version = models.PositiveIntegerField(_("条款版本"))
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("优惠状态变更记录")
+        verbose_name_plural = _("优惠状态变更记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}: {self.from_status or '-'} → {self.to_status}"

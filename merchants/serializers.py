@@ -1,0 +1,132 @@
+"""Output shapes of the offers API (shape only: no rule lives here)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import City, Tier
+
+from .models import Category, Merchant, Offer, Station
+
+
+def _english() -> bool:
+    return (get_language() or "").lower().startswith("en")
+
+
+class CityBrief(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["code", "name"]
+
+
+class StationBrief(serializers.ModelSerializer):
+    class Meta:
+        model = Station
+        fields = ["id", "name"]
+
+
+class MerchantBrief(serializers.ModelSerializer):
+    city = CityBrief()
+    category = serializers.ChoiceField(choices=Category.choices)
+
+    class Meta:
+        model = Merchant
+        fields = ["id", "name", "city", "district", "address", "category"]
+
+
+class EligibilityRuleOutput(serializers.Serializer):
+    min_tier = serializers.ChoiceField(
+        choices=Tier.choices,
+        allow_null=True,
+        help_text="Lowest common tier admitted, or null.",
+    )
+    min_score = serializers.IntegerField(
+        allow_null=True, help_text="Lowest score in the offer city's scheme, or null."
+    )
+    scheme = serializers.CharField(
+        allow_null=True, help_text="Name of the offer city's credit scheme (for min_score)."
+    )
+    home_city_rule = serializers.ChoiceField(
+        choices=Offer.HomeCityRule.choices,
+        help_text="all: every partner city; listed: eligible_home_cities only; "
+        "visitors: every partner city except the merchant's own.",
+    )
+    eligible_home_cities = serializers.ListField(
+        child=serializers.CharField(), help_text="City codes, when home_city_rule is listed."
+    )
+
+    def to_representation(self, offer: Offer) -> dict[str, Any]:
+        scheme = offer.merchant.city.scheme
+        return {
+            "min_tier": offer.min_tier or None,
+            "min_score": offer.min_score,
+            "scheme": scheme.name if scheme is not None else None,
+            "home_city_rule": offer.home_city_rule,
+            "eligible_home_cities": [c.code for c in offer.eligible_home_cities.all()],
+        }
+
+
+class OfferOutput(serializers.ModelSerializer):
+    """One published offer.
+
+    Texts follow `Accept-Language` (English where the merchant wrote one). A view may put
+    a callable `eligibility(offer) -> dict` in the context; its result is then added as
+    `eligibility` (the resident's own eligibility and reasons).
+    """
+
+    title = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    benefit_value = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        help_text="percent_off: percent taken off (20.00 = 20 % off); amount_off and "
+        "fixed_price: yuan; null for the other benefit types.",
+    )
+    merchant = MerchantBrief()
+    stations = StationBrief(many=True, source="merchant.stations")
+    eligibility_rule = EligibilityRuleOutput(source="*")
+    remaining_quota = serializers.IntegerField(
+        allow_null=True, help_text="null when the quota is unlimited."
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "title",
+            "description",
+            "category",
+            "benefit_type",
+            "benefit_value",
+            "benefit_note",
+            "merchant",
+            "stations",
+            "eligibility_rule",
+            "valid_from",
+            "valid_until",
+            "total_quota",
+            "remaining_quota",
+            "per_resident_limit",
+            "voucher_lifetime_hours",
+            "usage_notes",
+            "terms_version",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_title(self, offer: Offer) -> str:
+        return offer.title_en if _english() and offer.title_en else offer.title
+
+    @extend_schema_field(serializers.CharField())
+    def get_description(self, offer: Offer) -> str:
+        return offer.description_en if _english() and offer.description_en else offer.description
+
+    def to_representation(self, offer: Offer) -> dict[str, Any]:
+        data = super().to_representation(offer)
+        eligibility: Callable[[Offer], Any] | None = self.context.get("eligibility")
+        if eligibility is not None:
+            data["eligibility"] = eligibility(offer)
+        return data

@@ -1,0 +1,224 @@
+"""Use cases that change offers: create, revise, and every step of the review workflow.
+
+Each function is one transaction; the offer row is taken with `select_for_update` before
+any check, so that two reviewers (or a reviewer and the merchant) cannot interleave. Every
+status change writes an `OfferTransition` row.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import City, User
+
+from .errors import (
+    INVALID_OFFER,
+    INVALID_TRANSITION,
+    MERCHANT_SUSPENDED,
+    NOT_EDITABLE,
+    OFFER_WINDOW_OVER,
+    PAUSED_BY_CITY,
+    PERMISSION_DENIED,
+    REASON_REQUIRED,
+    MerchantError,
+    merchant_error,
+)
+from .models import TRANSITIONS, Merchant, Offer, OfferTransition
+from .scopes import is_superuser, may, roles_on_offer, staff_merchant_id
+
+_M2M = "eligible_home_cities"
+
+
+def _invalid(exc: ValidationError) -> MerchantError:
+    detail = {
+        ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
+        for field, messages in exc.message_dict.items()
+    }
+    return MerchantError(INVALID_OFFER[0], INVALID_OFFER[1], status=INVALID_OFFER[2], detail=detail)
+
+
+def _city_codes(cities: Iterable[City | str]) -> set[str]:
+    return {c.code if isinstance(c, City) else str(c) for c in cities}
+
+
+def _validate(offer: Offer, home_cities: set[str]) -> None:
+    """Model rules plus the one that needs the M2M: a listed rule names at least one city."""
+    try:
+        offer.full_clean()
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    if offer.home_city_rule == Offer.HomeCityRule.LISTED and not home_cities:
+        raise _invalid(ValidationError({_M2M: _("“适用居民”为“指定城市”时，请至少选择一个城市。")}))
+    unknown = home_cities - set(
+        City.objects.filter(code__in=home_cities).values_list("code", flat=True)
+    )
+    if unknown:
+        raise _invalid(ValidationError({_M2M: _("不是合作城市：%s") % ", ".join(sorted(unknown))}))
+
+
+def _record(
+    *, offer: Offer, actor: User | None, action: str, from_status: str, reason: str = ""
+) -> None:
+    OfferTransition.objects.create(
+        offer=offer,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=offer.status,
+        reason=reason,
+        terms_version=offer.terms_version,
+    )
+
+
+def create_offer(*, actor: User, merchant: Merchant, fields: Mapping[str, Any]) -> Offer:
+    """Create a draft offer of `merchant`; only its own staff or a superuser may."""
+    if not (is_superuser(actor) or staff_merchant_id(actor) == merchant.pk):
+        raise merchant_error(PERMISSION_DENIED)
+    unknown = set(fields) - set(Offer.EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable offer fields: {sorted(unknown)}")
+    scalars = {k: v for k, v in fields.items() if k != _M2M}
+    home_cities = _city_codes(fields.get(_M2M, ()))
+    with transaction.atomic():
+        offer = Offer(merchant=merchant, created_by=actor, status=Offer.Status.DRAFT, **scalars)
+        if offer.home_city_rule != Offer.HomeCityRule.LISTED:
+            home_cities = set()
+        _validate(offer, home_cities)
+        offer.save()
+        offer.eligible_home_cities.set(sorted(home_cities))
+        _record(offer=offer, actor=actor, action="create", from_status="")
+    return offer
+
+
+def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Offer:
+    """Change an offer's fields. If a term of a published or paused offer changes, the
+    terms version goes up and the offer goes back to review; vouchers already issued keep
+    the terms they were issued under. The quota may change without review."""
+    unknown = set(changes) - set(Offer.EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable offer fields: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if not may(actor, "revise", locked):
+            raise merchant_error(PERMISSION_DENIED)
+        if locked.status not in Offer.EDITABLE_STATUSES:
+            raise merchant_error(NOT_EDITABLE, status=locked.status)
+
+        current_cities = set(locked.eligible_home_cities.values_list("code", flat=True))
+        new_cities = _city_codes(changes[_M2M]) if _M2M in changes else current_cities
+        changed: list[str] = []
+        for field, value in changes.items():
+            if field == _M2M:
+                if new_cities != current_cities:
+                    changed.append(field)
+            elif getattr(locked, field) != value:
+                setattr(locked, field, value)
+                changed.append(field)
+        if locked.home_city_rule != Offer.HomeCityRule.LISTED:
+            if current_cities and _M2M not in changed:
+                changed.append(_M2M)
+            new_cities = set()
+        if not changed:
+            return locked
+        _validate(locked, new_cities)
+
+        terms_changed = [f for f in changed if f in Offer.TERMS_FIELDS]
+        from_status = locked.status
+        scalar_fields = [f for f in changed if f != _M2M]
+        if terms_changed and from_status in TRANSITIONS["revise"][0]:
+            locked.status = TRANSITIONS["revise"][1]
+            locked.terms_version += 1
+            scalar_fields += ["status", "terms_version"]
+        locked.save(update_fields=[*scalar_fields, "updated_at"])
+        if _M2M in changed:
+            locked.eligible_home_cities.set(sorted(new_cities))
+        if locked.status != from_status:
+            labels = "、".join(str(Offer._meta.get_field(f).verbose_name) for f in terms_changed)
+            _record(
+                offer=locked,
+                actor=actor,
+                action="revise",
+                from_status=from_status,
+                reason=str(_("条款修改（%(fields)s），重新提交审核。") % {"fields": labels}),
+            )
+    return locked
+
+
+def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> Offer:
+    """Take the offer row, check role and current status, move it, record the move."""
+    sources, target = TRANSITIONS[action]
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if not may(actor, action, locked):
+            raise merchant_error(PERMISSION_DENIED)
+        if locked.status not in sources:
+            raise merchant_error(INVALID_TRANSITION, status=locked.status, action=action)
+        now = timezone.now()
+        if action in ("submit", "publish", "resume"):
+            if locked.merchant.status != Merchant.Status.ACTIVE:
+                raise merchant_error(MERCHANT_SUSPENDED)
+            if locked.valid_until <= now:
+                raise merchant_error(OFFER_WINDOW_OVER)
+        if action == "resume" and roles_on_offer(actor, locked) == {"merchant"}:
+            last_pause = locked.transitions.filter(to_status=Offer.Status.PAUSED).last()
+            if last_pause is not None and not _is_merchant_side(last_pause.actor, locked):
+                raise merchant_error(PAUSED_BY_CITY)
+        update = ["status", "updated_at"]
+        if action == "reject":
+            locked.rejection_reason = reason
+            update.append("rejection_reason")
+        if action == "publish":
+            locked.published_at = now
+            locked.rejection_reason = ""
+            update += ["published_at", "rejection_reason"]
+        from_status = locked.status
+        locked.status = target
+        locked.save(update_fields=update)
+        _record(offer=locked, actor=actor, action=action, from_status=from_status, reason=reason)
+    return locked
+
+
+def _is_merchant_side(user: User | None, offer: Offer) -> bool:
+    return user is not None and staff_merchant_id(user) == offer.merchant_id
+
+
+def submit_offer(*, actor: User, offer: Offer) -> Offer:
+    """Send a draft or rejected offer to its city for review (merchant staff)."""
+    return _transition(actor=actor, offer=offer, action="submit")
+
+
+def withdraw_offer(*, actor: User, offer: Offer) -> Offer:
+    """Take a submitted offer back to draft before the city has decided (merchant staff)."""
+    return _transition(actor=actor, offer=offer, action="withdraw")
+
+
+def publish_offer(*, actor: User, offer: Offer) -> Offer:
+    """Approve a submitted offer (city staff of the merchant's city); residents see it."""
+    return _transition(actor=actor, offer=offer, action="publish")
+
+
+def reject_offer(*, actor: User, offer: Offer, reason: str) -> Offer:
+    """Send a submitted offer back to the merchant with a reason they will see."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise merchant_error(REASON_REQUIRED)
+    return _transition(actor=actor, offer=offer, action="reject", reason=reason)
+
+
+def pause_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:
+    """Hide a published offer from residents for now (merchant or city staff)."""
+    return _transition(actor=actor, offer=offer, action="pause", reason=(reason or "").strip())
+
+
+def resume_offer(*, actor: User, offer: Offer) -> Offer:
+    """Publish a paused offer again; an offer the city paused only the city may resume."""
+    return _transition(actor=actor, offer=offer, action="resume")
+
+
+def end_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:
+    """Close an offer for good (city staff); issued vouchers are not touched here."""
+    return _transition(actor=actor, offer=offer, action="end", reason=(reason or "").strip())
