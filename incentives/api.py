@@ -97,16 +97,17 @@ class OfferListView(_MatchedOffersMixin, PublicOfferListView):
         if who is None:
             if eligible_only:
                 raise PermissionDenied()  # eligibility is a resident's own
-            offers = published_offers(**filters.selector_kwargs())
+            ranked = published_offers(**filters.selector_kwargs())
         else:
-            offers = selectors.matched_offers(
+            ranked = selectors.matched_offers(
                 resident=request.user,
                 who=who,
                 eligible_only=eligible_only,
                 near=query.validated_data.get("near"),
                 **filters.selector_kwargs(),
             )
-        page = self.paginate_queryset(offers)
+        ids = self.paginate_queryset(ranked.values_list("pk", flat=True))
+        page = selectors.hydrate_offers(list(ids), who)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

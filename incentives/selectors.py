@@ -146,18 +146,32 @@ def matched_offers(
     qs = qs.annotate(
         _near=Case(
             When(merchant__city_id=near_code, then=Value(2)),
-            When(merchant__city__province=_province_of(near_code), then=Value(1)),
+            When(merchant__city_id__in=_same_province(near_code), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )
     )
-    return qs.order_by("-eligible", "-_near", "valid_until", "id")
+    ranking = ("-_near", "valid_until", "id")
+    return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-def _province_of(code: str):
+def hydrate_offers(ids: list[int], who: ResidentView | None) -> list[Offer]:
+    """The full offers (merchant, city, scheme, stations, home cities) of a page of ids,
+    in that order, with the resident's eligibility: ranking and counting run on bare
+    rows, the joins on one page only."""
+    offers = published_offers().filter(pk__in=ids).order_by()
+    if who is not None:
+        offers = annotate_eligibility(offers, who)
+    by_id = {offer.pk: offer for offer in offers}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _same_province(code: str) -> list[str]:
+    """Partner cities of the same province (a list, so ranking needs no join)."""
     from accounts.models import City
 
-    return City.objects.filter(code=code).values("province")[:1]
+    province = City.objects.filter(code=code).values("province")[:1]
+    return list(City.objects.filter(province=province).values_list("code", flat=True)) or [code]
 
 
 def resident_vouchers(*, resident: User, status: str | None = None) -> QuerySet[Voucher]:
