@@ -6,12 +6,13 @@ tally, then offer), redemption by one conditional UPDATE from `issued` to `redee
 unique voucher column on the redemption.
 """
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -222,10 +223,74 @@ def preview_voucher(*, staff: User, token: str | None = None, code: str | None =
 
 def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Redemption:
     """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
-    (of this merchant's voucher, not expired); whoever loses a race learns why."""
-    merchant_id = merchant_of(staff)
+    (of this merchant's voucher, not expired) and the redemption row, atomically;
+    whoever loses a race learns why."""
     voucher_id = resolve_voucher_id(token=token, code=code)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        redemption = _redeem_in_one_statement(staff, voucher_id, now)
+    else:
+        redemption = _redeem_with_orm(staff, voucher_id, now)
+    if redemption is None:
+        merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
+        voucher = Voucher.objects.filter(pk=voucher_id).first()
+        if voucher is None:
+            raise voucher_error("not_found")
+        raise _refusal(voucher, merchant_id, now) or voucher_error("already_redeemed")
+    logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redemption.merchant_id)
+    return redemption
+
+
+# The gate's hot path, as one statement: the staff member's merchant, the conditional flip,
+# the redemption row and what the answer shows, in one round trip (a single statement is
+# atomic). Table names come from model metadata.
+_REDEEM_SQL = """
+WITH staff_merchant AS (
+    SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
+    WHERE ms.user_id = %(staff)s AND m.status = 'active'
+), flipped AS (
+    UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s
+    WHERE id = %(voucher_id)s AND status = 'issued' AND expires_at > %(now)s
+      AND merchant_id = (SELECT merchant_id FROM staff_merchant)
+    RETURNING id, code, terms, resident_id, merchant_id
+), redemption AS (
+    INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at)
+    SELECT id, merchant_id, %(staff)s, %(now)s FROM flipped
+    RETURNING id
+)
+SELECT r.id, f.id, f.code, f.terms, f.merchant_id, u.real_name, u.id_masked
+FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
+"""
+
+
+def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+    sql = _REDEEM_SQL.format(
+        staff=MerchantStaff._meta.db_table,
+        merchant=Merchant._meta.db_table,
+        voucher=Voucher._meta.db_table,
+        redemption=Redemption._meta.db_table,
+        user=User._meta.db_table,
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, {"staff": staff.pk, "now": now, "voucher_id": voucher_id})
+        row = cur.fetchone()
+    if row is None:
+        return None
+    redemption_id, vid, code, terms, merchant_id, real_name, id_masked = row
+    holder = User(real_name=real_name, id_masked=id_masked)
+    terms = json.loads(terms) if isinstance(terms, str) else terms
+    voucher = Voucher(pk=vid, code=code, terms=terms, resident=holder, merchant_id=merchant_id)
+    return Redemption(
+        pk=redemption_id, voucher=voucher, merchant_id=merchant_id, staff=staff, redeemed_at=now
+    )
+
+
+def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+    merchant_id = (
+        MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
+        .values_list("merchant_id", flat=True)
+        .first()
+    )
     with transaction.atomic():
         flipped = Voucher.objects.filter(
             pk=voucher_id,
@@ -233,18 +298,12 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
             merchant_id=merchant_id,
             expires_at__gt=now,
         ).update(status=Voucher.Status.REDEEMED, redeemed_at=now)
-        if flipped:
-            redemption = Redemption.objects.create(
-                voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
-            )
-    if not flipped:
-        voucher = Voucher.objects.filter(pk=voucher_id).first()
-        if voucher is None:
-            raise voucher_error("not_found")
-        raise _refusal(voucher, merchant_id, now) or voucher_error("already_redeemed")
-    # the answer shows the voucher and its holder: one query for both
+        if not flipped:
+            return None
+        redemption = Redemption.objects.create(
+            voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
+        )
     redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
-    logger.info("voucher redeemed id=%s merchant=%s", voucher_id, merchant_id)
     return redemption
 
 

@@ -120,6 +120,6 @@ def test_queries_per_claim_and_per_redemption_are_small_and_fixed(
         assert res.status_code == 201
         tokens.append(res.json()["token"])
     for token in tokens:
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(2):
             res = scanner.post("/api/v1/merchant/redemptions", {"token": token}, format="json")
         assert res.status_code == 201

@@ -1,0 +1,45 @@
+-- Each request takes the next line of the body file: a distinct voucher per request.
+-- Threads take interleaved lines (thread k: k, k+T, k+2T, ...).
+local counter, lines, step, first = 0, {}, 1, 1
+statuses = {}  -- global: done() reads it from every thread
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+
+function init(args)
+  for line in io.lines(os.getenv("BENCH_BODIES")) do lines[#lines + 1] = line end
+  step = tonumber(os.getenv("BENCH_THREADS"))
+  first = id
+  counter = 0
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+end
+
+function request()
+  local i = first + counter * step
+  counter = counter + 1
+  if i > #lines then i = ((i - 1) % #lines) + 1 end
+  return wrk.format(nil, nil, nil, lines[i])
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local mix = {}
+  for _, thread in ipairs(threads) do
+    local s = thread:get("statuses")
+    for code, n in pairs(s) do mix[code] = (mix[code] or 0) + n end
+  end
+  local parts = {}
+  for code, n in pairs(mix) do parts[#parts + 1] = code .. "=" .. n end
+  table.sort(parts)
+  io.write(string.format("STATUS %s\n", table.concat(parts, " ")))
+  io.write(string.format("LAT p50=%.2f p99=%.2f\n", latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000))
+end
