@@ -171,6 +171,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.refresh_lapsing_standings",
         "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
     },
+    "vouchers-expire": {"task": "incentives.expire_vouchers", "schedule": 60.0},
+    "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
     "dashboard-refresh-rollups": {
         "task": "incentives.refresh_dashboard_rollups",
         "schedule": float(env("DASHBOARD_REFRESH_SECONDS", "300")),

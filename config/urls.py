@@ -21,6 +21,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("dashboard/", include("incentives.dashboard.page_urls")),  # HTML page and CSV
+    path("", include("incentives.web.urls")),  # resident H5 app /m/, merchant scanner /scan/
 ]
 
 handler500 = "config.exceptions.server_error"

@@ -183,13 +183,15 @@ def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     if voucher.merchant_id != merchant_id:
         return voucher_error("wrong_merchant")
     if voucher.status == Voucher.Status.REDEEMED:
-        return voucher_error("already_redeemed", redeemed_at=voucher.redeemed_at.isoformat())
+        redeemed_at = timezone.localtime(voucher.redeemed_at).isoformat()
+        return voucher_error("already_redeemed", redeemed_at=redeemed_at)
     if voucher.status == Voucher.Status.CANCELLED:
         return voucher_error("voucher_cancelled")
     if voucher.status == Voucher.Status.REVOKED:
         return voucher_error("voucher_revoked")
     if voucher.status == Voucher.Status.EXPIRED or voucher.expires_at <= now:
-        return voucher_error("voucher_expired", expires_at=voucher.expires_at.isoformat())
+        expires_at = timezone.localtime(voucher.expires_at).isoformat()
+        return voucher_error("voucher_expired", expires_at=expires_at)
     return None
 
 

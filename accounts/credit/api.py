@@ -32,7 +32,7 @@ class ConsentTextView(APIView):
     def get(self, request: Request) -> Response:
         text = ConsentText.objects.filter(is_current=True).first()
         if text is None:
-            raise errors.CreditError("not_found", status=404)
+            raise errors.not_found()
         return Response(ConsentTextOutput(text).data)
 
 
@@ -47,7 +47,7 @@ class ConsentView(APIView):
     def get(self, request: Request) -> Response:
         consent = services.active_consent(request.user)
         if consent is None:
-            raise errors.CreditError("not_found", status=404)
+            raise errors.not_found()
         return Response(ConsentOutput(consent).data)
 
     @extend_schema(

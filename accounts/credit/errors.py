@@ -30,3 +30,7 @@ def no_scheme(city_code: str) -> CreditError:
         status=503,
         detail={"city": city_code},
     )
+
+
+def not_found() -> CreditError:
+    return CreditError("not_found", _("未找到。"), status=404)

@@ -76,19 +76,31 @@ class OfferDay(_Counts):
 
 
 class ClaimantDay(models.Model):
-    """That a resident claimed at least one voucher in a city on a day: distinct residents
-    over any date range are counted exactly from these rows (a sum of daily distinct
-    counts would count a returning resident twice)."""
+    """That a resident claimed at least one voucher in a city on a day.
 
-    pk = models.CompositePrimaryKey("dest_city", "day", "resident")
+    Distinct residents over a range cannot be summed from daily counts, and counting
+    distinct residents over a year of these rows is too slow at millions of vouchers. So
+    each row also keeps the resident's previous claim day in the same city (`prev_day`)
+    and in any city (`prev_any_day`, rows ordered by day then city): the residents who
+    claimed in [d0, d1] are exactly the rows in [d0, d1] whose previous day is before d0
+    (or none) — one row per resident, counted with a plain index-only COUNT.
+    """
+
+    pk = models.CompositePrimaryKey("dest_city", "resident", "day")
     dest_city = _fk("accounts.City", _("使用城市"))
-    day = models.DateField(_("日期"))
     resident = _fk(settings.AUTH_USER_MODEL, _("居民"))
+    day = models.DateField(_("日期"))
+    prev_day = models.DateField(_("在本市的上一领取日"), null=True)
+    prev_any_day = models.DateField(_("在任一城市的上一领取日"), null=True)
 
     class Meta:
         verbose_name = _("居民领取日")
         verbose_name_plural = _("居民领取日")
-        indexes = [models.Index(fields=["day", "resident"], name="dash_claimant_day")]
+        indexes = [
+            models.Index(fields=["dest_city", "day", "prev_day"], name="dash_claim_city"),
+            models.Index(fields=["day", "prev_any_day"], name="dash_claim_day"),
+            models.Index(fields=["resident", "day"], name="dash_claim_resident"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.dest_city_id} resident {self.resident_id}"

@@ -19,9 +19,14 @@ The tables (incentives.dashboard.models):
   flows, and the category and home-city breakdowns;
 - `OfferDay` (dest city, day, offer, merchant) → five counts: merchant and offer
   breakdowns;
-- `ClaimantDay` (dest city, day, resident): one row per resident who claimed in that
-  city that day. Distinct residents over a range cannot be summed from daily counts;
-  `COUNT(DISTINCT resident)` over these narrow rows is exact and needs no voucher scan.
+- `ClaimantDay` (dest city, resident, day): one row per resident who claimed in that
+  city that day, with the resident's previous claim day in that city (`prev_day`) and
+  in any city (`prev_any_day`). Distinct residents over a range cannot be summed from
+  daily counts, and `COUNT(DISTINCT resident)` over a year of rows costs ~0.4 s at 5M
+  vouchers; instead the residents who claimed in [d0, d1] are counted as the rows in
+  [d0, d1] whose previous day is before d0 or absent (exactly one per resident), an
+  index-only `COUNT(*)`. After rebuilding days up to D, the first row after D of each
+  resident gets its previous days recomputed (nothing to do when D is today).
 - `DirtyDay`: days to recompute on the next refresh.
 
 How rows are made: `rebuild_rollups(date_from, date_to)` recomputes whole days. In one
@@ -62,6 +67,7 @@ _LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
 
 CLOSED = ("cancelled", "expired", "revoked")
 VOUCHERS = Voucher._meta.db_table
+CLAIMANTS = ClaimantDay._meta.db_table
 
 
 def local_today() -> date:
@@ -129,15 +135,30 @@ def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> i
         return cursor.rowcount
 
 
-def _insert_claimants(lo: datetime, hi: datetime) -> int:
+def _insert_claimants(first: date, lo: datetime, hi: datetime) -> int:
+    """Insert one row per (city, resident, day) with a claim in [lo, hi), with the
+    resident's previous claim day in that city and in any city (see ClaimantDay).
+
+    Inside the chunk the previous day comes from LAG; for a resident's first row in the
+    chunk, from the rows already kept before `first` (an index lookup, run only then).
+    """
     day_sql, day_params = _day_of("v.issued_at")
-    table = ClaimantDay._meta.db_table
+    t = CLAIMANTS
     sql = (
-        f"INSERT INTO {table} (dest_city_id, day, resident_id) "  # noqa: S608
-        f"SELECT DISTINCT v.dest_city_id, {day_sql}, v.resident_id "
-        f"FROM {VOUCHERS} v WHERE v.issued_at >= %s AND v.issued_at < %s"
+        f"INSERT INTO {t} (dest_city_id, resident_id, day, prev_day, prev_any_day) "  # noqa: S608
+        "SELECT n.dest_city_id, n.resident_id, n.day, "
+        "COALESCE(LAG(n.day) OVER (PARTITION BY n.dest_city_id, n.resident_id ORDER BY n.day), "
+        f"(SELECT MAX(p.day) FROM {t} p WHERE p.dest_city_id = n.dest_city_id "
+        "AND p.resident_id = n.resident_id AND p.day < %s)), "
+        "COALESCE(LAG(n.day) OVER (PARTITION BY n.resident_id ORDER BY n.day, n.dest_city_id), "
+        f"(SELECT MAX(p.day) FROM {t} p WHERE p.resident_id = n.resident_id AND p.day < %s)) "
+        "FROM (SELECT DISTINCT v.dest_city_id AS dest_city_id, v.resident_id AS resident_id, "
+        f"{day_sql} AS day FROM {VOUCHERS} v WHERE v.issued_at >= %s AND v.issued_at < %s) n"
     )
+    first_v = connection.ops.adapt_datefield_value(first)
     params = [
+        first_v,
+        first_v,
         *day_params,
         connection.ops.adapt_datetimefield_value(lo),
         connection.ops.adapt_datetimefield_value(hi),
@@ -145,6 +166,28 @@ def _insert_claimants(lo: datetime, hi: datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _fix_following_claimants(last: date) -> None:
+    """After rebuilding days up to `last`, correct the previous-day columns of each
+    resident's first row after `last` (the only rows whose previous day may have moved)."""
+    t = CLAIMANTS
+    last_v = connection.ops.adapt_datefield_value(last)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {t} SET prev_day = (SELECT MAX(p.day) FROM {t} p "  # noqa: S608
+            f"WHERE p.dest_city_id = {t}.dest_city_id AND p.resident_id = {t}.resident_id "
+            f"AND p.day < {t}.day) WHERE {t}.day > %s "
+            f"AND ({t}.prev_day IS NULL OR {t}.prev_day <= %s)",
+            [last_v, last_v],
+        )
+        cursor.execute(
+            f"UPDATE {t} SET prev_any_day = (SELECT MAX(p.day) FROM {t} p "  # noqa: S608
+            f"WHERE p.resident_id = {t}.resident_id AND (p.day < {t}.day "
+            f"OR (p.day = {t}.day AND p.dest_city_id < {t}.dest_city_id))) "
+            f"WHERE {t}.day > %s AND ({t}.prev_any_day IS NULL OR {t}.prev_any_day <= %s)",
+            [last_v, last_v],
+        )
 
 
 def _lock() -> None:
@@ -173,7 +216,7 @@ def _rebuild_chunk(first: date, last: date) -> tuple[int, int, int]:
         offer = _insert_counts(
             OfferDay._meta.db_table, ["dest_city_id", "offer_id", "merchant_id"], lo, hi
         )
-        claimants = _insert_claimants(lo, hi)
+        claimants = _insert_claimants(first, lo, hi)
     return city, offer, claimants
 
 
@@ -190,6 +233,10 @@ def rebuild_rollups(
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if progress is not None:
             progress(first, last, counts)
+    if ClaimantDay.objects.filter(day__gt=date_to).exists():
+        with transaction.atomic():
+            _lock()
+            _fix_following_claimants(date_to)
     return RebuildReport(date_from, date_to, *totals)
 
 

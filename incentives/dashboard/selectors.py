@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import translation
 
 from accounts.models import City
@@ -70,9 +70,12 @@ def summary(*, scope: Scope) -> dict[str, Any]:
     """Totals of the range, distinct claiming residents, and the city's live offers and
     merchants (4 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
-    residents = _at_destination(ClaimantDay.objects, scope).aggregate(
-        n=Count("resident_id", distinct=True)
-    )["n"]
+    # One row per resident: their first claim day inside the range (see ClaimantDay).
+    if scope.city is None:
+        first_in_range = Q(prev_any_day__isnull=True) | Q(prev_any_day__lt=scope.date_from)
+    else:
+        first_in_range = Q(prev_day__isnull=True) | Q(prev_day__lt=scope.date_from)
+    residents = _at_destination(ClaimantDay.objects, scope).filter(first_in_range).count()
     # Published offers whose validity overlaps the range; participating merchants.
     offers = Offer.objects.filter(
         status=Offer.Status.PUBLISHED,

@@ -63,9 +63,9 @@ def _city_staff_page(view: Callable) -> Callable:
 
 def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
     """Scope and interval of the query; errors (field → messages) fall back to defaults."""
-    params = {k: v for k, v in request.GET.items() if k in ("date_from", "date_to", "city")}
-    if request.GET.get("interval"):
-        params["interval"] = request.GET["interval"]
+    # an empty field of the form ("all cities", a cleared date) means "the default"
+    names = ("date_from", "date_to", "city", "interval")
+    params = {k: v for k, v in request.GET.items() if k in names and v}
     parsed = SeriesQuery(data=params, context={"today": local_today()})
     errors: dict[str, Any] = {}
     if not parsed.is_valid():

@@ -43,8 +43,8 @@
     xAxis: { type: "category", data: s.map(function (r) { return r.period; }) },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: t.claims, type: "line", smooth: true, data: s.map(function (r) { return r.claims; }) },
-      { name: t.redemptions, type: "line", smooth: true, data: s.map(function (r) { return r.redemptions; }) },
+      { name: t.claims, type: "line", data: s.map(function (r) { return r.claims; }) },
+      { name: t.redemptions, type: "line", data: s.map(function (r) { return r.redemptions; }) },
       { name: t.cancelled, type: "bar", data: s.map(function (r) { return r.cancelled; }) }
     ]
   });

@@ -1,0 +1,131 @@
+"""Demo history for the dashboards: a few thousand vouchers over the last 90 days across
+the demo offers, claimed by synthetic residents of every partner city, with a realistic
+mix of redemptions, cancellations, expiries and revocations; then the roll-ups.
+
+Idempotent: nothing is added when history vouchers exist. The synthetic residents have
+no password (they cannot log in) and are not the demo logins, so the demo logins' claim
+limits stay untouched. History codes are 12 characters starting with "H", which real
+voucher codes (10 characters) never are.
+"""
+
+import random
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from accounts.identity import id_check_char
+from accounts.models import City, User
+from merchants.models import Offer
+
+from ..models import Voucher
+from .rollup import TZ, local_today, rebuild_rollups
+
+CODE_PREFIX = "H"
+PHONE_PREFIX = "135"
+RESIDENTS = 400
+# Where visitors come from: the demo's busiest home cities first.
+HOME_WEIGHTS = {"330100": 8, "310100": 8, "460100": 5, "320500": 4, "320100": 3, "330200": 3}
+
+
+def _residents(rng: random.Random) -> list[User]:
+    existing = list(User.objects.filter(phone__startswith=PHONE_PREFIX, role=User.Role.RESIDENT))
+    if len(existing) >= RESIDENTS:
+        return existing
+    cities = list(City.objects.values_list("code", flat=True))
+    weights = [HOME_WEIGHTS.get(code, 1) for code in cities]
+    taken = {u.phone for u in existing}
+    made = []
+    for i in range(RESIDENTS):
+        phone = f"{PHONE_PREFIX}{i:08d}"
+        if phone in taken:
+            continue
+        home = rng.choices(cities, weights)[0]
+        birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55))
+        first17 = f"{home[:4]}02{birth:%Y%m%d}{i % 1000:03d}"
+        user = User(phone=phone, role=User.Role.RESIDENT, home_city_id=home, real_name="演示居民")
+        user.set_id_number(first17 + id_check_char(first17))
+        user.set_unusable_password()
+        made.append(user)
+    User.objects.bulk_create(made, ignore_conflicts=True)
+    return list(User.objects.filter(phone__startswith=PHONE_PREFIX, role=User.Role.RESIDENT))
+
+
+def _claim_time(rng: random.Random, now: datetime, days: int) -> datetime:
+    """More claims lately (the programme grows) and by day than by night."""
+    back = int(days * (rng.random() ** 1.6))
+    day = (now.astimezone(TZ) - timedelta(days=back)).date()
+    hour = rng.choices(
+        range(24), [1, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 9, 8, 8, 9, 9, 9, 8, 7, 6, 5, 4, 3, 2]
+    )[0]
+    at = datetime(
+        day.year, day.month, day.day, hour, rng.randint(0, 59), rng.randint(0, 59), tzinfo=TZ
+    )
+    return min(at, now - timedelta(minutes=1))
+
+
+def _outcome(rng: random.Random, issued: datetime, expires: datetime, now: datetime) -> dict:
+    redeem_at = issued + (expires - issued) * rng.uniform(0.02, 0.8)
+    roll = rng.random()
+    if roll < 0.58 and redeem_at <= now:
+        return {"status": "redeemed", "redeemed_at": redeem_at}
+    if roll < 0.68:
+        at = issued + (expires - issued) * rng.uniform(0.01, 0.5)
+        if at <= now:
+            return {"status": "cancelled", "closed_at": at}
+    if roll < 0.71:
+        at = issued + (expires - issued) * rng.uniform(0.01, 0.9)
+        if at <= now:
+            return {"status": "revoked", "closed_at": at}
+    if expires <= now:
+        return {"status": "expired", "closed_at": expires + timedelta(minutes=rng.randint(1, 5))}
+    return {"status": "issued"}
+
+
+def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
+    """Create `count` history vouchers over the last `days` days, then rebuild the
+    roll-ups of those days; returns how many vouchers were made (0 when done before)."""
+    if Voucher.objects.filter(code__startswith=CODE_PREFIX).exists():
+        return 0
+    offers = list(
+        Offer.objects.filter(status=Offer.Status.PUBLISHED)
+        .select_related("merchant__city__scheme")
+        .prefetch_related("eligible_home_cities")
+    )
+    if not offers:
+        return 0
+    rng = random.Random(seed)
+    residents = _residents(rng)
+    by_city: dict[str, list[User]] = {}
+    for r in residents:
+        by_city.setdefault(r.home_city_id, []).append(r)
+    terms = {o.pk: o.terms_snapshot() for o in offers}
+    popularity = [rng.uniform(0.3, 3.0) for _ in offers]
+    now = timezone.now()
+    vouchers = []
+    for i in range(count):
+        offer = rng.choices(offers, popularity)[0]
+        local = by_city.get(offer.merchant.city_id)
+        holder = rng.choice(local) if local and rng.random() < 0.45 else rng.choice(residents)
+        issued = _claim_time(rng, now, days)
+        expires = issued + timedelta(hours=offer.voucher_lifetime_hours)
+        vouchers.append(
+            Voucher(
+                code=f"{CODE_PREFIX}{i:011d}",
+                offer=offer,
+                resident=holder,
+                merchant_id=offer.merchant_id,
+                dest_city_id=offer.merchant.city_id,
+                home_city_id=holder.home_city_id,
+                category=offer.category,
+                terms=terms[offer.pk],
+                terms_version=offer.terms_version,
+                key_id="demo-history",
+                issued_at=issued,
+                expires_at=expires,
+                **_outcome(rng, issued, expires, now),
+            )
+        )
+    Voucher.objects.bulk_create(vouchers, batch_size=1000)
+    today = local_today()
+    rebuild_rollups(date_from=today - timedelta(days=days + 1), date_to=today)
+    return len(vouchers)

@@ -1,0 +1,46 @@
+"""Demo data of incentives (seed_demo): the demo resident's wallet, and months of voucher
+history for the dashboards."""
+
+from django.contrib.auth import get_user_model
+
+from merchants.models import Offer
+
+from .dashboard.demo import seed_history
+from .errors import VoucherError
+from .models import Voucher
+from .services import claim_offer, redeem_voucher
+
+WALLET_RESIDENT = "13700000001"  # 王小明, 杭州, 钱江分 812
+GATE_CLERK = "13600000001"  # 西湖画舫游船 staff
+
+
+def seed_wallet() -> None:
+    """A few issued vouchers and one redeemed, claimed and redeemed through the services."""
+    User = get_user_model()
+    resident = User.objects.filter(phone=WALLET_RESIDENT).first()
+    clerk = User.objects.filter(phone=GATE_CLERK).first()
+    if resident is None or clerk is None or Voucher.objects.filter(resident=resident).exists():
+        return
+    boat = Offer.objects.filter(
+        merchant__staff__user=clerk, status=Offer.Status.PUBLISHED
+    ).order_by("pk")
+    others = Offer.objects.filter(
+        status=Offer.Status.PUBLISHED, merchant__city_id__in=["330100", "460100", "310100"]
+    ).exclude(merchant__staff__user=clerk).order_by("pk")
+    issued = []
+    for offer in [*boat[:2], *others[:4]]:
+        try:
+            issued.append(claim_offer(resident=resident, offer_id=offer.pk))
+        except VoucherError:
+            continue  # not eligible or full: the demo takes what a resident could take
+    mine = [v for v in issued if v.merchant_id == boat[0].merchant_id] if boat else []
+    if mine:
+        from .services import token_of
+
+        redeem_voucher(staff=clerk, token=token_of(mine[0]))
+
+
+def seed() -> list[tuple[str, str]]:
+    seed_wallet()
+    seed_history()
+    return []

@@ -1,0 +1,446 @@
+// The merchant scanner: staff login, camera scanning (@zxing/browser, loaded on demand),
+// manual code entry and a "paste token" field; an offline signature check with the keys
+// of /api/v1/voucher-keys; a preview to compare with the ID card; a confirm button; a
+// large green or red result; today's redemptions. Redemption always goes to the server.
+
+import {
+  Api,
+  applyLangToShell,
+  busy,
+  config,
+  errorText,
+  field,
+  fmtDateTime,
+  fmtTime,
+  h,
+  has,
+  idempotencyKey,
+  mount,
+  notice,
+  onLangSwitch,
+  serviceToday,
+  spinner,
+  t,
+  toast,
+  watchOnline,
+} from "./common.js";
+import { checkToken, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
+
+useNobleFallback(config.noble);
+
+const KEYS_CACHE = "xinyou.scan.voucher-keys";
+const view = document.getElementById("view");
+const api = new Api("xinyou.scanner.tokens", () => {
+  state.me = null;
+  state.flash = t("login.expired");
+  render();
+});
+const state = {
+  me: null,
+  flash: null,
+  keys: [],
+  keysSource: "none", // live | cached | none
+  camera: null, // zxing controls while the camera runs
+  result: null, // what the result panel shows (kept across a language switch)
+};
+let els = {}; // the live elements of the main screen
+
+// ------------------------------------------------------------------------------ keys
+
+async function loadKeys() {
+  try {
+    const keys = await api.request("GET", "/voucher-keys", { auth: false });
+    state.keys = keys;
+    state.keysSource = "live";
+    localStorage.setItem(KEYS_CACHE, JSON.stringify(keys));
+  } catch {
+    try {
+      state.keys = JSON.parse(localStorage.getItem(KEYS_CACHE)) || [];
+    } catch {
+      state.keys = [];
+    }
+    state.keysSource = state.keys.length ? "cached" : "none";
+  }
+  drawKeyStatus();
+}
+
+function drawKeyStatus() {
+  if (!els.keys) return;
+  const n = state.keys.length;
+  const text = { live: t("scan.keys_ok", { n }), cached: t("scan.keys_cached", { n }), none: t("scan.keys_none") }[state.keysSource];
+  els.keys.className = `key-status key-${state.keysSource}`;
+  els.keys.textContent = text;
+}
+
+// ------------------------------------------------------------------------------ screens
+
+async function render() {
+  applyLangToShell();
+  if (!api.loggedIn) return loginScreen();
+  mount(view, spinner());
+  try {
+    if (!state.me) state.me = await api.request("GET", "/me");
+  } catch (error) {
+    mount(view, notice("error", errorText(error)), h("button", { type: "button", class: "btn btn-primary btn-block", onclick: render }, t("common.retry")));
+    return;
+  }
+  if (!state.me.roles.includes("merchant_staff")) {
+    api.logout();
+    state.me = null;
+    state.flash = t("scan.not_staff");
+    return loginScreen();
+  }
+  mainScreen();
+}
+
+function loginScreen() {
+  stopCamera();
+  const phone = field({ name: "phone", label: t("login.phone"), type: "tel", inputmode: "numeric", autocomplete: "username", maxlength: 11 });
+  const password = field({ name: "password", label: t("login.password"), type: "password", autocomplete: "current-password" });
+  const error = h("div", { class: "form-error", "data-test": "form-error" });
+  if (state.flash) mount(error, notice("error", state.flash));
+  state.flash = null;
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", "data-test": "login-submit" }, t("login.submit"));
+  mount(
+    view,
+    h(
+      "form",
+      { class: "card form", novalidate: true, onsubmit: onLogin },
+      h("h1", {}, t("login.title")),
+      phone.wrap,
+      password.wrap,
+      error,
+      submit
+    )
+  );
+
+  async function onLogin(event) {
+    event.preventDefault();
+    mount(error);
+    if (!phone.input.value.trim() || !password.input.value) {
+      mount(error, notice("error", t("login.required")));
+      return;
+    }
+    await busy(submit, t("login.busy"), async () => {
+      try {
+        await api.login(phone.input.value.trim(), password.input.value);
+        state.me = null;
+        render();
+      } catch (e) {
+        mount(error, notice("error", errorText(e)));
+      }
+    });
+  }
+}
+
+function mainScreen() {
+  const codeInput = h("input", {
+    type: "text",
+    id: "code-input",
+    class: "code-input",
+    inputmode: "text",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    maxlength: 16,
+    placeholder: t("scan.manual_placeholder"),
+    "aria-label": t("scan.manual_title"),
+    "data-test": "code-input",
+  });
+  const tokenInput = h("textarea", { rows: 3, spellcheck: "false", placeholder: "XY1…", "aria-label": t("scan.token_title"), "data-test": "token-input" });
+  const video = h("video", { class: "camera-video", muted: true, playsinline: true, autoplay: true });
+  const cameraBox = h("div", { class: "camera-box", hidden: true }, video, h("div", { class: "camera-frame", "aria-hidden": "true" }), h("p", { class: "camera-hint" }, t("scan.camera_hint")));
+  const cameraButton = h("button", { type: "button", class: "btn btn-primary btn-block btn-xl", "data-test": "camera" }, cameraIcon(), t("scan.camera_start"));
+  const cameraMessage = h("div");
+  els = {
+    keys: h("p", { class: "key-status", "data-test": "key-status" }),
+    result: h("section", { class: "result-area", id: "result", "aria-live": "assertive" }),
+    today: h("section", { class: "card today", "data-test": "today" }),
+    codeInput,
+    video,
+    cameraBox,
+    cameraButton,
+    cameraMessage,
+  };
+
+  mount(
+    view,
+    h(
+      "div",
+      { class: "staff-bar" },
+      h("span", { "data-test": "staff" }, t("scan.staff", { name: state.me.real_name })),
+      h("button", { type: "button", class: "link-button", onclick: logout, "data-test": "logout" }, t("common.logout"))
+    ),
+    els.keys,
+    els.result,
+    h("section", { class: "card" }, h("h2", {}, t("scan.camera_title")), cameraBox, cameraMessage, cameraButton),
+    h(
+      "form",
+      { class: "card", novalidate: true, "data-test": "manual-form", onsubmit: (e) => { e.preventDefault(); onCode(codeInput.value, e.submitter || e.target.querySelector("button")); } },
+      h("h2", {}, h("label", { for: "code-input" }, t("scan.manual_title"))),
+      h("div", { class: "inline-form" }, codeInput, h("button", { type: "submit", class: "btn btn-primary", "data-test": "code-submit" }, t("scan.manual_submit")))
+    ),
+    h(
+      "details",
+      { class: "card token-card" },
+      h("summary", {}, t("scan.token_title")),
+      h(
+        "form",
+        { novalidate: true, "data-test": "token-form", onsubmit: (e) => { e.preventDefault(); onScanned(tokenInput.value); } },
+        tokenInput,
+        h("button", { type: "submit", class: "btn btn-secondary btn-block", "data-test": "token-submit" }, t("scan.token_submit"))
+      )
+    ),
+    els.today
+  );
+  cameraButton.addEventListener("click", () => (state.camera ? stopCamera() : startCamera()));
+  drawKeyStatus();
+  drawResult();
+  loadToday();
+}
+
+function logout() {
+  stopCamera();
+  api.logout();
+  state.me = null;
+  state.result = null;
+  render();
+}
+
+// ------------------------------------------------------------------------------ camera
+
+function cameraIcon() {
+  const icon = h("span", { class: "icon", "aria-hidden": "true" });
+  icon.innerHTML =
+    '<svg viewBox="0 0 24 24" width="26" height="26" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 8h3l2-3h6l2 3h3v11H4z"/><circle cx="12" cy="13" r="3.5"/></svg>';
+  return icon;
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    if (globalThis.ZXingBrowser) return resolve();
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
+
+async function startCamera() {
+  mount(els.cameraMessage);
+  if (!navigator.mediaDevices?.getUserMedia) {
+    mount(els.cameraMessage, notice("warn", t("scan.camera_failed"), "camera-failed"));
+    return;
+  }
+  try {
+    await loadScript(config.zxing);
+    const reader = new globalThis.ZXingBrowser.BrowserQRCodeReader();
+    els.cameraBox.hidden = false;
+    state.camera = await reader.decodeFromConstraints({ video: { facingMode: "environment" } }, els.video, (result, _error, controls) => {
+      if (!result) return;
+      controls.stop();
+      cameraStopped();
+      onScanned(result.getText());
+    });
+    els.cameraButton.replaceChildren(t("scan.camera_stop"));
+    els.cameraButton.className = "btn btn-secondary btn-block btn-xl";
+  } catch {
+    cameraStopped();
+    mount(els.cameraMessage, notice("warn", t("scan.camera_failed"), "camera-failed"));
+  }
+}
+
+function stopCamera() {
+  state.camera?.stop();
+  cameraStopped();
+}
+
+function cameraStopped() {
+  state.camera = null;
+  if (!els.cameraBox) return;
+  els.cameraBox.hidden = true;
+  els.cameraButton.replaceChildren(cameraIcon(), t("scan.camera_start"));
+  els.cameraButton.className = "btn btn-primary btn-block btn-xl";
+}
+
+// ------------------------------------------------------------------------------ checks
+
+async function onScanned(text) {
+  const value = (text || "").trim();
+  if (!value) return;
+  if (!looksLikeToken(value)) return onCode(value);
+  let check = await checkToken(value, state.keys);
+  if (check.reason === "unknown_key" && navigator.onLine) {
+    await loadKeys(); // a key may have been added since we fetched them
+    check = await checkToken(value, state.keys);
+  }
+  const decidable = state.keysSource !== "none" && check.reason !== "unsupported";
+  if (!check.ok && decidable) {
+    const text = () =>
+      ({
+        malformed: t("scan.offline_malformed"),
+        unknown_key: t("scan.offline_unknown_key"),
+        bad_signature: t("scan.offline_forged"),
+        expired: t("scan.offline_expired", { time: fmtDateTime(check.claims?.expiresAt?.toISOString()) }),
+      })[check.reason];
+    showResult({ kind: "fail", text: () => text(), offline: true, reason: `offline_${check.reason}` });
+    return;
+  }
+  return lookUp({ token: value.toUpperCase() });
+}
+
+function onCode(raw) {
+  const code = normalizeCode(raw);
+  if (!code) {
+    showResult({ kind: "fail", text: () => t("scan.code_bad"), offline: true, reason: "offline_bad_code" });
+    return;
+  }
+  return lookUp({ code });
+}
+
+async function lookUp(ref) {
+  showResult({ kind: "busy" });
+  let preview;
+  try {
+    preview = await api.request("POST", "/merchant/scan", { body: ref });
+  } catch (error) {
+    showResult({ kind: "fail", text: () => errorText(error, "scan"), reason: error.code });
+    return;
+  }
+  if (!preview.redeemable) {
+    showResult({ kind: "fail", text: () => reasonText(preview.reason, preview.voucher), voucher: preview.voucher, reason: preview.reason });
+    return;
+  }
+  showResult({ kind: "preview", voucher: preview.voucher, ref, key: idempotencyKey() });
+}
+
+function reasonText(reason, voucher) {
+  if (reason === "already_redeemed" && voucher?.redeemed_at) {
+    return t("err.already_redeemed_at", { time: fmtDateTime(voucher.redeemed_at) });
+  }
+  return has(`err.scan.${reason}`) ? t(`err.scan.${reason}`) : has(`err.${reason}`) ? t(`err.${reason}`) : reason;
+}
+
+async function confirm(button) {
+  const { ref, key, voucher } = state.result;
+  await busy(button, t("scan.confirming"), async () => {
+    try {
+      const redemption = await api.request("POST", "/merchant/redemptions", { body: ref, headers: { "Idempotency-Key": key } });
+      showResult({ kind: "ok", redemption });
+      loadToday();
+    } catch (error) {
+      if (error.code === "network_error" || error.code === "request_in_progress") {
+        toast(errorText(error), "error"); // same key on the next tap: safe to retry
+        return;
+      }
+      showResult({ kind: "fail", text: () => errorText(error, "scan"), voucher, reason: error.code });
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------ result
+
+function showResult(result) {
+  state.result = result;
+  drawResult();
+  els.result?.scrollIntoView({ block: "start", behavior: "instant" });
+}
+
+function voucherFacts(voucher) {
+  if (!voucher) return null;
+  return h(
+    "dl",
+    { class: "facts big-facts" },
+    h("dt", {}, t("scan.offer")), h("dd", { "data-test": "preview-offer" }, voucher.offer.title),
+    voucher.holder ? [h("dt", {}, t("scan.holder")), h("dd", { "data-test": "preview-holder" }, voucher.holder.name)] : null,
+    voucher.holder ? [h("dt", {}, t("scan.id_last4")), h("dd", { class: "id-last4", "data-test": "preview-id-last4" }, voucher.holder.id_last4)] : null,
+    h("dt", {}, t("scan.code")), h("dd", { class: "mono" }, voucher.display_code || voucher.code),
+    voucher.expires_at ? [h("dt", {}, t("scan.expires")), h("dd", {}, fmtDateTime(voucher.expires_at))] : null
+  );
+}
+
+function nextButton() {
+  return h("button", { type: "button", class: "btn btn-ghost btn-block", "data-test": "next", onclick: () => { showResult(null); els.codeInput.value = ""; els.codeInput.focus(); } }, t("scan.next"));
+}
+
+function drawResult() {
+  const box = els.result;
+  if (!box) return;
+  const r = state.result;
+  if (!r) return mount(box);
+  if (r.kind === "busy") return mount(box, h("div", { class: "result result-busy" }, spinner(t("scan.checking"))));
+  if (r.kind === "preview") {
+    const button = h("button", { type: "button", class: "btn btn-confirm btn-block btn-xl", "data-test": "confirm" }, t("scan.confirm"));
+    button.addEventListener("click", () => confirm(button));
+    return mount(
+      box,
+      h("div", { class: "result result-preview", "data-test": "preview" },
+        h("h2", {}, t("scan.preview_title")),
+        voucherFacts(r.voucher),
+        r.voucher.holder ? h("p", { class: "id-hint" }, t("scan.id_hint")) : null,
+        button,
+        h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
+    );
+  }
+  if (r.kind === "ok") {
+    const d = r.redemption;
+    return mount(
+      box,
+      h("div", { class: "result result-ok", role: "status", "data-test": "result-ok" },
+        h("div", { class: "result-icon", "aria-hidden": "true" }, "✓"),
+        h("p", { class: "result-title" }, t("scan.ok_title")),
+        h("p", { class: "result-sub" }, t("scan.ok_at", { time: fmtDateTime(d.redeemed_at) })),
+        voucherFacts({ ...d, expires_at: null })),
+      nextButton()
+    );
+  }
+  return mount(
+    box,
+    h("div", { class: "result result-fail", role: "alert", "data-test": "result-fail", "data-reason": r.reason || "" },
+      h("div", { class: "result-icon", "aria-hidden": "true" }, "✗"),
+      h("p", { class: "result-title" }, t("scan.fail_title")),
+      h("p", { class: "result-reason", "data-test": "fail-reason" }, r.text()),
+      r.offline ? h("p", { class: "result-note" }, t("scan.offline_note")) : null,
+      voucherFacts(r.voucher)),
+    nextButton()
+  );
+}
+
+// ------------------------------------------------------------------------------ today
+
+async function loadToday() {
+  const box = els.today;
+  const today = serviceToday();
+  const header = (count) =>
+    h("div", { class: "today-head" },
+      h("h2", {}, t("scan.today"), count == null ? null : h("span", { class: "count", "data-test": "today-count" }, t("scan.today_count", { n: count }))),
+      h("button", { type: "button", class: "link-button", onclick: loadToday }, t("scan.refresh")));
+  mount(box, header(null), spinner());
+  try {
+    const page = await api.request("GET", `/merchant/redemptions?date_from=${today}&date_to=${today}&page_size=100`);
+    mount(
+      box,
+      header(page.count),
+      page.results.length
+        ? h("ul", { class: "today-list" }, page.results.map((r) =>
+            h("li", { "data-test": "today-row" },
+              h("span", { class: "today-time" }, fmtTime(r.redeemed_at)),
+              h("span", { class: "today-main" }, h("strong", {}, r.offer.title), h("small", {}, `${r.display_code} · ${r.holder.name} · ${r.holder.id_last4}`)))))
+        : h("p", { class: "muted" }, t("scan.today_empty"))
+    );
+  } catch (error) {
+    mount(box, header(null), notice("error", errorText(error)));
+  }
+}
+
+// ------------------------------------------------------------------------------ start
+
+onLangSwitch(() => {
+  stopCamera();
+  if (api.loggedIn && state.me) mainScreen();
+  else render();
+});
+watchOnline();
+loadKeys();
+render();

@@ -1,0 +1,127 @@
+// Offline checks of what a clerk scans or types, mirroring incentives/signing.py:
+//
+//   token = "XY1" + kid + "." + base32(voucher id: 8 bytes BE, expiry: 4 bytes BE unix
+//           seconds, Ed25519 signature over kid || those 12 bytes: 64 bytes), no padding
+//   code  = 9 characters of CODE_ALPHABET + 1 check character (Luhn mod 30)
+//
+// A forged or expired token is told apart here, without the network; whether the voucher
+// is still good (redeemed, cancelled, revoked) is the server's word alone.
+
+const PREFIX = "XY1";
+const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export function base32Decode(text) {
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const char of text) {
+    const index = B32.indexOf(char);
+    if (index < 0) throw new Error("base32");
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+export function base64Decode(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** Does this look like a token (rather than a human code)? */
+export const looksLikeToken = (text) => text.trim().toUpperCase().startsWith(PREFIX);
+
+/** The parts of a token, or null when it is not one (one canonical spelling only). */
+export function parseToken(raw) {
+  const token = (raw || "").trim().toUpperCase();
+  if (!token.startsWith(PREFIX) || !token.includes(".") || token.length > 200) return null;
+  const rest = token.slice(PREFIX.length);
+  const dot = rest.indexOf(".");
+  const kid = rest.slice(0, dot);
+  const payload = rest.slice(dot + 1);
+  if (!/^[A-Z0-9]{1,8}$/.test(kid) || !/^[A-Z2-7]+$/.test(payload)) return null;
+  let bytes;
+  try {
+    bytes = base32Decode(payload);
+  } catch {
+    return null;
+  }
+  if (bytes.length !== 12 + 64) return null;
+  const body = bytes.slice(0, 12);
+  const view = new DataView(body.buffer);
+  const kidBytes = new TextEncoder().encode(kid);
+  const signed = new Uint8Array(kidBytes.length + 12);
+  signed.set(kidBytes);
+  signed.set(body, kidBytes.length);
+  return {
+    kid,
+    voucherId: view.getBigUint64(0),
+    expiresAt: new Date(view.getUint32(8) * 1000),
+    signature: bytes.slice(12),
+    signed,
+  };
+}
+
+let nobleUrl = null;
+/** Where to load the @noble/ed25519 fallback from (browsers without WebCrypto Ed25519). */
+export function useNobleFallback(url) {
+  nobleUrl = url;
+}
+
+async function ed25519Verify(publicKey, signature, message) {
+  if (!globalThis.crypto?.subtle) throw new Error("unsupported"); // not a secure context
+  try {
+    const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+  } catch (error) {
+    if (!nobleUrl || (error.name !== "NotSupportedError" && error.name !== "TypeError")) throw error;
+  }
+  const ed = await import(nobleUrl);
+  return ed.verifyAsync(signature, message, publicKey);
+}
+
+/**
+ * Check a token against the published keys ([{kid, public_key}]).
+ * → {ok: true, claims} or {ok: false, reason, claims?} with reason one of
+ *   malformed, unknown_key, bad_signature, expired, unsupported (cannot tell here).
+ */
+export async function checkToken(raw, keys, now = new Date()) {
+  const claims = parseToken(raw);
+  if (!claims) return { ok: false, reason: "malformed" };
+  const key = keys.find((k) => k.kid === claims.kid);
+  if (!key) return { ok: false, reason: "unknown_key", claims };
+  let valid;
+  try {
+    valid = await ed25519Verify(base64Decode(key.public_key), claims.signature, claims.signed);
+  } catch {
+    return { ok: false, reason: "unsupported", claims };
+  }
+  if (!valid) return { ok: false, reason: "bad_signature", claims };
+  if (claims.expiresAt <= now) return { ok: false, reason: "expired", claims };
+  return { ok: true, claims };
+}
+
+// ------------------------------------------------------------------------------ code
+
+export function codeCheckChar(body) {
+  const n = CODE_ALPHABET.length;
+  let factor = 2;
+  let total = 0;
+  for (const char of [...body].reverse()) {
+    const addend = factor * CODE_ALPHABET.indexOf(char);
+    total += Math.floor(addend / n) + (addend % n);
+    factor = factor === 2 ? 1 : 2;
+  }
+  return CODE_ALPHABET[(n - (total % n)) % n];
+}
+
+/** The canonical code for what a clerk typed (spaces, dashes, case ignored), or null. */
+export function normalizeCode(raw) {
+  const value = (raw || "").toUpperCase().replace(/[\s-]/g, "");
+  if (value.length !== 10 || [...value].some((c) => !CODE_ALPHABET.includes(c))) return null;
+  return codeCheckChar(value.slice(0, 9)) === value[9] ? value : null;
+}

@@ -1,0 +1,126 @@
+"""Headless Chromium (Debian's package) driven by Playwright, at a phone-sized viewport,
+against pytest-django's live server; a small programme of offers to browse and claim."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.demo import seed_cities_and_schemes
+from tests.merchants.factories import MerchantFactory, OfferFactory, StationFactory, merchant_staff
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "Trust-reward-2026"  # tests.factories.PASSWORD
+
+
+@pytest.fixture(scope="module")
+def chromium(django_db_setup):
+    """One browser per test module, closed at the module's end (so that other tests'
+    own Playwright sessions never meet a running one in this thread)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to
+    # run where a loop is running unless told that it is safe. It is: the ORM calls of
+    # the tests are plain synchronous code, and the live server has its own threads.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def phone(chromium):
+    """new_page() → a page in a fresh phone-sized context (own storage), errors collected."""
+    contexts = []
+    errors: list[str] = []
+
+    def new_page():
+        context = chromium.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    new_page.errors = errors
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shots(artifacts_dir):
+    """shot(page, name): a PNG of the phone screen in test-artifacts/web/."""
+    folder = artifacts_dir / "web"
+    folder.mkdir(exist_ok=True)
+
+    def shot(page, name: str, **kwargs) -> Path:
+        path = folder / f"{name}.png"
+        page.wait_for_timeout(150)  # let fonts and transitions settle
+        page.screenshot(path=str(path), **kwargs)
+        return path
+
+    return shot
+
+
+@pytest.fixture
+def programme(transactional_db):
+    """Partner cities with schemes and the consent text; a Hangzhou merchant in 西湖站 with
+    its clerk; one offer a Hangzhou resident may claim, one for visitors only."""
+    seed_cities_and_schemes()
+    now = timezone.now()
+    merchant = MerchantFactory(city_id="330100", name="西湖画舫游船（测试）", district="西湖区")
+    station = StationFactory(city_id="330100", name="西湖站")
+    station.merchants.add(merchant)
+    published = {"status": "published", "published_at": now, "merchant": merchant}
+    offer = OfferFactory(
+        **published,
+        title="西湖游船守信八折",
+        title_en="West Lake boat ride, 20% off",
+        description="凭信游券乘坐西湖画舫享 8 折。",
+        benefit_type="percent_off",
+        benefit_value=20,
+        min_tier="good",
+        total_quota=10,
+        per_resident_limit=1,
+        usage_notes="到店出示券二维码及本人身份证件，每券限一人使用。",
+        valid_from=now - timedelta(days=1),
+    )
+    visitors_only = OfferFactory(
+        **published,
+        title="外地游客免费夜游",
+        benefit_type="free_entry",
+        benefit_value=None,
+        min_tier="",
+        home_city_rule="visitors",
+    )
+    clerk = merchant_staff(merchant, phone="13600000099")
+    return {"merchant": merchant, "offer": offer, "visitors_only": visitors_only, "clerk": clerk}
