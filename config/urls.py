@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     # offers (merchants.api views, with the resident's eligibility), vouchers, redemption
     path("", include("incentives.urls")),
+    path("", include("merchants.urls")),  # stations
     path("", include("incentives.dashboard.urls")),  # city staff dashboards
 ]
 

@@ -80,8 +80,10 @@ class _MatchedOffersMixin:
             400,
             401,
             403,
+            404,
             s400="invalid_request (unknown filter value, bad page)",
             s403="permission_denied (eligible=true is for residents)",
+            s404="not_found (page out of range)",
         ),
     },
 )

@@ -21,7 +21,7 @@ from accounts.models import City
 
 from . import selectors
 from .models import Category, Offer, Station
-from .serializers import OfferOutput
+from .serializers import OfferOutput, StationOutput
 
 
 class _CityCodeField(forms.ModelChoiceField):
@@ -50,7 +50,22 @@ class _SearchFilter(django_filters.CharFilter):
     pass
 
 
-class OfferFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter given empty or twice is a mistake to report, not a filter to drop."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name not in self.data:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if len(values) != 1 or values[0] == "":
+                self.form.add_error(name, _("请只给出一个非空值。"))
+                valid = False
+        return valid
+
+
+class OfferFilter(StrictFilterSet):
     """Parses and validates the list's query; the selector does the filtering."""
 
     city = _CityCodeFilter(
@@ -66,18 +81,6 @@ class OfferFilter(django_filters.FilterSet):
     class Meta:
         model = Offer
         fields: list[str] = []
-
-    def is_valid(self) -> bool:
-        # A filter given empty or twice is a mistake to report, not a filter to drop.
-        valid = super().is_valid()
-        for name in self.filters:
-            if name not in self.data:
-                continue
-            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
-            if len(values) != 1 or values[0] == "":
-                self.form.add_error(name, _("请只给出一个非空值。"))
-                valid = False
-        return valid
 
     def selector_kwargs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
@@ -130,3 +133,35 @@ class OfferDetailView(_PublicOfferView):
     def get(self, request: Request, pk: int) -> Response:
         offer = get_object_or_404(selectors.published_offers(), pk=pk)
         return Response(self.get_serializer(offer).data)
+
+
+class StationFilter(StrictFilterSet):
+    city = _CityCodeFilter(
+        queryset=City.objects.all(), to_field_name="code", help_text="6-digit partner city code."
+    )
+
+
+@extend_schema(
+    tags=["offers"],
+    summary="Stations (named groups of merchants in a city), to browse offers by",
+    responses={
+        200: StationOutput(many=True),
+        **error_responses(400, 404, s400="invalid_request (unknown city)"),
+    },
+)
+class StationListView(generics.ListAPIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    serializer_class = StationOutput
+    queryset = Station.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StationFilter
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filters = StationFilter(request.query_params, queryset=Station.objects.none())
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        page = self.paginate_queryset(
+            selectors.stations(city=filters.form.cleaned_data.get("city"))
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

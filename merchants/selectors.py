@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import City
@@ -51,3 +51,13 @@ def published_offers(
         )
         .order_by("-published_at", "-id")
     )
+
+
+def stations(*, city: City | str | None = None) -> QuerySet[Station]:
+    """Stations with their active merchant count, by city then name (one query)."""
+    qs = Station.objects.select_related("city").annotate(
+        merchant_count=Count("merchants", filter=Q(merchants__status=Merchant.Status.ACTIVE))
+    )
+    if city:
+        qs = qs.filter(city=city)
+    return qs.order_by("city_id", "name")

@@ -130,3 +130,12 @@ class OfferOutput(serializers.ModelSerializer):
         if eligibility is not None:
             data["eligibility"] = eligibility(offer)
         return data
+
+
+class StationOutput(serializers.ModelSerializer):
+    city = CityBrief()
+    merchant_count = serializers.IntegerField(help_text="Active merchants in the station")
+
+    class Meta:
+        model = Station
+        fields = ["id", "name", "city", "description", "merchant_count"]

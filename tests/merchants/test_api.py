@@ -227,3 +227,18 @@ def test_detail_runs_a_fixed_number_of_queries(api_client, cities, django_assert
     offer = Offer.objects.first()
     with django_assert_num_queries(3):  # offer with joins, home cities, stations
         api_client.get(f"{LIST}/{offer.pk}")
+
+
+def test_stations_list_by_city(api_client, cities):
+    from tests.merchants.factories import MerchantFactory, StationFactory
+
+    station = StationFactory(city_id="310100", name="黄浦站")
+    station.merchants.add(MerchantFactory(city_id="310100"), MerchantFactory(city_id="310100"))
+    StationFactory(city_id="330100", name="西湖站")
+    rows = api_client.get("/api/v1/stations?city=310100").json()["results"]
+    assert [(r["name"], r["city"]["code"], r["merchant_count"]) for r in rows] == [
+        ("黄浦站", "310100", 2)
+    ]
+    assert api_client.get("/api/v1/stations").json()["count"] == 2
+    bad = api_client.get("/api/v1/stations?city=999999")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
