@@ -24,9 +24,13 @@ def seed_wallet() -> None:
     boat = Offer.objects.filter(
         merchant__staff__user=clerk, status=Offer.Status.PUBLISHED
     ).order_by("pk")
-    others = Offer.objects.filter(
-        status=Offer.Status.PUBLISHED, merchant__city_id__in=["330100", "460100", "310100"]
-    ).exclude(merchant__staff__user=clerk).order_by("pk")
+    others = (
+        Offer.objects.filter(
+            status=Offer.Status.PUBLISHED, merchant__city_id__in=["330100", "460100", "310100"]
+        )
+        .exclude(merchant__staff__user=clerk)
+        .order_by("pk")
+    )
     issued = []
     for offer in [*boat[:2], *others[:4]]:
         try:
