@@ -102,7 +102,7 @@ def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key
         "expires_at": offer.voucher_expires_at(now),
         "idempotency_key": idempotency_key[:64],
     }
-    for _attempt in range(5):  # 30^9 codes: a clash is rare, and then we just draw again
+    for _attempt in range(5):  # 29^9 codes: a clash is rare, and then we just draw again
         try:
             with transaction.atomic():
                 return Voucher.objects.create(code=signing.new_code(), **fields)

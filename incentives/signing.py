@@ -150,21 +150,19 @@ def verify(token: str) -> TokenClaims:
 
 # --------------------------------------------------------------------------- human code
 
-# No 0/O, 1/I/L, U: nothing a clerk can misread.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+# No 0/O, 1/I/L, U, Z (Z reads as 2): nothing a clerk can misread. 29 characters, a
+# prime, so a weighted check character modulo 29 catches every single wrong character
+# and every swap of two neighbours (the check character's own position included).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXY"
 CODE_BODY_LENGTH = 9
+_CODE_WEIGHTS = range(2, 2 + CODE_BODY_LENGTH)  # distinct, none 0 or 1 modulo 29
 
 
 def code_check_char(body: str) -> str:
-    """Luhn mod N over the code alphabet: catches any single wrong character and any
-    swap of two adjacent ones."""
+    """The character that makes `sum(weight * value) + check` a multiple of 29."""
     n = len(CODE_ALPHABET)
-    factor, total = 2, 0
-    for char in reversed(body):
-        addend = factor * CODE_ALPHABET.index(char)
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return CODE_ALPHABET[(n - total % n) % n]
+    total = sum(w * CODE_ALPHABET.index(ch) for w, ch in zip(_CODE_WEIGHTS, body, strict=True))
+    return CODE_ALPHABET[-total % n]
 
 
 def new_code() -> str:

@@ -2,14 +2,14 @@
 //
 //   token = "XY1" + kid + "." + base32(voucher id: 8 bytes BE, expiry: 4 bytes BE unix
 //           seconds, Ed25519 signature over kid || those 12 bytes: 64 bytes), no padding
-//   code  = 9 characters of CODE_ALPHABET + 1 check character (Luhn mod 30)
+//   code  = 9 characters of CODE_ALPHABET + 1 check character (weighted, modulo 29)
 //
 // A forged or expired token is told apart here, without the network; whether the voucher
 // is still good (redeemed, cancelled, revoked) is the server's word alone.
 
 const PREFIX = "XY1";
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXY";
 
 export function base32Decode(text) {
   let bits = 0;
@@ -108,14 +108,12 @@ export async function checkToken(raw, keys, now = new Date()) {
 // ------------------------------------------------------------------------------ code
 
 export function codeCheckChar(body) {
+  // weights 2..10 over the 9 body characters; the check makes the sum a multiple of 29
   const n = CODE_ALPHABET.length;
-  let factor = 2;
   let total = 0;
-  for (const char of [...body].reverse()) {
-    const addend = factor * CODE_ALPHABET.indexOf(char);
-    total += Math.floor(addend / n) + (addend % n);
-    factor = factor === 2 ? 1 : 2;
-  }
+  [...body].forEach((char, i) => {
+    total += (i + 2) * CODE_ALPHABET.indexOf(char);
+  });
   return CODE_ALPHABET[(n - (total % n)) % n];
 }
 
