@@ -65,6 +65,17 @@ class Voucher(models.Model):
             ),
             models.Index(fields=["merchant", "redeemed_at"], name="voucher_merchant_redeemed"),
             models.Index(fields=["issued_at"], name="voucher_issued_at"),
+            # the dashboards' refresh finds a day's redemptions and closures by these
+            models.Index(
+                fields=["redeemed_at"],
+                name="dash_voucher_redeemed_at",
+                condition=Q(redeemed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["closed_at"],
+                name="dash_voucher_closed_at",
+                condition=Q(closed_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -86,14 +86,4 @@ class Migration(migrations.Migration):
         # The roll-up refresh finds a day's redemptions and closures by these times. The
         # indexes are kept here (raw SQL, outside the model state) so that the dashboard
         # does not edit the Voucher model; partial, so open vouchers cost nothing.
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS dash_voucher_redeemed_at ON incentives_voucher "
-            "(redeemed_at) WHERE redeemed_at IS NOT NULL",
-            reverse_sql="DROP INDEX IF EXISTS dash_voucher_redeemed_at",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS dash_voucher_closed_at ON incentives_voucher "
-            "(closed_at) WHERE closed_at IS NOT NULL",
-            reverse_sql="DROP INDEX IF EXISTS dash_voucher_closed_at",
-        ),
     ]

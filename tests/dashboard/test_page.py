@@ -1,0 +1,180 @@
+"""The HTML dashboard and its CSV export: session login, roles, figures, languages."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from incentives.dashboard.rollup import rebuild_rollups
+
+from .reference import Raw
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_the_login(db):
+    response = Client().get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/dashboard/login/?next=/dashboard/")
+    assert Client().get("/dashboard/export.csv").status_code == 302
+    login = Client().get("/dashboard/login/")
+    assert login.status_code == 200 and "城市工作人员登录" in login.content.decode()
+
+
+def test_residents_and_merchant_staff_get_403(resident, merchant_user):
+    for user in (resident, merchant_user):
+        client = logged_in(user)
+        assert client.get("/dashboard/").status_code == 403
+        assert client.get("/dashboard/export.csv").status_code == 403
+
+
+def test_city_staff_log_in_with_phone_and_password(staff):
+    from tests.factories import PASSWORD
+
+    client = Client()
+    response = client.post(
+        "/dashboard/login/",
+        {"username": staff["330100"].phone, "password": PASSWORD, "next": "/dashboard/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert client.get("/dashboard/").status_code == 200
+    bad = Client().post("/dashboard/login/", {"username": staff["330100"].phone, "password": "x"})
+    assert bad.status_code == 200 and "手机号或密码不正确" in bad.content.decode()
+
+
+def test_the_page_shows_the_citys_figures_and_only_local_assets(history, staff):
+    rebuild_rollups(date_from=history.first_day, date_to=history.today)
+    d0 = history.first_day
+    response = logged_in(staff["330100"]).get(
+        "/dashboard/", {"date_from": d0.isoformat(), "date_to": history.today.isoformat()}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    raw = Raw().summary("330100", d0, history.today)
+    assert f'id="stat-claims">{raw["claims"]}<' in html
+    assert f'id="stat-residents">{raw["unique_residents"]}<' in html
+    for chart in ("series", "category", "merchant", "home-city", "flows"):
+        assert f'id="chart-{chart}"' in html
+    assert "/static/vendor/echarts/echarts.min.js" in html
+    assert 'id="dashboard-data"' in html
+    # closed network: nothing loaded from elsewhere
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert 'name="city"' not in html  # only superusers pick a city
+
+
+def test_superusers_pick_a_city_and_errors_fall_back_to_the_default_range(
+    history, admin_user, staff
+):
+    client = logged_in(admin_user)
+    html = client.get("/dashboard/", {"city": "460100"}).content.decode()
+    assert 'name="city"' in html and '<option value="460100" selected>' in html
+    html = client.get("/dashboard/", {"city": "", "date_from": ""}).content.decode()
+    assert 'role="alert"' not in html
+    html = client.get("/dashboard/", {"date_from": "2026-02-30"}).content.decode()
+    assert 'role="alert"' in html and "date_from" in html
+    assert logged_in(staff["330100"]).get("/dashboard/", {"city": "460100"}).status_code == 403
+
+
+def test_the_language_follows_lang_and_is_remembered(staff):
+    client = logged_in(staff["330100"])
+    response = client.get("/dashboard/", {"lang": "en"})
+    assert '<html lang="en">' in response.content.decode()
+    assert response.cookies["django_language"].value == "en"
+    assert '<html lang="en">' in client.get("/dashboard/").content.decode()
+    assert '<html lang="zh-hans">' in client.get("/dashboard/?lang=zh-hans").content.decode()
+
+
+def test_the_echarts_file_is_vendored():
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("vendor/echarts/echarts.min.js")
+    assert path is not None
+    with open(path, encoding="utf-8") as fh:
+        head = fh.read(2000)
+    assert "Apache" in head
+
+
+def _sections(text: str) -> dict[str, list[list[str]]]:
+    sections: dict[str, list[list[str]]] = {}
+    current = None
+    for row in csv.reader(io.StringIO(text)):
+        if not row:
+            current = None
+        elif current is None:
+            current = row[0]
+            sections[current] = []
+        else:
+            sections[current].append(row)
+    return sections
+
+
+def test_csv_export_has_a_bom_chinese_headers_and_the_same_figures(history, staff):
+    rebuild_rollups(date_from=history.first_day, date_to=history.today)
+    d0, d1 = history.first_day, history.today
+    response = logged_in(staff["330100"]).get(
+        "/dashboard/export.csv",
+        {"date_from": d0.isoformat(), "date_to": d1.isoformat(), "interval": "week"},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="xinyou-dashboard-330100-{d0}-{d1}.csv"'
+    )
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    sections = _sections(text)
+    raw = Raw()
+    summary = dict(sections["概览"][1:])
+    expected = raw.summary("330100", d0, d1)
+    assert int(summary["领取"]) == expected["claims"]
+    assert int(summary["核销"]) == expected["redemptions"]
+    assert int(summary["领取居民数"]) == expected["unique_residents"]
+    assert (int(summary["取消"]), int(summary["过期"]), int(summary["撤销"])) == (
+        expected["cancelled"],
+        expected["expired"],
+        expected["revoked"],
+    )
+    series = sections["趋势（按周）"]
+    assert series[0][:4] == ["时段", "起", "止", "领取"]
+    assert [r[0] for r in series[1:]] == [r["period"] for r in raw.series("330100", d0, d1, "week")]
+    assert sum(int(r[3]) for r in series[1:]) == expected["claims"]
+    by_category = {r[0]: int(r[2]) for r in sections["按类别"][1:]}
+    assert by_category == {
+        k: v["claims"] for k, v in raw.breakdown("330100", d0, d1, "category").items()
+    }
+    assert sections["按商户"][0] == [
+        "编号",
+        "名称",
+        "领取",
+        "核销",
+        "取消",
+        "过期",
+        "撤销",
+        "核销率",
+    ]
+    flows = sections["跨城流向"]
+    assert flows[0][:2] == ["居民所在城市", "使用城市"]
+    assert sum(int(r[2]) for r in flows[1:]) == sum(
+        v["claims"] for v in raw.flows("330100", d0, d1).values()
+    )
+    assert "杭州" in text
+    bad = logged_in(staff["330100"]).get("/dashboard/export.csv", {"date_to": "x"})
+    assert bad.status_code == 400
+
+
+def test_superuser_export_of_all_cities(history, admin_user):
+    rebuild_rollups(date_from=history.first_day - timedelta(days=1), date_to=history.today)
+    response = logged_in(admin_user).get("/dashboard/export.csv")
+    assert response.status_code == 200
+    assert "xinyou-dashboard-all-" in response["Content-Disposition"]
+    assert "全部城市" in response.content.decode("utf-8-sig")
