@@ -83,7 +83,4 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['day'], name='dash_offerday_day')],
             },
         ),
-        # The roll-up refresh finds a day's redemptions and closures by these times. The
-        # indexes are kept here (raw SQL, outside the model state) so that the dashboard
-        # does not edit the Voucher model; partial, so open vouchers cost nothing.
     ]
