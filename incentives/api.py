@@ -108,8 +108,8 @@ class OfferListView(_MatchedOffersMixin, PublicOfferListView):
                 near=query.validated_data.get("near"),
                 **filters.selector_kwargs(),
             )
-        ids = self.paginate_queryset(ranked.values_list("pk", flat=True))
-        page = selectors.hydrate_offers(list(ids), who)
+        fields = ("pk",) if who is None else ("pk", *selectors.ELIGIBILITY_FLAGS)
+        page = selectors.hydrate_offers(self.paginator.paginate_rows(ranked, request, fields))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

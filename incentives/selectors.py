@@ -155,15 +155,23 @@ def matched_offers(
     return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-def hydrate_offers(ids: list[int], who: ResidentView | None) -> list[Offer]:
-    """The full offers (merchant, city, scheme, stations, home cities) of a page of ids,
-    in that order, with the resident's eligibility: ranking and counting run on bare
-    rows, the joins on one page only."""
-    offers = published_offers().filter(pk__in=ids).order_by()
-    if who is not None:
-        offers = annotate_eligibility(offers, who)
+ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended")
+
+
+def hydrate_offers(rows: list[tuple]) -> list[Offer]:
+    """The full offers (merchant, city, scheme, stations, home cities) of a page of
+    `(id, *flags)` rows, in that order, each given the eligibility flags its row carries:
+    ranking and counting run on bare rows, the joins on one page only."""
+    offers = published_offers().filter(pk__in=[row[0] for row in rows]).order_by()
     by_id = {offer.pk: offer for offer in offers}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    page = []
+    for pk, *flags in rows:
+        offer = by_id.get(pk)
+        if offer is not None:
+            for name, value in zip(ELIGIBILITY_FLAGS, flags, strict=False):
+                setattr(offer, name, value)
+            page.append(offer)
+    return page
 
 
 def _same_province(code: str) -> list[str]:
