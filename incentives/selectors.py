@@ -4,6 +4,7 @@ redemptions. Each runs a fixed number of queries however many rows there are."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,6 +27,8 @@ from merchants.models import Offer
 from merchants.selectors import published_offers
 
 from .models import Redemption, Voucher
+
+EQUIVALENTS_CACHE_SECONDS = 60
 
 REASONS = (
     "no_standing",
@@ -67,8 +70,14 @@ def resident_view(resident: User) -> ResidentView:
     )
     if standing is None:
         return ResidentView(resident.home_city_id, None)
-    scores = {e["city"]: e["score"] for e in equivalents(standing)}
-    scores[standing.city_id] = standing.score
+    # Every list page and claim needs these; they change only with a new verification or
+    # a new rule version, so a minute's reuse is safe (and saves three queries).
+    key = f"equivalents:{standing.pk}:{standing.verified_at.timestamp()}:{standing.score}"
+    scores = cache.get(key)
+    if scores is None:
+        scores = {e["city"]: e["score"] for e in equivalents(standing)}
+        scores[standing.city_id] = standing.score
+        cache.set(key, scores, EQUIVALENTS_CACHE_SECONDS)
     return ResidentView(resident.home_city_id, standing, TIER_RANK[standing.tier], scores)
 
 
@@ -178,8 +187,13 @@ def _same_province(code: str) -> list[str]:
     """Partner cities of the same province (a list, so ranking needs no join)."""
     from accounts.models import City
 
-    province = City.objects.filter(code=code).values("province")[:1]
-    return list(City.objects.filter(province=province).values_list("code", flat=True)) or [code]
+    key = f"same-province:{code}"
+    codes = cache.get(key)
+    if codes is None:
+        province = City.objects.filter(code=code).values("province")[:1]
+        codes = list(City.objects.filter(province=province).values_list("code", flat=True))
+        cache.set(key, codes or [code], 3600)
+    return codes or [code]
 
 
 def resident_vouchers(*, resident: User, status: str | None = None) -> QuerySet[Voucher]:

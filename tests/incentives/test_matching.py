@@ -92,6 +92,7 @@ def test_query_count_does_not_grow_with_offers_or_page_size(
         assert res.status_code == 200
         return len(ctx.captured_queries)
 
+    count(5)  # the resident's equivalents are cached after their first page
     few = count(5)
     for i in range(40):
         other = MerchantFactory(city_id="460100" if i % 2 else "330100")
@@ -99,7 +100,7 @@ def test_query_count_does_not_grow_with_offers_or_page_size(
         offer.eligible_home_cities.set(["330100", "310100"])
     assert count(5) == few
     assert count(50) == few
-    assert few <= 10
+    assert few <= 7
 
 
 def test_queries_per_claim_and_per_redemption_are_small_and_fixed(
