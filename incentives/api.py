@@ -37,6 +37,7 @@ from .serializers import (
     VoucherListQuery,
     VoucherOutput,
     VoucherRefInput,
+    redemption_payload,
 )
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
@@ -361,7 +362,7 @@ class RedemptionsView(GenericAPIView):
 
         def work() -> Response:
             redemption = services.redeem_voucher(staff=request.user, **ref.validated_data)
-            return Response(RedemptionOutput(redemption).data, status=201)
+            return Response(redemption_payload(redemption), status=201)
 
         return idempotent(request, "redeem", work)
 

@@ -207,3 +207,37 @@ class VoucherKeyOutput(serializers.Serializer):
     public_key = serializers.CharField(help_text="base64 of the raw 32-byte Ed25519 public key")
     not_before = serializers.DateTimeField(allow_null=True)
     not_after = serializers.DateTimeField(allow_null=True)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _offer_terms(terms: dict) -> dict:
+    english = (get_language() or "").startswith("en")
+    return {
+        "id": terms["offer_id"],
+        "title": terms.get("title_en") if english and terms.get("title_en") else terms["title"],
+        "merchant": str(terms["merchant"]),
+        "city": str(terms["city"]),
+        "benefit_type": str(terms["benefit_type"]),
+        "benefit_value": terms["benefit_value"],
+        "benefit_note": terms["benefit_note"],
+        "usage_notes": terms["usage_notes"],
+        "terms_version": terms["terms_version"],
+    }
+
+
+def redemption_payload(redemption: Redemption) -> dict:
+    """`RedemptionOutput`'s shape built directly: the gate's hot path, where the generic
+    serializer costs a third of the request (tests pin that both give the same answer)."""
+    voucher = redemption.voucher
+    return {
+        "code": voucher.code,
+        "display_code": signing.format_code(voucher.code),
+        "redeemed_at": _DATETIME.to_representation(redemption.redeemed_at),
+        "offer": _offer_terms(voucher.terms),
+        "holder": {
+            "name": mask_name(voucher.resident.real_name),
+            "id_last4": voucher.resident.id_last4,
+        },
+    }

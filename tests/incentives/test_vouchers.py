@@ -234,3 +234,21 @@ def test_listing_revokes_open_vouchers_and_returns_their_places(
     assert client.post(f"/api/v1/offers/{offer.pk}/claim").json()["error"]["detail"]["reasons"] == [
         "seriously_dishonest"
     ]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_redemption_answer_has_the_documented_shape(clerk, voucher, language):
+    from django.utils import translation
+
+    from incentives.models import Redemption
+    from incentives.serializers import RedemptionOutput
+
+    res = client_for(clerk).post(
+        "/api/v1/merchant/redemptions",
+        {"token": voucher["token"]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    stored = Redemption.objects.select_related("voucher__resident").get()
+    with translation.override(language):
+        assert res.json() == RedemptionOutput(stored).data
