@@ -18,6 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.credit.models import TIER_RANK, Standing
@@ -90,9 +91,13 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         default=Value(-1),
         output_field=IntegerField(),
     )
-    my_score = Case(
-        *[When(merchant__city_id=code, then=Value(score)) for code, score in who.scores.items()],
-        default=Value(-1),
+    # The resident's score in the offer city's scheme. Written as one plain SQL CASE: the
+    # ORM's 17-branch Case costs milliseconds to compile, each time it is referenced.
+    # (`merchants_merchant` is joined by published_offers' filter on the merchant.)
+    branches = " ".join("WHEN %s THEN %s" for _ in who.scores)
+    my_score = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
+        f"CASE merchants_merchant.city_id {branches} ELSE -1 END" if who.scores else "-1",
+        [v for item in who.scores.items() for v in item],
         output_field=IntegerField(),
     )
     qs = qs.annotate(
