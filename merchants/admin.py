@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City, User
 
 from . import services
@@ -66,7 +67,7 @@ class MerchantStaffInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     list_display = [
         "name",
         "credit_code",
@@ -162,7 +163,7 @@ class StationForm(forms.ModelForm):
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = StationForm
     list_display = ["name", "city", "merchant_count"]
     list_filter = [("city", admin.RelatedOnlyFieldListFilter)]
@@ -270,7 +271,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
     list_display = [
         "title",

@@ -4,6 +4,8 @@ and the read-only audit of provider queries."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import OutOfScopeIsNotFound
+
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
 
 
@@ -48,7 +50,7 @@ class RuleVersionInline(admin.StackedInline):
 
 
 @admin.register(Scheme)
-class SchemeAdmin(admin.ModelAdmin):
+class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     list_display = ["name", "min_score", "max_score", "validity_days", "illustrative", "city_list"]
     search_fields = ["name"]
     inlines = [RuleVersionInline]
