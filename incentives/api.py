@@ -109,8 +109,11 @@ class OfferListView(_MatchedOffersMixin, PublicOfferListView):
                 near=query.validated_data.get("near"),
                 **filters.selector_kwargs(),
             )
-        fields = ("pk",) if who is None else ("pk", *selectors.ELIGIBILITY_FLAGS)
-        page = selectors.hydrate_offers(self.paginator.paginate_rows(ranked, request, fields))
+        # with eligible=true every flag is true: the database need not return them
+        bare = who is None or eligible_only
+        fields = ("pk",) if bare else ("pk", *selectors.ELIGIBILITY_FLAGS)
+        rows = self.paginator.paginate_rows(ranked, request, fields)
+        page = selectors.hydrate_offers(rows, all_eligible=who is not None and eligible_only)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -172,17 +172,19 @@ def matched_offers(
 ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended")
 
 
-def hydrate_offers(rows: list[tuple]) -> list[Offer]:
+def hydrate_offers(rows: list[tuple], *, all_eligible: bool = False) -> list[Offer]:
     """The full offers (merchant, city, scheme, stations, home cities) of a page of
-    `(id, *flags)` rows, in that order, each given the eligibility flags its row carries:
-    ranking and counting run on bare rows, the joins on one page only."""
+    `(id, *flags)` rows, in that order, each given the eligibility flags its row carries
+    (all true when the page was filtered to eligible offers): ranking and counting run
+    on bare rows, the joins on one page only."""
     offers = published_offers().filter(pk__in=[row[0] for row in rows]).order_by()
     by_id = {offer.pk: offer for offer in offers}
     page = []
     for pk, *flags in rows:
         offer = by_id.get(pk)
         if offer is not None:
-            for name, value in zip(ELIGIBILITY_FLAGS, flags, strict=False):
+            values = [True] * len(ELIGIBILITY_FLAGS) if all_eligible else flags
+            for name, value in zip(ELIGIBILITY_FLAGS, values, strict=False):
                 setattr(offer, name, value)
             page.append(offer)
     return page
