@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .exceptions import api_not_found
@@ -27,6 +28,6 @@ urlpatterns = [
 
 handler500 = "config.exceptions.server_error"
 
-admin.site.site_header = "信游 Xinyou"
-admin.site.site_title = "信游 Xinyou"
-admin.site.index_title = "管理后台"
+admin.site.site_header = _("信游 Xinyou")
+admin.site.site_title = _("信游 Xinyou")
+admin.site.index_title = _("管理后台")
