@@ -306,6 +306,26 @@ export function field({ name, label, type = "text", hint, ...attrs }) {
 }
 
 /** Disable a button while `work` runs, with a busy label. */
+/** The submit handler of a phone + password login form (resident app and scanner alike). */
+export function loginHandler({ api, phone, password, error, submit, onDone }) {
+  return async (event) => {
+    event.preventDefault();
+    mount(error);
+    if (!phone.input.value.trim() || !password.input.value) {
+      mount(error, notice("error", t("login.required")));
+      return;
+    }
+    await busy(submit, t("login.busy"), async () => {
+      try {
+        await api.login(phone.input.value.trim(), password.input.value);
+        onDone();
+      } catch (e) {
+        mount(error, notice("error", errorText(e)));
+      }
+    });
+  };
+}
+
 export async function busy(button, label, work) {
   const before = button.textContent;
   button.disabled = true;

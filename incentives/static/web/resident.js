@@ -16,6 +16,7 @@ import {
   fmtDateTime,
   getLang,
   h,
+  loginHandler,
   idempotencyKey,
   mount,
   notice,
@@ -132,6 +133,13 @@ async function loginScreen(_arg, root) {
   const password = field({ name: "password", label: t("login.password"), type: "password", autocomplete: "current-password" });
   const error = h("div", { class: "form-error", "data-test": "form-error" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", "data-test": "login-submit" }, t("login.submit"));
+  const onLogin = loginHandler({
+    api, phone, password, error, submit,
+    onDone: () => {
+      state.me = null;
+      go("#/credit");
+    },
+  });
   const form = h(
     "form",
     { class: "card form", novalidate: true, onsubmit: onLogin },
@@ -144,23 +152,6 @@ async function loginScreen(_arg, root) {
   );
   mount(root, hero(), form, offersTeaser());
 
-  async function onLogin(event) {
-    event.preventDefault();
-    mount(error);
-    if (!phone.input.value.trim() || !password.input.value) {
-      mount(error, notice("error", t("login.required")));
-      return;
-    }
-    await busy(submit, t("login.busy"), async () => {
-      try {
-        await api.login(phone.input.value.trim(), password.input.value);
-        state.me = null;
-        go("#/credit");
-      } catch (e) {
-        mount(error, notice("error", errorText(e)));
-      }
-    });
-  }
 }
 
 function hero() {

@@ -13,6 +13,7 @@ import {
   fmtDateTime,
   fmtTime,
   h,
+  loginHandler,
   has,
   idempotencyKey,
   mount,
@@ -101,6 +102,13 @@ function loginScreen() {
   if (state.flash) mount(error, notice("error", state.flash));
   state.flash = null;
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", "data-test": "login-submit" }, t("login.submit"));
+  const onLogin = loginHandler({
+    api, phone, password, error, submit,
+    onDone: () => {
+      state.me = null;
+      render();
+    },
+  });
   mount(
     view,
     h(
@@ -114,23 +122,6 @@ function loginScreen() {
     )
   );
 
-  async function onLogin(event) {
-    event.preventDefault();
-    mount(error);
-    if (!phone.input.value.trim() || !password.input.value) {
-      mount(error, notice("error", t("login.required")));
-      return;
-    }
-    await busy(submit, t("login.busy"), async () => {
-      try {
-        await api.login(phone.input.value.trim(), password.input.value);
-        state.me = null;
-        render();
-      } catch (e) {
-        mount(error, notice("error", errorText(e)));
-      }
-    });
-  }
 }
 
 function mainScreen() {
