@@ -2,12 +2,13 @@
 history for the dashboards."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, F, PositiveIntegerField, Value, When
 
 from merchants.models import Offer
 
 from .dashboard.demo import seed_history
 from .errors import VoucherError
-from .models import Voucher
+from .models import ClaimTally, Voucher
 from .services import claim_offer, redeem_voucher
 
 WALLET_RESIDENT = "13700000001"  # 王小明, 杭州, 钱江分 812
@@ -44,7 +45,32 @@ def seed_wallet() -> None:
         redeem_voucher(staff=clerk, token=token_of(mine[0]))
 
 
+def reconcile_claim_counts() -> None:
+    """Make each offer's claimed count and the per-resident tallies agree with the live
+    vouchers (the history is bulk-inserted, not claimed): quotas the invented history
+    overran are raised to fit, so the database constraints keep holding."""
+    live = Voucher.objects.exclude(status__in=[Voucher.Status.CANCELLED, Voucher.Status.REVOKED])
+    per_offer = live.values("offer").annotate(n=Count("id"))
+    for row in per_offer:
+        Offer.objects.filter(pk=row["offer"]).update(
+            claimed_count=row["n"],
+            total_quota=Case(
+                When(total_quota__lt=row["n"], then=Value(row["n"])),
+                default=F("total_quota"),
+                output_field=PositiveIntegerField(),
+            ),
+        )
+    tallies = live.values("offer", "resident").annotate(n=Count("id"))
+    ClaimTally.objects.bulk_create(
+        [ClaimTally(offer_id=t["offer"], resident_id=t["resident"], held=t["n"]) for t in tallies],
+        update_conflicts=True,
+        unique_fields=["offer", "resident"],
+        update_fields=["held"],
+    )
+
+
 def seed() -> list[tuple[str, str]]:
     seed_wallet()
     seed_history()
+    reconcile_claim_counts()
     return []

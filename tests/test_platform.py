@@ -107,3 +107,20 @@ def test_a_real_worker_runs_a_task(celery_worker_process):
     stamp = result.get(timeout=30)
     assert cache.get("worker-heartbeat:suite") == stamp
     assert result.status == "SUCCESS"
+
+
+@pytest.mark.django_db
+def test_demo_claim_counts_agree_with_the_vouchers():
+    from django.db.models import Sum
+
+    from incentives.models import ClaimTally, Voucher
+    from merchants.models import Offer
+
+    call_command("seed_demo", stdout=io.StringIO())
+    live = Voucher.objects.exclude(status__in=["cancelled", "revoked"])
+    assert live.count() > 1000
+    for offer in Offer.objects.all():
+        assert offer.claimed_count == live.filter(offer=offer).count()
+    assert ClaimTally.objects.aggregate(n=Sum("held"))["n"] == live.count()
+    assert Voucher.objects.filter(resident__phone="13700000001", status="redeemed").exists()
+    assert Voucher.objects.filter(resident__phone="13700000001", status="issued").exists()
