@@ -2,6 +2,7 @@
 voucher keys, and the merchant's scan and redemption (api.md)."""
 
 import io
+from types import SimpleNamespace
 from typing import Any
 
 import qrcode
@@ -37,6 +38,7 @@ from .serializers import (
     VoucherListQuery,
     VoucherOutput,
     VoucherRefInput,
+    offer_payload,
     redemption_payload,
 )
 
@@ -113,8 +115,16 @@ class OfferListView(_MatchedOffersMixin, PublicOfferListView):
         bare = who is None or eligible_only
         fields = ("pk",) if bare else ("pk", *selectors.ELIGIBILITY_FLAGS)
         rows = self.paginator.paginate_rows(ranked, request, fields)
-        page = selectors.hydrate_offers(rows, all_eligible=who is not None and eligible_only)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = selectors.offer_page(rows, all_eligible=who is not None and eligible_only)
+        results = [
+            offer_payload(
+                row,
+                page,
+                None if who is None else selectors.eligibility_of(SimpleNamespace(**row), who),
+            )
+            for row in page.rows
+        ]
+        return self.get_paginated_response(results)
 
 
 @extend_schema(

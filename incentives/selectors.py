@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.credit.models import TIER_RANK, Standing
 from accounts.credit.selectors import equivalents
 from accounts.models import User
-from merchants.models import Offer
+from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
 from .models import Redemption, Voucher
@@ -172,22 +172,52 @@ def matched_offers(
 ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended")
 
 
-def hydrate_offers(rows: list[tuple], *, all_eligible: bool = False) -> list[Offer]:
-    """The full offers (merchant, city, scheme, stations, home cities) of a page of
-    `(id, *flags)` rows, in that order, each given the eligibility flags its row carries
-    (all true when the page was filtered to eligible offers): ranking and counting run
-    on bare rows, the joins on one page only."""
-    offers = published_offers().filter(pk__in=[row[0] for row in rows]).order_by()
-    by_id = {offer.pk: offer for offer in offers}
-    page = []
+# What an offer list shows, read as plain rows: a page is built without model instances.
+OFFER_ROW_FIELDS = (
+    "id", "title", "title_en", "description", "description_en", "category",
+    "benefit_type", "benefit_value", "benefit_note", "min_tier", "min_score",
+    "home_city_rule", "valid_from", "valid_until", "total_quota", "claimed_count",
+    "per_resident_limit", "voucher_lifetime_hours", "usage_notes", "terms_version",
+    "merchant_id", "merchant__name", "merchant__city_id", "merchant__city__name",
+    "merchant__district", "merchant__address", "merchant__category",
+    "merchant__city__scheme__name",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    rows: list[dict]  # OFFER_ROW_FIELDS, in page order, with their eligibility flags
+    home_cities: dict[int, list[str]]  # offer id -> city codes
+    stations: dict[int, list[dict]]  # merchant id -> [{id, name}]
+
+
+def offer_page(rows: list[tuple], *, all_eligible: bool = False) -> OfferPage:
+    """A page of `(id, *flags)` rows as plain rows (three queries): the list's hot path,
+    where building model instances and serializers cost more than the database."""
+    ids = [row[0] for row in rows]
+    found = {r["id"]: r for r in Offer.objects.filter(pk__in=ids).values(*OFFER_ROW_FIELDS)}
+    ordered = []
     for pk, *flags in rows:
-        offer = by_id.get(pk)
-        if offer is not None:
+        if pk in found:
             values = [True] * len(ELIGIBILITY_FLAGS) if all_eligible else flags
-            for name, value in zip(ELIGIBILITY_FLAGS, values, strict=False):
-                setattr(offer, name, value)
-            page.append(offer)
-    return page
+            ordered.append({**found[pk], **dict(zip(ELIGIBILITY_FLAGS, values, strict=False))})
+    home: dict[int, list[str]] = {}
+    through = Offer.eligible_home_cities.through
+    for offer_id, city in (
+        through.objects.filter(offer_id__in=ids)
+        .order_by("city_id")
+        .values_list("offer_id", "city_id")
+    ):
+        home.setdefault(offer_id, []).append(city)
+    stations: dict[int, list[dict]] = {}
+    membership = Station.merchants.through.objects.filter(
+        merchant_id__in={r["merchant_id"] for r in ordered}
+    ).order_by("station__name", "station_id")
+    for merchant_id, station_id, name in membership.values_list(
+        "merchant_id", "station_id", "station__name"
+    ):
+        stations.setdefault(merchant_id, []).append({"id": station_id, "name": name})
+    return OfferPage(ordered, home, stations)
 
 
 def _same_province(code: str) -> list[str]:

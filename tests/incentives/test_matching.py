@@ -124,3 +124,33 @@ def test_queries_per_claim_and_per_redemption_are_small_and_fixed(
         with django_assert_max_num_queries(2):
             res = scanner.post("/api/v1/merchant/redemptions", {"token": token}, format="json")
         assert res.status_code == 201
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("as_resident", [True, False])
+def test_list_rows_equal_the_documented_offer_shape(shelf, api_client, language, as_resident):
+    """The list builds its rows directly (hot path); each must equal the serializer's
+    answer for the same offer, as the detail endpoint gives it."""
+    from tests.merchants.factories import StationFactory
+
+    station = StationFactory(city_id="330100", name="西湖站")
+    station.merchants.add(shelf["open"].merchant)
+    shelf["open"].title_en = "For everyone"
+    shelf["open"].save()
+    shelf["haikou_soon"].home_city_rule = "listed"
+    shelf["haikou_soon"].total_quota = None
+    shelf["haikou_soon"].save()
+    shelf["haikou_soon"].eligible_home_cities.set(["330100", "310100"])
+    client = client_for(make_resident("330100", 650)) if as_resident else api_client
+    rows = client.get("/api/v1/offers?page_size=50", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert rows["count"] == 5
+    for row in rows["results"]:
+        detail = client.get(f"/api/v1/offers/{row['id']}", HTTP_ACCEPT_LANGUAGE=language)
+        assert row == detail.json()
+    eligible = client.get("/api/v1/offers?eligible=true", HTTP_ACCEPT_LANGUAGE=language)
+    if as_resident:
+        for row in eligible.json()["results"]:
+            assert row == client.get(f"/api/v1/offers/{row['id']}").json() | {
+                "title": row["title"],
+                "description": row["description"],
+            }
