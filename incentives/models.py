@@ -94,8 +94,15 @@ class Redemption(models.Model):
     voucher = models.OneToOneField(
         Voucher, on_delete=models.PROTECT, related_name="redemption", verbose_name=_("优惠券")
     )
+    # No database constraint here: the voucher's own merchant key already guarantees it,
+    # and a foreign-key check would lock the merchant's row on every redemption, so that
+    # all the gates of one merchant queue on it.
     merchant = models.ForeignKey(
-        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("商户")
+        "merchants.Merchant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("商户"),
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
