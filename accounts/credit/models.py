@@ -118,9 +118,15 @@ class RuleVersion(models.Model):
             getattr(self, f"{t}_{e}") for t in TIERS for e in ("lo", "hi")
         ]:
             return
-        problems = validate_bands(self.scheme.min_score, self.scheme.max_score, self.band_list())
+        lo, hi = self.scheme.min_score, self.scheme.max_score
+        problems = validate_bands(lo, hi, self.band_list())
         if problems:
-            raise ValidationError([str(p) for p in problems])
+            # the rule in the admin's language, then each problem found (with its scores)
+            rule = _(
+                "分段规则有误：较差、一般、良好、优秀四个分段须依次覆盖 %(lo)s–%(hi)s 的全部分数，"
+                "既不重叠也不留空档，每段至少两个分数。"
+            ) % {"lo": lo, "hi": hi}
+            raise ValidationError([rule, *problems])
 
 
 class ConsentText(models.Model):

@@ -69,7 +69,8 @@ def test_versions_that_overlap_leave_gaps_or_leave_the_range_are_refused(
     qjf = Scheme.objects.get(name="钱江分")
     res = client.post(f"/admin/accounts/scheme/{qjf.pk}/change/", _inline(qjf, bands))
     assert res.status_code == 200  # the form again, with the message
-    assert words in res.content.decode()
+    page = res.content.decode()
+    assert "分段规则有误" in page and words in page
     assert not RuleVersion.objects.filter(scheme=qjf, version=2).exists()
 
 
