@@ -246,7 +246,7 @@ class VoucherQrPngView(APIView):
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
         buffer = io.BytesIO()
-        _qr(services.token_of(voucher)).make_image().save(buffer, format="PNG")
+        _qr(signing.voucher_token(voucher)).make_image().save(buffer, format="PNG")
         return HttpResponse(
             buffer.getvalue(),
             content_type="image/png",
@@ -267,7 +267,7 @@ class VoucherQrSvgView(APIView):
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
-        image = _qr(services.token_of(voucher)).make_image(
+        image = _qr(signing.voucher_token(voucher)).make_image(
             image_factory=qrcode.image.svg.SvgPathImage
         )
         return HttpResponse(

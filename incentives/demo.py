@@ -6,6 +6,7 @@ from django.db.models import Case, Count, F, PositiveIntegerField, Value, When
 
 from merchants.models import Offer
 
+from . import signing
 from .dashboard.demo import seed_history
 from .errors import VoucherError
 from .models import ClaimTally, Voucher
@@ -40,9 +41,7 @@ def seed_wallet() -> None:
             continue  # not eligible or full: the demo takes what a resident could take
     mine = [v for v in issued if v.merchant_id == boat[0].merchant_id] if boat else []
     if mine:
-        from .services import token_of
-
-        redeem_voucher(staff=clerk, token=token_of(mine[0]))
+        redeem_voucher(staff=clerk, token=signing.voucher_token(mine[0]))
 
 
 def reconcile_claim_counts() -> None:

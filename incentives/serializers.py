@@ -98,9 +98,7 @@ class VoucherOutput(serializers.ModelSerializer):
     def get_token(self, voucher: Voucher) -> str | None:
         if voucher.status != Voucher.Status.ISSUED:
             return None
-        return signing.sign(
-            kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at
-        )
+        return signing.voucher_token(voucher)
 
     def _url(self, voucher: Voucher, name: str) -> str:
         path = reverse(name, kwargs={"code": voucher.code})

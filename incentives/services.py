@@ -111,10 +111,6 @@ def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key
     raise RuntimeError("could not draw a unique voucher code")
 
 
-def token_of(voucher: Voucher) -> str:
-    return signing.sign(kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at)
-
-
 # --------------------------------------------------------------------------- cancel
 
 
@@ -150,13 +146,17 @@ def _give_back(per_offer: Counter, resident_id: int) -> None:
 # --------------------------------------------------------------------------- redeem
 
 
-def merchant_of(staff: User) -> int:
-    """The merchant a staff member redeems for; refuses anyone else."""
-    merchant_id = (
+def _active_merchant_id(staff: User) -> int | None:
+    return (
         MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
         .values_list("merchant_id", flat=True)
         .first()
     )
+
+
+def merchant_of(staff: User) -> int:
+    """The merchant a staff member redeems for; refuses anyone else."""
+    merchant_id = _active_merchant_id(staff)
     if merchant_id is None:
         raise voucher_error("not_merchant_staff")
     return merchant_id
@@ -288,11 +288,7 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Red
 
 
 def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
-    merchant_id = (
-        MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
-        .values_list("merchant_id", flat=True)
-        .first()
-    )
+    merchant_id = _active_merchant_id(staff)
     with transaction.atomic():
         flipped = Voucher.objects.filter(
             pk=voucher_id,

@@ -121,6 +121,11 @@ def sign(*, kid: str, voucher_id: int, expires_at: dt.datetime) -> str:
     return f"{PREFIX}{kid}.{_b32(body + signature)}"
 
 
+def voucher_token(voucher) -> str:
+    """The token of a voucher (anything with `key_id`, `pk` and `expires_at`)."""
+    return sign(kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at)
+
+
 def verify(token: str) -> TokenClaims:
     """The token's claims if its signature verifies with a known key; else InvalidToken.
     Expiry is reported, not judged: the voucher's state decides."""
