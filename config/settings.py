@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RejectNulMiddleware",
+    "core.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,21 +126,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif "postgresql" in DATABASES["default"]["ENGINE"]:
     # Short OLTP queries: JIT compilation costs more than it saves (measured in bench/offers).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # An unreachable server fails a request fast (503 service_unavailable), never hangs it.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+# Retry-After of a 503 while the database is unreachable (docs/outages.md).
+OUTAGE_RETRY_AFTER_SECONDS = int(env("OUTAGE_RETRY_AFTER_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+# While Redis is unreachable the cache answers from process memory (core.resilience,
+# docs/outages.md); after a failure Redis is not tried again for REDIS_RETRY_SECONDS.
+REDIS_CONNECT_TIMEOUT = float(env("REDIS_CONNECT_TIMEOUT", "0.5"))
+REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "1.0"))
+REDIS_RETRY_SECONDS = float(env("REDIS_RETRY_SECONDS", "5"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "core.resilience.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "xinyou"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 # fail fast when Redis is away: probes, breakers and throttles must answer
-                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "1.0")),
-                "SOCKET_TIMEOUT": float(env("REDIS_SOCKET_TIMEOUT", "2.0")),
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             },
         }
     }
@@ -160,6 +171,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Outages (docs/outages.md). Publishing gives up fast (the caller then runs the work
+# in-process: core.resilience.enqueue); a worker reconnects to a restarted Redis forever,
+# and a task cut by the lost connection is delivered again (tasks are idempotent).
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 5.0),
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 5.0)
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Periodic work; the tasks named here are added by the apps as they land.
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
@@ -195,7 +227,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -1,5 +1,6 @@
 """API pieces every app shares: pagination, the error envelope's schema, role permissions."""
 
+import re
 from typing import Any
 
 from django.core.paginator import Page
@@ -10,6 +11,8 @@ from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
 
 class Pagination(PageNumberPagination):
     """`?page=N&page_size=M` (M at most 100). Malformed values are refused, not ignored."""
@@ -17,21 +20,18 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # Far beyond any list, and its offset still fits a bigint: larger is a bad request.
+    max_page = 1_000_000_000
 
     def _check_params(self, request) -> None:
         errors = {}
-        for name, low, high in (("page", 1, None), ("page_size", 1, self.max_page_size)):
+        for name, low, high in (("page", 1, self.max_page), ("page_size", 1, self.max_page_size)):
             raw = request.query_params.getlist(name)
             if not raw:
                 continue
-            if (
-                len(raw) > 1
-                or not raw[0].isdigit()
-                or int(raw[0]) < low
-                or (high is not None and int(raw[0]) > high)
-            ):
-                bound = f"{low}..{high}" if high else f">= {low}"
-                errors[name] = [f"integer {bound}"]
+            # ASCII digits only ("²".isdigit() is true, int("²") fails), at most 10 of them
+            if len(raw) > 1 or not _DIGITS.fullmatch(raw[0]) or not low <= int(raw[0]) <= high:
+                errors[name] = [f"integer {low}..{high}"]
         if errors:
             raise serializers.ValidationError(errors)
 
@@ -64,7 +64,7 @@ class Pagination(PageNumberPagination):
         params = super().get_schema_operation_parameters(view)
         for param in params:
             if param["name"] == "page":
-                param["schema"].update(minimum=1)
+                param["schema"].update(minimum=1, maximum=self.max_page)
             if param["name"] == "page_size":
                 param["schema"].update(minimum=1, maximum=self.max_page_size)
         return params

@@ -205,8 +205,13 @@ class VoucherListView(GenericAPIView):
 
 
 def _own_voucher(request: Request, code: str) -> Voucher:
-    normalized = signing.normalize_code(code) or code
-    voucher = selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+    # what cannot be a code (a NUL, a wrong check character) names no voucher
+    normalized = signing.normalize_code(code)
+    voucher = (
+        selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+        if normalized
+        else None
+    )
     if voucher is None:
         raise NOT_FOUND()
     return voucher

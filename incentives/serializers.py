@@ -9,6 +9,7 @@ from accounts.identity import mask_name
 from merchants.serializers import OfferOutput
 
 from . import signing
+from .dashboard.serializers import EARLIEST, LATEST, within_years
 from .models import Redemption, Voucher
 from .selectors import REASONS
 
@@ -24,8 +25,10 @@ class EligibilityOutput(serializers.Serializer):
 class MatchedOfferOutput(OfferOutput):
     """An offer; for a resident also their own `eligibility` (explainable: PIPL art. 24)."""
 
+    # Not read_only: drf-spectacular lists every read-only field as required, and anonymous
+    # callers, merchant and city staff get offers without it.
     eligibility = EligibilityOutput(
-        required=False, read_only=True, help_text="Present when the caller is a resident."
+        required=False, help_text="Present only when the caller is a resident."
     )
 
     class Meta(OfferOutput.Meta):
@@ -186,8 +189,22 @@ class RedemptionOutput(serializers.ModelSerializer):
 
 
 class RedemptionListQuery(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text=f"First day, inclusive (Asia/Shanghai); {EARLIEST} to {LATEST}.",
+    )
+    date_to = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text=f"Last day, inclusive (Asia/Shanghai); {EARLIEST} to {LATEST}.",
+    )
+
+    def validate_date_from(self, value):
+        return within_years(value)
+
+    def validate_date_to(self, value):
+        return within_years(value)
 
     def validate(self, attrs: dict) -> dict:
         if (

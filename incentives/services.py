@@ -118,8 +118,10 @@ def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key
 
 def cancel_voucher(*, resident: User, code: str) -> Voucher:
     """The resident gives an unused voucher back; its quota and limit return at once."""
-    normalized = signing.normalize_code(code) or code
-    voucher = Voucher.objects.filter(code=normalized, resident=resident).first()
+    normalized = signing.normalize_code(code)  # None: cannot be a code (e.g. holds a NUL)
+    voucher = (
+        Voucher.objects.filter(code=normalized, resident=resident).first() if normalized else None
+    )
     if voucher is None:
         raise NOT_FOUND()
     now = timezone.now()

@@ -41,6 +41,10 @@ def _eager_celery_and_clean_cache(settings):
     from django.core.cache import cache
 
     from config.celery import app
+    from core.resilience import queue_dependency, redis_dependency
+
+    redis_dependency.reset()  # a test that stopped Redis leaves no "down" mark behind
+    queue_dependency.reset()
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True

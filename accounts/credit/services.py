@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import City, User
 from accounts.signals import resident_listed
 from core.errors import INVALID_REQUEST
+from core.resilience import QUEUE_ERRORS, enqueue, queue_dependency
 
 from . import errors
 from .conversion import tier_of
@@ -203,7 +204,8 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
 
     A standing verified moments ago is served again; a slow provider gives `pending` (the
     query goes on in a worker); a provider that is down gives the last standing as `stale`,
-    or `503 provider_unavailable` when there is none.
+    or `503 provider_unavailable` when there is none. With Redis (the queue) down the query
+    is made in this process, synchronously.
     """
     from accounts.tasks import query_standing  # tasks wrap services; import at call time
 
@@ -216,11 +218,16 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
     reuse = timedelta(seconds=settings.CREDIT_VERIFY_REUSE_SECONDS)
     if current and current.verified_at >= started_wall - reuse and not current.stale:
         return Verification(current, "fresh")
-    result = query_standing.apply_async(args=[resident.pk, PURPOSE_ELIGIBILITY, "resident"])
+    args = [resident.pk, PURPOSE_ELIGIBILITY, "resident"]
+    # For a worker; when the queue (Redis) cannot take it, asked here and now instead.
+    result = enqueue(query_standing, *args)
     try:
         outcome = result.get(timeout=budget, disable_sync_subtasks=False)
     except CeleryTimeout:
         return Verification(current, "pending")
+    except QUEUE_ERRORS as exc:  # queued, but Redis went away before the answer came back
+        queue_dependency.failed("credit verification result", exc)
+        outcome = query_standing.apply(args=args).get()
     if outcome == "in_flight":
         outcome = _wait_for_other_query(resident.pk, deadline)
         if outcome == "pending":

@@ -38,10 +38,10 @@ class RangeQuery(serializers.Serializer):
     )
 
     def validate_date_from(self, value: date) -> date:
-        return _within_years(value)
+        return within_years(value)
 
     def validate_date_to(self, value: date) -> date:
-        return _within_years(value)
+        return within_years(value)
 
     def validate(self, attrs: dict) -> dict:
         today = self.context["today"]
@@ -56,7 +56,7 @@ class RangeQuery(serializers.Serializer):
         return {**attrs, "date_from": date_from, "date_to": date_to}
 
 
-def _within_years(value: date) -> date:
+def within_years(value: date) -> date:
     if not EARLIEST <= value <= LATEST:
         raise serializers.ValidationError(
             _("日期应在 %(lo)s 至 %(hi)s 之间。") % {"lo": EARLIEST, "hi": LATEST}
