@@ -43,6 +43,14 @@ REDIS_ERRORS: tuple[type[BaseException], ...] = (
 QUEUE_ERRORS: tuple[type[BaseException], ...] = (*REDIS_ERRORS, KombuOperationalError, OSError)
 
 
+def is_queue_error(exc: BaseException) -> bool:
+    """A broker or result-store connection failure (Celery's result consumer wraps a
+    failed reconnect in a RuntimeError)."""
+    return isinstance(exc, QUEUE_ERRORS) or (
+        isinstance(exc, RuntimeError) and isinstance(exc.__cause__, QUEUE_ERRORS)
+    )
+
+
 class Dependency:
     """Whether a dependency may be tried now: after a failure, not for `retry_seconds`."""
 
@@ -76,12 +84,14 @@ class Dependency:
             if warn:
                 self._last_warning = now
         if warn:
+            cause = exc.__cause__ if isinstance(exc, RuntimeError) and exc.__cause__ else exc
+            text = (str(cause).strip().splitlines() or [""])[0]
             logger.warning(
                 "%s unavailable (%s: %s: %s): degrading in-process, next try in %.0f s",
                 self.name,
                 what,
-                type(exc).__name__,
-                exc,
+                type(cause).__name__,
+                text,
                 self.retry_seconds,
             )
 
@@ -140,6 +150,12 @@ def _degrading(name: str):
     return method
 
 
+def _clear(self: FallbackRedisCache) -> None:
+    """Clear Redis (when reachable) and always the process-local stand-in."""
+    self._local.clear()
+    _degrading_clear(self)
+
+
 for _name in (
     "add",
     "get",
@@ -152,9 +168,10 @@ for _name in (
     "has_key",
     "incr",
     "decr",
-    "clear",
 ):
     setattr(FallbackRedisCache, _name, _degrading(_name))
+_degrading_clear = _degrading("clear")
+FallbackRedisCache.clear = _clear
 
 
 def ping_redis() -> None:
@@ -171,7 +188,9 @@ def enqueue(task, *args: Any, inline_when_down: bool = True, **options: Any):
     if queue_dependency.available():
         try:
             result = task.apply_async(args=args, **options)
-        except QUEUE_ERRORS as exc:
+        except Exception as exc:
+            if not is_queue_error(exc):
+                raise
             queue_dependency.failed(f"queue {task.name}", exc)
         else:
             queue_dependency.succeeded()

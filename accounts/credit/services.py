@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import City, User
 from accounts.signals import resident_listed
 from core.errors import INVALID_REQUEST
-from core.resilience import QUEUE_ERRORS, enqueue, queue_dependency
+from core.resilience import enqueue, is_queue_error, queue_dependency
 
 from . import errors
 from .conversion import tier_of
@@ -225,7 +225,10 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
         outcome = result.get(timeout=budget, disable_sync_subtasks=False)
     except CeleryTimeout:
         return Verification(current, "pending")
-    except QUEUE_ERRORS as exc:  # queued, but Redis went away before the answer came back
+    except Exception as exc:
+        if not is_queue_error(exc):
+            raise
+        # queued, but Redis went away before the answer came back: ask here and now
         queue_dependency.failed("credit verification result", exc)
         outcome = query_standing.apply(args=args).get()
     if outcome == "in_flight":

@@ -52,6 +52,10 @@ ERRORS: dict[str, Entry] = {
         _("服务器开小差了，请稍后再试。"),
         "Something went wrong on our side. Please try again later.",
     ),
+    "err.service_unavailable": (
+        _("服务暂时不可用，请稍后再试。"),
+        "The service is briefly unavailable. Please try again in a moment.",
+    ),
     "err.network_error": (
         _("网络连接失败，请检查网络后重试。"),
         "No connection. Please check your network and try again.",
