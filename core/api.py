@@ -6,12 +6,31 @@ from typing import Any
 from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, Window
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class QuerySerializer(serializers.Serializer):
+    """For query strings: a parameter given empty or twice is a mistake to report, not a
+    parameter to drop (DRF's form handling would ignore `?date_to=`)."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        getlist = getattr(data, "getlist", None)
+        for name in self.fields:
+            if name not in data:
+                continue
+            values = getlist(name) if getlist else [data[name]]
+            if len(values) != 1 or values[0] == "":
+                errors[name] = [_("请只给出一个非空值。")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class Pagination(PageNumberPagination):

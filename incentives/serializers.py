@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.identity import mask_name
+from core.api import QuerySerializer
 from merchants.serializers import OfferOutput
 
 from . import signing
@@ -41,7 +42,7 @@ class MatchedOfferOutput(OfferOutput):
         return data
 
 
-class OfferQuery(serializers.Serializer):
+class OfferQuery(QuerySerializer):
     eligible = serializers.BooleanField(
         required=False, help_text="true: only offers the calling resident may claim now"
     )
@@ -117,7 +118,7 @@ class VoucherOutput(serializers.ModelSerializer):
         return self._url(voucher, "voucher-qr-svg")
 
 
-class VoucherListQuery(serializers.Serializer):
+class VoucherListQuery(QuerySerializer):
     status = serializers.ChoiceField(choices=Voucher.Status.choices, required=False)
 
 
@@ -188,7 +189,7 @@ class RedemptionOutput(serializers.ModelSerializer):
         return signing.format_code(redemption.voucher.code)
 
 
-class RedemptionListQuery(serializers.Serializer):
+class RedemptionListQuery(QuerySerializer):
     date_from = serializers.DateField(
         required=False,
         input_formats=["%Y-%m-%d"],

@@ -34,6 +34,21 @@ def pytest_report_header(config):
     ]
 
 
+def pytest_terminal_summary(terminalreporter):
+    """How much the schemathesis fuzz did (tests/test_schema_fuzz.py), when it ran."""
+    fuzz = sys.modules.get("tests.test_schema_fuzz")
+    calls = getattr(fuzz, "CALLS", None)
+    if not calls:
+        return
+    by_caller = {c: sum(n for (_, who), n in calls.items() if who == c) for c in fuzz.CALLERS}
+    operations = len({op for op, _ in calls})
+    terminalreporter.write_line(
+        f"schemathesis: {sum(calls.values())} calls over {operations} operations, by caller "
+        + ", ".join(f"{who} {n}" for who, n in by_caller.items())
+        + f"; statuses {dict(sorted(fuzz.STATUSES.items()))}"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_clean_cache(settings):
     """Tasks run in-process unless a test asks for the real worker; each test gets an

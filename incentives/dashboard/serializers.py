@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import QuerySerializer
+
 from .selectors import BREAKDOWNS, INTERVALS
 
 # Days of the widest range one request may ask for: three years, one of them leap.
@@ -15,7 +17,7 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 
 
-class RangeQuery(serializers.Serializer):
+class RangeQuery(QuerySerializer):
     """`date_from`/`date_to` (inclusive, YYYY-MM-DD, Asia/Shanghai) and `city`."""
 
     date_from = serializers.DateField(
