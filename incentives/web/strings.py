@@ -53,7 +53,7 @@ ERRORS: dict[str, Entry] = {
         "Something went wrong on our side. Please try again later.",
     ),
     "err.service_unavailable": (
-        _("服务暂时不可用，请稍后再试。"),
+        _("服务暂时中断，请稍后再试。"),
         "The service is briefly unavailable. Please try again in a moment.",
     ),
     "err.network_error": (
