@@ -75,7 +75,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             "service_unavailable", CODES["service_unavailable"].message, {"retry_after": retry}
         )
         headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
-        return Response(body, status=503, headers=headers)
+        response = Response(body, status=503, headers=headers)
+        response._has_been_logged = True  # logged above as a warning, not as a server error
+        return response
     classified = _classify(exc)
     if classified is None:
         view = context.get("view")

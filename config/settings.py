@@ -176,21 +176,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # and a task cut by the lost connection is delivered again (tasks are idempotent).
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# (A worker's BRPOP waits 1 s: its socket timeout must be longer.)
+_QUEUE_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 2.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-    "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 5.0),
+    "socket_timeout": _QUEUE_SOCKET_TIMEOUT,
 }
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
-CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 5.0)
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
-}
+CELERY_REDIS_SOCKET_TIMEOUT = _QUEUE_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Periodic work; the tasks named here are added by the apps as they land.
 CELERY_BEAT_SCHEDULE: dict = {

@@ -66,6 +66,7 @@ def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     response = error_response(request, "service_unavailable", {"retry_after": retry})
     response["Retry-After"] = str(retry)
     response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # logged above as a warning, not as a server error
     return response
 
 

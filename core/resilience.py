@@ -181,19 +181,27 @@ def ping_redis() -> None:
     get_redis_connection("default").ping()
 
 
+def queue_of_tasks() -> Dependency:
+    """The broker's health: the cache's own when both are the same Redis (the usual
+    deployment), so that whichever notices an outage first spares the other a wait."""
+    same = getattr(settings, "CELERY_BROKER_URL", None) == getattr(settings, "REDIS_URL", None)
+    return redis_dependency if same else queue_dependency
+
+
 def enqueue(task, *args: Any, inline_when_down: bool = True, **options: Any):
     """`task.apply_async(args, **options)`; when the queue cannot take it, run it here
     and now (`inline_when_down`) or drop it with a warning (for work a periodic task
     repeats anyway). Returns the result handle, or None when dropped."""
-    if queue_dependency.available():
+    queue = queue_of_tasks()
+    if queue.available():
         try:
             result = task.apply_async(args=args, **options)
         except Exception as exc:
             if not is_queue_error(exc):
                 raise
-            queue_dependency.failed(f"queue {task.name}", exc)
+            queue.failed(f"queue {task.name}", exc)
         else:
-            queue_dependency.succeeded()
+            queue.succeeded()
             return result
     if inline_when_down:
         logger.warning("queue unavailable: running %s in this process", task.name)

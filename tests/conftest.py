@@ -123,6 +123,7 @@ def start_celery_worker(transactional_db):
     """Start a real `celery worker` process on the test Redis and the test database;
     extra environment variables (settings of the worker) may be passed."""
     from django.db import connection
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     from config.celery import app
 
@@ -167,8 +168,11 @@ def start_celery_worker(transactional_db):
             if proc.poll() is not None:
                 log.seek(0)
                 raise RuntimeError("celery worker exited:\n" + log.read())
-            if app.control.ping(timeout=0.5):
-                return proc
+            try:
+                if app.control.ping(timeout=0.5):
+                    return proc
+            except (ConnectionError, RedisConnectionError):  # pooled before a Redis restart
+                continue
         raise RuntimeError("celery worker did not answer a ping within 180 s")
 
     yield start

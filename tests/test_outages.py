@@ -105,8 +105,9 @@ def test_with_redis_down_everything_that_does_not_need_it_keeps_working(
     assert Voucher.objects.get().status == "redeemed" and Redemption.objects.count() == 1
     # Redis is back: once the retry interval is over, work is queued again from this very
     # process (no worker runs here, so the answer is 202 pending)
-    from core.resilience import queue_dependency
+    from core.resilience import queue_dependency, redis_dependency
 
+    redis_dependency.reset()
     queue_dependency.reset()
     settings.CREDIT_VERIFY_BUDGET_SECONDS = 0.2
     settings.CREDIT_VERIFY_REUSE_SECONDS = 0

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import City, User
 from accounts.signals import resident_listed
 from core.errors import INVALID_REQUEST
-from core.resilience import enqueue, is_queue_error, queue_dependency
+from core.resilience import enqueue, is_queue_error, queue_of_tasks
 
 from . import errors
 from .conversion import tier_of
@@ -229,7 +229,7 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
         if not is_queue_error(exc):
             raise
         # queued, but Redis went away before the answer came back: ask here and now
-        queue_dependency.failed("credit verification result", exc)
+        queue_of_tasks().failed("credit verification result", exc)
         outcome = query_standing.apply(args=args).get()
     if outcome == "in_flight":
         outcome = _wait_for_other_query(resident.pk, deadline)
