@@ -23,10 +23,13 @@ import {
   spinner,
   t,
   toast,
+  useStrings,
   watchOnline,
 } from "./common.js";
+import { SCANNER, SHARED } from "./strings.js";
 import { checkToken, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
 
+useStrings(SHARED, SCANNER);
 useNobleFallback(config.noble);
 
 const KEYS_CACHE = "xinyou.scan.voucher-keys";
