@@ -285,8 +285,9 @@ export function toast(text, kind = "ok") {
   }, 3200);
 }
 
-/** A confirm dialog; resolves true when confirmed. */
-export function confirmDialog({ title, body, confirm, danger = false }) {
+/** A confirm dialog; resolves true when confirmed. Name both buttons by what they do
+ * (`confirm`: 「确认取消」, `cancel`: 「保留此券」) where "取消" would be ambiguous. */
+export function confirmDialog({ title, body, confirm, cancel, danger = false }) {
   const backdrop = document.getElementById("modal");
   return new Promise((resolve) => {
     const close = (answer) => {
@@ -302,7 +303,7 @@ export function confirmDialog({ title, body, confirm, danger = false }) {
       h(
         "div",
         { class: "modal-actions" },
-        h("button", { type: "button", class: "btn btn-ghost", onclick: () => close(false), "data-test": "modal-cancel" }, t("common.cancel")),
+        h("button", { type: "button", class: "btn btn-ghost", onclick: () => close(false), "data-test": "modal-cancel" }, cancel || t("common.cancel")),
         h(
           "button",
           { type: "button", class: `btn ${danger ? "btn-danger" : "btn-primary"}`, onclick: () => close(true), "data-test": "modal-confirm" },

@@ -19,7 +19,7 @@
 /* eslint-disable camelcase */
 const gettext_noop = (msgid) => msgid;
 const pgettext = (context, msgid) => ({ context, msgid });
-const ngettext = (singular, plural) => ({ singular, plural }); // eslint-disable-line no-unused-vars
+const ngettext = (singular, plural) => ({ singular, plural });
 
 export const SHARED = {
   "err.invalid_request": gettext_noop("请检查填写的内容。"),
@@ -215,6 +215,16 @@ export const RESIDENT = {
   "wallet.not_usable": gettext_noop("此券已不能使用。"),
   "wallet.qr_failed": gettext_noop("二维码加载失败，可出示下方券码。"),
   "wallet.qr_alt": gettext_noop("券二维码"),
+  "credit.keep_consent": gettext_noop("暂不撤回"),
+  "credit.gauge": gettext_noop("分值范围 {min}–{max}，您的分数 {score}"),
+  "credit.gauge_band": gettext_noop("本等级分值 {from}–{to}"),
+  "credit.eq_cities": ngettext("{n} 个城市", "{n} 个城市"),
+  "credit.eq_show_scores": gettext_noop("查看各城市的对应分数"),
+  "credit.eq_dishonest": gettext_noop("列入严重失信主体名单期间，以上等级不能用于领取守信优惠。"),
+  "wallet.keep": gettext_noop("保留此券"),
+  "wallet.cancel_confirm": gettext_noop("确认取消"),
+  "wallet.none_usable": gettext_noop("暂时没有可使用的券。用过、过期或取消的券在“全部”里。"),
+  "wallet.see_all": gettext_noop("查看全部券"),
 };
 
 export const SCANNER = {
