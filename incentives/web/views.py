@@ -15,6 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.i18n import JSONCatalog
 
+from core.errors import CODES
+
 LANGS = [code for code, _name in settings.LANGUAGES]
 
 
@@ -30,6 +32,13 @@ def js_catalog(lang: str) -> dict:
     return {"catalog": data["catalog"], "plural": data["plural"]}
 
 
+def error_messages(lang: str) -> dict[str, str]:
+    """The message of every code of the registry in `lang` (the front end's default wording
+    for an API error; strings.js words a few differently for its screens)."""
+    with translation.override(lang):
+        return {code: str(declared.message) for code, declared in sorted(CODES.items())}
+
+
 def _page(request: HttpRequest, template: str, extra: dict):
     config = {
         "api": "/api/v1",
@@ -37,6 +46,7 @@ def _page(request: HttpRequest, template: str, extra: dict):
         "defaultLang": settings.LANGUAGE_CODE,
         "timeZone": settings.TIME_ZONE,
         "catalogs": {lang: js_catalog(lang) for lang in LANGS},
+        "errors": {lang: error_messages(lang) for lang in LANGS},
         **extra,
     }
     response = render(request, template, {"config": config})

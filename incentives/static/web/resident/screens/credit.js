@@ -6,6 +6,7 @@ import { api, state, render, go, logout, me, cities, cityName, optional } from "
 import { icon } from "../icons.js";
 
 async function creditScreen(_arg, root) {
+  state.me = null; // fresh: its credit summary says what to fetch below
   const [profile] = await Promise.all([me(), cities()]);
   if (!profile.roles.includes("resident")) {
     api.logout();
@@ -13,9 +14,11 @@ async function creditScreen(_arg, root) {
     state.flash = t("login.not_resident");
     return go("#/login");
   }
+  // ask only for what exists (GET /me says): a first visit meets no 404
+  const exists = profile.credit || { consent: true, standing: true };
   const [consent, standing, text] = await Promise.all([
-    optional(api.request("GET", "/me/credit/consent"), "not_found"),
-    optional(api.request("GET", "/me/credit"), "no_standing"),
+    exists.consent ? optional(api.request("GET", "/me/credit/consent"), "not_found") : null,
+    exists.standing ? optional(api.request("GET", "/me/credit"), "no_standing") : null,
     api.request("GET", "/credit/consent-text", { auth: false }),
   ]);
   const active = consent?.active ? consent : null;
@@ -143,7 +146,7 @@ async function creditScreen(_arg, root) {
       mount(standingBox, h("section", { class: "card pending", "data-test": "verify-pending" }, spinner(t("credit.pending"))));
       for (let i = 0; i < 10; i++) {
         await new Promise((resolve) => setTimeout(resolve, 1500));
-        const fresh = await optional(api.request("GET", "/me/credit"), "no_standing").catch(() => null);
+        const fresh = await freshStanding(before).catch(() => null);
         if (fresh && fresh.verified_at !== before) {
           toast(t("credit.verified_ok"));
           drawStanding(fresh);
@@ -153,6 +156,15 @@ async function creditScreen(_arg, root) {
       drawStanding(standing, notice("info", t("credit.pending_slow"), "verify-slow"));
     });
   }
+}
+
+/** The standing once there is one (a first check asks GET /me until it exists: no 404s). */
+async function freshStanding(before) {
+  if (!before) {
+    const profile = await api.request("GET", "/me");
+    if (profile.credit && !profile.credit.standing) return null;
+  }
+  return optional(api.request("GET", "/me/credit"), "no_standing");
 }
 
 const TIERS = ["excellent", "good", "fair", "poor"]; // best first
