@@ -203,6 +203,9 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     scanner.click("[data-test=login-submit]")
     scanner.locator("[data-test=today]").wait_for()
     scanner.locator(".key-live").wait_for()  # the voucher keys are loaded
+    # counter staff read what the phone can do, not "离线验签已就绪（1 个密钥）"
+    key_status = scanner.inner_text("[data-test=key-status]")
+    assert "假券" in key_status and "密钥" not in key_status and "验签" not in key_status
     scanner.locator("[data-test=today-count]").wait_for()
     assert "今天还没有核销记录" in scanner.inner_text("[data-test=today]")
     shots(scanner, "10-scan-ready")
@@ -278,6 +281,11 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     scanner.wait_for_function("document.documentElement.lang === 'en'")
     scanner.locator("[data-test=result-fail]").wait_for()
     assert scanner.inner_text("[data-test=lang-switch]") == "中文"
+    status = scanner.locator("[data-test=key-status]")
+    assert "fake vouchers" in status.inner_text() and "keys)" not in status.inner_text()
+    n = int(status.get_attribute("data-keys"))
+    plural = "" if n == 1 else "s"
+    assert status.get_attribute("title") == f"This phone holds {n} anti-forgery key{plural}"
     shots(scanner, "16-scan-already-redeemed-en")
 
     page.click("[data-test=lang-switch]")

@@ -74,6 +74,8 @@ function drawKeyStatus() {
   const text = { live: t("scan.keys_ok", { n }), cached: t("scan.keys_cached", { n }), none: t("scan.keys_none") }[state.keysSource];
   els.keys.className = `key-status key-${state.keysSource}`;
   els.keys.textContent = text;
+  els.keys.title = t("scan.keys_count", { n });
+  els.keys.dataset.keys = String(n);
 }
 
 // ------------------------------------------------------------------------------ screens

@@ -208,9 +208,12 @@ export const SCANNER = {
   "login.title": gettext_noop("商户员工登录"),
   "scan.staff": gettext_noop("核销员：{name}"),
   "scan.not_staff": gettext_noop("该账号不是商户员工账号，请使用商户员工账号登录。"),
-  "scan.keys_ok": gettext_noop("离线验签已就绪（{n} 个密钥）"),
-  "scan.keys_cached": gettext_noop("离线验签使用缓存的密钥（{n} 个）"),
-  "scan.keys_none": gettext_noop("离线验签不可用，二维码将交由服务器校验"),
+  // what the counter sees about the offline check (no "keys" or "signatures" there)
+  "scan.keys_ok": gettext_noop("本机可识别假券，断网时也能用"),
+  "scan.keys_cached": gettext_noop("网络不稳：用本机上次保存的防伪数据识别假券"),
+  "scan.keys_none": gettext_noop("本机暂时不能识别假券，扫码后由服务器核验"),
+  // for whoever supports the shop (a tooltip): how many signing keys the phone holds
+  "scan.keys_count": ngettext("本机保存了 {n} 个防伪密钥", "本机保存了 {n} 个防伪密钥"),
   "scan.camera_title": gettext_noop("扫码核销"),
   "scan.camera_start": gettext_noop("打开摄像头扫码"),
   "scan.camera_stop": gettext_noop("关闭摄像头"),
