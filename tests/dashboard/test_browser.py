@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium: log in as city staff, see every chart drawn,
-change the date range, switch the language, download the CSV. A screenshot is kept in
-test-artifacts/."""
+change the date range, switch the language, download the CSV; a crowded programme on a
+desktop and a phone. Screenshots go to test-artifacts/web/dashboard-*.png."""
 
 import os
 import re
@@ -85,6 +85,8 @@ def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
     from tests.merchants.factories import city_staff
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    shots = artifacts_dir / "web"
+    shots.mkdir(exist_ok=True)
     # All database work happens before the browser starts: Playwright's sync API runs an
     # event loop in this thread, and Django refuses ORM calls from such a thread.
     h = build_history()
@@ -136,7 +138,7 @@ def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
             assert all(n > 0 for n in painted.values()), painted
             assert page.inner_text("#stat-claims") == str(narrow["claims"])
             assert page.inner_text("#stat-redemptions") == str(narrow["redemptions"])
-            page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+            page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
             with page.expect_download() as info:
                 page.click("#export")
@@ -155,7 +157,7 @@ def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
             assert page.get_attribute("html", "lang") == "en"
             _wait_for_charts(page)
             assert page.inner_text("a[hreflang=zh-hans]") == "中文"
-            page.screenshot(path=str(artifacts_dir / "dashboard-en.png"), full_page=True)
+            page.screenshot(path=str(shots / "dashboard-en.png"), full_page=True)
             # the English page exports an English CSV
             with page.expect_download() as info:
                 page.click("#export")
@@ -187,9 +189,7 @@ def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
                 assert small.evaluate("document.documentElement.scrollWidth <= innerWidth")
                 assert small.eval_on_selector(".topbar", "el => el.offsetHeight") < 110
                 _no_overlapping_labels(small, font_px=11)
-                small.screenshot(
-                    path=str(artifacts_dir / f"dashboard-phone-{lang}.png"), full_page=True
-                )
+                small.screenshot(path=str(shots / f"dashboard-phone-{lang}.png"), full_page=True)
         finally:
             browser.close()
     assert errors == []
@@ -228,6 +228,8 @@ def test_crowded_charts_name_every_city_and_keep_the_flow_labels_apart(
     from tests.merchants.factories import superuser
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    shots = artifacts_dir / "web"
+    shots.mkdir(exist_ok=True)
     build_crowded_history()
     rebuild_rollups(date_from=local_today() - timedelta(days=30), date_to=local_today())
     admin = superuser()
@@ -251,7 +253,7 @@ def test_crowded_charts_name_every_city_and_keep_the_flow_labels_apart(
                 # the city picker speaks the page's language
                 options = page.eval_on_selector_all("#city option", "os => os.map(o => o.text)")
                 assert "Hangzhou" in options and "杭州" not in options
-                shot = artifacts_dir / f"dashboard-crowded-{name}.png"
+                shot = shots / f"dashboard-crowded-{name}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 page.close()
         finally:
