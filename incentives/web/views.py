@@ -3,7 +3,6 @@ both languages, so that the switch is instant and works offline, the messages of
 error-code registry, and a small config; the scripts do the rest through the API."""
 
 import json
-from functools import cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,10 +19,10 @@ from core.errors import CODES
 LANGS = [code for code, _name in settings.LANGUAGES]
 
 
-@cache
 def js_catalog(lang: str) -> dict:
     """Django's JavaScript catalogue of `lang` (`catalog`: msgid → translation; a
-    `context\\x04msgid` key for pgettext, a list of forms for ngettext; `plural`)."""
+    `context\\x04msgid` key for pgettext, a list of forms for ngettext; `plural`).
+    Not cached: about 2 ms a page, and a recompiled catalogue shows at once."""
     request = HttpRequest()
     request.method = "GET"
     with translation.override(lang):

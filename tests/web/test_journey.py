@@ -295,6 +295,9 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     page.click("[data-test=tab-credit]")
     page.locator("[data-test=standing]").wait_for()
     assert page.inner_text("[data-test=score]") == "812"
+    counts = page.locator("[data-test=eq-group] .eq-count").all_inner_texts()
+    assert sum(int(c.split()[0]) for c in counts) == 16
+    assert all(c.endswith(" city" if c.startswith("1 ") else " cities") for c in counts)
     shots(page, "18-resident-credit-en")
     page.click("[data-test=tab-offers]")
     page.locator("[data-test=offer]").first.wait_for()
