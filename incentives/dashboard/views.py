@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
-from accounts.models import City
+from accounts.models import City, User
 
 from . import selectors
 from .api import resolve_scope
@@ -121,7 +121,7 @@ def _back(request: HttpRequest) -> str:
     )
     if referer and ours and not urlsplit(referer).path.startswith(reverse("dashboard:page")):
         return referer
-    by_role = {"resident": "web:resident", "merchant_staff": "web:scanner"}
+    by_role = {User.Role.RESIDENT: "web:resident", User.Role.MERCHANT_STAFF: "web:scanner"}
     return reverse(by_role.get(request.user.role, "admin:index"))
 
 
