@@ -44,10 +44,29 @@ def _redis_answers() -> bool:
     return done.returncode == 0 and done.stdout.strip() == "PONG"
 
 
+def _redis_pid() -> int | None:
+    try:
+        return int((Path(_env("XINYOU_SERVICES_DIR")) / "redis.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _gone(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def stop_redis() -> None:
+    """Shut Redis down and wait until its process is gone (and its port free)."""
     port = _env("XINYOU_REDIS_PORT")
+    pid = _redis_pid()
     subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], capture_output=True)
-    _wait(lambda: not _redis_answers(), "Redis did not stop")
+    _wait(lambda: not _redis_answers() and _gone(pid), "Redis did not stop")
 
 
 def start_redis() -> None:
