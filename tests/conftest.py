@@ -7,6 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests never time things (a loaded machine is not a failure) and, in CI, draw
+# the same examples every run (CI=true); locally they keep exploring new ones.
+hypothesis_settings.register_profile(
+    "xinyou", deadline=None, derandomize=os.environ.get("CI") == "true", print_blob=True
+)
+hypothesis_settings.load_profile("xinyou")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
