@@ -23,7 +23,7 @@ from django.utils import translation
 from accounts.models import City
 from merchants.models import Category, Merchant, Offer
 
-from .models import CityDay, ClaimantDay, OfferDay
+from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
 from .rollup import day_start
 
 COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked")
@@ -67,8 +67,8 @@ def _english() -> bool:
 
 
 def summary(*, scope: Scope) -> dict[str, Any]:
-    """Totals of the range, distinct claiming residents, and the city's live offers and
-    merchants (4 queries)."""
+    """Totals of the range, distinct claiming residents, the city's live offers and
+    merchants, and the time of the figures (5 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -95,6 +95,7 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "unique_residents": residents or 0,
         "active_offers": offers.count(),
         "merchants": merchants.count(),
+        "as_of": RollupRefresh.last(),
     }
 
 

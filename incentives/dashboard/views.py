@@ -7,6 +7,7 @@ selectors as the API, so page, CSV and API always agree.
 
 import csv
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -120,6 +121,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/page.html", context)
 
 
+def _as_of_text(as_of: datetime | None) -> str:
+    """The time of the figures in the service's time zone, or a dash before any refresh."""
+    return "—" if as_of is None else f"{timezone.localtime(as_of):%Y-%m-%d %H:%M:%S}"
+
+
 def _rate(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
@@ -134,6 +140,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("城市"), city_name],
         [_("开始日期"), scope.date_from.isoformat()],
         [_("结束日期"), scope.date_to.isoformat()],
+        [_("数据截至"), _as_of_text(summary["as_of"])],
         [],
         [_("概览")],
         [_("指标"), _("数值")],
