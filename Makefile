@@ -5,7 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install system-deps lint format messages migrate seed test-inner clean
+.PHONY: run run-https demo test install system-deps lint format messages migrate seed \
+	test-inner test-embedded clean
+
+# `make run HOST=0.0.0.0 PORT=8080` serves the LAN (a phone in the same network).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make run-https` listens on every interface unless HOST is given on the command line.
+HTTPS_HOST := $(if $(filter command line environment,$(origin HOST)),$(HOST),0.0.0.0)
 
 install: $(STAMP)
 
@@ -21,11 +28,17 @@ $(STAMP): pyproject.toml
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-run: install
+demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000  (admin: /admin/, API docs: /api/docs/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+
+run: demo
+	@$(PY) scripts/devserver.py links $(HOST) $(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# HTTPS with a local certificate (for a phone's camera): see README, "Try it on a phone".
+run-https: demo
+	$(PY) scripts/devserver.py https $(HTTPS_HOST) $(PORT)
 
 system-deps:
 	@scripts/ensure-system-deps.sh
