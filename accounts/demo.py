@@ -3,6 +3,8 @@ superuser, city staff, and residents the sandbox credit provider knows."""
 
 from django.utils import timezone
 
+from core.roles import Role
+
 from .credit.conversion import DEMO_SCHEMES
 from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
 from .credit.services import give_consent, query_provider
@@ -13,9 +15,9 @@ DEMO_PASSWORD = "Xinyou#2026"
 
 # (phone, real name, role, city code)
 DEMO_STAFF: list[tuple[str, str, str, str | None]] = [
-    ("13800000000", "平台管理员", "platform", None),
-    ("13900000001", "杭州市信用办", "city_staff", "330100"),
-    ("13900000002", "海口市信用办", "city_staff", "460100"),
+    ("13800000000", "平台管理员", Role.PLATFORM, None),
+    ("13900000001", "杭州市信用办", Role.CITY_STAFF, "330100"),
+    ("13900000002", "海口市信用办", Role.CITY_STAFF, "460100"),
 ]
 # (phone, real name, home city, ID number, consented and verified at seeding): fictional
 # persons of accounts/credit/sandbox_persons.json, one per tier and one listed.
@@ -91,7 +93,7 @@ def seed() -> list[tuple[str, str]]:
     logins = []
     for phone, name, role, city in DEMO_STAFF:
         if not User.objects.filter(phone=phone).exists():
-            if role == "platform":
+            if role == Role.PLATFORM:
                 User.objects.create_superuser(phone, DEMO_PASSWORD, real_name=name)
             else:
                 User.objects.create_user(

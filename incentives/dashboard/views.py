@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import City
+from core import roles
 
 from . import selectors
 from .api import resolve_scope
@@ -48,7 +49,7 @@ def _city_staff_page(view: Callable) -> Callable:
     @login_required(login_url="dashboard:login")
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = request.user
-        if not (user.is_superuser or user.role == "city_staff"):
+        if not roles.sees_city_dashboards(user):
             raise PermissionDenied
         lang = request.GET.get("lang")
         if lang not in LANGS:
