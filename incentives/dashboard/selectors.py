@@ -18,9 +18,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
-from django.utils import translation
 
 from accounts.models import City
+from core import i18n
+from core.i18n import localized
 from merchants.models import Category, Merchant, Offer
 
 from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
@@ -60,10 +61,6 @@ def _in_range(qs: QuerySet, scope: Scope) -> QuerySet:
 def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
     qs = _in_range(qs, scope)
     return qs if scope.city is None else qs.filter(dest_city_id=scope.city)
-
-
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
 
 
 def summary(*, scope: Scope) -> dict[str, Any]:
@@ -151,7 +148,7 @@ def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
 
 def _labels(by: str, keys: list[str]) -> dict[str, str]:
     """Display names of breakdown keys in the active language (0 or 1 query)."""
-    english = _english()
+    english = i18n.english()
     if by == "category":
         names = dict(Category.choices)
         return {key: str(names.get(key, key)) for key in keys}
@@ -159,14 +156,14 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
         return {}
     if by == "home_city":
         return {
-            c.code: (c.name_en if english and c.name_en else c.name)
+            c.code: localized(c.name, c.name_en, in_english=english)
             for c in City.objects.filter(code__in=keys).only("code", "name", "name_en")
         }
     if by == "merchant":
         pairs = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
         return {str(pk): name for pk, name in pairs}
     pairs = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
-    return {str(pk): (en if english and en else title) for pk, title, en in pairs}
+    return {str(pk): localized(title, en, in_english=english) for pk, title, en in pairs}
 
 
 def flows(*, scope: Scope) -> list[dict[str, Any]]:
@@ -182,9 +179,9 @@ def flows(*, scope: Scope) -> list[dict[str, Any]]:
     ]
     rows = [row for row in rows if any(row[name] for name in COUNTS)]
     codes = {row["home_city"] for row in rows} | {row["dest_city"] for row in rows}
-    english = _english()
+    english = i18n.english()
     names = {
-        c.code: (c.name_en if english and c.name_en else c.name)
+        c.code: localized(c.name, c.name_en, in_english=english)
         for c in (City.objects.filter(code__in=codes) if codes else City.objects.none())
     }
     for row in rows:
