@@ -19,6 +19,16 @@ hypothesis_settings.load_profile("xinyou")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+# The browser of every browser test: Debian's Chromium driven by Playwright.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def pytest_configure(config):
@@ -173,3 +183,29 @@ def start_celery_worker(transactional_db):
 @pytest.fixture
 def celery_worker_process(start_celery_worker):
     return start_celery_worker()
+
+
+@pytest.fixture(scope="module")
+def chromium(django_db_setup):
+    """The suite's one browser (every browser test: tests/web, tests/dashboard), one per
+    test module, closed at the module's end (so that no Playwright session is left
+    running in this thread when another module starts its own)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to
+    # run where a loop is running unless told that it is safe. It is: the ORM calls of
+    # the tests are plain synchronous code, and the live server has its own threads.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
