@@ -48,6 +48,12 @@ messages: install
 
 test: install system-deps
 	scripts/with-services.sh $(MAKE) --no-print-directory test-inner
+	$(MAKE) --no-print-directory test-embedded
+
+# The embedded lane: the core journey on the settings of `make run` (SQLite, eager Celery,
+# no Redis), whatever the environment says.
+test-embedded: messages
+	env -u DATABASE_URL -u REDIS_URL XINYOU_LANE=embedded $(PY) -m pytest tests/embedded $(EMBEDDED_PYTEST_ARGS)
 
 # Runs inside with-services.sh (DATABASE_URL and REDIS_URL point at the throwaway servers).
 test-inner: messages

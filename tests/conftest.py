@@ -31,7 +31,30 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Two lanes (docs/architecture.md): the main suite on PostgreSQL and Redis, and the
+# embedded lane (tests/embedded/) on the settings of `make run`: SQLite, eager Celery, no
+# Redis. Each collects only its own tests.
+EMBEDDED_LANE = os.environ.get("XINYOU_LANE") == "embedded"
+EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+
+
+def pytest_ignore_collect(collection_path, config):
+    inside = collection_path == EMBEDDED_DIR or EMBEDDED_DIR in collection_path.parents
+    if EMBEDDED_LANE:
+        if collection_path.is_file() and collection_path.name.startswith("test_"):
+            return not inside
+        return None
+    return True if inside else None
+
+
 def pytest_configure(config):
+    if EMBEDDED_LANE:
+        if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+            raise pytest.UsageError(
+                "The embedded lane runs as `make run` does: unset DATABASE_URL and REDIS_URL "
+                "(use `make test-embedded`)."
+            )
+        return
     is_pg = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     if not is_pg and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
         raise pytest.UsageError(
