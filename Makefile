@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed-stamp
 	test-inner test-embedded clean
 
 # `make run HOST=0.0.0.0 PORT=8080` serves the LAN (a phone in the same network).
+# pytest-xdist workers of `make test` (`make test TEST_WORKERS=0` runs serially).
+TEST_WORKERS ?= auto
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run-https` listens on every interface unless HOST is given on the command line.
@@ -61,7 +63,7 @@ test-inner: messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

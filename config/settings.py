@@ -128,6 +128,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+# The test suite under pytest-xdist (workers gw0, gw1, …): each worker its own Redis
+# database, 1–14 (the suite empties its cache database at every test's start; 15 is the
+# credit tests' breaker database), so that parallel workers never wipe each other's keys.
+if REDIS_URL and env("PYTEST_XDIST_WORKER"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _worker_db = int(env("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % 14 + 1
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{_worker_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -65,6 +65,19 @@ def pytest_configure(config):
         raise pytest.UsageError("REDIS_URL is unset: use `make test`, which starts Redis.")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`-n auto --dist loadgroup`, as `make test` runs): the browser
+    tests share one worker (one Chromium at a time), and so do the slow ones (races with
+    hundreds of connections, the fuzz, real Celery workers); everything else spreads.
+    Each worker has its own PostgreSQL test database (pytest-django) and Redis database
+    (config.settings)."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("slow"))
+
+
 def pytest_report_header(config):
     from django.conf import settings
 
