@@ -1,5 +1,5 @@
 """Incentives API: offers matched to the resident, claims, vouchers and their QR codes,
-voucher keys, and the merchant's scan and redemption (api.md)."""
+voucher keys, and the merchant's scan and redemption (docs/api.md)."""
 
 import io
 from types import SimpleNamespace

@@ -1,4 +1,4 @@
-"""Dashboard API of city staff (api.md "City staff"): parse, resolve the scope, read."""
+"""Dashboard API of city staff (docs/api.md "City staff"): parse, resolve the scope, read."""
 
 from typing import Any
 

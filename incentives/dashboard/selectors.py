@@ -4,7 +4,7 @@ Every function takes the scope (`city`: a City code, or None for all cities) and
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 4, series 1, breakdown 2 (1 by category), flows 2.
 
-Scope rules (api.md "City staff"):
+Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
   vouchers of offers located in the city (`dest_city = city`); the home-city breakdown
   groups those by the residents' home city ("where our visitors come from");

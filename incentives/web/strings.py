@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 Entry = tuple[object, str]
 
-# Every error code of api.md (and the client's own network_error) has a friendly line.
+# Every error code of docs/api.md (and the client's own network_error) has a friendly line.
 ERRORS: dict[str, Entry] = {
     "err.invalid_request": (_("请检查填写的内容。"), "Please check what you entered."),
     "err.not_authenticated": (

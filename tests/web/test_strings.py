@@ -1,4 +1,4 @@
-"""The UI strings of the resident app and the scanner: every error code of api.md has a
+"""The UI strings of the resident app and the scanner: every error code of docs/api.md has a
 friendly line in both languages, and both languages have the same placeholders."""
 
 import re
@@ -8,7 +8,7 @@ from django.test import Client
 
 from incentives.web.strings import ERRORS, RESIDENT, SCANNER, SHARED, catalog
 
-# Every `code` of api.md's error tables, plus the client's own network_error.
+# Every `code` of docs/api.md's error tables, plus the client's own network_error.
 API_ERROR_CODES = [
     "invalid_request", "not_authenticated", "permission_denied", "not_found", "throttled",
     "server_error", "method_not_allowed", "not_acceptable", "unsupported_media_type",
