@@ -120,6 +120,7 @@ def serve_https(host: str, port: str) -> None:
             str(key),
             "--access-logfile",
             "-",
+            "--no-control-socket",
         ],
     )
 
