@@ -5,16 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run run-https demo test install system-deps lint format messages migrate seed \
-	test-inner test-embedded clean
+.PHONY: run run-https demo test install system-deps lint format messages messages-js migrate \
+	seed test-inner test-embedded clean
 
 # `make run HOST=0.0.0.0 PORT=8080` serves the LAN (a phone in the same network).
-# pytest-xdist workers of `make test` (`make test TEST_WORKERS=0` runs serially).
-TEST_WORKERS ?= auto
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run-https` listens on every interface unless HOST is given on the command line.
 HTTPS_HOST := $(if $(filter command line environment,$(origin HOST)),$(HOST),0.0.0.0)
+# pytest-xdist workers of `make test` (`make test TEST_WORKERS=0` runs serially).
+TEST_WORKERS ?= auto
 
 install: $(STAMP)
 
@@ -47,6 +47,12 @@ system-deps:
 
 messages: install
 	$(PY) manage.py compilemessages --ignore='.venv/*' >/dev/null
+
+# The front end's strings (incentives/static/web/strings.js) into locale/en/.../djangojs.po;
+# fill in the English, then `make messages` compiles it.
+messages-js: install
+	$(PY) manage.py makemessages -d djangojs -l en --ignore='.venv/*' --ignore='static/vendor/*' \
+	  --ignore='staticfiles/*' --ignore='incentives/static/dashboard/*'
 
 test: install system-deps
 	scripts/with-services.sh $(MAKE) --no-print-directory test-inner
