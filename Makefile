@@ -69,7 +69,8 @@ test-inner: messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not outage" $(PYTEST_ARGS)
+	$(PY) -m pytest -m outage $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -36,7 +36,7 @@ import requests
 from tests.conftest import ROOT
 from tests.services import redis_stopped, start_postgres, stop_postgres
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.outage]
 
 PASSWORD = "Trust-reward-2026"
 SANDBOX_ID = "330106199107050229"  # a sandbox person of 杭州 (score 655)
