@@ -25,6 +25,8 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000  (admin: /admin/, API docs: /api/docs/)"
+	@echo "Demo SMS codes (sandbox gateway, nothing is sent): $(PY) manage.py sms_outbox"
+	@echo "  or admin › 账户与信用 › 演示短信发件箱 (superuser 13800000000)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 system-deps:

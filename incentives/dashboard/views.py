@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import City
+from accounts.security.auth import DashboardLoginForm
 
 from . import selectors
 from .api import resolve_scope
@@ -32,7 +33,10 @@ LANGS = dict(settings.LANGUAGES)
 
 
 class DashboardLoginView(LoginView):
+    """City staff and superusers only, with the per-account lockout (accounts.security)."""
+
     template_name = "dashboard/login.html"
+    authentication_form = DashboardLoginForm
     next_page = reverse_lazy("dashboard:page")
 
 
