@@ -58,5 +58,5 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.is_superuser
 
 
-from .credit import admin as credit_admin  # noqa: E402, F401  (registers credit models)
 from . import security_admin  # noqa: E402, F401  (SMS outbox, identity checks, agreements)
+from .credit import admin as credit_admin  # noqa: E402, F401  (registers credit models)

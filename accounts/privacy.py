@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.errors import INVALID_CREDENTIALS
 from accounts.credit.models import Consent, CreditQuery, Standing
+from accounts.errors import INVALID_CREDENTIALS
 from accounts.legal.models import AgreementAcceptance
 from accounts.models import User
 from accounts.realname.models import IdentityCheck
@@ -56,7 +56,11 @@ def _profile(user: User) -> dict:
 def _agreements(user: User) -> list[dict]:
     rows = AgreementAcceptance.objects.filter(user=user).select_related("agreement")
     return [
-        {"version": a.agreement.version, "title": a.agreement.title_zh, "accepted_at": _iso(a.accepted_at)}
+        {
+            "version": a.agreement.version,
+            "title": a.agreement.title_zh,
+            "accepted_at": _iso(a.accepted_at),
+        }
         for a in rows.order_by("accepted_at", "pk")
     ]
 
@@ -112,7 +116,12 @@ def _identity_checks(user: User) -> list[dict]:
         refs |= Q(person_ref=audit_ref(user.id_hash))
     rows = IdentityCheck.objects.filter(refs).order_by("-created_at", "-pk")
     return [
-        {"at": _iso(c.created_at), "provider": c.provider, "purpose": c.purpose, "outcome": c.outcome}
+        {
+            "at": _iso(c.created_at),
+            "provider": c.provider,
+            "purpose": c.purpose,
+            "outcome": c.outcome,
+        }
         for c in rows
     ]
 

@@ -2,9 +2,9 @@
 the dashboard login (forms below), and any other caller of `authenticate` (the backend).
 """
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 

@@ -91,7 +91,9 @@ def send_code(*, phone: str, purpose: str) -> SentCode:
         raise THROTTLED(retry_after=resend) from None
     if purpose == SmsPurpose.REGISTER or _has_active_account(phone):
         minutes = max(1, ttl // 60)
-        text = _("【信游】验证码 %(code)s，%(minutes)s 分钟内有效，仅用于%(purpose)s。请勿告诉他人。") % {
+        text = _(
+            "【信游】验证码 %(code)s，%(minutes)s 分钟内有效，仅用于%(purpose)s。请勿告诉他人。"
+        ) % {
             "code": code,
             "minutes": minutes,
             "purpose": SmsPurpose(purpose).label,

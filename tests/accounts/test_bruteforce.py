@@ -20,8 +20,9 @@ def login(client, phone, password, **extra):
 def test_sixty_spoofed_forwarded_for_values_are_throttled_after_ten(api_client, cities):
     ResidentFactory(home_city=cities["330100"], phone="13811112222")
     statuses = [
-        login(api_client, "13811112222", f"wrong-{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
-        .status_code
+        login(
+            api_client, "13811112222", f"wrong-{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}"
+        ).status_code
         for i in range(60)
     ]
     assert statuses[:10] == [401] * 10
@@ -87,8 +88,9 @@ def test_with_one_trusted_proxy_two_clients_behind_it_are_counted_apart(api_clie
     settings.TRUSTED_PROXY_HOPS = 1
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     first = [
-        login(api_client, f"1381111{i:04d}", "x", HTTP_X_FORWARDED_FOR="spoof, 203.0.113.1")
-        .status_code
+        login(
+            api_client, f"1381111{i:04d}", "x", HTTP_X_FORWARDED_FOR="spoof, 203.0.113.1"
+        ).status_code
         for i in range(11)
     ]
     other = login(api_client, "13822220000", "x", HTTP_X_FORWARDED_FOR="spoof, 203.0.113.2")

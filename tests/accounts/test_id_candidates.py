@@ -10,6 +10,7 @@ from django.db import connection
 from accounts.identity import _ID_CHECK, _ID_WEIGHTS, id_check_char
 from accounts.models import User
 
+
 def valid_id(first17: str) -> str:
     return first17 + id_check_char(first17)
 

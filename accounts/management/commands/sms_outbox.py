@@ -20,4 +20,6 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("(the sandbox SMS outbox is empty)")
         for message in reversed(rows):
-            self.stdout.write(f"{message.sent_at:%Y-%m-%d %H:%M:%S}  {message.phone}  {message.text}")
+            self.stdout.write(
+                f"{message.sent_at:%Y-%m-%d %H:%M:%S}  {message.phone}  {message.text}"
+            )
