@@ -3,7 +3,6 @@ the dashboard login (forms below), and any other caller of `authenticate` (the b
 """
 
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from .services import client_ip, lock_retry_after, record_failure
 
 
-class LockoutBackend(BaseBackend):
-    """First in AUTHENTICATION_BACKENDS: a locked phone gets no password login anywhere."""
+class LockoutBackend:
+    """First in AUTHENTICATION_BACKENDS: a locked phone gets no password login anywhere.
+
+    It only refuses (never authenticates, has no `get_user`), so sessions keep naming the
+    backend that did authenticate, and `force_login` picks ModelBackend."""
 
     def authenticate(self, request, username=None, password=None, phone=None, **kwargs):
         who = phone or username
