@@ -73,6 +73,30 @@ ERRORS: dict[str, Entry] = {
         _("登录已过期，请重新登录。"),
         "Your session has ended. Please log in again.",
     ),
+    "err.invalid_sms_code": (
+        _("验证码不正确或已失效，请重新获取。"),
+        "Wrong or expired code. Please ask for a new one.",
+    ),
+    "err.invalid_sms_code_left": (
+        _("验证码不正确，还可再试 {left} 次。"),
+        "Wrong code. {left} tries left.",
+    ),
+    "err.agreement_required": (
+        _("用户协议已更新，请阅读并同意最新版本。"),
+        "The user agreement has changed. Please read and accept the current version.",
+    ),
+    "err.identity_mismatch": (
+        _("姓名与身份证号不一致，请核对后重填。"),
+        "The name does not match the ID number. Please check both.",
+    ),
+    "err.sms_unavailable": (
+        _("短信暂时发送失败，请稍后重新获取。"),
+        "The SMS could not be sent right now. Please try again shortly.",
+    ),
+    "err.identity_unavailable": (
+        _("实名核验服务暂时不可用，请稍后再试。"),
+        "The identity check is unavailable right now. Please try again later.",
+    ),
     "err.consent_required": (
         _("需要先同意信用查询授权。"),
         "Please give your consent to the credit query first.",
@@ -235,6 +259,88 @@ RESIDENT: dict[str, Entry] = {
     ),
     "register.phone_bad": (_("请输入 11 位手机号。"), "Please enter an 11-digit mobile number."),
     "register.incomplete": (_("请把信息填写完整。"), "Please fill in every field."),
+    "register.step_phone": (_("验证手机号"), "Verify your phone"),
+    "register.step_identity": (_("实名信息"), "Your identity"),
+    "register.step_agreement": (_("用户协议"), "Agreement"),
+    "register.step_of": (_("第 {n} 步，共 3 步"), "Step {n} of 3"),
+    "register.sms_code": (_("短信验证码"), "SMS code"),
+    "register.send_code": (_("获取验证码"), "Send code"),
+    "register.resend_in": (_("{seconds} 秒后可重发"), "Resend in {seconds} s"),
+    "register.code_sent": (
+        _("验证码已发送至 {phone}，5 分钟内有效。"),
+        "A code was sent to {phone}. It is valid for 5 minutes.",
+    ),
+    "register.next": (_("下一步"), "Next"),
+    "register.prev": (_("上一步"), "Back"),
+    "register.need_phone": (_("请填写手机号。"), "Please enter your mobile number."),
+    "register.need_code": (_("请输入 6 位短信验证码。"), "Please enter the 6-digit code."),
+    "register.need_name": (
+        _("请填写与身份证一致的姓名。"),
+        "Please enter your name as on your ID card.",
+    ),
+    "register.need_id": (_("请填写身份证号。"), "Please enter your ID number."),
+    "register.need_city": (_("请选择户籍/常住城市。"), "Please choose your home city."),
+    "register.need_password": (_("请设置登录密码。"), "Please choose a password."),
+    "register.consent_later": (
+        _("信用查询授权将在注册后单独询问，您可以不同意。"),
+        "The credit consent is asked separately after registering; you may refuse it.",
+    ),
+    "login.with_code": (_("用短信验证码登录"), "Log in with an SMS code"),
+    "login.with_password": (_("用密码登录"), "Log in with a password"),
+    "nav.me": (_("我的"), "Me"),
+    "me.title": (_("我的"), "Me"),
+    "me.phone": (_("手机号"), "Mobile number"),
+    "me.id_number": (_("身份证号"), "ID number"),
+    "me.data": (_("我的数据"), "My data"),
+    "me.data_intro": (
+        _("以下是我们保存的关于您的全部信息，您可以下载保存一份。"),
+        "Everything we hold about you. You may download a copy.",
+    ),
+    "me.data_download": (_("下载（JSON）"), "Download (JSON)"),
+    "me.close": (_("注销账号"), "Close account"),
+    "me.close_intro": (
+        _(
+            "注销后，您的姓名、手机号、身份证号信息、信用状况与授权记录将被删除或不可逆地匿名化；"
+            "未使用的券作废并退回名额；依法须保存的信用查询记录以假名形式保存。此操作不可撤销。"
+        ),
+        "After closing, your name, phone, ID number data, credit standing and consents are "
+        "deleted or irreversibly anonymised; unused vouchers are cancelled and their places "
+        "returned; the credit query records the law requires are kept under a pseudonym. "
+        "This cannot be undone.",
+    ),
+    "me.close_password": (_("输入登录密码以确认"), "Enter your password to confirm"),
+    "me.close_confirm_title": (_("确定注销账号？"), "Close your account?"),
+    "me.close_confirm_body": (
+        _("注销后无法恢复。之后您可以用同一身份重新注册。"),
+        "This cannot be undone. You may register again later.",
+    ),
+    "me.close_button": (_("注销账号"), "Close my account"),
+    "me.closed": (_("账号已注销。"), "Your account is closed."),
+    "me.section.profile": (_("基本信息"), "Profile"),
+    "me.section.agreements": (_("协议同意记录"), "Agreements accepted"),
+    "me.section.consents": (_("信用查询授权"), "Credit consents"),
+    "me.section.standings": (_("信用状况"), "Credit standing"),
+    "me.section.credit_queries": (_("信用查询记录"), "Credit queries about you"),
+    "me.section.identity_checks": (_("实名核验记录"), "Identity checks"),
+    "me.section.vouchers": (_("优惠券"), "Vouchers"),
+    "me.section.entitlement_uses": (_("权益使用记录"), "Entitlement uses"),
+    "me.section.incidents": (_("失信行为记录"), "Incidents"),
+    "me.empty": (_("（无）"), "(none)"),
+    "agreement.title": (_("用户协议与隐私政策"), "User agreement and privacy notice"),
+    "agreement.version": (_("版本 {version}"), "Version {version}"),
+    "agreement.accept": (
+        _("我已阅读并同意《用户协议与隐私政策》"),
+        "I have read and accept the user agreement and privacy notice",
+    ),
+    "agreement.updated": (
+        _("用户协议与隐私政策已更新，请阅读并同意后继续使用。"),
+        "The user agreement and privacy notice have changed: please read and accept them.",
+    ),
+    "agreement.continue": (_("同意并继续"), "Accept and continue"),
+    "agreement.must_accept": (
+        _("请勾选同意用户协议与隐私政策。"),
+        "Please tick to accept the user agreement and privacy notice.",
+    ),
     "credit.hello": (_("你好，{name}"), "Hello, {name}"),
     "credit.home_city": (_("户籍城市：{city}"), "Home city: {city}"),
     "credit.consent_title": (_("信用查询授权"), "Consent to the credit query"),
