@@ -17,7 +17,8 @@ API_ERROR_CODES = [
     "not_eligible", "quota_exhausted", "claim_limit_reached", "offer_not_active",
     "voucher_not_cancellable", "wrong_merchant", "already_redeemed", "voucher_expired",
     "voucher_revoked", "voucher_cancelled", "idempotency_key_reused", "request_in_progress",
-    "not_merchant_staff", "network_error",
+    "not_merchant_staff", "network_error", "invalid_sms_code", "agreement_required",
+    "identity_mismatch", "sms_unavailable", "identity_unavailable",
 ]  # fmt: skip
 REASONS = [
     "tier_too_low", "seriously_dishonest", "home_city_not_eligible", "standing_expired",
