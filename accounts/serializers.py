@@ -24,14 +24,32 @@ ID_REASONS = {
 SMS_CODE_RE = r"^[0-9]{6}$"
 
 
+class _StrictString:
+    """A string field that refuses numbers, booleans and the like instead of turning
+    them into strings (`{"refresh": 0}` is a malformed request, not the token "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictString, serializers.CharField):
+    pass
+
+
+class StrictRegexField(_StrictString, serializers.RegexField):
+    pass
+
+
 def phone_field() -> serializers.RegexField:
-    return serializers.RegexField(
+    return StrictRegexField(
         PHONE_RE, max_length=11, error_messages={"invalid": _("请输入 11 位大陆手机号。")}
     )
 
 
 def sms_code_field(**kwargs) -> serializers.RegexField:
-    return serializers.RegexField(
+    return StrictRegexField(
         SMS_CODE_RE, max_length=6, error_messages={"invalid": _("验证码为 6 位数字。")}, **kwargs
     )
 
@@ -49,11 +67,11 @@ class SmsCodeOutput(serializers.Serializer):
 class RegisterInput(serializers.Serializer):
     phone = phone_field()
     sms_code = sms_code_field()
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    real_name = serializers.CharField(max_length=50)
-    id_number = serializers.CharField(max_length=32, write_only=True)
-    home_city = serializers.CharField(max_length=6, help_text="6-digit city code")
-    agreement_version = serializers.CharField(
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    real_name = StrictCharField(max_length=50)
+    id_number = StrictCharField(max_length=32, write_only=True)
+    home_city = StrictCharField(max_length=6, help_text="6-digit city code")
+    agreement_version = StrictCharField(
         max_length=20,
         required=False,
         allow_blank=True,
@@ -87,7 +105,7 @@ class RegisterInput(serializers.Serializer):
 
 class TokenInput(serializers.Serializer):
     phone = phone_field()
-    password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+    password = StrictCharField(max_length=128, required=False, trim_whitespace=False)
     sms_code = sms_code_field(required=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -104,11 +122,11 @@ class TokenPairOutput(serializers.Serializer):
 
 
 class RefreshInput(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2048)
+    refresh = StrictCharField(max_length=2048)
 
 
 class CloseAccountInput(serializers.Serializer):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class AgreementOutput(serializers.Serializer):
@@ -119,7 +137,7 @@ class AgreementOutput(serializers.Serializer):
 
 
 class AcceptAgreementInput(serializers.Serializer):
-    agreement_version = serializers.CharField(max_length=20)
+    agreement_version = StrictCharField(max_length=20)
 
 
 class AcceptanceOutput(serializers.Serializer):
