@@ -1,6 +1,7 @@
 """Print the sandbox SMS gateway's outbox: the demo's (and a tester's) way to read codes."""
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts.sms.models import SmsOutboxMessage
 
@@ -20,6 +21,5 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("(the sandbox SMS outbox is empty)")
         for message in reversed(rows):
-            self.stdout.write(
-                f"{message.sent_at:%Y-%m-%d %H:%M:%S}  {message.phone}  {message.text}"
-            )
+            sent = timezone.localtime(message.sent_at)
+            self.stdout.write(f"{sent:%Y-%m-%d %H:%M:%S}  {message.phone}  {message.text}")
