@@ -61,3 +61,25 @@ def test_a_new_version_asks_again_at_next_login(register, api_client):
     assert res.status_code == 201 and res.json()["agreement_version"] == "2099-01"
     assert api_client.get("/api/v1/me", **bearer(user)).json()["agreement_outdated"] is False
     assert AgreementAcceptance.objects.filter(user=user).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"agreement_version": None}, {"agreement_version": 2026}, {"agreement_version": "v" * 21}],
+)
+def test_accepting_with_bad_input_is_invalid_request(api_client, cities, body):
+    from tests.factories import ResidentFactory
+
+    user = ResidentFactory(home_city=cities["330100"])
+    res = api_client.post("/api/v1/me/agreement", body, format="json", **bearer(user))
+    assert res.status_code == 400
+    assert res.json()["error"]["code"] == "invalid_request"
+    assert "agreement_version" in res.json()["error"]["detail"]
+    assert not AgreementAcceptance.objects.exists()
+
+
+@pytest.mark.django_db
+def test_accepting_needs_a_login(api_client):
+    res = api_client.post("/api/v1/me/agreement", {"agreement_version": "2026-01"}, format="json")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
