@@ -39,7 +39,7 @@ def test_resend_waits_60_seconds_then_replaces_the_old_code(api_client, cities):
     again = send_code(api_client, "13812345678")
     assert again.status_code == 429
     assert again.json()["error"]["code"] == "throttled"
-    assert 55 <= again.json()["error"]["detail"]["retry_after"] <= 60
+    assert 0 < again.json()["error"]["detail"]["retry_after"] <= 60
     SmsCode.objects.update(created_at=timezone.now() - timedelta(seconds=61))
     assert send_code(api_client, "13812345678").status_code == 202
     assert SmsCode.objects.filter(closed_at__isnull=True).count() == 1
