@@ -24,6 +24,7 @@ from .serializers import (
     AgreementOutput,
     CityOutput,
     CloseAccountInput,
+    MeOutput,
     PersonDataOutput,
     ProfileOutput,
     RefreshInput,
@@ -215,9 +216,9 @@ class AcceptAgreementView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(tags=["auth"], responses={200: ProfileOutput, **error_responses(401)})
+    @extend_schema(tags=["auth"], responses={200: MeOutput, **error_responses(401)})
     def get(self, request: Request) -> Response:
-        return Response(ProfileOutput(request.user).data)
+        return Response(MeOutput(request.user).data)
 
     @extend_schema(
         tags=["auth"],
