@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import Role
+
 from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
 
 
@@ -66,11 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     A closed account keeps only its id, role, join and closing dates (accounts.privacy).
     """
 
-    class Role(models.TextChoices):
-        RESIDENT = "resident", _("居民")
-        MERCHANT_STAFF = "merchant_staff", _("商户员工")
-        CITY_STAFF = "city_staff", _("城市工作人员")
-        PLATFORM = "platform", _("平台运营")
+    Role = Role  # accounts.roles.Role, also reachable as User.Role
 
     phone = models.CharField(
         _("手机号"),
@@ -115,13 +113,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 name="resident_has_identity",
-                condition=~Q(role="resident")
+                condition=~Q(role=Role.RESIDENT)
                 | Q(closed_at__isnull=False)
                 | (Q(home_city__isnull=False) & Q(id_hash__isnull=False)),
             ),
             models.CheckConstraint(
                 name="city_staff_has_city",
-                condition=~Q(role="city_staff") | Q(staff_city__isnull=False),
+                condition=~Q(role=Role.CITY_STAFF) | Q(staff_city__isnull=False),
             ),
         ]
 
