@@ -109,7 +109,8 @@ def dashboards() -> dict:
 
 def strip_cancelled(value):
     if isinstance(value, dict):
-        return {k: strip_cancelled(v) for k, v in value.items() if k != "cancelled"}
+        # `as_of` is when the figures were read, not a figure
+        return {k: strip_cancelled(v) for k, v in value.items() if k not in ("cancelled", "as_of")}
     if isinstance(value, list):
         return [strip_cancelled(v) for v in value]
     return value
