@@ -204,7 +204,9 @@ def test_a_page_beyond_any_list_or_not_a_number_is_invalid(world, who, path, pag
     ],
 )
 def test_the_largest_page_number_is_simply_past_the_end(world, who, path):
-    response = caller(world[who]).get(f"{path}?page=1000000000")
+    from core.api import MAX_PAGE
+
+    response = caller(world[who]).get(f"{path}?page={MAX_PAGE}")
     assert response.status_code == 404 and error_code(response) == "not_found"
 
 
