@@ -340,6 +340,18 @@ RESIDENT: dict[str, Entry] = {
     "offers.stations": (_("所属站点"), "Stations"),
     "offers.why_not": (_("原因："), "Why: "),
     "reason.tier_too_low": (_("信用等级未达到要求"), "your credit tier is below what it asks"),
+    "reason.score_too_low": (
+        _("信用分未达到该优惠的最低分"),
+        "your credit score is below the minimum it asks",
+    ),
+    "reason.consent_withdrawn": (
+        _("您已撤回信用查询授权，重新授权后才能使用信用结果"),
+        "you withdrew your consent to credit checks: consent again to use your standing",
+    ),
+    "reason.claim_limit_reached": (
+        _("您已达到每人限领数量"),
+        "you already hold as many as one person may",
+    ),
     "reason.seriously_dishonest": (
         _("已列入严重失信主体名单"),
         "you are on the seriously dishonest list",
@@ -458,6 +470,11 @@ SCANNER: dict[str, Entry] = {
     "scan.offline_unknown_key": (
         _("二维码的签名密钥不被认可，可能是伪造的券。"),
         "The QR code was signed with an unknown key: it may be forged.",
+    ),
+    "scan.offline_key_not_valid": (
+        _("二维码的签名密钥不在有效期内，请让顾客刷新券码或改为输入券码。"),
+        "The QR code was signed with a key outside its validity: ask the customer to reopen "
+        "the voucher, or type its code.",
     ),
     "scan.offline_expired": (_("该券已于 {time} 过期。"), "This voucher expired at {time}."),
     "scan.offline_note": (

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 
+from incentives.selectors import REASONS as SERVER_REASONS
 from incentives.web.strings import ERRORS, RESIDENT, SCANNER, SHARED, catalog
 
 # Every `code` of api.md's error tables, plus the client's own network_error.
@@ -21,7 +22,8 @@ API_ERROR_CODES = [
 ]  # fmt: skip
 REASONS = [
     "tier_too_low", "seriously_dishonest", "home_city_not_eligible", "standing_expired",
-    "offer_not_started", "offer_ended", "no_standing",
+    "offer_not_started", "offer_ended", "no_standing", "score_too_low", "consent_withdrawn",
+    "claim_limit_reached",
 ]  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -31,7 +33,7 @@ def test_every_error_code_has_a_message(code):
     assert f"err.{code}" in ERRORS
 
 
-@pytest.mark.parametrize("reason", REASONS)
+@pytest.mark.parametrize("reason", sorted(set(REASONS) | set(SERVER_REASONS)))
 def test_every_eligibility_reason_has_a_message(reason):
     assert f"reason.{reason}" in RESIDENT
 
