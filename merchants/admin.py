@@ -108,7 +108,9 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return []
         if is_city_staff(user):
             return ["city"] if obj is not None else []
-        return ["credit_code", "city", "status"]
+        # what residents and exports show of the merchant is the city's word (services
+        # refuse it too): merchant staff keep their contact details and address current
+        return ["name", "credit_code", "city", "status"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "city" and is_city_staff(request.user):
@@ -124,6 +126,22 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if is_city_staff(user):
             return obj.city_id == user.staff_city_id
         return obj.pk == staff_merchant_id(user)
+
+    def save_model(self, request, obj: Merchant, form, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        original = Merchant.objects.get(pk=obj.pk)
+        services.update_merchant(actor=request.user, merchant=original, changes=changes)
+        obj.refresh_from_db()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except MerchantError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def has_module_permission(self, request) -> bool:
         u = request.user

@@ -279,6 +279,9 @@ class Offer(models.Model):
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
     terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
+    # The terms as the city last approved them (terms_snapshot() at publish): what exports
+    # and dashboards show while a revision waits for review.
+    published_terms = models.JSONField(_("最近审核通过的条款"), default=dict, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -28,7 +28,7 @@ from .errors import (
     merchant_error,
 )
 from .models import TRANSITIONS, Merchant, Offer, OfferTransition
-from .scopes import is_superuser, may, roles_on_offer, staff_merchant_id
+from .scopes import is_city_staff, is_superuser, may, roles_on_offer, staff_merchant_id
 
 _M2M = "eligible_home_cities"
 
@@ -130,6 +130,9 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
         from_status = locked.status
         scalar_fields = [f for f in changed if f != _M2M]
         if terms_changed and from_status in TRANSITIONS["revise"][0]:
+            if not locked.published_terms:  # published before snapshots were kept
+                locked.published_terms = Offer.objects.get(pk=locked.pk).terms_snapshot()
+                scalar_fields.append("published_terms")
             locked.status = TRANSITIONS["revise"][1]
             locked.terms_version += 1
             scalar_fields += ["status", "terms_version"]
@@ -145,6 +148,36 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
                 from_status=from_status,
                 reason=str(_("条款修改（%(fields)s），重新提交审核。") % {"fields": labels}),
             )
+    return locked
+
+
+# What residents and exports show of a merchant is the city's word: merchant staff keep
+# their contact details and address current, city staff (of the merchant's city) and
+# superusers alone change these.
+CITY_FIELDS = frozenset({"name", "credit_code", "city", "city_id", "status"})
+
+
+def update_merchant(*, actor: User, merchant: Merchant, changes: Mapping[str, Any]) -> Merchant:
+    """Change a merchant's fields: name, credit code, city and status only by city staff
+    of its city or a superuser; the rest also by the merchant's own staff."""
+    if is_superuser(actor):
+        allowed = True
+    elif is_city_staff(actor):
+        moved_to = changes.get("city_id", getattr(changes.get("city"), "pk", merchant.city_id))
+        allowed = merchant.city_id == actor.staff_city_id == moved_to  # never out of their city
+    else:
+        allowed = staff_merchant_id(actor) == merchant.pk and not CITY_FIELDS & set(changes)
+    if not allowed:
+        raise merchant_error(PERMISSION_DENIED)
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        try:
+            locked.full_clean()
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        locked.save()
     return locked
 
 
@@ -174,7 +207,8 @@ def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> 
         if action == "publish":
             locked.published_at = now
             locked.rejection_reason = ""
-            update += ["published_at", "rejection_reason"]
+            locked.published_terms = locked.terms_snapshot()  # what exports show until the next
+            update += ["published_at", "rejection_reason", "published_terms"]
         from_status = locked.status
         locked.status = target
         locked.save(update_fields=update)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -41,8 +42,9 @@ class DashboardLogoutView(LogoutView):
 
 
 def _city_staff_page(view: Callable) -> Callable:
-    """Session login required; only city staff and superusers; `?lang=` switches the
-    language (and remembers it in the language cookie)."""
+    """Session login required; only city staff and superusers; never stored by a browser
+    or proxy (Cache-Control: no-store); `?lang=` switches the language (and remembers it
+    in the language cookie)."""
 
     @login_required(login_url="dashboard:login")
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -51,11 +53,20 @@ def _city_staff_page(view: Callable) -> Callable:
             raise PermissionDenied
         lang = request.GET.get("lang")
         if lang not in LANGS:
-            return view(request, *args, **kwargs)
-        with translation.override(lang):
-            request.LANGUAGE_CODE = lang
             response = view(request, *args, **kwargs)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax")
+        else:
+            with translation.override(lang):
+                request.LANGUAGE_CODE = lang
+                response = view(request, *args, **kwargs)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                lang,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+            )
+        add_never_cache_headers(response)
         return response
 
     return wrapped
@@ -183,6 +194,19 @@ def _counts(row: dict[str, Any]) -> list[int]:
     return [row[name] for name in selectors.COUNTS]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (a merchant named
+# =HYPERLINK(...) would be a live link in city staff's Excel): such text gets a leading
+# apostrophe, which spreadsheets show as text (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """The cell as text a spreadsheet will not run; numbers are left as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 @_city_staff_page
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The figures as CSV: UTF-8 with a BOM so that Excel and WPS read the Chinese text."""
@@ -199,5 +223,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    csv.writer(response).writerows(csv_rows(scope, interval, city_name))
+    rows = csv_rows(scope, interval, city_name)
+    csv.writer(response).writerows([[neutralise(cell) for cell in row] for row in rows])
     return response
