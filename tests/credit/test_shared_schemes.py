@@ -2,12 +2,12 @@
 city's staff (or a superuser) add its rule versions, in admin and in the service."""
 
 import pytest
-from core.errors import DomainError
 
 from accounts.credit import services
 from accounts.credit.models import RuleVersion, Scheme
 from accounts.demo import seed_cities_and_schemes
 from accounts.models import City, User
+from core.errors import DomainError
 from tests.credit.test_credit_admin import _inline
 from tests.factories import StaffFactory
 

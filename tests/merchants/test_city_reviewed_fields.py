@@ -3,8 +3,8 @@ rename their merchant, change its credit code or city (admin and service alike),
 revised offer title reaches nobody before the city has reviewed it again."""
 
 import pytest
-from core.errors import DomainError
 
+from core.errors import DomainError
 from merchants import services
 from merchants.models import Merchant
 
