@@ -294,7 +294,7 @@ SECURE_CSP = {
     "style-src-attr": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "font-src": [CSP.SELF, "data:"],
-    "connect-src": [CSP.SELF],
+    "connect-src": [CSP.SELF, "blob:"],
     "media-src": [CSP.SELF, "blob:"],
     "worker-src": [CSP.SELF, "blob:"],
     "object-src": [CSP.NONE],
