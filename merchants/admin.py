@@ -359,13 +359,22 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "rejection_reason", "terms_version", "published_at"]},
+            {
+                "fields": [
+                    "status",
+                    "pending",
+                    "rejection_reason",
+                    "terms_version",
+                    "published_at",
+                ]
+            },
         ),
     ]
     _always_readonly = [
         "claimed_count",
         "remaining",
         "status",
+        "pending",
         "rejection_reason",
         "terms_version",
         "published_at",
@@ -447,17 +456,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             obj.pk = offer.pk
             obj._state.adding = False
         else:
-            before = obj.terms_version
+            before = dict(Offer.objects.get(pk=obj.pk).pending_terms)
             changes = {f: v for f, v in fields.items() if f in form.changed_data}
             offer = services.revise_offer(actor=request.user, offer=obj, changes=changes)
-            if offer.terms_version != before:
+            if offer.pending_terms != before:
                 self.message_user(
                     request,
                     _(
-                        "条款已修改，优惠已重新提交审核（条款版本 %(v)s）；"
+                        "条款修改已提交城市审核；审核通过前，居民仍看到原条款，"
                         "已发放的券仍按原条款有效。"
-                    )
-                    % {"v": offer.terms_version},
+                    ),
                     messages.WARNING,
                 )
         obj.refresh_from_db()
@@ -490,6 +498,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if offer.benefit_type == Offer.BenefitType.PERCENT_OFF:
             return f"{label} {offer.benefit_value.normalize():f}%"
         return f"{label} ¥{offer.benefit_value}"
+
+    @admin.display(description=_("待审核的条款修改"))
+    def pending(self, offer: Offer) -> str:
+        rows = services.pending_changes(offer) if offer.pk else []
+        if not rows:
+            return "—"
+        return "；".join(
+            f"{Offer._meta.get_field(field).verbose_name}：{old} → {new}"
+            for field, old, new in rows
+        )
 
     @admin.display(description=_("剩余名额"))
     def remaining(self, offer: Offer) -> str:

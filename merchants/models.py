@@ -279,9 +279,9 @@ class Offer(models.Model):
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
     terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
-    # The terms as the city last approved them (terms_snapshot() at publish): what exports
-    # and dashboards show while a revision waits for review.
-    published_terms = models.JSONField(_("最近审核通过的条款"), default=dict, editable=False)
+    # A change of terms of a published or paused offer, waiting for the city's review: the
+    # row keeps the approved terms (what residents, claims and exports see) until then.
+    pending_terms = models.JSONField(_("待审核的条款修改"), default=dict, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -420,7 +420,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "pause": (frozenset({"published"}), "paused"),
     "resume": (frozenset({"paused"}), "published"),
     "end": (frozenset({"draft", "submitted", "published", "paused", "rejected"}), "ended"),
-    "revise": (frozenset({"published", "paused"}), "submitted"),
+    # (a change of terms of a published or paused offer does not move it: it waits in
+    # Offer.pending_terms until the city approves or rejects it; merchants.services)
 }
 
 

@@ -164,16 +164,8 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
     if by == "merchant":
         pairs = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
         return {str(pk): name for pk, name in pairs}
-    # the title as the city last approved it: a revision under review shows nowhere yet
-    rows = Offer.objects.filter(pk__in=keys).values_list(
-        "pk", "title", "title_en", "published_terms"
-    )
-    labels = {}
-    for pk, title, title_en, reviewed in rows:
-        if reviewed:
-            title, title_en = reviewed.get("title") or title, reviewed.get("title_en") or ""
-        labels[str(pk)] = title_en if english and title_en else title
-    return labels
+    pairs = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
+    return {str(pk): (en if english and en else title) for pk, title, en in pairs}
 
 
 def flows(*, scope: Scope) -> list[dict[str, Any]]:
