@@ -275,6 +275,19 @@ class OfferTransitionInline(admin.TabularInline):
         return False
 
 
+class PendingRevisionFilter(admin.SimpleListFilter):
+    """Published or paused offers whose change of terms waits for the city's review."""
+
+    title = _("待审核的条款修改")
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("有待审核的修改"))]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(pending_terms={}) if self.value() == "pending" else queryset
+
+
 # Workflow actions are offered in the changelist (bulk) and on each offer's page.
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -304,6 +317,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        PendingRevisionFilter,
         "category",
         "benefit_type",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),

@@ -245,8 +245,10 @@ def test_changing_terms_of_a_published_offer_waits_for_the_citys_review(client, 
     assert (offer.status, offer.terms_version, offer.claimed_count) == ("published", 1, 10)
     assert offer.pending_terms == {"benefit_value": "30"}
     assert offer.transitions.get().action == "revise"
-    # the city sees what is proposed, and approves it with the usual action
+    # the city finds it, sees what is proposed, and approves it with the usual action
     reviewer = login(client, world["city_hz"])
+    waiting = reviewer.get(CHANGELIST, {"revision": "pending"}).content.decode()
+    assert "甲的优惠" in waiting and "乙的优惠" not in waiting
     assert "30" in reviewer.get(change_url(offer)).content.decode()
     reviewer.post(CHANGELIST, {"action": "publish_selected", "_selected_action": [offer.pk]})
     offer.refresh_from_db()
