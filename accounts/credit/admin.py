@@ -7,18 +7,19 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
+from core import roles
 
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
 from .services import may_version_scheme
 
 
 def _is_city_staff(request) -> bool:
-    return request.user.is_active and request.user.role == "city_staff"
+    return roles.is_city_staff(request.user)
 
 
 def _may_see_scheme(request, scheme: Scheme | None) -> bool:
     """Superusers, and staff of a city that uses or owns the scheme."""
-    if request.user.is_superuser:
+    if roles.is_superuser(request.user):
         return True
     if not _is_city_staff(request):
         return False
