@@ -32,6 +32,7 @@ def sync_dishonest_list(city_code: str) -> dict:
         "entries": report.entries,
         "newly_listed": report.newly_listed,
         "removed": report.removed,
+        "restored": report.restored,
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,10 @@ if PRODUCTION:
         )
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is refused with DJANGO_ENV=production: it shows settings and code to anyone."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -82,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNulMiddleware",
     "core.middleware.DatabaseOutageMiddleware",
@@ -105,6 +111,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.csp",
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
@@ -213,6 +220,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
     },
     "vouchers-expire": {"task": "incentives.expire_vouchers", "schedule": 60.0},
+    # behind the listing signal: revokes what a lost revocation task left open
+    "vouchers-revoke-listed": {
+        "task": "incentives.revoke_listed_vouchers",
+        "schedule": float(env("VOUCHER_LISTED_SWEEP_SECONDS", "300")),
+    },
     "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
     "dashboard-refresh-rollups": {
         "task": "incentives.refresh_dashboard_rollups",
@@ -263,6 +275,7 @@ if PRODUCTION:
             raise ImproperlyConfigured(
                 f"DJANGO_ENV=production needs {_name} (kind http), or {_allow}=1 for staging."
             )
+LOGIN_REDIRECT_URL = "admin:index"  # the admin login without `next` lands on the admin
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -347,7 +360,29 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+    LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (Django's own middleware): scripts only from
+# this origin or with the request's nonce, never inline without it and never eval; the
+# same for <style> elements. Style attributes stay allowed: the admin's widgets, ECharts'
+# tooltips and Swagger UI set them, and they cannot run code. Camera frames and QR images
+# are blob: or data: URLs of the page itself.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF, "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -342,7 +342,16 @@ class ScanView(APIView):
         request=VoucherRefInput,
         responses={
             200: ScanOutput,
-            **error_responses(400, 401, 403, 404, 415, s400="invalid_token, invalid_request"),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                415,
+                s400="invalid_token (detail.reason: malformed, unknown_key, key_not_valid, "
+                "bad_signature, bad_code), invalid_request",
+                s404="not_found: no such voucher, or another merchant's (its status is not told)",
+            ),
         },
     )
     def post(self, request: Request) -> Response:

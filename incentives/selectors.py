@@ -21,22 +21,25 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.credit.models import TIER_RANK, Standing
+from accounts.credit.models import TIER_RANK, Consent, Standing
 from accounts.credit.selectors import equivalents
 from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
-from .models import Redemption, Voucher
+from .models import ClaimTally, Redemption, Voucher
 
 EQUIVALENTS_CACHE_SECONDS = 60
 
 REASONS = (
     "no_standing",
+    "consent_withdrawn",
     "seriously_dishonest",
     "standing_expired",
     "home_city_not_eligible",
     "tier_too_low",
+    "score_too_low",
+    "claim_limit_reached",
     "offer_not_started",
     "offer_ended",
 )
@@ -50,11 +53,15 @@ class ResidentView:
     standing: Standing | None
     tier_rank: int = -1
     scores: dict[str, int] = field(default_factory=dict)  # city code -> score in its scheme
+    resident_id: int | None = None
+    consented: bool = True  # withdrawn consent: no stored standing is used
 
     @property
     def personal_reasons(self) -> list[str]:
         if self.standing is None:
             return ["no_standing"]
+        if not self.consented:
+            return ["consent_withdrawn"]
         reasons = []
         if self.standing.seriously_dishonest:
             reasons.append("seriously_dishonest")
@@ -64,13 +71,17 @@ class ResidentView:
 
 
 def resident_view(resident: User) -> ResidentView:
-    """The resident's standing, tier and equivalent score in every partner city's scheme
-    (their own scheme included): three or four queries."""
+    """The resident's standing (with whether they still consent), tier and equivalent
+    score in every partner city's scheme (their own scheme included): one to four queries."""
+    active = Consent.objects.filter(resident_id=OuterRef("resident_id"), withdrawn_at__isnull=True)
     standing = (
-        Standing.objects.select_related("rule_version__scheme").filter(resident=resident).first()
+        Standing.objects.select_related("rule_version__scheme")
+        .annotate(consented=Exists(active))
+        .filter(resident=resident)
+        .first()
     )
     if standing is None:
-        return ResidentView(resident.home_city_id, None)
+        return ResidentView(resident.home_city_id, None, resident_id=resident.pk)
     # Every list page and claim needs these; they change only with a new verification or
     # a new rule version, so a minute's reuse is safe (and saves three queries).
     key = f"equivalents:{standing.pk}:{standing.verified_at.timestamp()}:{standing.score}"
@@ -79,11 +90,18 @@ def resident_view(resident: User) -> ResidentView:
         scores = {e["city"]: e["score"] for e in equivalents(standing)}
         scores[standing.city_id] = standing.score
         cache.set(key, scores, EQUIVALENTS_CACHE_SECONDS)
-    return ResidentView(resident.home_city_id, standing, TIER_RANK[standing.tier], scores)
+    return ResidentView(
+        resident.home_city_id,
+        standing,
+        TIER_RANK[standing.tier],
+        scores,
+        resident.pk,
+        standing.consented,
+    )
 
 
 def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None):
-    """Adds `e_home`, `e_level`, `e_started`, `e_not_ended` and `eligible` in SQL."""
+    """Adds the flags of ELIGIBILITY_FLAGS and `eligible` in SQL."""
     now = now or timezone.now()
     through = Offer.eligible_home_cities.through
     min_rank = Case(
@@ -104,24 +122,35 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         _min_rank=min_rank,
         _my_score=my_score,
         _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
+        _at_limit=Exists(
+            ClaimTally.objects.filter(
+                offer_id=OuterRef("pk"),
+                resident_id=who.resident_id,
+                held__gte=OuterRef("per_resident_limit"),
+            )
+        ),
     )
     home_ok = (
         Q(home_city_rule=Offer.HomeCityRule.ALL)
         | (Q(home_city_rule=Offer.HomeCityRule.VISITORS) & ~Q(merchant__city_id=who.home_city))
         | (Q(home_city_rule=Offer.HomeCityRule.LISTED) & Q(_listed_home=True))
     )
-    level_ok = (Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)) & (
-        Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))
-    )
+    tier_ok = Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)
+    score_ok = Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))
+    under_limit = Q(_at_limit=False)
     personal_ok = not who.personal_reasons
     bool_ = BooleanField()
     qs = qs.annotate(
         e_home=ExpressionWrapper(home_ok, output_field=bool_),
-        e_level=ExpressionWrapper(level_ok, output_field=bool_),
+        e_tier=ExpressionWrapper(tier_ok, output_field=bool_),
+        e_score=ExpressionWrapper(score_ok, output_field=bool_),
+        e_under_limit=ExpressionWrapper(under_limit, output_field=bool_),
         e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
         e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
     )
-    eligible = home_ok & level_ok & Q(valid_from__lte=now) & Q(valid_until__gt=now)
+    eligible = (
+        home_ok & tier_ok & score_ok & under_limit & Q(valid_from__lte=now) & Q(valid_until__gt=now)
+    )
     return qs.annotate(
         eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
     )
@@ -132,8 +161,12 @@ def eligibility_of(offer: Offer, who: ResidentView) -> dict:
     reasons = list(who.personal_reasons)
     if not offer.e_home:
         reasons.append("home_city_not_eligible")
-    if not offer.e_level:
+    if not offer.e_tier:
         reasons.append("tier_too_low")
+    if not offer.e_score:
+        reasons.append("score_too_low")
+    if not offer.e_under_limit:
+        reasons.append("claim_limit_reached")
     if not offer.e_started:
         reasons.append("offer_not_started")
     if not offer.e_not_ended:
@@ -169,7 +202,7 @@ def matched_offers(
     return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended")
+ELIGIBILITY_FLAGS = ("e_home", "e_tier", "e_score", "e_under_limit", "e_started", "e_not_ended")
 
 
 # What an offer list shows, read as plain rows: a page is built without model instances.

@@ -159,8 +159,8 @@ class ScanOutput(serializers.Serializer):
     redeemable = serializers.BooleanField()
     reason = serializers.CharField(
         allow_null=True,
-        help_text="Why not: wrong_merchant, already_redeemed, voucher_expired, "
-        "voucher_revoked, voucher_cancelled",
+        help_text="Why not: already_redeemed, voucher_expired, voucher_revoked (also when "
+        "the holder is on a seriously-dishonest list), voucher_cancelled",
     )
 
 

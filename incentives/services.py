@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
+from accounts.credit.models import ListedPerson, Standing
 from accounts.credit.services import active_consent
 from accounts.models import City, User
 from core.errors import NOT_FOUND
@@ -42,11 +43,13 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     and the quota are then taken atomically, and the offer's terms are copied onto the
     voucher (later changes of the offer do not touch it).
     """
-    if active_consent(resident) is None:
-        raise credit_errors.CONSENT_REQUIRED()
     who = resident_view(resident)
     if who.standing is None:
+        if active_consent(resident) is None:
+            raise credit_errors.CONSENT_REQUIRED()
         raise credit_errors.NO_STANDING(http_status=403)
+    if not who.consented:  # withdrawn: no stored standing is used
+        raise credit_errors.CONSENT_REQUIRED(reasons=["consent_withdrawn"])
     now = timezone.now()
     offer = (
         annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
@@ -62,6 +65,8 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
+    if verdict["reasons"] == ["claim_limit_reached"]:
+        raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
     if not verdict["eligible"]:
         raise errors.NOT_ELIGIBLE(reasons=verdict["reasons"])
 
@@ -182,6 +187,16 @@ def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> 
     return found
 
 
+def holder_listed(resident_id: int) -> bool:
+    """Whether the holder is on a seriously-dishonest list (synced from any city, or flagged
+    on their standing), whatever became of the task that revokes their vouchers."""
+    listed = ListedPerson.objects.filter(
+        person_hash=Subquery(User.objects.filter(pk=resident_id).values("id_hash")[:1])
+    )
+    flagged = Standing.objects.filter(resident_id=resident_id, seriously_dishonest=True)
+    return listed.exists() or flagged.exists()
+
+
 def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     """Why a voucher cannot be redeemed by this merchant now, or None."""
     if voucher.merchant_id != merchant_id:
@@ -196,6 +211,8 @@ def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     if voucher.status == Voucher.Status.EXPIRED or voucher.expires_at <= now:
         expires_at = timezone.localtime(voucher.expires_at).isoformat()
         return errors.VOUCHER_EXPIRED(expires_at=expires_at)
+    if holder_listed(voucher.resident_id):
+        return errors.VOUCHER_REVOKED()
     return None
 
 
@@ -216,8 +233,8 @@ def preview_voucher(*, staff: User, token: str | None = None, code: str | None =
         .filter(pk=voucher_id)
         .first()
     )
-    if voucher is None:
-        raise NOT_FOUND()
+    if voucher is None or voucher.merchant_id != merchant_id:
+        raise NOT_FOUND()  # another merchant's voucher: not even its status
     refusal = _refusal(voucher, merchant_id, timezone.now())
     return Preview(
         voucher,
@@ -242,14 +259,18 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
             raise NOT_FOUND()
-        raise _refusal(voucher, merchant_id, now) or errors.ALREADY_REDEEMED()
+        refusal = _refusal(voucher, merchant_id, now) or errors.ALREADY_REDEEMED()
+        if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
+            revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
+        raise refusal
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redemption.merchant_id)
     return redemption
 
 
-# The gate's hot path, as one statement: the staff member's merchant, the conditional flip,
-# the redemption row and what the answer shows, in one round trip (a single statement is
-# atomic). Table names come from model metadata.
+# The gate's hot path, as one statement: the staff member's merchant, the conditional flip
+# (which re-checks the holder's listing: a voucher whose revocation task was lost is still
+# refused), the redemption row and what the answer shows, in one round trip (a single
+# statement is atomic). Table names come from model metadata.
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
@@ -258,6 +279,10 @@ WITH staff_merchant AS (
     UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s
     WHERE id = %(voucher_id)s AND status = 'issued' AND expires_at > %(now)s
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
+      AND NOT EXISTS (SELECT 1 FROM {standing} s
+                      WHERE s.resident_id = {voucher}.resident_id AND s.seriously_dishonest)
+      AND NOT EXISTS (SELECT 1 FROM {listed} l JOIN {user} h ON h.id_hash = l.person_hash
+                      WHERE h.id = {voucher}.resident_id)
     RETURNING id, code, terms, resident_id, merchant_id
 ), redemption AS (
     INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at)
@@ -276,6 +301,8 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Red
         voucher=Voucher._meta.db_table,
         redemption=Redemption._meta.db_table,
         user=User._meta.db_table,
+        standing=Standing._meta.db_table,
+        listed=ListedPerson._meta.db_table,
     )
     with connection.cursor() as cur:
         cur.execute(sql, {"staff": staff.pk, "now": now, "voucher_id": voucher_id})
@@ -295,6 +322,12 @@ def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption 
     merchant_id = _active_merchant_id(staff)
     with transaction.atomic():
         flipped = Voucher.objects.filter(
+            ~Exists(
+                Standing.objects.filter(
+                    resident_id=OuterRef("resident_id"), seriously_dishonest=True
+                )
+            ),
+            ~Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash"))),
             pk=voucher_id,
             status=Voucher.Status.ISSUED,
             merchant_id=merchant_id,
@@ -368,3 +401,20 @@ def cancel_open_vouchers(*, resident_id: int) -> int:
         )
         _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
     return len(rows)
+
+
+def revoke_listed_holders_vouchers() -> int:
+    """The periodic sweep: every open voucher of a holder on a seriously-dishonest list (or
+    flagged so) is revoked and its place returned, whatever became of the revocation task
+    the listing queued. Returns how many were revoked; a second run finds none."""
+    listed = Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash")))
+    flagged = Exists(
+        Standing.objects.filter(resident_id=OuterRef("resident_id"), seriously_dishonest=True)
+    )
+    holders = (
+        Voucher.objects.filter(status=Voucher.Status.ISSUED)
+        .filter(listed | flagged)
+        .values_list("resident_id", flat=True)
+        .distinct()
+    )
+    return sum(revoke_open_vouchers(resident_id=rid) for rid in sorted(set(holders)))

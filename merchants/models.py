@@ -278,6 +278,9 @@ class Offer(models.Model):
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
     terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
+    # A change of terms of a published or paused offer, waiting for the city's review: the
+    # row keeps the approved terms (what residents, claims and exports see) until then.
+    pending_terms = models.JSONField(_("待审核的条款修改"), default=dict, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -2,24 +2,36 @@
 and the read-only audit of provider queries."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from core import roles
 
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
+from .services import may_version_scheme
 
 
 def _is_city_staff(request) -> bool:
     return roles.is_city_staff(request.user)
 
 
-def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
+def _may_see_scheme(request, scheme: Scheme | None) -> bool:
+    """Superusers, and staff of a city that uses or owns the scheme."""
     if roles.is_superuser(request.user):
         return True
     if not _is_city_staff(request):
         return False
-    return scheme is None or scheme.cities.filter(pk=request.user.staff_city_id).exists()
+    city = request.user.staff_city_id
+    return scheme is None or scheme.owner_city_id == city or scheme.cities.filter(pk=city).exists()
+
+
+def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
+    """Changing a scheme and adding its rule versions: its owning city's staff only."""
+    if scheme is None:
+        return request.user.is_superuser or _is_city_staff(request)
+    return may_version_scheme(request.user, scheme)
 
 
 class RuleVersionInline(admin.StackedInline):
@@ -44,15 +56,25 @@ class RuleVersionInline(admin.StackedInline):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return _may_edit_scheme(request, obj)
+        return _may_see_scheme(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
+        if obj is None:  # the scheme's own add page: superusers only
+            return request.user.is_superuser
         return _may_edit_scheme(request, obj)
 
 
 @admin.register(Scheme)
 class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
-    list_display = ["name", "min_score", "max_score", "validity_days", "illustrative", "city_list"]
+    list_display = [
+        "name",
+        "min_score",
+        "max_score",
+        "validity_days",
+        "illustrative",
+        "owner_city",
+        "city_list",
+    ]
     search_fields = ["name"]
     inlines = [RuleVersionInline]
 
@@ -64,17 +86,19 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         qs = super().get_queryset(request).prefetch_related("cities")
         if request.user.is_superuser:
             return qs
-        return qs.filter(cities=request.user.staff_city_id)
+        city = request.user.staff_city_id
+        return qs.filter(Q(cities=city) | Q(owner_city=city)).distinct()
 
     def get_readonly_fields(self, request, obj=None):
         # the range is part of every version's meaning: fixed once versions exist
-        return ["min_score", "max_score"] if obj and obj.rule_versions.exists() else []
+        fixed = ["min_score", "max_score"] if obj and obj.rule_versions.exists() else []
+        return fixed if request.user.is_superuser else [*fixed, "owner_city"]
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_superuser or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return _may_edit_scheme(request, obj)
+        return _may_see_scheme(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return _may_edit_scheme(request, obj)
@@ -87,6 +111,8 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
+            if instance.pk is None and not may_version_scheme(request.user, instance.scheme):
+                raise PermissionDenied  # the inline is not offered; a forged POST ends here
             if instance.pk is None and instance.created_by_id is None:
                 instance.created_by = request.user
             instance.save()

@@ -38,6 +38,15 @@ class Scheme(models.Model):
         _("演示用分段"), default=True, help_text=_("分数范围或分段未公开，演示数据为示意。")
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    # A scheme several cities use (金椰分: 海口 and 三亚) is kept by one of them.
+    owner_city = models.ForeignKey(
+        "accounts.City",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="owned_schemes",
+        verbose_name=_("所属城市"),
+        help_text=_("只有该城市的工作人员（或平台超级管理员）可以为本体系新增规则版本。"),
+    )
 
     class Meta:
         verbose_name = _("信用分体系")

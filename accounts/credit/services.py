@@ -14,18 +14,19 @@ from datetime import timedelta
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, User
 from accounts.signals import resident_listed
-from core.errors import INVALID_REQUEST
+from core.errors import INVALID_REQUEST, PERMISSION_DENIED
 from core.resilience import enqueue, is_queue_error, queue_of_tasks
 
 from . import errors
 from .conversion import tier_of
-from .models import Consent, ConsentText, CreditQuery, ListedPerson, Standing
+from .models import Consent, ConsentText, CreditQuery, ListedPerson, RuleVersion, Scheme, Standing
 from .providers import BreakerOpen, PersonNotFound, ProviderUnavailable
 from .registry import breaker_for, provider_for
 
@@ -79,6 +80,44 @@ def withdraw_consent(*, resident: User) -> int:
     return Consent.objects.filter(resident=resident, withdrawn_at__isnull=True).update(
         withdrawn_at=timezone.now()
     )
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def may_version_scheme(actor: User, scheme: Scheme) -> bool:
+    """Who keeps a scheme's rules: a superuser, or staff of the city that owns it. A scheme
+    several cities use (金椰分: 海口 and 三亚) changes only by its owner's word."""
+    if not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return (
+        actor.role == User.Role.CITY_STAFF
+        and scheme.owner_city_id is not None
+        and scheme.owner_city_id == actor.staff_city_id
+    )
+
+
+def add_rule_version(
+    *, actor: User, scheme: Scheme, version: int, effective_from=None, **bands: int
+) -> RuleVersion:
+    """Add a new rule version (its bands) to a scheme; only its keeper may (above)."""
+    if not may_version_scheme(actor, scheme):
+        raise PERMISSION_DENIED(reason="not_the_schemes_city")
+    rule = RuleVersion(
+        scheme=scheme,
+        version=version,
+        effective_from=effective_from or timezone.now(),
+        created_by=actor,
+        **bands,
+    )
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        raise INVALID_REQUEST(**exc.message_dict) from None
+    rule.save()
+    return rule
 
 
 # --------------------------------------------------------------------------- queries
@@ -270,6 +309,7 @@ class ListSync:
     entries: int
     newly_listed: int
     removed: int
+    restored: int = 0  # flags cleared: off every list now (credit repair)
 
 
 def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> ListSync:
@@ -279,7 +319,8 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
     then applied with set-based SQL, all in one transaction: memory stays bounded, and a
     list whose end does not authenticate changes nothing. Residents newly on the list are
     marked at once and announced (listeners revoke their open vouchers); those taken off
-    the list (credit repair) become eligible again at their next refresh.
+    the list (credit repair) and on no other city's list are cleared in the same sync, so
+    eligibility comes back at once.
     """
     batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
     City.objects.get(code=city_code)
@@ -310,6 +351,21 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
                 "CREATE INDEX credit_list_staging_hash ON credit_list_staging (person_hash)"
             )
         # Table names come from model metadata, never from input: the f-strings are safe.
+        # Credit repair first, while this city's old entries still show who was on its
+        # list: a flagged resident who is not on the new list, nor on any other city's, and
+        # whom this city listed (or whose home city it is) is cleared now.
+        cur.execute(
+            f"UPDATE {standing} SET seriously_dishonest = %s FROM {users} u "  # noqa: S608
+            f"WHERE u.id = {standing}.resident_id AND {standing}.seriously_dishonest "
+            "AND NOT EXISTS (SELECT 1 FROM credit_list_staging s WHERE s.person_hash = u.id_hash) "
+            f"AND NOT EXISTS (SELECT 1 FROM {listed} o "
+            "WHERE o.person_hash = u.id_hash AND o.city_id <> %s) "
+            f"AND ({standing}.city_id = %s OR EXISTS (SELECT 1 FROM {listed} l "
+            "WHERE l.person_hash = u.id_hash AND l.city_id = %s)) "
+            f"RETURNING {standing}.resident_id",
+            [False, city_code, city_code, city_code],
+        )
+        restored = len(cur.fetchall())
         cur.execute(
             f"DELETE FROM {listed} WHERE city_id = %s AND NOT EXISTS "  # noqa: S608
             f"(SELECT 1 FROM credit_list_staging s WHERE s.person_hash = {listed}.person_hash)",
@@ -335,13 +391,14 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
         if newly:
             _announce_listed(newly)
     logger.info(
-        "dishonest list synced city=%s entries=%s newly_listed=%s removed=%s",
+        "dishonest list synced city=%s entries=%s newly_listed=%s removed=%s restored=%s",
         city_code,
         entries,
         len(newly),
         removed,
+        restored,
     )
-    return ListSync(city_code, entries, len(newly), removed)
+    return ListSync(city_code, entries, len(newly), removed, restored)
 
 
 def _stage(cur, hashes: list[str]) -> None:

@@ -1,13 +1,15 @@
 """Admin of merchants (superusers: all; city staff: their city's; merchant staff: their own)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City, User
+from core.errors import DomainError
 
+from .. import services
 from ..models import Merchant, MerchantStaff
 from ..scopes import (
     is_city_staff,
@@ -78,7 +80,9 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return []
         if is_city_staff(user):
             return ["city"] if obj is not None else []
-        return ["credit_code", "city", "status"]
+        # what residents and exports show of the merchant is the city's word (services
+        # refuse it too): merchant staff keep their contact details and address current
+        return ["name", "credit_code", "city", "status"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "city" and is_city_staff(request.user):
@@ -94,6 +98,22 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if is_city_staff(user):
             return obj.city_id == user.staff_city_id
         return obj.pk == staff_merchant_id(user)
+
+    def save_model(self, request, obj: Merchant, form, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        original = Merchant.objects.get(pk=obj.pk)
+        services.update_merchant(actor=request.user, merchant=original, changes=changes)
+        obj.refresh_from_db()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # refused by the service: nothing was saved
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def has_module_permission(self, request) -> bool:
         u = request.user

@@ -72,6 +72,19 @@ class OfferTransitionInline(admin.TabularInline):
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
+class PendingRevisionFilter(admin.SimpleListFilter):
+    """Published or paused offers whose change of terms waits for the city's review."""
+
+    title = _("待审核的条款修改")
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("有待审核的修改"))]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(pending_terms={}) if self.value() == "pending" else queryset
+
+
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
@@ -89,6 +102,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        PendingRevisionFilter,
         "category",
         "benefit_type",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),
@@ -144,7 +158,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "goes_live", "terms_version", "published_at"]},
+            {"fields": ["status", "goes_live", "pending", "terms_version", "published_at"]},
         ),
     ]
     _always_readonly = [
@@ -152,6 +166,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "remaining",
         "status",
         "goes_live",
+        "pending",
         "rejection_reason",
         "terms_version",
         "published_at",
@@ -251,17 +266,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             obj.pk = offer.pk
             obj._state.adding = False
         else:
-            before = obj.terms_version
+            before = dict(Offer.objects.get(pk=obj.pk).pending_terms)
             changes = {f: v for f, v in fields.items() if f in form.changed_data}
             offer = services.revise_offer(actor=request.user, offer=obj, changes=changes)
-            if offer.terms_version != before:
+            if offer.pending_terms != before:
                 self.message_user(
                     request,
                     _(
-                        "条款已修改，优惠已重新提交审核（条款版本 %(v)s）；"
+                        "条款修改已提交城市审核；审核通过前，居民仍看到原条款，"
                         "已发放的券仍按原条款有效。"
-                    )
-                    % {"v": offer.terms_version},
+                    ),
                     messages.WARNING,
                 )
         obj.refresh_from_db()
@@ -307,6 +321,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if offer.valid_until <= now:
             return str(_("已过结束时间"))
         return str(_("已上线"))
+
+    @admin.display(description=_("待审核的条款修改"))
+    def pending(self, offer: Offer) -> str:
+        rows = services.pending_changes(offer) if offer.pk else []
+        if not rows:
+            return "—"
+        return "；".join(
+            f"{Offer._meta.get_field(field).verbose_name}：{old} → {new}"
+            for field, old, new in rows
+        )
 
     @admin.display(description=_("剩余名额"))
     def remaining(self, offer: Offer) -> str:

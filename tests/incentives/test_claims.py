@@ -224,13 +224,14 @@ def test_bad_idempotency_key_is_invalid(resident, offer):
 
 
 def test_vouchers_keep_the_terms_they_were_issued_under(world, resident, merchant, offer):
-    from merchants.services import revise_offer
-    from tests.merchants.factories import merchant_staff
+    from merchants.services import publish_offer, revise_offer
+    from tests.merchants.factories import city_staff, merchant_staff
 
     claim(resident, offer.pk)
     revise_offer(actor=merchant_staff(merchant), offer=offer, changes={"title": "新标题"})
+    publish_offer(actor=city_staff("330100"), offer=offer)
     offer.refresh_from_db()
-    assert offer.status == Offer.Status.SUBMITTED and offer.terms_version == 2
+    assert offer.status == Offer.Status.PUBLISHED and offer.terms_version == 2
     voucher = client_for(resident).get("/api/v1/me/vouchers").json()["results"][0]
     assert voucher["offer"]["title"] != "新标题" and voucher["offer"]["terms_version"] == 1
 

@@ -134,3 +134,27 @@ def test_cancel_racing_redeem_leaves_one_winner_and_counts_that_match(world, mer
     assert all(r[0] in (200, 201, 409, 410) for r in results), results
     live = Voucher.objects.exclude(status__in=["cancelled", "revoked"]).count()
     assert Offer.objects.get(pk=offer.pk).claimed_count == live
+
+
+def test_a_listed_holders_voucher_scanned_20_times_at_once_is_revoked_once(world, merchant):
+    """The listing landed but its task was lost: every simultaneous redemption is refused,
+    the voucher ends revoked and its place returns exactly once."""
+    from accounts.credit.models import ListedPerson
+
+    offer = publish(merchant=merchant, min_tier="", total_quota=10)
+    resident = make_resident()
+    claimer = APIClient()
+    claimer.credentials(**bearer(resident))
+    voucher = claimer.post(f"/api/v1/offers/{offer.pk}/claim").json()
+    ListedPerson.objects.create(city_id="310100", person_hash=resident.id_hash)
+    scanners = [merchant_staff(merchant), merchant_staff(merchant)]
+    calls = [
+        (scanners[i % 2], "post", "/api/v1/merchant/redemptions", {"token": voucher["token"]}, {})
+        for i in range(20)
+    ]
+    tally = codes(fire(calls))
+    assert tally == Counter({(410, "voucher_revoked"): 20}), tally
+    assert not Redemption.objects.exists()
+    assert Voucher.objects.get().status == "revoked"
+    assert Offer.objects.get(pk=offer.pk).claimed_count == 0
+    assert ClaimTally.objects.get(resident=resident).held == 0

@@ -277,6 +277,7 @@ async function onScanned(text) {
       ({
         malformed: t("scan.offline_malformed"),
         unknown_key: t("scan.offline_unknown_key"),
+        key_not_valid: t("scan.offline_key_not_valid"),
         bad_signature: t("scan.offline_forged"),
         expired: t("scan.offline_expired", { time: fmtDateTime(check.claims?.expiresAt?.toISOString()) }),
       })[check.reason];

@@ -84,16 +84,25 @@ async function ed25519Verify(publicKey, signature, message) {
   return ed.verifyAsync(signature, message, publicKey);
 }
 
+/** Is the key inside its validity window (`not_before` ≤ now < `not_after`, each optional)? */
+export function keyInForce(key, now = new Date()) {
+  if (key.not_before && new Date(key.not_before) > now) return false;
+  if (key.not_after && new Date(key.not_after) <= now) return false;
+  return true;
+}
+
 /**
- * Check a token against the published keys ([{kid, public_key}]).
+ * Check a token against the published keys ([{kid, public_key, not_before, not_after}]).
  * → {ok: true, claims} or {ok: false, reason, claims?} with reason one of
- *   malformed, unknown_key, bad_signature, expired, unsupported (cannot tell here).
+ *   malformed, unknown_key, key_not_valid (outside the key's not_before..not_after),
+ *   bad_signature, expired, unsupported (cannot tell here).
  */
 export async function checkToken(raw, keys, now = new Date()) {
   const claims = parseToken(raw);
   if (!claims) return { ok: false, reason: "malformed" };
   const key = keys.find((k) => k.kid === claims.kid);
   if (!key) return { ok: false, reason: "unknown_key", claims };
+  if (!keyInForce(key, now)) return { ok: false, reason: "key_not_valid", claims };
   let valid;
   try {
     valid = await ed25519Verify(base64Decode(key.public_key), claims.signature, claims.signed);

@@ -107,8 +107,11 @@ function offerCard(offer) {
 }
 
 function claimButton(offer, block = false) {
-  const can = !offer.eligibility || offer.eligibility.eligible;
-  const button = h("button", { type: "button", class: `btn ${can ? "btn-primary" : "btn-disabled"}${block ? " btn-block" : ""}`, disabled: Boolean(offer.eligibility && !offer.eligibility.eligible), "data-test": "claim" }, t("offers.claim"));
+  // withdrawn consent is the resident's to give again: the tap says so and leads there
+  const reasons = offer.eligibility?.reasons || [];
+  const fixable = reasons.length === 1 && reasons[0] === "consent_withdrawn";
+  const can = !offer.eligibility || offer.eligibility.eligible || fixable;
+  const button = h("button", { type: "button", class: `btn ${can ? "btn-primary" : "btn-disabled"}${block ? " btn-block" : ""}`, disabled: !can, "data-test": "claim" }, t("offers.claim"));
   let key = null; // one key per attempt, reused if the same attempt is retried
   button.addEventListener("click", async () => {
     if (!api.loggedIn) return go("#/login");
