@@ -30,6 +30,15 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class CreditGrade(models.TextChoices):
+    """Enterprise public-credit grades after the 京津冀晋 standard (A best, D worst)."""
+
+    A = "A", _("A 级")
+    B = "B", _("B 级")
+    C = "C", _("C 级")
+    D = "D", _("D 级")
+
+
 class Merchant(models.Model):
     """A participating business, identified by its 统一社会信用代码."""
 
@@ -80,6 +89,17 @@ class Merchant(models.Model):
     status = models.CharField(
         _("合作状态"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
+    # Enterprise credit, from the enterprise credit provider (merchants/credit): never
+    # typed in by anyone, so not editable in forms.
+    credit_grade = models.CharField(
+        _("企业信用等级"), max_length=1, choices=CreditGrade.choices, blank=True, editable=False
+    )
+    seriously_dishonest = models.BooleanField(
+        _("列入严重失信主体名单"), default=False, editable=False
+    )
+    credit_checked_at = models.DateTimeField(
+        _("信用核查时间"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -89,6 +109,10 @@ class Merchant(models.Model):
         ordering = ["city", "name"]
         constraints = [
             models.CheckConstraint(
+                name="merchant_credit_grade_known",
+                condition=Q(credit_grade__in=["", "A", "B", "C", "D"]),
+            ),
+            models.CheckConstraint(
                 name="merchant_coordinates_both_or_neither",
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
@@ -97,6 +121,16 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def in_good_standing(self) -> bool:
+        """Not graded D and not on the seriously-dishonest entities list."""
+        return not self.seriously_dishonest and self.credit_grade != CreditGrade.D
+
+    @property
+    def trustworthy(self) -> bool:
+        """The 诚信商户 badge: graded A and not listed."""
+        return not self.seriously_dishonest and self.credit_grade == CreditGrade.A
 
     def clean(self) -> None:
         if self.credit_code:
@@ -279,6 +313,13 @@ class Offer(models.Model):
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
     terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
+    credit_paused_at = models.DateTimeField(
+        _("因商户信用暂停于"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("信用同步发现商户不再守信（D 级或列入严重失信主体名单）时自动暂停。"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -462,3 +503,43 @@ class OfferTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class MerchantCreditCheck(models.Model):
+    """Audit of the enterprise credit provider: every query, every sync, and every item
+    refused as malformed (never stored on a merchant). Append-only; read-only in admin."""
+
+    class Source(models.TextChoices):
+        QUERY = "query", _("单户查询")
+        SYNC = "sync", _("每日同步")
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("成功")
+        NOT_FOUND = "not_found", _("查无此企业")
+        UNAVAILABLE = "unavailable", _("服务不可用")
+        REJECTED = "rejected", _("数据不合规，已拒收")
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_checks",
+        verbose_name=_("商户"),
+    )
+    credit_code = models.CharField(_("统一社会信用代码（原样）"), max_length=40, blank=True)
+    grade = models.CharField(_("等级"), max_length=1, blank=True)
+    seriously_dishonest = models.BooleanField(_("严重失信"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=200, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("企业信用核查记录")
+        verbose_name_plural = _("企业信用核查记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.source} {self.outcome}"

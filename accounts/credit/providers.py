@@ -33,10 +33,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import requests
 
@@ -44,6 +44,8 @@ from accounts.credit import protocol
 from accounts.credit.breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SANDBOX_PERSONS_FILE = Path(__file__).with_name("sandbox_persons.json")
 
@@ -373,7 +375,20 @@ class HttpProvider:
         self._ok()
 
     def _iter_list(self) -> Iterator[str]:
-        response, path, nonce = self._send("GET", protocol.DISHONEST_LIST_PATH, b"", stream=True)
+        def person(item: dict[str, Any]) -> str:
+            value = item.get("person_hash")
+            if not protocol.is_person_hash(value):
+                raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
+            return value
+
+        return self.iter_ndjson(protocol.DISHONEST_LIST_PATH, person)
+
+    def iter_ndjson(self, endpoint: str, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+        """Stream a signed NDJSON list (header, items, signed trailer) from ``endpoint``,
+        yielding ``parse(item)`` for each item line. ``parse`` may raise
+        ProviderUnavailable to refuse the whole list, or return a marker for one bad item.
+        The trailer is checked after the last item (see ``iter_dishonest_list``)."""
+        response, path, nonce = self._send("GET", endpoint, b"", stream=True)
         with response:
             if response.status_code != 200:
                 raise ProviderUnavailable(f"{self.city_code}: list HTTP {response.status_code}")
@@ -401,11 +416,8 @@ class HttpProvider:
                     running.update(line + b"\n")
                     if item.get("kind") == "header":
                         continue
-                    value = item.get("person_hash")
-                    if not protocol.is_person_hash(value):
-                        raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
                     count += 1
-                    yield value
+                    yield parse(item)
             except requests.RequestException as exc:
                 raise ProviderUnavailable(f"{self.city_code}: list stream broke: {exc}") from exc
         if trailer is None:
