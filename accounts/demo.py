@@ -4,6 +4,7 @@ superuser, city staff, and residents the sandbox credit provider knows."""
 from django.utils import timezone
 
 from .credit.conversion import DEMO_SCHEMES
+from .credit.grades import DEMO_GRADE_SCHEMES
 from .credit.models import ConsentText, RuleVersion, Scheme, Standing
 from .credit.services import give_consent, query_provider
 from .models import City, User
@@ -78,6 +79,24 @@ def seed_cities_and_schemes() -> None:
                 version=1,
                 effective_from=timezone.now() - timezone.timedelta(days=365),
                 **bands,
+            )
+        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
+    for spec in DEMO_GRADE_SCHEMES:
+        scheme, _ = Scheme.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "kind": Scheme.Kind.GRADE,
+                "grades": [g for g, _t in spec["grades"]],
+                "illustrative": spec["status"] != "published",
+                "note": spec.get("note", "")[:200],
+            },
+        )
+        if not scheme.rule_versions.exists():
+            RuleVersion.objects.create(
+                scheme=scheme,
+                version=1,
+                effective_from=timezone.now() - timezone.timedelta(days=365),
+                grade_tiers=dict(spec["grades"]),
             )
         City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
     if not ConsentText.objects.filter(is_current=True).exists():

@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.sync_all_dishonest_lists",
         "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
     },
+    "credit-sync-honour-lists": {
+        "task": "accounts.sync_all_honour_lists",
+        "schedule": float(env("CREDIT_HONOUR_SYNC_SECONDS", str(24 * 3600))),
+    },
     "enterprise-credit-sync": {
         "task": "merchants.sync_enterprise_credit",
         "schedule": float(env("ENTERPRISE_CREDIT_SYNC_SECONDS", str(24 * 3600))),

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
 
 from .validators import normalize_credit_code, validate_credit_code
@@ -227,6 +228,8 @@ class Offer(models.Model):
         "benefit_note",
         "min_tier",
         "min_score",
+        "min_grade",
+        "required_honour",
         "home_city_rule",
         "eligible_home_cities",
         "valid_from",
@@ -271,6 +274,19 @@ class Offer(models.Model):
         null=True,
         blank=True,
         help_text=_("按商户所在城市的信用分体系；外地居民的分数按互认规则换算。与最低等级二选一。"),
+    )
+    min_grade = models.CharField(
+        _("最低信用等级（本市等级制）"),
+        max_length=8,
+        blank=True,
+        help_text=_("商户所在城市使用等级制信用体系（如榆林桃花分）时填写，如 A。"),
+    )
+    required_honour = models.CharField(
+        _("需持有的荣誉"),
+        max_length=20,
+        choices=HonourKind.choices,
+        blank=True,
+        help_text=_("只面向持有该荣誉（如无偿献血）的居民；严重失信者仍不可享受。"),
     )
     home_city_rule = models.CharField(
         _("适用居民"),
@@ -356,6 +372,10 @@ class Offer(models.Model):
                 condition=Q(min_tier="") | Q(min_score__isnull=True),
             ),
             models.CheckConstraint(
+                name="offer_min_grade_alone",
+                condition=Q(min_grade="") | (Q(min_tier="") & Q(min_score__isnull=True)),
+            ),
+            models.CheckConstraint(
                 name="offer_benefit_value_fits_type",
                 condition=Q(benefit_type="percent_off", benefit_value__gt=0, benefit_value__lt=100)
                 | Q(benefit_type__in=["amount_off", "fixed_price"], benefit_value__gt=0)
@@ -402,11 +422,33 @@ class Offer(models.Model):
         elif self.benefit_type and value is not None:
             add("benefit_value", _("该优惠方式不需要填写数值，请留空（可在补充说明中描述）。"))
 
+        scheme = self.merchant.city.scheme if self.merchant_id is not None else None
+        if self.min_grade:
+            if scheme is None or not scheme.is_grade:
+                add("min_grade", _("商户所在城市不使用等级制信用体系，请改用最低信用分或等级。"))
+            elif self.min_grade not in scheme.grades:
+                add(
+                    "min_grade",
+                    _("未知等级 %(grade)s：%(scheme)s 的等级为 %(known)s。")
+                    % {
+                        "grade": self.min_grade,
+                        "scheme": scheme.name,
+                        "known": "、".join(scheme.grades),
+                    },
+                )
+            if self.min_tier or self.min_score is not None:
+                add(
+                    "min_grade", _("最低等级（本市等级制）不能与最低通用等级或最低信用分同时填写。")
+                )
         if self.min_tier and self.min_score is not None:
             add("min_score", _("最低信用等级和最低信用分只能填写其中一项。"))
         elif self.min_score is not None and self.merchant_id is not None:
-            scheme = self.merchant.city.scheme
-            if scheme is None:
+            if scheme is not None and scheme.is_grade:
+                add(
+                    "min_score",
+                    _("%(scheme)s 是等级制体系，请填写最低等级。") % {"scheme": scheme.name},
+                )
+            elif scheme is None:
                 add("min_score", _("商户所在城市尚未配置信用分体系，请改用最低信用等级。"))
             elif not scheme.min_score <= self.min_score <= scheme.max_score:
                 add(
@@ -437,6 +479,8 @@ class Offer(models.Model):
             "benefit_note": self.benefit_note,
             "min_tier": self.min_tier or None,
             "min_score": self.min_score,
+            "min_grade": self.min_grade or None,
+            "required_honour": self.required_honour or None,
             "scheme": self.merchant.city.scheme.name if self.merchant.city.scheme_id else None,
             "home_city_rule": self.home_city_rule,
             "eligible_home_cities": sorted(c.code for c in self.eligible_home_cities.all()),

@@ -146,6 +146,11 @@ class Grades:
         names = self.names
         return names[: names.index(name) + 1]
 
+    def at_most(self, name: str) -> list[str]:
+        """``name`` and every worse grade: the minimum grades that ``name`` meets."""
+        names = self.names
+        return names[names.index(name) :]
+
     def as_list(self) -> list[dict[str, str]]:
         return [{"grade": g.name, "tier": g.tier} for g in self.grades]
 

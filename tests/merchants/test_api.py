@@ -88,10 +88,14 @@ def test_the_offer_shape(api_client, catalogue):
         "district": "西湖区",
         "address": "测试路 1 号",
         "category": "culture",
+        "credit_grade": None,
+        "trustworthy": False,
     }
     assert offer["eligibility_rule"] == {
         "min_tier": "good",
         "min_score": None,
+        "min_grade": None,
+        "honour": None,
         "scheme": None,
         "home_city_rule": "listed",
         "eligible_home_cities": ["310100", "330100"],
