@@ -6,7 +6,7 @@ from django.utils import timezone
 from .credit.conversion import DEMO_SCHEMES
 from .credit.grades import DEMO_GRADE_SCHEMES
 from .credit.models import ConsentText, RuleVersion, Scheme, Standing
-from .credit.services import give_consent, query_provider
+from .credit.services import give_consent, query_provider, sync_honours
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
 
@@ -136,4 +136,7 @@ def seed() -> list[tuple[str, str]]:
         logins.append(
             (phone, f"{name} (resident {city}{'' if verified else ', not yet consented'})")
         )
+    # The honour lists of the demo cities (王小明 is a blood donor on 杭州's list).
+    for code in sorted({city for _p, _n, city, _i, _v in DEMO_RESIDENTS}):
+        sync_honours(city_code=code)
     return logins

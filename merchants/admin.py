@@ -12,7 +12,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.db.models import Count, QuerySet
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,14 @@ from accounts.models import City, User
 from core.errors import DomainError
 
 from . import services
-from .models import Merchant, MerchantStaff, Offer, OfferTransition, Station
+from .models import (
+    Merchant,
+    MerchantCreditCheck,
+    MerchantStaff,
+    Offer,
+    OfferTransition,
+    Station,
+)
 from .scopes import (
     is_city_staff,
     is_merchant_staff,
@@ -44,6 +52,8 @@ def _error_text(exc: DomainError) -> str:
             parts.append(f"{field}: {'；'.join(str(p) for p in problems)}")
     return " ".join(parts)
 
+
+BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 # --- merchants ------------------------------------------------------------------------
 
@@ -75,10 +85,15 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "district",
         "category",
         "status",
+        "credit_grade",
+        "credit_badge",
         "offer_count",
+        "credit_paused_count",
     ]
     list_filter = [
         "status",
+        "credit_grade",
+        "seriously_dishonest",
         "category",
         ("city", admin.RelatedOnlyFieldListFilter),
         ("stations", admin.RelatedOnlyFieldListFilter),
@@ -89,15 +104,74 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (None, {"fields": ["name", "credit_code", "city", "district", "address", "category"]}),
         (_("联系方式与位置"), {"fields": ["contact_phone", "latitude", "longitude"]}),
         (_("合作状态"), {"fields": ["status"]}),
+        (
+            _("企业信用（由企业信用服务同步，不可手工修改）"),
+            {"fields": ["credit_grade", "seriously_dishonest", "credit_checked_at"]},
+        ),
     ]
     inlines = [MerchantStaffInline]
+    actions = ["resume_credit_paused_selected"]
+    _credit_fields = ["credit_grade", "seriously_dishonest", "credit_checked_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return merchants_visible_to(request.user).annotate(_offer_count=Count("offers"))
+        return merchants_visible_to(request.user).annotate(
+            _offer_count=Count("offers"),
+            _credit_paused=Count(
+                "offers",
+                filter=Q(offers__status="paused", offers__credit_paused_at__isnull=False),
+            ),
+        )
 
     @admin.display(description=_("优惠数"), ordering="_offer_count")
     def offer_count(self, merchant: Merchant) -> int:
         return merchant._offer_count
+
+    @admin.display(description=_("因信用暂停的优惠"), ordering="_credit_paused")
+    def credit_paused_count(self, merchant: Merchant) -> int:
+        return merchant._credit_paused
+
+    @admin.display(description=_("信用状况"))
+    def credit_badge(self, merchant: Merchant) -> str:
+        if not merchant.in_good_standing:
+            if merchant.seriously_dishonest:
+                return str(_("严重失信，优惠已暂停"))
+            return str(_("D 级，优惠已暂停"))
+        if merchant.trustworthy:
+            return str(_("诚信商户"))
+        return str(_("未评级")) if not merchant.credit_grade else "—"
+
+    def save_model(self, request, obj: Merchant, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # a new merchant: ask the enterprise credit provider about it
+            from .tasks import check_merchant_credit
+
+            transaction.on_commit(lambda: check_merchant_credit.delay(obj.pk))
+
+    def has_resume_credit_permission(self, request) -> bool:
+        return is_superuser(request.user) or is_city_staff(request.user)
+
+    @admin.action(
+        description=_("恢复因商户信用暂停的优惠"),
+        permissions=["resume_credit"],
+        location=BOTH,
+    )
+    def resume_credit_paused_selected(self, request, queryset):
+        resumed, refused = 0, []
+        for merchant in queryset:
+            try:
+                resumed += len(
+                    services.resume_credit_paused_offers(actor=request.user, merchant=merchant)
+                )
+            except DomainError as exc:
+                refused.append(f"{merchant.name}：{exc.message}")
+        if resumed:
+            self.message_user(
+                request, _("已恢复发布 %(n)s 个优惠。") % {"n": resumed}, messages.SUCCESS
+            )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        if not resumed and not refused:
+            self.message_user(request, _("没有因商户信用暂停的优惠。"), messages.WARNING)
 
     def get_inlines(self, request, obj):
         return self.inlines if is_superuser(request.user) else []
@@ -105,10 +179,10 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         user = request.user
         if is_superuser(user):
-            return []
+            return list(self._credit_fields)
         if is_city_staff(user):
-            return ["city"] if obj is not None else []
-        return ["credit_code", "city", "status"]
+            return ["city", *self._credit_fields] if obj is not None else self._credit_fields
+        return ["credit_code", "city", "status", *self._credit_fields]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "city" and is_city_staff(request.user):
@@ -258,7 +332,6 @@ class OfferTransitionInline(admin.TabularInline):
 
 
 # Workflow actions are offered in the changelist (bulk) and on each offer's page.
-BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 class RejectForm(forms.Form):
@@ -280,6 +353,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "category",
         "benefit",
         "status",
+        "credit_pause",
         "valid_until",
         "remaining",
         "terms_version",
@@ -288,6 +362,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "status",
         "category",
         "benefit_type",
+        "merchant__credit_grade",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),
         ("merchant__stations", admin.RelatedOnlyFieldListFilter),
     ]
@@ -322,7 +397,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("优惠内容"), {"fields": ["benefit_type", "benefit_value", "benefit_note"]}),
         (
             _("适用条件"),
-            {"fields": ["min_tier", "min_score", "home_city_rule", "eligible_home_cities"]},
+            {
+                "fields": [
+                    "min_tier",
+                    "min_score",
+                    "min_grade",
+                    "required_honour",
+                    "home_city_rule",
+                    "eligible_home_cities",
+                ]
+            },
         ),
         (
             _("有效期与名额"),
@@ -341,13 +425,22 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "rejection_reason", "terms_version", "published_at"]},
+            {
+                "fields": [
+                    "status",
+                    "credit_pause",
+                    "rejection_reason",
+                    "terms_version",
+                    "published_at",
+                ]
+            },
         ),
     ]
     _always_readonly = [
         "claimed_count",
         "remaining",
         "status",
+        "credit_pause",
         "rejection_reason",
         "terms_version",
         "published_at",
@@ -460,6 +553,22 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     # columns ------------------------------------------------------------------------------
 
+    @admin.display(description=_("因商户信用暂停"))
+    def credit_pause(self, offer: Offer) -> str:
+        """Why the credit sync paused it (city staff resume it from the merchant list)."""
+        if offer.credit_paused_at is None or offer.status != Offer.Status.PAUSED:
+            return "—"
+        merchant = offer.merchant
+        why = (
+            _("列入严重失信主体名单")
+            if merchant.seriously_dishonest
+            else _("企业信用等级 %(g)s") % {"g": merchant.credit_grade or "—"}
+        )
+        return _("%(at)s 起暂停：%(why)s") % {
+            "at": offer.credit_paused_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "why": why,
+        }
+
     @admin.display(description=_("城市"), ordering="merchant__city")
     def city(self, offer: Offer) -> str:
         return offer.merchant.city.name
@@ -555,3 +664,35 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     @admin.action(description=_("结束"), permissions=["review"], location=BOTH)
     def end_selected(self, request, queryset):
         self._run(request, queryset, services.end_offer, _("已结束 %(n)s 个优惠。"))
+
+
+@admin.register(MerchantCreditCheck)
+class MerchantCreditCheckAdmin(admin.ModelAdmin):
+    """Append-only audit of the enterprise credit provider: read-only to everyone."""
+
+    list_display = ["created_at", "source", "outcome", "merchant", "credit_code", "grade", "error"]
+    list_filter = ["source", "outcome"]
+    search_fields = ["credit_code", "merchant__name"]
+    date_hierarchy = "created_at"
+    actions = None
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request).select_related("merchant")
+        if is_superuser(request.user):
+            return qs
+        return qs.filter(merchant__city_id=request.user.staff_city_id)
+
+    def has_module_permission(self, request) -> bool:
+        return is_superuser(request.user) or is_city_staff(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
