@@ -77,8 +77,9 @@ class OfferFilter(StrictFilterSet):
     q = _SearchFilter(
         max_length=100, help_text="Words in the title (Chinese or English) or merchant name."
     )
-    trustworthy = django_filters.BooleanFilter(
-        help_text="true: only offers of trustworthy merchants (诚信商户: grade A, not listed)."
+    trustworthy = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        help_text="true: only offers of trustworthy merchants (诚信商户: grade A, not listed).",
     )
 
     class Meta:
@@ -87,10 +88,11 @@ class OfferFilter(StrictFilterSet):
 
     def selector_kwargs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
-        return {
-            k: data.get(k) or None
-            for k in ("city", "category", "benefit_type", "station", "q", "trustworthy")
+        kwargs = {
+            k: data.get(k) or None for k in ("city", "category", "benefit_type", "station", "q")
         }
+        kwargs["trustworthy"] = data.get("trustworthy") == "true"
+        return kwargs
 
 
 class _PublicOfferView(generics.GenericAPIView):
