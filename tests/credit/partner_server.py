@@ -222,7 +222,8 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 200,
                 {
                     "person_hash": digest,
-                    "score": person["score"],
+                    "score": person.get("score"),
+                    **({"grade": person["grade"]} if "grade" in person else {}),
                     "seriously_dishonest": bool(person.get("seriously_dishonest")),
                     "scheme": server.scheme,
                     "queried_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
