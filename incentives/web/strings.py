@@ -297,6 +297,7 @@ RESIDENT: dict[str, Entry] = {
         "for now. After credit repair, check again.",
     ),
     "credit.equivalents": (_("在其他合作城市相当于"), "What it counts as in partner cities"),
+    "credit.honours": (_("荣誉："), "Honours:"),
     "credit.equivalents_note": (
         _("按互认换算规则折算；等级互认，分数为等级内的对应值。标“示意”的分值区间为演示用。"),
         "Converted by the mutual recognition rules: tiers are recognised, the score is "
@@ -310,6 +311,21 @@ RESIDENT: dict[str, Entry] = {
     "offers.all_categories": (_("全部"), "All"),
     "offers.search": (_("搜索优惠或商户"), "Search offers or merchants"),
     "offers.eligible_only": (_("只看我可领的"), "Only ones I can claim"),
+    "offers.trustworthy_only": (_("只看诚信商户"), "Trustworthy merchants only"),
+    "offers.trustworthy": (_("诚信商户"), "Trustworthy"),
+    "offers.trustworthy_hint": (
+        _("企业公共信用等级为 A 级，且未列入严重失信主体名单"),
+        "Enterprise public-credit grade A and not on the seriously dishonest list",
+    ),
+    "offers.rule_grade": (
+        _("{scheme} {grade} 级及以上（或等值）"),
+        "{scheme} {grade} or better (or equivalent)",
+    ),
+    "offers.rule_honour": (_("需持有荣誉：{honour}"), "Requires the honour: {honour}"),
+    "honour.blood_donor": (_("无偿献血"), "Blood donor"),
+    "honour.good_samaritan": (_("见义勇为"), "Good Samaritan"),
+    "honour.model_worker": (_("劳动模范"), "Model worker"),
+    "honour.volunteer": (_("优秀志愿者"), "Outstanding volunteer"),
     "offers.empty": (_("没有符合条件的优惠。"), "No offers match."),
     "offers.more": (_("加载更多"), "Load more"),
     "offers.eligible": (_("您可领取"), "You can claim this"),
@@ -351,6 +367,10 @@ RESIDENT: dict[str, Entry] = {
     "reason.standing_expired": (
         _("信用核验已过期，请重新核验"),
         "your credit check has expired: check again",
+    ),
+    "reason.honour_required": (
+        _("需持有指定荣誉（如无偿献血）"),
+        "it requires an honour you do not hold (e.g. blood donor)",
     ),
     "reason.offer_not_started": (_("优惠尚未开始"), "the offer has not started"),
     "reason.offer_ended": (_("优惠已结束"), "the offer has ended"),

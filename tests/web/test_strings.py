@@ -21,7 +21,7 @@ API_ERROR_CODES = [
 ]  # fmt: skip
 REASONS = [
     "tier_too_low", "seriously_dishonest", "home_city_not_eligible", "standing_expired",
-    "offer_not_started", "offer_ended", "no_standing",
+    "offer_not_started", "offer_ended", "no_standing", "honour_required",
 ]  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

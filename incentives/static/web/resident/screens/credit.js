@@ -166,9 +166,13 @@ function standingCard(s, action) {
     h(
       "div",
       { class: "score-row" },
-      h("div", { class: "score" }, h("span", { class: "score-scheme" }, s.scheme), h("span", { class: "score-value", "data-test": "score" }, s.score)),
+      h("div", { class: "score" }, h("span", { class: "score-scheme" }, s.scheme), h("span", { class: "score-value", "data-test": "score" }, s.grade ?? s.score)),
       tierBadge(s.tier)
     ),
+    s.honours?.length
+      ? h("p", { class: "honours", "data-test": "honours" }, t("credit.honours"), " ",
+          s.honours.map((x) => h("span", { class: "badge honour" }, t(`honour.${x.kind}`))))
+      : null,
     s.seriously_dishonest ? notice("error", t("credit.dishonest"), "dishonest") : null,
     s.stale ? notice("warn", t("credit.stale"), "stale") : null,
     s.expired ? notice("warn", t("credit.expired"), "expired") : null,
@@ -194,7 +198,7 @@ function equivalentsCard(s) {
           h("div", { class: "eq-where" },
             h("span", { class: "eq-city" }, cityName(e.city) || e.city_name),
             h("span", { class: "eq-scheme" }, e.scheme, illustrative.has(e.city) ? h("small", { class: "demo-mark" }, t("credit.illustrative")) : null)),
-          h("span", { class: "eq-score" }, e.score),
+          h("span", { class: "eq-score" }, e.grade ?? e.score),
           tierBadge(e.tier)
         )
       )
