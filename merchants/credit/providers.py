@@ -68,17 +68,20 @@ def check_item(item: Any, reference: str = "") -> EnterpriseAnswer | Malformed:
         item.get("grade"),
         item.get("seriously_dishonest"),
     )
-    excerpt = json.dumps(item, ensure_ascii=False)[:120]
+    reason = ""
     if not isinstance(code, str) or code != code.strip().upper():
-        return Malformed("bad_credit_code", excerpt)
-    try:
-        parse_credit_code(code)
-    except InvalidCreditCode:
-        return Malformed("bad_credit_code", excerpt)
-    if grade not in GRADES:
-        return Malformed("bad_grade", excerpt)
-    if not isinstance(listed, bool):
-        return Malformed("bad_flag", excerpt)
+        reason = "bad_credit_code"
+    else:
+        try:
+            parse_credit_code(code)
+        except InvalidCreditCode:
+            reason = "bad_credit_code"
+    if not reason and grade not in GRADES:
+        reason = "bad_grade"
+    if not reason and not isinstance(listed, bool):
+        reason = "bad_flag"
+    if reason:
+        return Malformed(reason, json.dumps(item, ensure_ascii=False, default=str)[:120])
     return EnterpriseAnswer(code, grade, listed, reference)
 
 
