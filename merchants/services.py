@@ -244,7 +244,10 @@ def resume_credit_paused_offers(*, actor: User, merchant: Merchant) -> list[Offe
         )
     resumed = []
     paused = Offer.objects.filter(
-        merchant=merchant, status=Offer.Status.PAUSED, credit_paused_at__isnull=False
+        merchant=merchant,
+        status=Offer.Status.PAUSED,
+        credit_paused_at__isnull=False,
+        valid_until__gt=timezone.now(),
     ).order_by("pk")
     for offer in paused:
         resumed.append(_transition(actor=actor, offer=offer, action="resume"))

@@ -27,7 +27,7 @@ from accounts.credit.providers import (
     ProviderError,
     ProviderUnavailable,
 )
-from merchants.validators import InvalidCreditCode, parse_credit_code
+from merchants.validators import is_valid_credit_code
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 QUERY_PATH = "/open/v1/enterprise-credit/query"
@@ -69,16 +69,11 @@ def check_item(item: Any, reference: str = "") -> EnterpriseAnswer | Malformed:
         item.get("seriously_dishonest"),
     )
     reason = ""
-    if not isinstance(code, str) or code != code.strip().upper():
+    if not is_valid_credit_code(code):
         reason = "bad_credit_code"
-    else:
-        try:
-            parse_credit_code(code)
-        except InvalidCreditCode:
-            reason = "bad_credit_code"
-    if not reason and grade not in GRADES:
+    elif grade not in GRADES:
         reason = "bad_grade"
-    if not reason and not isinstance(listed, bool):
+    elif not isinstance(listed, bool):
         reason = "bad_flag"
     if reason:
         return Malformed(reason, json.dumps(item, ensure_ascii=False, default=str)[:120])

@@ -163,3 +163,26 @@ def test_credit_fields_cannot_be_typed_in_by_anyone(client, shop):
     shop["merchant"].refresh_from_db()
     assert shop["merchant"].name == "改名"
     assert (shop["merchant"].credit_grade, shop["merchant"].seriously_dishonest) == ("", False)
+
+
+def test_resume_leaves_credit_paused_offers_whose_window_is_over(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    m = shop["merchant"]
+    now = timezone.now()
+    live = OfferFactory(merchant=m, status="published")
+    over = OfferFactory(
+        merchant=m,
+        status="published",
+        valid_from=now - timedelta(days=10),
+        valid_until=now + timedelta(seconds=2),
+    )
+    grade(m, "D")
+    assert pause_offers_of_bad_merchants() == 2
+    Offer.objects.filter(pk=over.pk).update(valid_until=now - timedelta(days=1))
+    grade(m, "A")
+    resumed = services.resume_credit_paused_offers(actor=shop["city"], merchant=m)
+    assert [o.pk for o in resumed] == [live.pk]
+    assert Offer.objects.get(pk=over.pk).status == "paused"
