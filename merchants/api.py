@@ -40,9 +40,23 @@ class _CityCodeFilter(django_filters.ModelChoiceFilter):
     field_class = _CityCodeField
 
 
-@extend_schema_field({"type": "integer", "minimum": 1})
+MAX_ID = 2**63 - 1
+
+
+class _StationField(forms.ModelChoiceField):
+    """A station id; one out of the database's integer range is refused before any query."""
+
+    def to_python(self, value: Any) -> Station | None:
+        if value in self.empty_values:
+            return None
+        if not re.fullmatch(r"\d{1,19}", str(value)) or not 1 <= int(value) <= MAX_ID:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class _StationFilter(django_filters.ModelChoiceFilter):
-    pass
+    field_class = _StationField
 
 
 @extend_schema_field({"type": "string", "maxLength": 100})
