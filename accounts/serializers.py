@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from .credit.selectors import describe_scheme
 from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
-from .models import City, User
+from .models import City, Scheme, User
 
 _ID_REASONS = {
     "length": _("身份证号应为 18 位。"),
@@ -98,7 +98,7 @@ class GradeOutput(serializers.Serializer):
 class SchemeOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(
-        choices=["numeric", "grade"],
+        choices=Scheme.Kind.choices,
         help_text="numeric: a score range and tier bands; grade: ordered grades (best first)",
     )
     min_score = serializers.IntegerField(allow_null=True, help_text="null for a grade scheme")
