@@ -78,7 +78,7 @@ def test_the_data_migration_turns_a_numeric_taohua_into_grades(world):  # noqa: 
         scheme=numeric, version=1, poor_lo=0, poor_hi=599, fair_lo=600, fair_hi=699,
         good_lo=700, good_hi=799, excellent_lo=800, excellent_hi=1000,
     )  # fmt: skip
-    migration = importlib.import_module("accounts.migrations.0007_grade_schemes")
+    migration = importlib.import_module("accounts.migrations.0010_grade_schemes")
     migration.taohua_becomes_a_grade_scheme(global_apps, None)
     migration.taohua_becomes_a_grade_scheme(global_apps, None)  # idempotent
     numeric.refresh_from_db()

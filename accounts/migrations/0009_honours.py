@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_listed_person_index'),
+        ('accounts', '0008_agreement_v1'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_honours'),
+        ('accounts', '0009_honours'),
     ]
 
     operations = [
