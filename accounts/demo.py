@@ -6,8 +6,9 @@ from django.utils import timezone
 from core.roles import Role
 
 from .credit.conversion import DEMO_SCHEMES
+from .credit.grades import DEMO_GRADE_SCHEMES
 from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
-from .credit.services import give_consent, query_provider
+from .credit.services import give_consent, query_provider, sync_honours
 from .legal.models import Agreement, AgreementAcceptance
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
@@ -86,6 +87,24 @@ def seed_cities_and_schemes() -> None:
                 **bands,
             )
         City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
+    for spec in DEMO_GRADE_SCHEMES:
+        scheme, _ = Scheme.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "kind": Scheme.Kind.GRADE,
+                "grades": [g for g, _t in spec["grades"]],
+                "illustrative": spec["status"] != "published",
+                "note": spec.get("note", "")[:200],
+            },
+        )
+        if not scheme.rule_versions.exists():
+            RuleVersion.objects.create(
+                scheme=scheme,
+                version=1,
+                effective_from=timezone.now() - timezone.timedelta(days=365),
+                grade_tiers=dict(spec["grades"]),
+            )
+        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
     if not ConsentText.objects.filter(is_current=True).exists():
         ConsentText.objects.update_or_create(
             version=CONSENT_V1["version"], defaults={**CONSENT_V1, "is_current": True}
@@ -125,6 +144,9 @@ def seed() -> list[tuple[str, str]]:
             give_consent(resident=user, version=version)
             query_provider(resident_id=user.pk, purpose="demo_seed", requested_by="seed_demo")
         logins.append((phone, f"{name} (resident {city}{_credit_state(user)})"))
+    # The honour lists of the demo cities (王小明 is a blood donor on 杭州's list).
+    for code in sorted({city for _p, _n, city, _i, _v in DEMO_RESIDENTS}):
+        sync_honours(city_code=code)
     return logins
 
 

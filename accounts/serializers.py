@@ -10,7 +10,7 @@ from rest_framework import serializers
 from .credit.selectors import credit_summary, describe_scheme
 from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
 from .legal.services import accepted_version, agreement_outdated
-from .models import City, User
+from .models import City, Scheme, User
 from .sms.models import SmsPurpose
 
 ID_REASONS = {
@@ -225,13 +225,23 @@ class TierBandOutput(serializers.Serializer):
     max_score = serializers.IntegerField()
 
 
+class GradeOutput(serializers.Serializer):
+    grade = serializers.CharField()
+    tier = serializers.CharField()
+
+
 class SchemeOutput(serializers.Serializer):
     name = serializers.CharField()
-    min_score = serializers.IntegerField()
-    max_score = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=Scheme.Kind.choices,
+        help_text="numeric: a score range and tier bands; grade: ordered grades (best first)",
+    )
+    min_score = serializers.IntegerField(allow_null=True, help_text="null for a grade scheme")
+    max_score = serializers.IntegerField(allow_null=True, help_text="null for a grade scheme")
     illustrative = serializers.BooleanField(help_text="Range or cutoffs not public: demo values")
     rule_version = serializers.IntegerField(allow_null=True)
-    tiers = TierBandOutput(many=True)
+    tiers = TierBandOutput(many=True, help_text="Score bands (numeric schemes; else empty)")
+    grades = GradeOutput(many=True, help_text="Grades, best first (grade schemes; else empty)")
 
 
 class CityOutput(serializers.ModelSerializer):

@@ -215,6 +215,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.sync_all_dishonest_lists",
         "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
     },
+    "credit-sync-honour-lists": {
+        "task": "accounts.sync_all_honour_lists",
+        "schedule": float(env("CREDIT_HONOUR_SYNC_SECONDS", str(24 * 3600))),
+    },
+    "enterprise-credit-sync": {
+        "task": "merchants.sync_enterprise_credit",
+        "schedule": float(env("ENTERPRISE_CREDIT_SYNC_SECONDS", str(24 * 3600))),
+    },
     "credit-refresh-lapsing-standings": {
         "task": "accounts.refresh_lapsing_standings",
         "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
@@ -320,7 +328,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.credit.models.Tier"},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "accounts.credit.models.Tier",
+        "HonourKindEnum": "accounts.credit.models.HonourKind",
+        "SchemeKindEnum": "accounts.credit.models.Scheme.Kind",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
@@ -418,6 +430,13 @@ CREDIT_VERIFY_REUSE_SECONDS = int(env("CREDIT_VERIFY_REUSE_SECONDS", "300"))
 CREDIT_REFRESH_AHEAD_SECONDS = int(env("CREDIT_REFRESH_AHEAD_SECONDS", str(24 * 3600)))
 CREDIT_REFRESH_SPREAD_SECONDS = int(env("CREDIT_REFRESH_SPREAD_SECONDS", "3600"))
 CREDIT_LIST_BATCH_SIZE = int(env("CREDIT_LIST_BATCH_SIZE", "5000"))
+# Enterprise credit of merchants (docs/partner-enterprise-credit-api.md): the sandbox unless
+# e.g. {"kind": "http", "base_url": "https://...", "app_key": "...", "app_secret": "..."}.
+ENTERPRISE_CREDIT_PROVIDER: dict = json.loads(env("ENTERPRISE_CREDIT_PROVIDER", "{}"))
+ENTERPRISE_CREDIT_SANDBOX_FILE = env(
+    "ENTERPRISE_CREDIT_SANDBOX_FILE", str(BASE_DIR / "merchants/credit/sandbox_enterprises.json")
+)
+ENTERPRISE_CREDIT_SANDBOX_LIST_FILE = env("ENTERPRISE_CREDIT_SANDBOX_LIST_FILE")
 
 
 # --- voucher signing ----------------------------------------------------------------------

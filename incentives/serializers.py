@@ -284,11 +284,16 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
             "district": row["merchant__district"],
             "address": row["merchant__address"],
             "category": row["merchant__category"],
+            "credit_grade": row["merchant__credit_grade"] or None,
+            "trustworthy": row["merchant__credit_grade"] == "A"
+            and not row["merchant__seriously_dishonest"],
         },
         "stations": page.stations.get(row["merchant_id"], []),
         "eligibility_rule": {
             "min_tier": row["min_tier"] or None,
             "min_score": row["min_score"],
+            "min_grade": row["min_grade"] or None,
+            "honour": row["required_honour"] or None,
             "scheme": row["merchant__city__scheme__name"],
             "home_city_rule": row["home_city_rule"],
             "eligible_home_cities": page.home_cities.get(row["id"], []),

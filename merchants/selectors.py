@@ -17,6 +17,7 @@ def published_offers(
     benefit_type: str | None = None,
     station: Station | int | None = None,
     q: str | None = None,
+    trustworthy: bool | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Offer]:
     """Offers residents may see: published, inside their dates, of an active merchant.
@@ -39,6 +40,8 @@ def published_offers(
         qs = qs.filter(benefit_type=benefit_type)
     if station:
         qs = qs.filter(merchant__stations=station)
+    if trustworthy:
+        qs = qs.filter(merchant__credit_grade="A", merchant__seriously_dishonest=False)
     if q:
         qs = qs.filter(
             Q(title__icontains=q) | Q(title_en__icontains=q) | Q(merchant__name__icontains=q)

@@ -23,6 +23,7 @@ from core.errors import INVALID_REQUEST, PERMISSION_DENIED, DomainError
 from . import workflow
 from .errors import (
     INVALID_TRANSITION,
+    MERCHANT_NOT_IN_GOOD_STANDING,
     MERCHANT_SUSPENDED,
     NOT_DELETABLE,
     NOT_EDITABLE,
@@ -256,16 +257,28 @@ def update_merchant(*, actor: User, merchant: Merchant, changes: Mapping[str, An
 def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> Offer:
     """Take the offer row, check role and current status, move it, record the move."""
     sources, target = workflow.TRANSITIONS[action]
+    gated = action in workflow.NEEDS_LIVE_WINDOW  # submit, publish, resume
     with transaction.atomic():
+        if gated:
+            # The merchant row first (the credit sync takes merchants, then offers): a
+            # sync that downgrades the merchant and this step are decided one after the
+            # other, so no offer of a downgraded merchant is published behind its back.
+            merchant_id = Offer.objects.filter(pk=offer.pk).values_list("merchant_id", flat=True)
+            Merchant.objects.select_for_update(no_key=True).filter(pk__in=merchant_id).first()
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, action, locked):
             raise PERMISSION_DENIED()
         if locked.status not in sources:
             raise INVALID_TRANSITION(status=locked.status, action=action)
         now = timezone.now()
-        if action in workflow.NEEDS_LIVE_WINDOW:
+        if gated:
             if locked.merchant.status != Merchant.Status.ACTIVE:
                 raise MERCHANT_SUSPENDED()
+            if not locked.merchant.in_good_standing:
+                raise MERCHANT_NOT_IN_GOOD_STANDING(
+                    credit_grade=locked.merchant.credit_grade or None,
+                    seriously_dishonest=locked.merchant.seriously_dishonest,
+                )
             if locked.valid_until <= now:
                 raise OFFER_WINDOW_OVER()
         if action == "resume" and roles_on_offer(actor, locked) == {workflow.MERCHANT}:
@@ -280,6 +293,9 @@ def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> 
             locked.published_at = now
             locked.rejection_reason = ""
             update += ["published_at", "rejection_reason"]
+        if action in ("resume", "end") and locked.credit_paused_at is not None:
+            locked.credit_paused_at = None
+            update.append("credit_paused_at")
         from_status = locked.status
         locked.status = target
         locked.save(update_fields=update)
@@ -325,8 +341,30 @@ def pause_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:
 
 
 def resume_offer(*, actor: User, offer: Offer) -> Offer:
-    """Publish a paused offer again; an offer the city paused only the city may resume."""
+    """Publish a paused offer again; an offer the city (or the credit sync) paused only
+    the city may resume, and only while its merchant is in good standing."""
     return _transition(actor=actor, offer=offer, action="resume")
+
+
+def resume_credit_paused_offers(*, actor: User, merchant: Merchant) -> list[Offer]:
+    """Resume every offer the credit sync paused for `merchant` (city staff, one action),
+    once the merchant is back in good standing. Offers whose window is over stay paused."""
+    merchant.refresh_from_db(fields=["credit_grade", "seriously_dishonest", "status"])
+    if not merchant.in_good_standing:
+        raise MERCHANT_NOT_IN_GOOD_STANDING(
+            credit_grade=merchant.credit_grade or None,
+            seriously_dishonest=merchant.seriously_dishonest,
+        )
+    resumed = []
+    paused = Offer.objects.filter(
+        merchant=merchant,
+        status=Offer.Status.PAUSED,
+        credit_paused_at__isnull=False,
+        valid_until__gt=timezone.now(),
+    ).order_by("pk")
+    for offer in paused:
+        resumed.append(_transition(actor=actor, offer=offer, action="resume"))
+    return resumed
 
 
 def end_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:

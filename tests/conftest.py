@@ -222,6 +222,13 @@ def start_celery_worker(transactional_db):
         )
         procs.append(proc)
         app.conf.task_always_eager = False
+        # Celery keeps "a task is running here, never join" in one process-wide flag that
+        # each eager call sets and restores; eager calls from several threads at once
+        # (concurrency tests, the live server) can restore it crosswise and leave it set.
+        # This process is now a client of a real worker: joining results is what it does.
+        from celery._state import _set_task_join_will_block
+
+        _set_task_join_will_block(False)
         # generous: on a loaded 2-core machine a worker's start can take long
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

@@ -35,6 +35,7 @@ H_SIGNATURE = "X-Signature"
 
 QUERY_PATH = "/open/v1/credit/query"
 DISHONEST_LIST_PATH = "/open/v1/credit/dishonest-list"
+HONOURS_PATH = "/open/v1/credit/honours"
 
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 _PERSON_HASH = re.compile(r"^[0-9a-f]{64}$")

@@ -26,7 +26,16 @@ from core.resilience import enqueue, is_queue_error, queue_of_tasks
 
 from . import errors
 from .conversion import tier_of
-from .models import Consent, ConsentText, CreditQuery, ListedPerson, RuleVersion, Scheme, Standing
+from .models import (
+    Consent,
+    ConsentText,
+    CreditQuery,
+    Honour,
+    ListedPerson,
+    RuleVersion,
+    Scheme,
+    Standing,
+)
 from .providers import BreakerOpen, PersonNotFound, ProviderUnavailable
 from .registry import breaker_for, provider_for
 
@@ -138,7 +147,10 @@ def query_provider(*, resident_id: int, purpose: str, requested_by: str) -> str:
     rule = scheme.rule_in_force() if scheme else None
     if rule is None:
         return "no_scheme"
-    provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
+    if scheme.is_grade:
+        provider = provider_for(city.code, None, grades=list(scheme.grades))
+    else:
+        provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
     started = time.monotonic()
     answer, error = None, ""
     try:
@@ -192,8 +204,15 @@ def _store_standing(resident: User, city: City, rule, answer, now) -> Standing:
     standing = standing or Standing(resident=resident)
     standing.city = city
     standing.rule_version = rule
-    standing.score = answer.score
-    standing.tier = tier_of(answer.score, rule.bands)
+    if rule.is_grade:
+        scale = rule.grade_scale
+        if answer.grade not in scale:  # the scheme lists it but this version does not
+            raise ProviderUnavailable(f"grade {answer.grade!r} not in {rule}")
+        standing.score, standing.grade = None, answer.grade
+        standing.tier = scale.tier(answer.grade)
+    else:
+        standing.score, standing.grade = answer.score, ""
+        standing.tier = tier_of(answer.score, rule.bands)
     standing.seriously_dishonest = listed
     standing.verified_at = now
     standing.valid_until = now + timedelta(days=rule.scheme.validity_days)
@@ -409,6 +428,72 @@ def _stage(cur, hashes: list[str]) -> None:
     else:
         cur.executemany(
             "INSERT INTO credit_list_staging (person_hash) VALUES (%s)", [(h,) for h in hashes]
+        )
+
+
+# --------------------------------------------------------------------------- honours
+
+
+@dataclass(frozen=True)
+class HonourSync:
+    city: str
+    entries: int
+
+
+def sync_honours(*, city_code: str, batch_size: int | None = None) -> HonourSync:
+    """Replace the city's synced honour lists with the provider's current ones.
+
+    Like the dishonest list: streamed into a temporary staging table in batches (COPY on
+    PostgreSQL) and applied set-based in one transaction, so a list whose end does not
+    authenticate, or holds a malformed item, changes nothing.
+    """
+    batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
+    City.objects.get(code=city_code)
+    provider = provider_for(city_code)
+    table = Honour._meta.db_table
+    entries = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS credit_honour_staging")
+        cur.execute(
+            "CREATE TEMPORARY TABLE credit_honour_staging "
+            "(person_hash varchar(64), kind varchar(20), valid_until date)"
+        )
+        batch: list[tuple] = []
+        for entry in provider.iter_honours():
+            batch.append((entry.person_hash, entry.kind, entry.valid_until))
+            if len(batch) >= batch_size:
+                _stage_honours(cur, batch)
+                entries += len(batch)
+                batch = []
+        if batch:
+            _stage_honours(cur, batch)
+            entries += len(batch)
+        cur.execute(f"DELETE FROM {table} WHERE city_id = %s", [city_code])  # noqa: S608
+        # one row per (person, kind): the latest validity, no end date winning
+        cur.execute(
+            f"INSERT INTO {table} (city_id, person_hash, kind, valid_until, synced_at) "  # noqa: S608
+            "SELECT %s, person_hash, kind, "
+            "CASE WHEN COUNT(*) > COUNT(valid_until) THEN NULL ELSE MAX(valid_until) END, %s "
+            "FROM credit_honour_staging GROUP BY person_hash, kind ORDER BY person_hash",
+            [city_code, timezone.now()],
+        )
+        cur.execute("DROP TABLE credit_honour_staging")
+    logger.info("honour lists synced city=%s entries=%s", city_code, entries)
+    return HonourSync(city_code, entries)
+
+
+def _stage_honours(cur, rows: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        with cur.copy(
+            "COPY credit_honour_staging (person_hash, kind, valid_until) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cur.executemany(
+            "INSERT INTO credit_honour_staging (person_hash, kind, valid_until) "
+            "VALUES (%s, %s, %s)",
+            rows,
         )
 
 

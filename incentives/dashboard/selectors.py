@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import City
 from core import i18n
@@ -80,9 +81,14 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         valid_until__gt=day_start(scope.date_from),
     )
     merchants = Merchant.objects.filter(status=Merchant.Status.ACTIVE)
+    paused = Offer.objects.filter(status=Offer.Status.PAUSED, valid_until__gt=timezone.now())
     if scope.city is not None:
         offers = offers.filter(merchant__city_id=scope.city)
         merchants = merchants.filter(city_id=scope.city)
+        paused = paused.filter(merchant__city_id=scope.city)
+    paused_counts = paused.aggregate(
+        all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
+    )
     return {
         "city": scope.city,
         "date_from": scope.date_from,
@@ -91,6 +97,8 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "redemption_rate": rate(totals["redemptions"], totals["claims"]),
         "unique_residents": residents or 0,
         "active_offers": offers.count(),
+        "paused_offers": paused_counts["all"],
+        "credit_paused_offers": paused_counts["credit"],
         "merchants": merchants.count(),
         "as_of": RollupRefresh.last(),
     }

@@ -115,6 +115,13 @@ class SummaryOutput(_Counts):
         help_text="Offers located in the city that are published now and whose validity "
         "overlaps the range (live count)."
     )
+    paused_offers = serializers.IntegerField(
+        help_text="Offers located in the city that are paused now and not yet over (live)."
+    )
+    credit_paused_offers = serializers.IntegerField(
+        help_text="Of paused_offers, those the enterprise credit sync paused because their "
+        "merchant is graded D or on the seriously-dishonest entities list."
+    )
     merchants = serializers.IntegerField(
         help_text="Merchants located in the city that are participating (status active) now."
     )

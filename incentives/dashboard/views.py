@@ -269,6 +269,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("核销率"), _rate(summary["redemption_rate"])],
         [_("领取居民数"), summary["unique_residents"]],
         [_("进行中的优惠"), summary["active_offers"]],
+        [_("已暂停的优惠"), summary["paused_offers"]],
+        [_("因商户信用暂停的优惠"), summary["credit_paused_offers"]],
         [_("合作商户"), summary["merchants"]],
         [counts[2], summary["cancelled"]],
         [counts[3], summary["expired"]],

@@ -95,6 +95,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "category",
         "benefit",
         "status",
+        "credit_pause",
         "goes_live",
         "valid_until",
         "remaining",
@@ -105,6 +106,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         PendingRevisionFilter,
         "category",
         "benefit_type",
+        "merchant__credit_grade",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),
         ("merchant__stations", admin.RelatedOnlyFieldListFilter),
     ]
@@ -139,7 +141,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("优惠内容"), {"fields": ["benefit_type", "benefit_value", "benefit_note"]}),
         (
             _("适用条件"),
-            {"fields": ["min_tier", "min_score", "home_city_rule", "eligible_home_cities"]},
+            {
+                "fields": [
+                    "min_tier",
+                    "min_score",
+                    "min_grade",
+                    "required_honour",
+                    "home_city_rule",
+                    "eligible_home_cities",
+                ]
+            },
         ),
         (
             _("有效期与名额"),
@@ -158,13 +169,23 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "goes_live", "pending", "terms_version", "published_at"]},
+            {
+                "fields": [
+                    "status",
+                    "credit_pause",
+                    "goes_live",
+                    "pending",
+                    "terms_version",
+                    "published_at",
+                ]
+            },
         ),
     ]
     _always_readonly = [
         "claimed_count",
         "remaining",
         "status",
+        "credit_pause",
         "goes_live",
         "pending",
         "rejection_reason",
@@ -295,6 +316,22 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     # columns ------------------------------------------------------------------------------
+
+    @admin.display(description=_("因商户信用暂停"))
+    def credit_pause(self, offer: Offer) -> str:
+        """Why the credit sync paused it (city staff resume it from the merchant list)."""
+        if offer.credit_paused_at is None or offer.status != Offer.Status.PAUSED:
+            return "—"
+        merchant = offer.merchant
+        why = (
+            _("列入严重失信主体名单")
+            if merchant.seriously_dishonest
+            else _("企业信用等级 %(g)s") % {"g": merchant.credit_grade or "—"}
+        )
+        return _("%(at)s 起暂停：%(why)s") % {
+            "at": offer.credit_paused_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "why": why,
+        }
 
     @admin.display(description=_("城市"), ordering="merchant__city")
     def city(self, offer: Offer) -> str:

@@ -13,7 +13,7 @@ export const state = {
   me: null, // the profile (GET /me)
   cities: null, // [{code, name, name_en, scheme}]
   flash: null, // a message to show on the next screen
-  offerFilters: { city: "", station: "", category: "", q: "", eligible: false },
+  offerFilters: { city: "", station: "", category: "", q: "", eligible: false, trustworthy: false },
   stations: {}, // city code → [{id, name}]
   walletTab: "issued",
   qrUrls: [], // object URLs to revoke when leaving a voucher
