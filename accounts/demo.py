@@ -95,8 +95,11 @@ def seed_cities_and_schemes() -> None:
                 "grades": [g for g, _t in spec["grades"]],
                 "illustrative": spec["status"] != "published",
                 "note": spec.get("note", "")[:200],
+                "owner_city_id": spec["cities"][0],
             },
         )
+        if scheme.owner_city_id is None:
+            Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=spec["cities"][0])
         if not scheme.rule_versions.exists():
             RuleVersion.objects.create(
                 scheme=scheme,

@@ -161,7 +161,8 @@ def test_an_offer_in_a_grade_city_asks_for_a_minimum_grade(yulin_offer, home, va
     assert rows[0]["eligibility_rule"]["min_grade"] == "A"
     assert rows[0]["eligibility"] == {
         "eligible": eligible,
-        "reasons": [] if eligible else ["tier_too_low"],
+        # a minimum grade is a grade city's minimum local score (domain.md)
+        "reasons": [] if eligible else ["score_too_low"],
     }
     res = client_for(resident).post(f"/api/v1/offers/{yulin_offer.pk}/claim")
     assert res.status_code == (201 if eligible else 403)
