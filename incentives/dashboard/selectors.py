@@ -2,7 +2,7 @@
 
 Every function takes the scope (`city`: a City code, or None for all cities) and an
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
-summary 4, series 1, breakdown 2 (1 by category), flows 2.
+summary 5, series 1, breakdown 2 (1 by category), flows 2.
 
 Scope rules (api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -23,6 +23,7 @@ from django.utils import translation
 from accounts.models import City
 from merchants.models import Category, Merchant, Offer
 
+from ..models import OfflineRedemption
 from .models import CityDay, ClaimantDay, OfferDay
 from .rollup import day_start
 
@@ -67,8 +68,9 @@ def _english() -> bool:
 
 
 def summary(*, scope: Scope) -> dict[str, Any]:
-    """Totals of the range, distinct claiming residents, and the city's live offers and
-    merchants (4 queries)."""
+    """Totals of the range, distinct claiming residents, the city's live offers and
+    merchants, and offline redemptions that met a voucher redeemed first elsewhere
+    (5 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -86,6 +88,13 @@ def summary(*, scope: Scope) -> dict[str, Any]:
     if scope.city is not None:
         offers = offers.filter(merchant__city_id=scope.city)
         merchants = merchants.filter(city_id=scope.city)
+    conflicts = OfflineRedemption.objects.filter(
+        conflict=True,
+        synced_at__gte=day_start(scope.date_from),
+        synced_at__lt=day_start(scope.date_to + timedelta(days=1)),
+    )
+    if scope.city is not None:
+        conflicts = conflicts.filter(city_id=scope.city)
     return {
         "city": scope.city,
         "date_from": scope.date_from,
@@ -95,6 +104,7 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "unique_residents": residents or 0,
         "active_offers": offers.count(),
         "merchants": merchants.count(),
+        "offline_conflicts": conflicts.count(),
     }
 
 

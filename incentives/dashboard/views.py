@@ -146,6 +146,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("取消"), summary["cancelled"]],
         [_("过期"), summary["expired"]],
         [_("撤销"), summary["revoked"]],
+        [_("离线核销冲突"), summary["offline_conflicts"]],
         [],
         [_("趋势（%(interval)s）") % {"interval": dict(_intervals())[interval]}],
         [_("时段"), _("起"), _("止"), *counts],

@@ -469,6 +469,64 @@ SCANNER: dict[str, Entry] = {
     "scan.today_count": (_("共 {n} 张"), "{n} in all"),
     "scan.today_empty": (_("今天还没有核销记录。"), "Nothing redeemed today yet."),
     "scan.refresh": (_("刷新"), "Refresh"),
+    # offline redemption (issue 16)
+    "scan.pending": (_("待同步 {n} 张"), "{n} waiting to sync"),
+    "scan.pending_none": (_("离线核销已全部同步"), "Every offline redemption is synced"),
+    "scan.sync_now": (_("立即同步"), "Sync now"),
+    "scan.syncing": (_("同步中…"), "Syncing…"),
+    "scan.sync_failed": (
+        _("暂时连不上服务器，稍后自动重试。"),
+        "The server cannot be reached; will retry by itself.",
+    ),
+    "scan.synced": (_("已同步 {n} 条离线核销"), "{n} offline redemptions synced"),
+    "scan.offline_title": (_("离线核销记录"), "Offline redemptions"),
+    "scan.offline_preview_title": (
+        _("离线校验通过，请确认核销"),
+        "Checked offline: confirm to redeem",
+    ),
+    "scan.offline_preview_hint": (
+        _("当前无法连接服务器：确认后本机先记下，联网后自动上传核对。"),
+        "The server cannot be reached: this device records it and uploads it once online.",
+    ),
+    "scan.offline_ok_title": (_("已离线核销，待同步"), "Redeemed offline, waiting to sync"),
+    "scan.offline_ok_at": (_("扫码时间 {time}"), "Scanned at {time}"),
+    "scan.offline_voucher": (_("券编号"), "Voucher no."),
+    "scan.offline_duplicate": (
+        _("该券已于 {time} 在本机离线核销。"),
+        "This device already redeemed this voucher offline at {time}.",
+    ),
+    "scan.offline_wrong_merchant": (
+        _("该券不属于本商户。"),
+        "This voucher is not for this merchant.",
+    ),
+    "scan.offline_no_merchant": (
+        _("离线时无法确认该券所属商户，请联网后再核销。"),
+        "Offline, this voucher's merchant cannot be confirmed: redeem it once online.",
+    ),
+    "scan.offline_no_keys": (
+        _("本机没有可用的验签密钥，联网后才能核销。"),
+        "This device holds no signing keys yet: connect once to redeem.",
+    ),
+    "scan.offline_key_not_valid": (
+        _("二维码的签名密钥不在有效期内。"),
+        "The QR code's signing key is outside its validity period.",
+    ),
+    "scan.offline_code": (
+        _("离线时不能核验手输券码，请扫描二维码。"),
+        "Typed codes cannot be checked offline: scan the QR code.",
+    ),
+    "scan.offline_unsupported": (
+        _("本机浏览器无法离线验签，请联网后核销。"),
+        "This browser cannot check signatures offline: redeem once online.",
+    ),
+    "scan.state_pending": (_("待同步"), "Waiting to sync"),
+    "scan.outcome_redeemed": (_("已同步：核销成功"), "Synced: redeemed"),
+    "scan.outcome_conflict": (
+        _("冲突：该券已于 {time} 被核销"),
+        "Conflict: already redeemed at {time}",
+    ),
+    "scan.outcome_refused": (_("未能核销：{reason}"), "Not redeemed: {reason}"),
+    "scan.conflicts_today": (_("今日离线冲突 {n} 条"), "{n} offline conflicts today"),
 }
 
 

@@ -32,7 +32,10 @@ def _page(request: HttpRequest, template: str, groups: tuple[dict, ...], extra: 
 @never_cache
 def resident_app(request: HttpRequest) -> HttpResponse:
     return _page(
-        request, "web/resident.html", (SHARED, RESIDENT), {"home": reverse("web:resident")}
+        request,
+        "web/resident.html",
+        (SHARED, RESIDENT),
+        {"home": reverse("web:resident"), "serviceWorker": reverse("web:resident-worker")},
     )
 
 
@@ -45,6 +48,7 @@ def scanner_app(request: HttpRequest) -> HttpResponse:
         (SHARED, SCANNER),
         {
             "home": reverse("web:scanner"),
+            "serviceWorker": reverse("web:scanner-worker"),
             "zxing": static("vendor/zxing-browser/zxing-browser.min.js"),
             "noble": static("vendor/noble-ed25519/index.js"),
         },
