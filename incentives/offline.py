@@ -30,11 +30,11 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.errors import DomainError
 from accounts.models import User
+from core.errors import DomainError
 from merchants.models import Merchant
 
-from . import services, signing
+from . import errors, services, signing
 from .dashboard.rollup import TZ, mark_days_dirty
 from .models import OfflineRedemption, Voucher
 
@@ -163,5 +163,5 @@ def _apply(
 def _replay(merchant_id: int, scan: OfflineScan) -> OfflineResult:
     row = OfflineRedemption.objects.get(merchant_id=merchant_id, nonce=scan.nonce)
     if row.fingerprint != scan.fingerprint:
-        return OfflineResult(scan.nonce, "idempotency_key_reused", None)
+        return OfflineResult(scan.nonce, errors.IDEMPOTENCY_KEY_REUSED.code, None)
     return OfflineResult(row.nonce, row.outcome, row.redeemed_at)
