@@ -47,3 +47,24 @@ def test_no_server_errors_and_responses_match_the_schema(case, resident):
     for headers in ({}, bearer(resident)):
         auth = {"Authorization": headers["HTTP_AUTHORIZATION"]} if headers else {}
         case.call_and_validate(headers=auth, excluded_checks=[positive_data_acceptance])
+
+
+@pytest.fixture
+def clerk(db, cities):
+    from tests.merchants.factories import MerchantFactory, merchant_staff
+
+    return merchant_staff(MerchantFactory(city_id="330100"))
+
+
+@pytest.mark.slow
+@schema.include(path_regex=r"^/api/v1/merchant/(redemptions|scanner)").parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_merchant_endpoints_as_a_clerk(case, clerk):
+    # The scanner's endpoints past their permission check: generated batches of offline
+    # redemptions (and their history) reach the parser and the service.
+    auth = {"Authorization": bearer(clerk)["HTTP_AUTHORIZATION"]}
+    case.call_and_validate(headers=auth, excluded_checks=[positive_data_acceptance])

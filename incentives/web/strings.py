@@ -362,6 +362,16 @@ RESIDENT: dict[str, Entry] = {
     "category.transport": (_("交通出行"), "Transport"),
     "category.culture": (_("文化娱乐"), "Culture"),
     "category.other": (_("其他"), "Other"),
+    "pocket.offline": (
+        _("当前离线：显示本机保存的内容（{time} 更新）"),
+        "Offline: showing what this phone kept (updated {time})",
+    ),
+    "pocket.pass_expired": (
+        _("本机保存的信用码已于 {time} 过期，联网后刷新。"),
+        "The credit pass kept on this phone expired at {time}: go online to renew it.",
+    ),
+    "pocket.pass_until": (_("信用码有效至 {time}"), "Credit pass valid until {time}"),
+    "pocket.pass_alt": (_("信用码二维码"), "Credit pass QR code"),
     "wallet.title": (_("我的券包"), "My vouchers"),
     "wallet.tab_usable": (_("可使用"), "Ready"),
     "wallet.tab_all": (_("全部"), "All"),

@@ -2,6 +2,7 @@
 // (go/render) and the data several screens load (the profile, the city list).
 
 import { Api, ApiError, getLang, t } from "../common.js";
+import { clearPocket } from "./pocket.js";
 
 export const api = new Api("xinyou.resident.tokens", () => {
   state.me = null;
@@ -37,6 +38,7 @@ export const go = (hash) => {
 
 export function logout() {
   api.logout();
+  clearPocket(); // the next person on this phone sees nothing of this one's vouchers
   state.me = null;
   go("#/login");
 }
