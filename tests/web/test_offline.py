@@ -132,7 +132,7 @@ def test_scanner_redeems_offline_then_syncs_and_shows_the_conflict(
     conflict.wait_for()
     assert (redeemed.count(), conflict.count()) == (1, 1)
     assert "冲突" in conflict.inner_text()
-    shots(page, "offline-03-scanner-synced")
+    shots(page, "offline-03-scanner-synced", full_page=True)
 
     assert Voucher.objects.filter(status="redeemed").count() == 2
     assert Redemption.objects.get(voucher__code=first["code"]).device_id.startswith("web-")
