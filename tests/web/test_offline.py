@@ -138,3 +138,55 @@ def test_scanner_redeems_offline_then_syncs_and_shows_the_conflict(
     assert Redemption.objects.get(voucher__code=first["code"]).device_id.startswith("web-")
     (row,) = OfflineRedemption.objects.filter(conflict=True)
     assert row.voucher.code == second["code"]
+
+
+def test_scanner_refuses_offline_what_it_cannot_vouch_for(live_server, phone, programme, settings):
+    import base64
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from incentives import signing
+
+    settings.VOUCHER_SIGNING_KEYS = [
+        {"kid": "K2", "private_key": base64.b64encode(b"\x02" * 32).decode()},
+        {
+            "kid": "K0",  # retired: no token of it is good any more
+            "private_key": base64.b64encode(b"\x00" * 32).decode(),
+            "not_after": (timezone.now() - timedelta(days=1)).isoformat(),
+        },
+    ]
+    settings.VOUCHER_ACTIVE_KID = "K2"
+    merchant = programme["merchant"]
+    later = timezone.now() + timedelta(days=1)
+
+    def token(kid="K2", merchant_id=merchant.pk) -> str:
+        return signing.sign(kid=kid, voucher_id=77, expires_at=later, merchant_id=merchant_id)
+
+    page = phone()
+    log_in(page, f"{live_server.url}/scan/", programme["clerk"].phone)
+    page.locator(".key-live").wait_for()
+    page.locator("[data-test=pending][data-count='0']").wait_for()
+    page.click(".token-card summary")
+    page.context.set_offline(True)
+
+    def refusal(text: str, field: str = "token") -> str:
+        page.fill(f"[data-test={field}-input]", text)
+        page.click(f"[data-test={field}-submit]")
+        page.locator("[data-test=result-fail]").wait_for()
+        reason = page.get_attribute("[data-test=result-fail]", "data-reason")
+        page.click("[data-test=next]")
+        return reason
+
+    unknown = "XY1K9." + token().split(".")[1]
+    assert refusal(unknown) == "offline_unknown_key"
+    assert refusal(token(kid="K0")) == "offline_key_not_valid"
+    assert refusal(token(merchant_id=merchant.pk + 1000)) == "offline_wrong_merchant"
+    old_format = signing.sign(kid="K2", voucher_id=77, expires_at=later)  # names no merchant
+    assert refusal(old_format) == "offline_no_merchant"
+    assert refusal(signing.format_code(signing.new_code()), field="code") == "offline_code"
+    assert page.get_attribute("[data-test=pending]", "data-count") == "0"
+    # and a good one of this merchant is accepted
+    page.fill("[data-test=token-input]", token())
+    page.click("[data-test=token-submit]")
+    page.locator("[data-test=offline-preview]").wait_for()
