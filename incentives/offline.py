@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -36,7 +36,7 @@ from merchants.models import Merchant
 
 from . import errors, services, signing
 from .dashboard.rollup import TZ, mark_days_dirty
-from .models import OfflineRedemption, Voucher
+from .models import OfflineRedemption
 
 logger = logging.getLogger(__name__)
 
@@ -93,71 +93,83 @@ def redeem_offline_batch(*, staff: User, scans: list[OfflineScan]) -> list[Offli
     return results
 
 
+# Claims the nonce: waits for a concurrent upload of the same nonce to commit, then does
+# nothing (no row returned) and the stored outcome is answered instead.
+_CLAIM_SQL = """
+INSERT INTO {table} (merchant_id, city_id, staff_id, nonce, device_id, fingerprint,
+                     scanned_at, synced_at, outcome, conflict)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, FALSE)
+ON CONFLICT (merchant_id, nonce) DO NOTHING
+RETURNING id
+"""
+
+
 def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) -> OfflineResult:
     now = timezone.now()
-    valid_at = judged_at(scan.scanned_at, now)
     try:
         voucher_id, failure = services.resolve_voucher_id(token=scan.token, code=scan.code), None
     except DomainError as exc:
         voucher_id, failure = None, exc.code
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row = OfflineRedemption.objects.create(
-                    merchant_id=merchant_id,
-                    city_id=city_id,
-                    staff=staff,
-                    nonce=scan.nonce,
-                    device_id=scan.device_id,
-                    fingerprint=scan.fingerprint,
-                    scanned_at=scan.scanned_at,
-                    synced_at=now,
-                    outcome=failure or "",
-                )
-        except IntegrityError:  # this nonce was uploaded before (and has committed)
+        with connection.cursor() as cur:
+            cur.execute(
+                _CLAIM_SQL.format(table=OfflineRedemption._meta.db_table),
+                [
+                    merchant_id,
+                    city_id,
+                    staff.pk,
+                    scan.nonce,
+                    scan.device_id,
+                    scan.fingerprint,
+                    scan.scanned_at,
+                    now,
+                    failure or "",
+                ],
+            )
+            claimed = cur.fetchone()
+        if claimed is None:  # this nonce was uploaded before
             return _replay(merchant_id, scan)
+        result = OfflineResult(scan.nonce, failure, None)
         if failure is None:
-            _apply(row, staff, voucher_id, now, valid_at, scan.device_id)
-    return OfflineResult(row.nonce, row.outcome, row.redeemed_at)
+            result = _apply(claimed[0], staff, voucher_id, now, scan)
+    return result
 
 
 def _apply(
-    row: OfflineRedemption,
-    staff: User,
-    voucher_id: int,
-    now: datetime,
-    valid_at: datetime,
-    device_id: str,
-) -> None:
-    before = Voucher.objects.filter(pk=voucher_id).values("status", "closed_at").first()
-    if before is None:
-        row.outcome = "not_found"
+    row_id: int, staff: User, voucher_id: int, now: datetime, scan: OfflineScan
+) -> OfflineResult:
+    voucher, conflict, redeemed_at = voucher_id, False, None
+    try:
+        redemption = services.redeem_voucher_id(
+            staff=staff,
+            voucher_id=voucher_id,
+            now=now,
+            valid_at=judged_at(scan.scanned_at, now),
+            scanned_at=scan.scanned_at,
+            device_id=scan.device_id,
+        )
+    except DomainError as refusal:
+        outcome = refusal.code
+        if outcome == "not_found":
+            voucher = None
+        elif outcome == "already_redeemed":
+            conflict = True
+            redeemed_at = datetime.fromisoformat(refusal.detail["redeemed_at"])
     else:
-        row.voucher_id = voucher_id
-        try:
-            redemption = services.redeem_voucher_id(
-                staff=staff,
-                voucher_id=voucher_id,
-                now=now,
-                valid_at=valid_at,
-                scanned_at=row.scanned_at,
-                device_id=device_id,
-            )
-        except DomainError as refusal:
-            row.outcome = refusal.code
-            if refusal.code == "already_redeemed":
-                row.conflict = True
-                row.redeemed_at = Voucher.objects.values_list("redeemed_at", flat=True).get(
-                    pk=voucher_id
-                )
-        else:
-            row.outcome = REDEEMED
-            row.redeemed_at = redemption.redeemed_at
-            if before["status"] == Voucher.Status.EXPIRED and before["closed_at"]:
-                # it had been counted as expired on that day: recount the day
-                day = before["closed_at"].astimezone(TZ).date()
-                transaction.on_commit(lambda: mark_days_dirty(days=[day]))
-    row.save(update_fields=["outcome", "voucher", "redeemed_at", "conflict"])
+        outcome, redeemed_at = REDEEMED, redemption.redeemed_at
+        expires_at = redemption.voucher.expires_at
+        if expires_at <= now:
+            # the expiry task may have counted it as expired since: recount those days
+            first = expires_at.astimezone(TZ).date()
+            days = [
+                first + timedelta(days=n)
+                for n in range((now.astimezone(TZ).date() - first).days + 1)
+            ]
+            transaction.on_commit(lambda: mark_days_dirty(days=days))
+    OfflineRedemption.objects.filter(pk=row_id).update(
+        outcome=outcome, voucher_id=voucher, conflict=conflict, redeemed_at=redeemed_at
+    )
+    return OfflineResult(scan.nonce, outcome, redeemed_at)
 
 
 def _replay(merchant_id: int, scan: OfflineScan) -> OfflineResult:

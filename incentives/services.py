@@ -288,14 +288,14 @@ WITH staff_merchant AS (
     WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
       AND (status = 'issued' OR (status = 'expired' AND %(offline)s))
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
-    RETURNING id, code, terms, resident_id, merchant_id
+    RETURNING id, code, terms, resident_id, merchant_id, expires_at
 ), redemption AS (
     INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
                               device_id)
     SELECT id, merchant_id, %(staff)s, %(now)s, %(scanned_at)s, %(device_id)s FROM flipped
     RETURNING id
 )
-SELECT r.id, f.id, f.code, f.terms, f.merchant_id, u.real_name, u.id_masked
+SELECT r.id, f.id, f.code, f.terms, f.merchant_id, f.expires_at, u.real_name, u.id_masked
 FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
@@ -324,10 +324,17 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redem
         row = cur.fetchone()
     if row is None:
         return None
-    redemption_id, vid, code, terms, merchant_id, real_name, id_masked = row
+    redemption_id, vid, code, terms, merchant_id, expires_at, real_name, id_masked = row
     holder = User(real_name=real_name, id_masked=id_masked)
     terms = json.loads(terms) if isinstance(terms, str) else terms
-    voucher = Voucher(pk=vid, code=code, terms=terms, resident=holder, merchant_id=merchant_id)
+    voucher = Voucher(
+        pk=vid,
+        code=code,
+        terms=terms,
+        resident=holder,
+        merchant_id=merchant_id,
+        expires_at=expires_at,
+    )
     return Redemption(
         pk=redemption_id,
         voucher=voucher,

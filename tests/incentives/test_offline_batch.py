@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from incentives import signing
+from incentives.dashboard.models import DirtyDay
 from incentives.models import OfflineRedemption, Redemption, Voucher
 from incentives.offline import MAX_BATCH
 from incentives.services import expire_due_vouchers
@@ -194,7 +195,7 @@ def test_another_device_of_the_same_merchant_that_uploads_later_gets_the_first_t
     )
 
 
-def test_a_voucher_is_judged_at_its_scan_time(clerk, vouchers):
+def test_a_voucher_is_judged_at_its_scan_time(clerk, vouchers, django_capture_on_commit_callbacks):
     before_expiry, after_expiry, long_ago = vouchers(3)
     now = timezone.now()
     Voucher.objects.filter(code__in=[before_expiry["code"], after_expiry["code"]]).update(
@@ -202,18 +203,24 @@ def test_a_voucher_is_judged_at_its_scan_time(clerk, vouchers):
     )
     Voucher.objects.filter(code=long_ago["code"]).update(expires_at=now - timedelta(days=4))
     assert expire_due_vouchers() == 3  # the task ran while the scanner was offline
-    res = upload(
-        clerk,
-        [
-            row(before_expiry, scanned_at=now - timedelta(minutes=30)),
-            row(after_expiry, scanned_at=now - timedelta(minutes=5)),
-            # believed no further back than 72 hours: judged as of 3 days ago, expired
-            row(long_ago, scanned_at=now - timedelta(days=5)),
-        ],
-    )
+    DirtyDay.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        res = upload(
+            clerk,
+            [
+                row(before_expiry, scanned_at=now - timedelta(minutes=30)),
+                row(after_expiry, scanned_at=now - timedelta(minutes=5)),
+                # believed no further back than 72 hours: judged as of 3 days ago, expired
+                row(long_ago, scanned_at=now - timedelta(days=5)),
+            ],
+        )
     assert [o for _n, o in outcomes(res)] == ["redeemed", "voucher_expired", "voucher_expired"]
     redeemed = Voucher.objects.get(code=before_expiry["code"])
     assert redeemed.status == "redeemed" and redeemed.closed_at is None
+    # it was counted as expired: that day's dashboard roll-up is recounted
+    assert timezone.localdate(redeemed.expires_at) in set(
+        DirtyDay.objects.values_list("day", flat=True)
+    )
 
 
 def test_a_scan_time_in_the_future_is_judged_now(clerk, vouchers):
