@@ -7,8 +7,18 @@ import { clearPocket } from "./pocket.js";
 export const api = new Api("xinyou.resident.tokens", () => {
   state.me = null;
   state.flash = t("login.expired");
+  clearPocket();
   go("#/login");
 });
+
+// Whoever logs in starts with an empty pocket: what the device kept for offline use
+// belongs to one person (../pocket.js).
+const logIn = api.login.bind(api);
+api.login = async (...args) => {
+  const pair = await logIn(...args);
+  clearPocket();
+  return pair;
+};
 
 export const state = {
   me: null, // the profile (GET /me)
