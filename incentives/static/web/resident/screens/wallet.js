@@ -5,6 +5,7 @@
 
 import { benefitText, busy, confirmDialog, errorText, fmtDateTime, h, mount, notice, spinner, t, toast } from "../../common.js";
 import { api, state, render, cityName } from "../app.js";
+import { icon } from "../icons.js";
 import { hasQr, objectUrlOf, offlineStatus, pocketQr, pocketVoucher, pocketVouchers, saveQr, savedAt, saveVouchers } from "../pocket.js";
 
 const offline = (error) => error?.code === "network_error";
@@ -17,16 +18,20 @@ async function walletScreen(_arg, root) {
   const tab = state.walletTab;
   const query = tab === "issued" ? "?status=issued&page_size=50" : "?page_size=50";
   let page;
+  let any = null;
   let away = false;
   try {
     page = await api.request("GET", `/me/vouchers${query}`);
     saveVouchers(page.results);
     keepQrImages(page.results); // in the background: every usable voucher shows offline
+    // nothing usable: say "empty" only when there is no voucher at all (used ones count)
+    any = page.results.length || tab !== "issued" ? null : await api.request("GET", "/me/vouchers?page_size=1");
   } catch (error) {
     if (!offline(error)) throw error;
     away = true;
     const kept = pocketVouchers(tab === "issued" ? "issued" : null);
     page = { results: kept.map((v) => ({ ...v, status: offlineStatus(v) })) };
+    any = page.results.length || tab !== "issued" ? null : { results: pocketVouchers(null) };
   }
   const tabs = h("div", { class: "segmented", role: "tablist" },
     ["issued", "all"].map((name) =>
@@ -39,7 +44,22 @@ async function walletScreen(_arg, root) {
     tabs,
     page.results.length
       ? h("div", { class: "voucher-list" }, page.results.map(voucherRow))
-      : h("div", { class: "empty" }, h("p", {}, t("wallet.empty")), h("a", { href: "#/offers", class: "btn btn-primary" }, t("credit.go_offers")))
+      : emptyWallet(any && any.results.length > 0)
+  );
+}
+
+function emptyWallet(hasOthers) {
+  const seeAll = () => {
+    state.walletTab = "all";
+    render();
+  };
+  return h(
+    "div",
+    { class: "empty", "data-test": "wallet-empty" },
+    h("p", { "data-test": hasOthers ? "wallet-none-usable" : "wallet-empty-text" }, t(hasOthers ? "wallet.none_usable" : "wallet.empty")),
+    h("div", { class: "empty-actions" },
+      hasOthers ? h("button", { type: "button", class: "btn btn-ghost", onclick: seeAll, "data-test": "wallet-see-all" }, t("wallet.see_all")) : null,
+      h("a", { href: "#/offers", class: "btn btn-primary" }, t("credit.go_offers")))
   );
 }
 
@@ -87,7 +107,7 @@ async function voucherScreen(code, root) {
   const cancel = usable ? h("button", { type: "button", class: "btn btn-danger-outline btn-block", "data-test": "cancel-voucher" }, t("wallet.cancel")) : null;
   mount(
     root,
-    h("a", { href: "#/wallet", class: "back" }, "← ", t("common.back")),
+    h("a", { href: "#/wallet", class: "back" }, icon("back"), t("common.back")),
     away ? offlineNote() : null,
     h(
       "article",
@@ -109,7 +129,7 @@ async function voucherScreen(code, root) {
   );
   if (usable) loadQr(v, qrBox, away);
   cancel?.addEventListener("click", async () => {
-    const yes = await confirmDialog({ title: t("wallet.cancel_title"), body: t("wallet.cancel_body"), confirm: t("wallet.cancel"), danger: true });
+    const yes = await confirmDialog({ title: t("wallet.cancel_title"), body: t("wallet.cancel_body"), confirm: t("wallet.cancel_confirm"), cancel: t("wallet.keep"), danger: true });
     if (!yes) return;
     await busy(cancel, t("common.loading"), async () => {
       try {
