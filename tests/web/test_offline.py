@@ -132,6 +132,10 @@ def test_scanner_redeems_offline_then_syncs_and_shows_the_conflict(
     conflict.wait_for()
     assert (redeemed.count(), conflict.count()) == (1, 1)
     assert "冲突" in conflict.inner_text()
+    # the shop's history (GET merchant/redemptions/offline) lists the conflict too
+    page.locator("[data-test=today-conflict]").wait_for()
+    assert "今日离线冲突 1 条" in page.inner_text("[data-test=today-conflicts]")
+    assert second["display_code"] in page.inner_text("[data-test=today-conflict]")
     shots(page, "offline-03-scanner-synced", full_page=True)
 
     assert Voucher.objects.filter(status="redeemed").count() == 2

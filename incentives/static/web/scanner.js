@@ -603,7 +603,12 @@ async function loadToday() {
       h("button", { type: "button", class: "link-button", onclick: loadToday }, t("scan.refresh")));
   mount(box, header(null), spinner());
   try {
-    const page = await api.request("GET", `/merchant/redemptions?date_from=${today}&date_to=${today}&page_size=100`);
+    const range = `date_from=${today}&date_to=${today}`;
+    // today's redemptions, and this shop's offline conflicts (any of its devices)
+    const [page, conflicts] = await Promise.all([
+      api.request("GET", `/merchant/redemptions?${range}&page_size=100`),
+      api.request("GET", `/merchant/redemptions/offline?${range}&conflict=true&page_size=20`),
+    ]);
     mount(
       box,
       header(page.count),
@@ -612,7 +617,18 @@ async function loadToday() {
             h("li", { "data-test": "today-row" },
               h("span", { class: "today-time" }, fmtTime(r.redeemed_at)),
               h("span", { class: "today-main" }, h("strong", {}, r.offer.title), h("small", {}, `${r.display_code} · ${r.holder.name} · ${r.holder.id_last4}`)))))
-        : h("p", { class: "muted" }, t("scan.today_empty"))
+        : h("p", { class: "muted" }, t("scan.today_empty")),
+      conflicts.count
+        ? [
+            h("h3", { class: "outcome-conflict", "data-test": "today-conflicts" }, t("scan.conflicts_today", { n: conflicts.count })),
+            h("ul", { class: "today-list" }, conflicts.results.map((c) =>
+              h("li", { "data-test": "today-conflict" },
+                h("span", { class: "today-time" }, fmtTime(c.scanned_at)),
+                h("span", { class: "today-main" },
+                  h("strong", {}, c.offer_title || c.display_code || "—"),
+                  h("small", {}, `${c.display_code || ""} · ${t("scan.outcome_conflict", { time: fmtDateTime(c.redeemed_at) })} · ${c.device_id}`)))))
+          ]
+        : null
     );
   } catch (error) {
     mount(box, header(null), notice("error", errorText(error)));

@@ -276,4 +276,5 @@ export const SCANNER = {
   "scan.outcome_redeemed": gettext_noop("已同步：核销成功"),
   "scan.outcome_conflict": gettext_noop("冲突：该券已于 {time} 被核销"),
   "scan.outcome_refused": gettext_noop("未能核销：{reason}"),
+  "scan.conflicts_today": ngettext("今日离线冲突 {n} 条", "今日离线冲突 {n} 条"),
 };
