@@ -120,6 +120,11 @@ class SummaryOutput(_Counts):
         help_text="Offline redemptions uploaded in the range (by the city's merchants) whose "
         "voucher had already been redeemed elsewhere: each one a voucher used twice."
     )
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The time of the figures: every voucher event before it is counted (the "
+        "last refresh of the roll-ups); null before the first refresh.",
+    )
 
 
 class SeriesRowOutput(_Counts):
