@@ -7,6 +7,8 @@ voucher that was redeemed online meanwhile."""
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.legal.models import AgreementAcceptance
+from accounts.legal.services import current_agreement
 from incentives.models import OfflineRedemption, Redemption, Voucher
 from tests.conftest import bearer
 from tests.incentives.conftest import make_resident, publish
@@ -44,6 +46,9 @@ def test_resident_opens_a_claimed_voucher_offline_and_sees_its_qr(
 ):
     offer = publish(merchant=programme["merchant"], min_tier="", per_resident_limit=5)
     resident = make_resident()
+    current = current_agreement()  # the app asks for the current agreement first
+    if current is not None:
+        AgreementAcceptance.objects.create(user=resident, agreement=current)
     voucher = claim(resident, offer)
     page = phone()
     log_in(page, f"{live_server.url}/m/", resident.phone)
