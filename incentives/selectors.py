@@ -29,7 +29,7 @@ from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
-from .models import ClaimTally, Redemption, Voucher
+from .models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 EQUIVALENTS_CACHE_SECONDS = 60
 
@@ -360,3 +360,25 @@ def merchant_redemptions(
             redeemed_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
         )
     return qs.order_by("-redeemed_at", "-id")
+
+
+def merchant_offline_redemptions(
+    *,
+    merchant_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    conflict: bool | None = None,
+) -> QuerySet[OfflineRedemption]:
+    """A merchant's uploaded offline redemptions, newest upload first; dates are
+    Asia/Shanghai days of the upload."""
+    qs = OfflineRedemption.objects.filter(merchant_id=merchant_id).select_related("voucher")
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(synced_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(
+            synced_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
+        )
+    if conflict is not None:
+        qs = qs.filter(conflict=conflict)
+    return qs.order_by("-synced_at", "-id")

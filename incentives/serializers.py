@@ -1,6 +1,10 @@
 """Shapes of the incentives API (shape only: rules live in services and selectors)."""
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,7 +16,8 @@ from merchants.serializers import OfferOutput
 
 from . import signing
 from .dashboard.serializers import EARLIEST, LATEST, within_years
-from .models import Redemption, Voucher
+from .models import OfflineRedemption, Redemption, Voucher
+from .offline import MAX_BATCH
 from .selectors import REASONS
 
 
@@ -182,7 +187,13 @@ class RedemptionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Redemption
-        fields = ["code", "display_code", "redeemed_at", "offer", "holder"]
+        fields = ["code", "display_code", "redeemed_at", "scanned_at", "offer", "holder"]
+        extra_kwargs = {
+            "scanned_at": {
+                "help_text": "Offline redemptions: when the clerk scanned it "
+                "(redeemed_at is when the server recorded it); null for online ones"
+            }
+        }
 
     @extend_schema_field(serializers.CharField())
     def get_display_code(self, redemption: Redemption) -> str:
@@ -251,6 +262,9 @@ def redemption_payload(redemption: Redemption) -> dict:
         "code": voucher.code,
         "display_code": signing.format_code(voucher.code),
         "redeemed_at": _DATETIME.to_representation(redemption.redeemed_at),
+        "scanned_at": None
+        if redemption.scanned_at is None
+        else _DATETIME.to_representation(redemption.scanned_at),
         "offer": _offer_terms(voucher.terms),
         "holder": {
             "name": mask_name(voucher.resident.real_name),
@@ -310,3 +324,140 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
     if eligibility is not None:
         data["eligibility"] = eligibility
     return data
+
+
+# --------------------------------------------------------------------------- offline
+
+
+_PRINTABLE = r"^[\x21-\x7e]{1,64}$"
+_PRINTABLE_HELP = "1–64 printable ASCII characters, no spaces"
+
+
+class OfflineRowInput(serializers.Serializer):
+    """One voucher a scanner redeemed while offline."""
+
+    token = serializers.CharField(required=False, max_length=256)
+    code = serializers.CharField(required=False, max_length=32)
+    scanned_at = serializers.DateTimeField(
+        help_text="When the clerk scanned it (ISO 8601 with offset), by the device's clock"
+    )
+    device_id = serializers.RegexField(
+        _PRINTABLE, help_text="The scanner's stable id (" + _PRINTABLE_HELP + ")"
+    )
+    nonce = serializers.RegexField(
+        _PRINTABLE,
+        help_text="Unique per scan, made by the device (" + _PRINTABLE_HELP + "); the same "
+        "nonce again answers the same result",
+    )
+
+    def validate_scanned_at(self, value):
+        try:
+            if abs(value - timezone.now()) > timedelta(days=3650):
+                raise serializers.ValidationError(_("扫码时间超出合理范围。"))
+        except OverflowError:
+            raise serializers.ValidationError(_("扫码时间超出合理范围。")) from None
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("token")) == bool(attrs.get("code")):
+            raise serializers.ValidationError(_("token 和 code 须且只能提供其一。"))
+        return attrs
+
+
+class _BoundedRows(serializers.ListField):
+    """A list whose length is checked before any row is parsed (a 10,000-row upload is
+    refused at once, not after parsing every row)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class RedemptionBatchInput(serializers.Serializer):
+    redemptions = _BoundedRows(
+        child=OfflineRowInput(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} rows; nonces unique within the batch. A batch that "
+        "does not parse is refused whole (400) and changes nothing.",
+    )
+
+    def validate_redemptions(self, rows: list[dict]) -> list[dict]:
+        seen: set[str] = set()
+        duplicates = {}
+        for i, row in enumerate(rows):
+            if row["nonce"] in seen:
+                duplicates[str(i)] = {"nonce": [_("同一批次中的 nonce 重复。")]}
+            seen.add(row["nonce"])
+        if duplicates:
+            raise serializers.ValidationError(duplicates)
+        return rows
+
+
+class OfflineResultOutput(serializers.Serializer):
+    nonce = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=[*OfflineRedemption.Outcome.values, "idempotency_key_reused"],
+        help_text="redeemed, or the error code a single redemption would have answered; "
+        "idempotency_key_reused when this nonce was used before for another voucher",
+    )
+    redeemed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="redeemed: when the server recorded it; already_redeemed: the first "
+        "redemption's time; otherwise null",
+    )
+
+
+class RedemptionBatchOutput(serializers.Serializer):
+    results = OfflineResultOutput(many=True, help_text="One per row, in the order sent")
+
+
+class OfflineRedemptionQuery(RedemptionListQuery):
+    conflict = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true: only conflicts"
+    )
+
+
+class OfflineRedemptionOutput(serializers.ModelSerializer):
+    code = serializers.CharField(source="voucher.code", allow_null=True, default=None)
+    display_code = serializers.SerializerMethodField()
+    offer_title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OfflineRedemption
+        fields = [
+            "nonce",
+            "device_id",
+            "code",
+            "display_code",
+            "offer_title",
+            "outcome",
+            "conflict",
+            "scanned_at",
+            "synced_at",
+            "redeemed_at",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_display_code(self, row: OfflineRedemption) -> str | None:
+        return signing.format_code(row.voucher.code) if row.voucher_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_offer_title(self, row: OfflineRedemption) -> str | None:
+        if not row.voucher_id:
+            return None
+        terms = row.voucher.terms
+        return localized(terms["title"], terms.get("title_en"))
+
+
+class ScannerSetupOutput(serializers.Serializer):
+    merchant_id = serializers.IntegerField(
+        help_text="The merchant this staff member redeems for: an offline scanner refuses "
+        "a voucher token that names another merchant"
+    )
+    merchant_name = serializers.CharField()
+    max_batch = serializers.IntegerField(help_text="Rows per merchant/redemptions/batch")
+    max_offline_age_hours = serializers.IntegerField(
+        help_text="A scan older than this at upload is judged as of this long ago"
+    )

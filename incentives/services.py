@@ -171,6 +171,11 @@ def merchant_of(staff: User) -> int:
     return merchant_id
 
 
+def merchant_for_scanner(staff: User) -> Merchant:
+    """The merchant a scanner redeems for (what it checks offline tokens against)."""
+    return Merchant.objects.only("pk", "name").get(pk=merchant_of(staff))
+
+
 def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> int:
     """The voucher a QR token (signature checked) or a typed code points at."""
     if token:
@@ -248,18 +253,35 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
     """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
     (of this merchant's voucher, not expired) and the redemption row, atomically;
     whoever loses a race learns why."""
-    voucher_id = resolve_voucher_id(token=token, code=code)
-    now = timezone.now()
+    return redeem_voucher_id(staff=staff, voucher_id=resolve_voucher_id(token=token, code=code))
+
+
+def redeem_voucher_id(
+    *,
+    staff: User,
+    voucher_id: int,
+    now: datetime | None = None,
+    valid_at: datetime | None = None,
+    scanned_at: datetime | None = None,
+    device_id: str = "",
+) -> Redemption:
+    """The redemption of both paths, online and offline (`incentives.offline`). The
+    voucher must not have expired by `valid_at` (default: now; an offline scan is judged at
+    its scan time, so a voucher that expired while the scanner was offline is redeemed
+    even if the expiry task has already marked it); `scanned_at` and `device_id` record an
+    offline scan (only an offline scan may redeem a voucher the expiry task has marked)."""
+    now = now or timezone.now()
+    when = _When(now, valid_at or now, scanned_at, device_id)
     if connection.vendor == "postgresql":
-        redemption = _redeem_in_one_statement(staff, voucher_id, now)
+        redemption = _redeem_in_one_statement(staff, voucher_id, when)
     else:
-        redemption = _redeem_with_orm(staff, voucher_id, now)
+        redemption = _redeem_with_orm(staff, voucher_id, when)
     if redemption is None:
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
             raise NOT_FOUND()
-        refusal = _refusal(voucher, merchant_id, now) or errors.ALREADY_REDEEMED()
+        refusal = _refusal(voucher, merchant_id, when.valid_at) or errors.ALREADY_REDEEMED()
         if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
             revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
         raise refusal
@@ -267,34 +289,45 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
     return redemption
 
 
+@dataclass(frozen=True)
+class _When:
+    now: datetime  # the redemption's time (the server's clock)
+    valid_at: datetime  # the time expiry is judged at
+    scanned_at: datetime | None
+    device_id: str
+
+
 # The gate's hot path, as one statement: the staff member's merchant, the conditional flip
 # (which re-checks the holder's listing: a voucher whose revocation task was lost is still
 # refused), the redemption row and what the answer shows, in one round trip (a single
-# statement is atomic). Table names come from model metadata.
+# statement is atomic). Table names come from model metadata. Only an offline scan made before the
+# voucher's expiry may flip one that the expiry task has since marked `expired`.
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
     WHERE ms.user_id = %(staff)s AND m.status = 'active'
 ), flipped AS (
-    UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s
-    WHERE id = %(voucher_id)s AND status = 'issued' AND expires_at > %(now)s
+    UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s, closed_at = NULL
+    WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
+      AND (status = 'issued' OR (status = 'expired' AND %(offline)s))
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
       AND NOT EXISTS (SELECT 1 FROM {standing} s
                       WHERE s.resident_id = {voucher}.resident_id AND s.seriously_dishonest)
       AND NOT EXISTS (SELECT 1 FROM {listed} l JOIN {user} h ON h.id_hash = l.person_hash
                       WHERE h.id = {voucher}.resident_id)
-    RETURNING id, code, terms, resident_id, merchant_id
+    RETURNING id, code, terms, resident_id, merchant_id, expires_at
 ), redemption AS (
-    INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at)
-    SELECT id, merchant_id, %(staff)s, %(now)s FROM flipped
+    INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
+                              device_id)
+    SELECT id, merchant_id, %(staff)s, %(now)s, %(scanned_at)s, %(device_id)s FROM flipped
     RETURNING id
 )
-SELECT r.id, f.id, f.code, f.terms, f.merchant_id, u.real_name, u.id_masked
+SELECT r.id, f.id, f.code, f.terms, f.merchant_id, f.expires_at, u.real_name, u.id_masked
 FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redemption | None:
     sql = _REDEEM_SQL.format(
         staff=MerchantStaff._meta.db_table,
         merchant=Merchant._meta.db_table,
@@ -305,22 +338,49 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Red
         listed=ListedPerson._meta.db_table,
     )
     with connection.cursor() as cur:
-        cur.execute(sql, {"staff": staff.pk, "now": now, "voucher_id": voucher_id})
+        cur.execute(
+            sql,
+            {
+                "staff": staff.pk,
+                "now": when.now,
+                "valid_at": when.valid_at,
+                "scanned_at": when.scanned_at,
+                "device_id": when.device_id,
+                "offline": when.scanned_at is not None,
+                "voucher_id": voucher_id,
+            },
+        )
         row = cur.fetchone()
     if row is None:
         return None
-    redemption_id, vid, code, terms, merchant_id, real_name, id_masked = row
+    redemption_id, vid, code, terms, merchant_id, expires_at, real_name, id_masked = row
     holder = User(real_name=real_name, id_masked=id_masked)
     terms = json.loads(terms) if isinstance(terms, str) else terms
-    voucher = Voucher(pk=vid, code=code, terms=terms, resident=holder, merchant_id=merchant_id)
+    voucher = Voucher(
+        pk=vid,
+        code=code,
+        terms=terms,
+        resident=holder,
+        merchant_id=merchant_id,
+        expires_at=expires_at,
+    )
     return Redemption(
-        pk=redemption_id, voucher=voucher, merchant_id=merchant_id, staff=staff, redeemed_at=now
+        pk=redemption_id,
+        voucher=voucher,
+        merchant_id=merchant_id,
+        staff=staff,
+        redeemed_at=when.now,
+        scanned_at=when.scanned_at,
+        device_id=when.device_id,
     )
 
 
-def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redemption | None:
     merchant_id = _active_merchant_id(staff)
     with transaction.atomic():
+        statuses = [Voucher.Status.ISSUED]
+        if when.scanned_at is not None:
+            statuses.append(Voucher.Status.EXPIRED)
         flipped = Voucher.objects.filter(
             ~Exists(
                 Standing.objects.filter(
@@ -329,14 +389,19 @@ def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption 
             ),
             ~Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash"))),
             pk=voucher_id,
-            status=Voucher.Status.ISSUED,
+            status__in=statuses,
             merchant_id=merchant_id,
-            expires_at__gt=now,
-        ).update(status=Voucher.Status.REDEEMED, redeemed_at=now)
+            expires_at__gt=when.valid_at,
+        ).update(status=Voucher.Status.REDEEMED, redeemed_at=when.now, closed_at=None)
         if not flipped:
             return None
         redemption = Redemption.objects.create(
-            voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
+            voucher_id=voucher_id,
+            merchant_id=merchant_id,
+            staff=staff,
+            redeemed_at=when.now,
+            scanned_at=when.scanned_at,
+            device_id=when.device_id,
         )
     redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
     return redemption

@@ -1,8 +1,10 @@
 """Signed voucher tokens for the QR code, and the short human code.
 
 Token: `XY1` + key id + `.` + base32(voucher id: 8 bytes, expiry: 4 bytes unix seconds,
-Ed25519 signature over `kid || voucher id || expiry`: 64 bytes), upper case without
-padding — only QR alphanumeric-mode characters, about 130 of them. The signature needs
+merchant id: 4 bytes, Ed25519 signature over `kid || voucher id || expiry || merchant id`:
+64 bytes), upper case without padding — only QR alphanumeric-mode characters, about 140
+of them. The merchant lets an offline scanner refuse another merchant's voucher; tokens
+signed before it was added (no merchant, 12-byte body) still verify. The signature needs
 only the public key (published at /api/v1/voucher-keys) to check, so a scanner can tell a
 forged or expired QR offline; whether the voucher is still good is the server's word
 (cancelled, revoked, redeemed are database states).
@@ -33,6 +35,7 @@ PREFIX = "XY1"
 _KID_RE = re.compile(r"[A-Z0-9]{1,8}")
 _PAYLOAD_RE = re.compile(r"[A-Z2-7]+")
 _BODY = struct.Struct(">QI")  # voucher id, expiry (unix seconds)
+_MERCHANT = struct.Struct(">I")  # merchant id, after the body in current tokens
 
 
 class InvalidToken(ValueError):
@@ -69,6 +72,7 @@ class TokenClaims:
     kid: str
     voucher_id: int
     expires_at: dt.datetime
+    merchant_id: int | None = None
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -136,7 +140,12 @@ def _unb32(text: str) -> bytes:
 
 
 def sign(
-    *, kid: str, voucher_id: int, expires_at: dt.datetime, at: dt.datetime | None = None
+    *,
+    kid: str,
+    voucher_id: int,
+    expires_at: dt.datetime,
+    merchant_id: int | None = None,
+    at: dt.datetime | None = None,
 ) -> str:
     key = signing_keys()[kid]
     if key.private is None:
@@ -144,18 +153,27 @@ def sign(
     if not key.in_force(at or timezone.now()):
         raise KeyNotInForce(f"voucher signing key {kid} is outside its not_before..not_after")
     body = _BODY.pack(voucher_id, int(expires_at.timestamp()))
+    if merchant_id is not None:
+        body += _MERCHANT.pack(merchant_id)
     signature = key.private.sign(kid.encode() + body)
     return f"{PREFIX}{kid}.{_b32(body + signature)}"
 
 
 def voucher_token(voucher) -> str:
-    """The token of a voucher (anything with `key_id`, `pk` and `expires_at`): signed with
-    the key it was issued under while that key is in force, else with the active key."""
+    """The token of a voucher (anything with `key_id`, `pk`, `expires_at` and
+    `merchant_id`): signed with the key it was issued under while that key is in force,
+    else with the active key."""
     now = timezone.now()
     key = signing_keys().get(voucher.key_id)
     if key is None or key.private is None or not key.in_force(now):
         key = active_key(now)
-    return sign(kid=key.kid, voucher_id=voucher.pk, expires_at=voucher.expires_at, at=now)
+    return sign(
+        kid=key.kid,
+        voucher_id=voucher.pk,
+        expires_at=voucher.expires_at,
+        merchant_id=voucher.merchant_id,
+        at=now,
+    )
 
 
 def verify(token: str, at: dt.datetime | None = None) -> TokenClaims:
@@ -177,15 +195,16 @@ def verify(token: str, at: dt.datetime | None = None) -> TokenClaims:
         raw = _unb32(payload)
     except ValueError:
         raise InvalidToken("malformed") from None
-    if len(raw) != _BODY.size + 64:
+    if len(raw) not in (_BODY.size + 64, _BODY.size + _MERCHANT.size + 64):
         raise InvalidToken("malformed")
-    body, signature = raw[: _BODY.size], raw[_BODY.size :]
+    body, signature = raw[:-64], raw[-64:]
     try:
         key.public.verify(signature, kid.encode() + body)
     except InvalidSignature:
         raise InvalidToken("bad_signature") from None
-    voucher_id, expiry = _BODY.unpack(body)
-    return TokenClaims(kid, voucher_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC))
+    voucher_id, expiry = _BODY.unpack(body[: _BODY.size])
+    merchant_id = _MERCHANT.unpack(body[_BODY.size :])[0] if len(body) > _BODY.size else None
+    return TokenClaims(kid, voucher_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC), merchant_id)
 
 
 # --------------------------------------------------------------------------- human code

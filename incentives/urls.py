@@ -14,4 +14,15 @@ urlpatterns = [
     path("voucher-keys", api.VoucherKeysView.as_view(), name="voucher-keys"),
     path("merchant/scan", api.ScanView.as_view(), name="merchant-scan"),
     path("merchant/redemptions", api.RedemptionsView.as_view(), name="merchant-redemptions"),
+    path("merchant/scanner", api.ScannerSetupView.as_view(), name="merchant-scanner"),
+    path(
+        "merchant/redemptions/batch",
+        api.RedemptionBatchView.as_view(),
+        name="merchant-redemptions-batch",
+    ),
+    path(
+        "merchant/redemptions/offline",
+        api.OfflineRedemptionsView.as_view(),
+        name="merchant-redemptions-offline",
+    ),
 ]

@@ -2,7 +2,7 @@
 
 Every function takes the scope (`city`: a City code, or None for all cities) and an
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
-summary 4, series 1, breakdown 2 (1 by category), flows 2.
+summary 6, series 1, breakdown 2 (1 by category), flows 2.
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -25,6 +25,7 @@ from core import i18n
 from core.i18n import localized
 from merchants.models import Category, Merchant, Offer
 
+from ..models import OfflineRedemption
 from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
 from .rollup import day_start
 
@@ -66,7 +67,8 @@ def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
 
 def summary(*, scope: Scope) -> dict[str, Any]:
     """Totals of the range, distinct claiming residents, the city's live offers and
-    merchants, and the time of the figures (5 queries)."""
+    merchants, offline redemptions that met a voucher redeemed first elsewhere, and the
+    time of the figures (6 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -89,6 +91,13 @@ def summary(*, scope: Scope) -> dict[str, Any]:
     paused_counts = paused.aggregate(
         all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
     )
+    conflicts = OfflineRedemption.objects.filter(
+        conflict=True,
+        synced_at__gte=day_start(scope.date_from),
+        synced_at__lt=day_start(scope.date_to + timedelta(days=1)),
+    )
+    if scope.city is not None:
+        conflicts = conflicts.filter(city_id=scope.city)
     return {
         "city": scope.city,
         "date_from": scope.date_from,
@@ -100,6 +109,7 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "paused_offers": paused_counts["all"],
         "credit_paused_offers": paused_counts["credit"],
         "merchants": merchants.count(),
+        "offline_conflicts": conflicts.count(),
         "as_of": RollupRefresh.last(),
     }
 

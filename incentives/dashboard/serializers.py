@@ -125,6 +125,10 @@ class SummaryOutput(_Counts):
     merchants = serializers.IntegerField(
         help_text="Merchants located in the city that are participating (status active) now."
     )
+    offline_conflicts = serializers.IntegerField(
+        help_text="Offline redemptions uploaded in the range (by the city's merchants) whose "
+        "voucher had already been redeemed elsewhere: each one a voucher used twice."
+    )
     as_of = serializers.DateTimeField(
         allow_null=True,
         help_text="The time of the figures: every voucher event before it is counted (the "

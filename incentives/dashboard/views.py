@@ -275,6 +275,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [counts[2], summary["cancelled"]],
         [counts[3], summary["expired"]],
         [counts[4], summary["revoked"]],
+        [_("离线核销冲突"), summary["offline_conflicts"]],
         [],
         [_("趋势（%(interval)s）") % {"interval": dict(_intervals())[interval]}],
         [_("时段"), _("起"), _("止"), *counts],

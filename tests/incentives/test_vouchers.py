@@ -95,7 +95,9 @@ def test_voucher_keys_verify_a_token_offline(voucher, api_client):
     kid, payload = voucher["token"][3:].split(".")
     raw = base64.b32decode(payload + "=" * (-len(payload) % 8))
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key["public_key"]))
-    public.verify(raw[12:], kid.encode() + raw[:12])  # raises if forged
+    # body: voucher id (8), expiry (4), merchant id (4); then the signature (64)
+    public.verify(raw[16:], kid.encode() + raw[:16])  # raises if forged
+    assert int.from_bytes(raw[12:16]) == Voucher.objects.get(code=voucher["code"]).merchant_id
 
 
 # --------------------------------------------------------------------------- redemption

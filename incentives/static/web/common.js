@@ -4,6 +4,13 @@
 
 export const config = JSON.parse(document.getElementById("web-config").textContent);
 
+// The page's service worker keeps the app shell for offline use (incentives/web/pwa.py).
+if (config.serviceWorker && "serviceWorker" in navigator) {
+  navigator.serviceWorker.register(config.serviceWorker).catch(() => {
+    /* no worker (e.g. plain HTTP on a LAN address): the page still works online */
+  });
+}
+
 // ------------------------------------------------------------------------------ i18n
 
 const LANG_KEY = "xinyou.lang";

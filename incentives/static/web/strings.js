@@ -265,6 +265,11 @@ export const RESIDENT = {
   "wallet.cancel_confirm": gettext_noop("确认取消"),
   "wallet.none_usable": gettext_noop("暂时没有可使用的券。用过、过期或取消的券在“全部”里。"),
   "wallet.see_all": gettext_noop("查看全部券"),
+  // kept on the device for offline use (resident/pocket.js)
+  "pocket.offline": gettext_noop("当前离线：显示本机保存的内容（{time} 更新）"),
+  "pocket.pass_expired": gettext_noop("本机保存的信用码已于 {time} 过期，联网后刷新。"),
+  "pocket.pass_until": gettext_noop("信用码有效至 {time}"),
+  "pocket.pass_alt": gettext_noop("信用码二维码"),
 };
 
 export const SCANNER = {
@@ -314,4 +319,28 @@ export const SCANNER = {
   "scan.today_count": gettext_noop("共 {n} 张"),
   "scan.today_empty": gettext_noop("今天还没有核销记录。"),
   "scan.refresh": gettext_noop("刷新"),
+  // offline redemption: the pending bar, the offline check, the offline list
+  "scan.pending": ngettext("待同步 {n} 张", "待同步 {n} 张"),
+  "scan.pending_none": gettext_noop("离线核销已全部同步"),
+  "scan.sync_now": gettext_noop("立即同步"),
+  "scan.syncing": gettext_noop("同步中…"),
+  "scan.synced": ngettext("已同步 {n} 条离线核销", "已同步 {n} 条离线核销"),
+  "scan.offline_title": gettext_noop("离线核销记录"),
+  "scan.offline_preview_title": gettext_noop("离线校验通过，请确认核销"),
+  "scan.offline_preview_hint": gettext_noop("当前无法连接服务器：确认后本机先记下，联网后自动上传核对。"),
+  "scan.offline_ok_title": gettext_noop("已离线核销，待同步"),
+  "scan.offline_ok_at": gettext_noop("扫码时间 {time}"),
+  "scan.offline_voucher": gettext_noop("券编号"),
+  "scan.offline_duplicate": gettext_noop("该券已于 {time} 在本机离线核销。"),
+  "scan.offline_wrong_merchant": gettext_noop("这张券不属于本店，请提醒顾客到对应商户使用。"),
+  "scan.offline_no_merchant": gettext_noop("离线时无法确认该券所属商户，请联网后再核销。"),
+  "scan.offline_no_keys": gettext_noop("本机没有可用的防伪数据，联网后才能核销。"),
+  "scan.offline_key_not_valid": gettext_noop("二维码的签名密钥不在有效期内。"),
+  "scan.offline_code": gettext_noop("离线时不能核验手输券码，请扫描二维码。"),
+  "scan.offline_unsupported": gettext_noop("本机浏览器无法离线验签，请联网后核销。"),
+  "scan.state_pending": gettext_noop("待同步"),
+  "scan.outcome_redeemed": gettext_noop("已同步：核销成功"),
+  "scan.outcome_conflict": gettext_noop("冲突：该券已于 {time} 被核销"),
+  "scan.outcome_refused": gettext_noop("未能核销：{reason}"),
+  "scan.conflicts_today": ngettext("今日离线冲突 {n} 条", "今日离线冲突 {n} 条"),
 };

@@ -1,7 +1,8 @@
 // Offline checks of what a clerk scans or types, mirroring incentives/signing.py:
 //
 //   token = "XY1" + kid + "." + base32(voucher id: 8 bytes BE, expiry: 4 bytes BE unix
-//           seconds, Ed25519 signature over kid || those 12 bytes: 64 bytes), no padding
+//           seconds, merchant id: 4 bytes BE (absent in older tokens), Ed25519 signature
+//           over kid || those 16 (or 12) bytes: 64 bytes), no padding
 //   code  = 9 characters of CODE_ALPHABET + 1 check character (weighted, modulo 29)
 //
 // A forged or expired token is told apart here, without the network; whether the voucher
@@ -50,18 +51,19 @@ export function parseToken(raw) {
   } catch {
     return null;
   }
-  if (bytes.length !== 12 + 64) return null;
-  const body = bytes.slice(0, 12);
+  if (bytes.length !== 12 + 64 && bytes.length !== 16 + 64) return null;
+  const body = bytes.slice(0, bytes.length - 64);
   const view = new DataView(body.buffer);
   const kidBytes = new TextEncoder().encode(kid);
-  const signed = new Uint8Array(kidBytes.length + 12);
+  const signed = new Uint8Array(kidBytes.length + body.length);
   signed.set(kidBytes);
   signed.set(body, kidBytes.length);
   return {
     kid,
     voucherId: view.getBigUint64(0),
     expiresAt: new Date(view.getUint32(8) * 1000),
-    signature: bytes.slice(12),
+    merchantId: body.length === 16 ? view.getUint32(12) : null, // null: signed before it was added
+    signature: bytes.slice(body.length),
     signed,
   };
 }
