@@ -66,11 +66,11 @@ def test_the_orm_path_checks_the_listing_in_its_flip_too(resident, clerk, vouche
     itself leaves a listed holder's voucher alone."""
     voucher_id = Voucher.objects.get().pk
     list_quietly(resident, how=how)
-    assert services._redeem_with_orm(clerk, voucher_id, timezone.now()) is None
+    assert services._redeem_with_orm(clerk, voucher_id, _now()) is None
     assert Voucher.objects.get().status == "issued"
     Standing.objects.update(seriously_dishonest=False)
     ListedPerson.objects.all().delete()
-    assert services._redeem_with_orm(clerk, voucher_id, timezone.now()) is not None
+    assert services._redeem_with_orm(clerk, voucher_id, _now()) is not None
     assert Voucher.objects.get().status == "redeemed"
 
 
@@ -177,3 +177,9 @@ def test_a_reached_per_resident_limit_shows_in_lists_before_the_tap(world, merch
     assert eligibility(client_for(make_resident()), offer) == {"eligible": True, "reasons": []}
     client.post(f"/api/v1/me/vouchers/{first['code']}/cancel")
     assert eligibility(client, offer) == {"eligible": True, "reasons": []}
+
+
+def _now():
+    """An online redemption's moment, as the redemption path passes it on."""
+    now = timezone.now()
+    return services._When(now=now, valid_at=now, scanned_at=None, device_id="")
