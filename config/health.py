@@ -5,6 +5,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from core import replica
+
 
 def healthz(request) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -37,4 +39,13 @@ def readyz(request) -> JsonResponse:
             checks[name] = f"error: {type(exc).__name__}"
     failed = sorted(k for k, v in checks.items() if v != "ok")
     body = {"status": "unavailable" if failed else "ok", "checks": checks, "failed": failed}
+    if replica.configured():
+        # the replica is reported, not required: reads fall back to the primary without it
+        lag = replica.replica_lag()
+        body["replica"] = {
+            "lag_seconds": lag,
+            "status": "unreachable"
+            if lag is None
+            else ("lagging" if lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS else "ok"),
+        }
     return JsonResponse(body, status=503 if failed else 200)

@@ -18,6 +18,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import City
 from core.api import error_responses
+from core.replica import ReplicaReadsMixin
 
 from . import selectors
 from .models import Category, Offer, Station
@@ -111,9 +112,13 @@ class _PublicOfferView(generics.GenericAPIView):
         **error_responses(400, 401, 404, s400="invalid_request (unknown filter value, bad page)"),
     },
 )
-class OfferListView(_PublicOfferView):
+class OfferListView(ReplicaReadsMixin, _PublicOfferView):
     filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
     filterset_class = OfferFilter
+
+    def replica_for(self, request: Request) -> bool:
+        # anonymous browsing may lag a little; a signed-in caller reads the primary
+        return not request.user.is_authenticated
 
     def get(self, request: Request) -> Response:
         filters = OfferFilter(request.query_params, queryset=Offer.objects.none(), request=request)

@@ -140,6 +140,7 @@ def start_celery_worker(transactional_db):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        proc.log = log  # what the worker printed, for tests that read its log lines
         procs.append(proc)
         app.conf.task_always_eager = False
         # generous: on a loaded 2-core machine a worker's start can take long

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import City
+from core.replica import on_replica
 
 from . import selectors
 from .api import resolve_scope
@@ -98,6 +99,7 @@ def _labels() -> dict[str, str]:
 
 
 @_city_staff_page
+@on_replica
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     scope, interval, errors = _scope(request)
     figures = selectors.dashboard(scope=scope, interval=interval)
@@ -184,6 +186,7 @@ def _counts(row: dict[str, Any]) -> list[int]:
 
 
 @_city_staff_page
+@on_replica
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The figures as CSV: UTF-8 with a BOM so that Excel and WPS read the Chinese text."""
     scope, interval, errors = _scope(request)
