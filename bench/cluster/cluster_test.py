@@ -140,17 +140,17 @@ def prepare(residents: int, vouchers: int) -> dict:
     people = []
     from accounts.identity import id_check_char
 
-    for i in range(residents):
-        user = User(
-            phone=f"158{i:08d}", real_name="压测居民", role="resident", home_city_id="330100"
-        )
+    first = User.objects.filter(phone__startswith="158").count()  # runs add up
+    phones = [f"158{first + i:08d}" for i in range(residents)]
+    for i, phone in enumerate(phones):
+        user = User(phone=phone, real_name="压测居民", role="resident", home_city_id="330100")
         birth = f"{rng.randint(1960, 2000)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}"
-        first17 = f"330106{birth}{i % 1000:03d}"
+        first17 = f"330106{birth}{(first + i) % 1000:03d}"
         user.set_id_number(first17 + id_check_char(first17))
         user.set_unusable_password()
         people.append(user)
     User.objects.bulk_create(people)
-    people = list(User.objects.filter(phone__startswith="158").order_by("pk"))
+    people = list(User.objects.filter(phone__in=phones).order_by("pk"))
     Consent.objects.bulk_create(Consent(resident=u, text=text) for u in people)
     Standing.objects.bulk_create(
         Standing(
