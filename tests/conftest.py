@@ -126,9 +126,10 @@ def api_client():
 
 
 def bearer(user) -> dict:
-    from rest_framework_simplejwt.tokens import RefreshToken
+    # an access token alone (a refresh token would be recorded as outstanding: a query)
+    from rest_framework_simplejwt.tokens import AccessToken
 
-    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"}
 
 
 @pytest.fixture
