@@ -64,6 +64,9 @@ export VOUCHER_SIGNING_KEYS='$(cat "$DIR/voucher_keys.json")'
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export SECURE_SSL_REDIRECT=0
 export TRUSTED_PROXY_HOPS=1
+# the demo runs on the sandbox SMS gateway and identity provider (docs/deploy.md)
+export ALLOW_SANDBOX_SMS=1
+export ALLOW_SANDBOX_IDENTITY=1
 export DATABASE_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou
 export DATABASE_REPLICA_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou_replica
 export DATABASE_POOLER=transaction
