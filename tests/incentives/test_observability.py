@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import time
 
 import pytest
 from django.test import Client
@@ -97,7 +98,13 @@ def test_the_request_id_crosses_into_a_celery_task(start_celery_worker):
         record_worker_heartbeat.delay("request-id").get(timeout=60)
     finally:
         request_id.reset(token)
-    worker.log.seek(0)
-    lines = [json.loads(line) for line in worker.log if line.startswith("{")]
-    ran = [line for line in lines if "succeeded" in line.get("message", "")]
+    # the result is stored before the worker logs "succeeded": wait for the line
+    ran: list[dict] = []
+    deadline = time.monotonic() + 60
+    while not ran and time.monotonic() < deadline:
+        worker.log.seek(0)
+        lines = [json.loads(line) for line in worker.log if line.startswith("{")]
+        ran = [line for line in lines if "succeeded" in line.get("message", "")]
+        if not ran:
+            time.sleep(0.2)
     assert ran and all(line["request_id"] == "crossing-7f3a" for line in ran)
