@@ -220,6 +220,7 @@ def start_celery_worker(transactional_db):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        proc.log = log  # what the worker printed, for tests that read its log lines
         procs.append(proc)
         app.conf.task_always_eager = False
         # Celery keeps "a task is running here, never join" in one process-wide flag that
