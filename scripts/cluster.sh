@@ -201,7 +201,7 @@ backend web
     balance leastconn
     option httpchk GET /readyz
     # 200, or 503 "degraded" (Redis alone away: the node still serves, docs/outages.md)
-    http-check expect rstring "\\"status\\": \\"(ok|degraded)\\""
+    http-check expect rstring "^..status.: .(ok|degraded)."
     # real traffic's connection errors take a node out at once, before its health checks do
     default-server inter 1s fall 3 rise 2 maxconn $((WEB_WORKERS * 2)) observe layer4 error-limit 1 on-error mark-down
 EOF
