@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tokens import tokens_for
 from core.api import error_responses
 
 from . import services
@@ -86,7 +87,7 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise INVALID_CREDENTIALS()
-        refresh = RefreshToken.for_user(user)
+        refresh = tokens_for(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 

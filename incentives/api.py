@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsMerchantStaff, IsResident, error_responses
+from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
 from merchants.api import OfferDetailView as PublicOfferDetailView
 from merchants.api import OfferFilter
@@ -342,6 +343,8 @@ class ScanView(APIView):
 
 
 class RedemptionsView(GenericAPIView):
+    # The caller from the token's claims alone; the statement re-checks active staff.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsMerchantStaff]
     serializer_class = RedemptionOutput
     queryset = Voucher.objects.none()

@@ -47,11 +47,11 @@ def _claim_record(request: Request, scope: str, key: str) -> IdempotencyRecord |
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(
-                user=request.user, scope=scope, key=key, fingerprint=fingerprint
+                user_id=request.user.pk, scope=scope, key=key, fingerprint=fingerprint
             )
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.get(user=request.user, scope=scope, key=key)
+    record = IdempotencyRecord.objects.get(user_id=request.user.pk, scope=scope, key=key)
     expired = record.created_at < now - TTL
     if not expired:
         if record.fingerprint != fingerprint:

@@ -150,7 +150,9 @@ def _give_back(per_offer: Counter, resident_id: int) -> None:
 
 def _active_merchant_id(staff: User) -> int | None:
     return (
-        MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
+        MerchantStaff.objects.filter(
+            user_id=staff.pk, user__is_active=True, merchant__status=Merchant.Status.ACTIVE
+        )
         .values_list("merchant_id", flat=True)
         .first()
     )
@@ -251,7 +253,8 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
-    WHERE ms.user_id = %(staff)s AND m.status = 'active'
+    JOIN {user} su ON su.id = ms.user_id
+    WHERE ms.user_id = %(staff)s AND m.status = 'active' AND su.is_active
 ), flipped AS (
     UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s
     WHERE id = %(voucher_id)s AND status = 'issued' AND expires_at > %(now)s
@@ -285,7 +288,11 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Red
     terms = json.loads(terms) if isinstance(terms, str) else terms
     voucher = Voucher(pk=vid, code=code, terms=terms, resident=holder, merchant_id=merchant_id)
     return Redemption(
-        pk=redemption_id, voucher=voucher, merchant_id=merchant_id, staff=staff, redeemed_at=now
+        pk=redemption_id,
+        voucher=voucher,
+        merchant_id=merchant_id,
+        staff_id=staff.pk,
+        redeemed_at=now,
     )
 
 
@@ -301,7 +308,7 @@ def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption 
         if not flipped:
             return None
         redemption = Redemption.objects.create(
-            voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
+            voucher_id=voucher_id, merchant_id=merchant_id, staff_id=staff.pk, redeemed_at=now
         )
     redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
     return redemption

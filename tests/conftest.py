@@ -71,9 +71,9 @@ def api_client():
 
 
 def bearer(user) -> dict:
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from accounts.tokens import tokens_for
 
-    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {tokens_for(user).access_token}"}
 
 
 @pytest.fixture

@@ -211,7 +211,6 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     from django.urls import Resolver404, resolve
-    from rest_framework_simplejwt.tokens import RefreshToken
 
     t0 = time.perf_counter()
     clerk, merchant, ids, tokens = seed(args.vouchers)
@@ -219,7 +218,9 @@ def main() -> None:
     seeded = time.perf_counter() - t0
     from rest_framework.authtoken.models import Token
 
-    bearer = "Bearer " + str(RefreshToken.for_user(clerk).access_token)
+    from accounts.tokens import tokens_for
+
+    bearer = "Bearer " + str(tokens_for(clerk).access_token)
     drf_token = "Token " + Token.objects.create(user=clerk).key
     folder = Path(tempfile.mkdtemp())
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from config.urls import urlpatterns as product
 from core.api import IsMerchantStaff
+from core.auth import ClaimsJWTAuthentication
 from incentives.models import Voucher
 
 
@@ -26,6 +27,7 @@ def _flip(request) -> Response:
 
 
 class Floor(APIView):
+    authentication_classes = [ClaimsJWTAuthentication]  # as RedemptionsView
     permission_classes = [IsMerchantStaff]
 
     def post(self, request):
