@@ -2,6 +2,10 @@
 (Django's test client, the full middleware stack) under pyinstrument.
 
 Run: scripts/with-services.sh .venv/bin/python bench/redeem/profile.py [redeem|claim|bare|floor]
+     scripts/with-services.sh .venv/bin/python bench/redeem/profile.py cpu [N]
+The `cpu` form calls each endpoint N times in turn (several rounds, interleaved) and prints
+the Python CPU time per request (time.process_time: the server side's own work, which a
+machine shared with other jobs disturbs much less than wall-clock throughput).
 """
 
 import os
@@ -30,6 +34,8 @@ def main() -> None:
     clerk, merchant, ids, tokens = seed(n)
     client = Client(SERVER_NAME="127.0.0.1")
     bearer = "Bearer " + str(tokens_for(clerk).access_token)
+    if which == "cpu":
+        return cpu(client, clerk, merchant, ids, tokens, bearer)
     if which == "claim":
         offer_id, residents = seed_claimants(merchant, n)
         calls = [
@@ -61,6 +67,52 @@ def main() -> None:
     profiler.stop()
     print(statuses)
     print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
+    import statistics
+    import time
+
+    from redeem.run import seed_claimants
+    from rest_framework.authtoken.models import Token
+
+    offer_id, residents = seed_claimants(merchant, len(ids))
+    drf = "Token " + Token.objects.create(user=clerk).key
+    rounds = 5
+    per = len(ids) // rounds
+    targets = {
+        "bare": [("/bench/bare", {"id": pk}, drf, None) for pk in ids],
+        "floor": [("/bench/floor", {"id": pk}, bearer, None) for pk in ids],
+        "redeem": [("/api/v1/merchant/redemptions", {"token": t}, bearer, None) for t in tokens],
+        "claim": [
+            (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
+            for i, t in enumerate(residents)
+        ],
+    }
+    from django.db import connection
+
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    for r in range(rounds):
+        for name, calls in targets.items():
+            if name in ("bare", "floor", "redeem"):
+                with connection.cursor() as cur:  # the floors and redemption share vouchers
+                    cur.execute("DELETE FROM incentives_redemption")
+                    cur.execute("UPDATE incentives_voucher SET status='issued'")
+            t0 = time.process_time()
+            for path, body, auth, key in calls[r * per : (r + 1) * per]:
+                extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+                res = client.post(
+                    path, body, content_type="application/json", HTTP_AUTHORIZATION=auth, **extra
+                )
+                assert res.status_code in (200, 201), (name, res.status_code, res.content[:200])
+            samples[name].append((time.process_time() - t0) / per * 1000)
+    base = statistics.median(samples["bare"])
+    for name, values in samples.items():
+        med = statistics.median(values)
+        print(
+            f"{name}: {med:.3f} ms CPU per request (median of {rounds} rounds of {per}); "
+            f"x{med / base:.2f} of bare"
+        )
 
 
 if __name__ == "__main__":
