@@ -1,5 +1,6 @@
 """Authentication for hot paths: the caller from the verified JWT claims, no statement."""
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.models import TokenUser
 
@@ -14,3 +15,11 @@ class ClaimsJWTAuthentication(JWTAuthentication):
         if "role" in validated_token and "user_id" in validated_token:
             return TokenUser(validated_token)
         return super().get_user(validated_token)
+
+
+class ClaimsJWTScheme(SimpleJWTScheme):
+    """The same bearer JWT as the other views (its own name: spectacular wants one class per
+    security scheme)."""
+
+    target_class = "core.auth.ClaimsJWTAuthentication"
+    name = "jwtClaimsAuth"
