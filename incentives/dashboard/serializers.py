@@ -116,6 +116,11 @@ class SummaryOutput(_Counts):
     merchants = serializers.IntegerField(
         help_text="Merchants located in the city that are participating (status active) now."
     )
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The time of the figures: every voucher event before it is counted (the "
+        "last refresh of the roll-ups); null before the first refresh.",
+    )
 
 
 class SeriesRowOutput(_Counts):
