@@ -35,6 +35,8 @@ demo: install
 	$(PY) manage.py seed_demo
 
 run: demo
+	@echo "Demo SMS codes (sandbox gateway, nothing is sent): $(PY) manage.py sms_outbox"
+	@echo "  or admin › 账户与信用 › 演示短信发件箱 (superuser 13800000000)"
 	@$(PY) scripts/devserver.py links $(HOST) $(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

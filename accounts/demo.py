@@ -8,6 +8,7 @@ from core.roles import Role
 from .credit.conversion import DEMO_SCHEMES
 from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
 from .credit.services import give_consent, query_provider
+from .legal.models import Agreement, AgreementAcceptance
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
 
@@ -90,6 +91,8 @@ def seed_cities_and_schemes() -> None:
 
 def seed() -> list[tuple[str, str]]:
     seed_cities_and_schemes()
+    # the demo logins have accepted the current user agreement (migration 0008 loads it)
+    agreement = Agreement.objects.filter(is_current=True).first()
     logins = []
     for phone, name, role, city in DEMO_STAFF:
         if not User.objects.filter(phone=phone).exists():
@@ -113,6 +116,8 @@ def seed() -> list[tuple[str, str]]:
             user.set_id_number(id_number)
             user.set_password(DEMO_PASSWORD)
             user.save()
+        if agreement is not None:
+            AgreementAcceptance.objects.get_or_create(user=user, agreement=agreement)
         if verified and not Standing.objects.filter(resident=user).exists():
             give_consent(resident=user, version=version)
             query_provider(resident_id=user.pk, purpose="demo_seed", requested_by="seed_demo")

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -201,6 +202,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The lockout backend first: a locked phone gets no password login on any path.
+AUTHENTICATION_BACKENDS = [
+    "accounts.security.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- identity and account security (docs/accounts.md) ---------------------------------
+# Proxies in front of the service whose X-Forwarded-For is trusted (0: none, the client
+# address is REMOTE_ADDR). Used by the throttles (NUM_PROXIES) and the login lockout.
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+LOGIN_LOCK_FAILURES = int(env("LOGIN_LOCK_FAILURES", "10"))
+LOGIN_LOCK_WINDOW_SECONDS = int(env("LOGIN_LOCK_WINDOW_SECONDS", "900"))
+LOGIN_LOCK_SECONDS = int(env("LOGIN_LOCK_SECONDS", "900"))
+# SMS codes (docs/sms-gateway-api.md): the gateway, and the codes' rules
+SMS_GATEWAY: dict = json.loads(env("SMS_GATEWAY", '{"kind": "sandbox"}'))
+SMS_CODE_KEY = env("SMS_CODE_KEY", f"sms:{SECRET_KEY}")
+SMS_CODE_TTL_SECONDS = int(env("SMS_CODE_TTL_SECONDS", "300"))
+SMS_RESEND_SECONDS = int(env("SMS_RESEND_SECONDS", "60"))
+SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "5"))
+SMS_CODES_PER_PHONE_PER_HOUR = int(env("SMS_CODES_PER_PHONE_PER_HOUR", "10"))
+# The real-name check before an account exists (docs/identity-api.md)
+IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
+# In production a sandbox would prove nothing (no SMS leaves; any unknown ID matches any
+# name): refuse to start with one unless explicitly allowed (a staging deployment).
+if PRODUCTION:
+    for _name, _conf, _allow in (
+        ("SMS_GATEWAY", SMS_GATEWAY, "ALLOW_SANDBOX_SMS"),
+        ("IDENTITY_PROVIDER", IDENTITY_PROVIDER, "ALLOW_SANDBOX_IDENTITY"),
+    ):
+        if _conf.get("kind", "sandbox") == "sandbox" and not env_bool(_allow, False):
+            raise ImproperlyConfigured(
+                f"DJANGO_ENV=production needs {_name} (kind http), or {_allow}=1 for staging."
+            )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -216,7 +250,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth_token": env("THROTTLE_AUTH_TOKEN", "10/min"),
         "register": env("THROTTLE_REGISTER", "20/hour"),
+        "sms_code": env("THROTTLE_SMS_CODE", "20/hour"),
     },
+    # the client address of throttles: X-Forwarded-For only through trusted proxies
+    "NUM_PROXIES": TRUSTED_PROXY_HOPS,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -227,6 +264,9 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # refresh tokens rotate; the one sent is spent (token_blacklist)
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "信游 Xinyou API",

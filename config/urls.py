@@ -3,6 +3,8 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.security.auth import AdminLoginForm
+
 from .exceptions import api_not_found
 from .health import healthz, readyz
 
@@ -28,6 +30,8 @@ urlpatterns = [
 
 handler500 = "config.exceptions.server_error"
 
+# the admin login counts failures per account and refuses a locked one
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("信游 Xinyou")
 admin.site.site_title = _("信游 Xinyou")
 admin.site.index_title = _("管理后台")

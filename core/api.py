@@ -12,6 +12,8 @@ from rest_framework.pagination import PageNumberPagination
 
 from . import roles
 
+MAX_PAGE = 1_000_000
+
 
 class Pagination(PageNumberPagination):
     """`?page=N&page_size=M` (M at most 100). Malformed values are refused, not ignored."""
@@ -22,13 +24,15 @@ class Pagination(PageNumberPagination):
 
     def _check_params(self, request) -> None:
         errors = {}
-        for name, low, high in (("page", 1, None), ("page_size", 1, self.max_page_size)):
+        # No list has a million pages; a larger number is out of range (400), and would
+        # overflow the database's OFFSET (a 500) if it reached the query.
+        for name, low, high in (("page", 1, MAX_PAGE), ("page_size", 1, self.max_page_size)):
             raw = request.query_params.getlist(name)
             if not raw:
                 continue
             if (
                 len(raw) > 1
-                or not raw[0].isdigit()
+                or not (raw[0].isascii() and raw[0].isdigit())
                 or int(raw[0]) < low
                 or (high is not None and int(raw[0]) > high)
             ):

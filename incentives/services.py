@@ -353,3 +353,23 @@ def revoke_open_vouchers(*, resident_id: int) -> int:
         _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
     logger.info("vouchers revoked resident=%s count=%s", resident_id, len(rows))
     return len(rows)
+
+
+def cancel_open_vouchers(*, resident_id: int) -> int:
+    """A resident closes their account: every open voucher is cancelled and its place
+    returns to the offer. Runs inside the closing transaction (no commit of its own)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Voucher.objects.select_for_update()
+            .filter(resident_id=resident_id, status=Voucher.Status.ISSUED)
+            .order_by("pk")
+            .values_list("pk", "offer_id")
+        )
+        if not rows:
+            return 0
+        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=Voucher.Status.CANCELLED, closed_at=now
+        )
+        _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
+    return len(rows)

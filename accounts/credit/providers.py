@@ -6,20 +6,21 @@ streams the hashes of the seriously-dishonest persons. No Django here: settings 
 (keys, URLs, timeouts) come in through the constructors.
 
 DEMO_PERSONS (``sandbox_persons.json``, all FICTIONAL; tiers per the demo schemes of
-docs/domain.md)::
+docs/domain.md; names are what the sandbox identity provider checks, those of the demo
+logins where one exists)::
 
     ID number            city    score  tier       listed  name
-    330106198803120118   330100  812    excellent  no      杭优演
-    330106199107050229   330100  655    good       no      杭良演
-    330105198509200313   330100  572    fair       no      杭中演
-    330102197901180421   330100  480    poor       no      杭差演
-    330108198306040531   330100  735    excellent  YES     杭失信演
-    460106199002280158   460100  788    excellent  no      琼优演
-    460105198708110264   460100  668    good       no      琼良演
+    330106198803120118   330100  812    excellent  no      王小明
+    330106199107050229   330100  655    good       no      李华
+    330105198509200313   330100  572    fair       no      张伟
+    330102197901180421   330100  480    poor       no      赵强
+    330108198306040531   330100  735    excellent  YES     钱多多
+    460106199002280158   460100  788    excellent  no      陈静怡
+    460105198708110264   460100  668    good       no      林海
     460108199304030376   460100  566    fair       no      琼中演
     460107197609150488   460100  455    poor       no      琼差演
-    310101198601210195   310100  845    excellent  no      沪优演
-    310104199206170203   310100  690    good       no      沪良演
+    310101198601210195   310100  845    excellent  no      周敏
+    310104199206170203   310100  690    good       no      吴新
     310115198103090336   310100  600    fair       no      沪中演
     310106197507260441   310100  430    poor       no      沪差演
     350203198905140179   350200  770    excellent  no      鹭优演

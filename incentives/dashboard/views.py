@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
 from accounts.models import City, User
+from accounts.security.auth import DashboardLoginForm
 from core import roles
 
 from . import selectors
@@ -80,7 +81,10 @@ def _languages(request: HttpRequest, query: dict[str, str] | None = None) -> lis
 
 
 class DashboardLoginView(LoginView):
+    """City staff and superusers only, with the per-account lockout (accounts.security)."""
+
     template_name = "dashboard/login.html"
+    authentication_form = DashboardLoginForm
     next_page = reverse_lazy("dashboard:page")
 
     def get_context_data(self, **kwargs):
