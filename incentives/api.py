@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.api import IsMerchantStaff, IsResident, error_responses
+from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
 from core.replica import ReplicaReadsMixin
 from merchants.api import OfferFilter
@@ -377,6 +378,8 @@ class ScanView(APIView):
 
 
 class RedemptionsView(GenericAPIView):
+    # The caller from the token's claims alone; the statement re-checks active staff.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsMerchantStaff]
     serializer_class = RedemptionOutput
     queryset = Voucher.objects.none()
