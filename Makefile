@@ -48,7 +48,10 @@ run-https: demo
 system-deps:
 	@scripts/ensure-system-deps.sh
 
+# (compilemessages skips a catalogue whose .mo looks newer than its .po, as a fresh clone's
+# may: touch the sources so the committed .mo never stands in for them)
 messages: install
+	touch locale/*/LC_MESSAGES/*.po
 	$(PY) manage.py compilemessages --ignore='.venv/*' >/dev/null
 
 # The front end's strings (incentives/static/web/strings.js) into locale/en/.../djangojs.po;

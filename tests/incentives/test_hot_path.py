@@ -55,8 +55,10 @@ def test_redemption_is_one_statement(clerk, voucher, django_assert_num_queries):
 
 def test_idempotent_redemption_adds_only_the_key_record(clerk, voucher, django_assert_num_queries):
     client = client_for(clerk)
-    # the key's row (SAVEPOINT, INSERT, RELEASE), the redemption statement, the answer stored
-    with django_assert_num_queries(5):
+    # the key's row (SAVEPOINT, INSERT, RELEASE), then in one transaction with the work
+    # (issue 12: the answer is stored with the work, the row locked meanwhile): SAVEPOINT,
+    # the row taken FOR UPDATE NOWAIT, the redemption statement, the answer stored, RELEASE
+    with django_assert_num_queries(8):
         res = post_redeem(client, voucher["token"], HTTP_IDEMPOTENCY_KEY="gate-1")
     assert res.status_code == 201
     assert IdempotencyRecord.objects.get().user_id == clerk.pk
@@ -109,5 +111,6 @@ def test_claim_statements(world, merchant, django_assert_num_queries):
 
 # Pinned as measured (issue 18 did not shorten the claim): idempotency key row with its
 # savepoint, consent, standing and equivalents, the offer with eligibility, tally and quota
-# updates in a transaction, the voucher row, the stored answer.
-CLAIM_STATEMENTS = 19
+# updates in a transaction, the voucher row, the stored answer; since issue 12 the key's
+# row is also taken FOR UPDATE inside the claim's transaction (+2 with its savepoint).
+CLAIM_STATEMENTS = 21

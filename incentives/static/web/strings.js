@@ -335,7 +335,6 @@ export const SCANNER = {
   "scan.offline_wrong_merchant": gettext_noop("这张券不属于本店，请提醒顾客到对应商户使用。"),
   "scan.offline_no_merchant": gettext_noop("离线时无法确认该券所属商户，请联网后再核销。"),
   "scan.offline_no_keys": gettext_noop("本机没有可用的防伪数据，联网后才能核销。"),
-  "scan.offline_key_not_valid": gettext_noop("二维码的签名密钥不在有效期内。"),
   "scan.offline_code": gettext_noop("离线时不能核验手输券码，请扫描二维码。"),
   "scan.offline_unsupported": gettext_noop("本机浏览器无法离线验签，请联网后核销。"),
   "scan.state_pending": gettext_noop("待同步"),
