@@ -41,9 +41,9 @@ def haproxy(command: str) -> str:
 
 
 def wrk(url: str, bodies: Path, token: str, args) -> dict:
-    from run import wrk as run_wrk  # bench/redeem/run.py
+    from run import wrk as run_wrk  # bench/redeem/run.py (lines: auth, key, body)
 
-    return run_wrk(url, bodies, token, args)
+    return run_wrk(url, bodies, args)
 
 
 def gunicorn(port: int, database_url: str, pooler: str, workers: int) -> subprocess.Popen:
@@ -88,7 +88,8 @@ def main() -> None:
     for n, name in enumerate(runs):
         bodies = folder / f"{name}.txt"
         part = tokens[n * share : (n + 1) * share]
-        bodies.write_text("\n".join(json.dumps({"token": t}) for t in part) + "\n")
+        auth = f"Bearer {data['clerk']}"
+        bodies.write_text("\n".join(f"{auth}\t-\t{json.dumps({'token': t})}" for t in part) + "\n")
         if name in ("direct", "pooler"):
             port = 18200 + n
             server = gunicorn(port, primary if name == "direct" else pooled,
