@@ -29,6 +29,12 @@ _SPECS: dict[str, tuple[int, Any]] = {
     "idempotency_key_reused": (409, _("该幂等键已用于另一个请求。")),
     "request_in_progress": (409, _("相同的请求正在处理中，请稍后重试。")),
     "not_merchant_staff": (403, _("只有商户员工可以核销。")),
+    "pass_expired": (410, _("信用码已过期，请居民刷新后重新出示。")),
+    "pass_already_used": (409, _("该信用码已用于此项权益，请居民刷新信用码。")),
+    "usage_limit_reached": (409, _("本周期内的使用次数已用完。")),
+    "offer_not_claimable": (409, _("该权益无需领取，请在柜台出示信用码。")),
+    "objection_exists": (409, _("已对该事件提出过异议。")),
+    "incident_not_pending": (409, _("该事件当前状态下不能进行此操作。")),
 }
 
 

@@ -27,6 +27,7 @@ from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
+from .incidents.models import Incident
 from .models import Redemption, Voucher
 
 EQUIVALENTS_CACHE_SECONDS = 60
@@ -39,6 +40,7 @@ REASONS = (
     "tier_too_low",
     "offer_not_started",
     "offer_ended",
+    "suspended",
 )
 
 
@@ -50,6 +52,7 @@ class ResidentView:
     standing: Standing | None
     tier_rank: int = -1
     scores: dict[str, int] = field(default_factory=dict)  # city code -> score in its scheme
+    resident_id: int | None = None
 
     @property
     def personal_reasons(self) -> list[str]:
@@ -69,8 +72,13 @@ def resident_view(resident: User) -> ResidentView:
     standing = (
         Standing.objects.select_related("rule_version__scheme").filter(resident=resident).first()
     )
+    return view_of(resident, standing)
+
+
+def view_of(resident: User, standing: Standing | None) -> ResidentView:
+    """`resident_view` for a standing already read (at most three queries, usually none)."""
     if standing is None:
-        return ResidentView(resident.home_city_id, None)
+        return ResidentView(resident.home_city_id, None, resident_id=resident.pk)
     # Every list page and claim needs these; they change only with a new verification or
     # a new rule version, so a minute's reuse is safe (and saves three queries).
     key = f"equivalents:{standing.pk}:{standing.verified_at.timestamp()}:{standing.score}"
@@ -79,7 +87,9 @@ def resident_view(resident: User) -> ResidentView:
         scores = {e["city"]: e["score"] for e in equivalents(standing)}
         scores[standing.city_id] = standing.score
         cache.set(key, scores, EQUIVALENTS_CACHE_SECONDS)
-    return ResidentView(resident.home_city_id, standing, TIER_RANK[standing.tier], scores)
+    return ResidentView(
+        resident.home_city_id, standing, TIER_RANK[standing.tier], scores, resident.pk
+    )
 
 
 def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None):
@@ -104,6 +114,15 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         _min_rank=min_rank,
         _my_score=my_score,
         _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
+        # a confirmed incident suspends the resident from the offers of its scenario
+        _suspended=Exists(
+            Incident.objects.filter(
+                resident_id=who.resident_id,
+                scenario=OuterRef("scenario"),
+                status__in=Incident.SUSPENDING,
+                suspended_until__gt=now,
+            )
+        ),
     )
     home_ok = (
         Q(home_city_rule=Offer.HomeCityRule.ALL)
@@ -120,8 +139,11 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         e_level=ExpressionWrapper(level_ok, output_field=bool_),
         e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
         e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
+        e_not_suspended=ExpressionWrapper(Q(_suspended=False), output_field=bool_),
     )
-    eligible = home_ok & level_ok & Q(valid_from__lte=now) & Q(valid_until__gt=now)
+    eligible = (
+        home_ok & level_ok & Q(valid_from__lte=now) & Q(valid_until__gt=now) & Q(_suspended=False)
+    )
     return qs.annotate(
         eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
     )
@@ -138,6 +160,8 @@ def eligibility_of(offer: Offer, who: ResidentView) -> dict:
         reasons.append("offer_not_started")
     if not offer.e_not_ended:
         reasons.append("offer_ended")
+    if not offer.e_not_suspended:
+        reasons.append("suspended")
     return {"eligible": not reasons, "reasons": reasons}
 
 
@@ -169,7 +193,7 @@ def matched_offers(
     return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended")
+ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended", "e_not_suspended")
 
 
 # What an offer list shows, read as plain rows: a page is built without model instances.
@@ -178,6 +202,7 @@ OFFER_ROW_FIELDS = (
     "benefit_type", "benefit_value", "benefit_note", "min_tier", "min_score",
     "home_city_rule", "valid_from", "valid_until", "total_quota", "claimed_count",
     "per_resident_limit", "voucher_lifetime_hours", "usage_notes", "terms_version",
+    "kind", "scenario", "limit_per_period", "period",
     "merchant_id", "merchant__name", "merchant__city_id", "merchant__city__name",
     "merchant__district", "merchant__address", "merchant__category",
     "merchant__city__scheme__name",

@@ -56,11 +56,14 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
         raise voucher_error("not_found")
     if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
         raise voucher_error("offer_not_active", status=offer.status)
+    if offer.kind == Offer.Kind.ENTITLEMENT:
+        raise voucher_error("offer_not_claimable")  # shown with the credit pass instead
     verdict = eligibility_of(offer, who)
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
         raise voucher_error("offer_not_active", reasons=timing)
     if not verdict["eligible"]:
+        _count_refusal(offer, verdict["reasons"][0])
         raise voucher_error("not_eligible", reasons=verdict["reasons"])
 
     with transaction.atomic():
@@ -85,6 +88,14 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
         voucher = _create_voucher(resident, offer, now, idempotency_key)
     logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, offer.pk, resident.pk)
     return voucher
+
+
+def _count_refusal(offer: Offer, reason: str) -> None:
+    from .passes.services import record_refusal
+
+    record_refusal(
+        source="claim", dest_city=offer.merchant.city_id, reason=reason, scenario=offer.scenario
+    )
 
 
 def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key: str) -> Voucher:

@@ -278,6 +278,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "merchant",
         "city",
         "category",
+        "kind",
+        "scenario",
         "benefit",
         "status",
         "valid_until",
@@ -286,6 +288,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        "kind",
+        "scenario",
         "category",
         "benefit_type",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),
@@ -311,6 +315,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             {
                 "fields": [
                     "merchant",
+                    "kind",
+                    "scenario",
                     "title",
                     "title_en",
                     "category",
@@ -336,6 +342,13 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
                     "per_resident_limit",
                     "voucher_lifetime_hours",
                 ]
+            },
+        ),
+        (
+            _("信用权益（凭信用码使用）"),
+            {
+                "fields": ["limit_per_period", "period"],
+                "description": _("优惠形式为“信用权益”时填写；优惠券的名额与有效时长不适用。"),
             },
         ),
         (_("使用说明"), {"fields": ["usage_notes"]}),

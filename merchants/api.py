@@ -20,7 +20,7 @@ from accounts.api_common import error_responses
 from accounts.models import City
 
 from . import selectors
-from .models import Category, Offer, Station
+from .models import Category, Offer, Scenario, Station
 from .serializers import OfferOutput, StationOutput
 
 
@@ -73,6 +73,8 @@ class OfferFilter(StrictFilterSet):
     )
     category = django_filters.ChoiceFilter(choices=Category.choices)
     benefit_type = django_filters.ChoiceFilter(choices=Offer.BenefitType.choices)
+    scenario = django_filters.ChoiceFilter(choices=Scenario.choices)
+    kind = django_filters.ChoiceFilter(choices=Offer.Kind.choices)
     station = _StationFilter(queryset=Station.objects.all(), help_text="Station id.")
     q = _SearchFilter(
         max_length=100, help_text="Words in the title (Chinese or English) or merchant name."
@@ -85,7 +87,8 @@ class OfferFilter(StrictFilterSet):
     def selector_kwargs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
         return {
-            k: data.get(k) or None for k in ("city", "category", "benefit_type", "station", "q")
+            k: data.get(k) or None
+            for k in ("city", "category", "benefit_type", "scenario", "kind", "station", "q")
         }
 
 

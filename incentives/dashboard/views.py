@@ -91,6 +91,8 @@ def _labels() -> dict[str, str]:
         "cancelled": _("取消"),
         "expired": _("过期"),
         "revoked": _("撤销"),
+        "uses": _("权益使用"),
+        "refusals": _("被拒次数"),
         "from_suffix": _("（居民）"),
         "to_suffix": _("（使用地）"),
         "empty": _("所选时间段内没有数据"),
@@ -128,7 +130,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
     """The dashboard's figures as CSV rows: sections separated by a blank row."""
     figures = selectors.dashboard(scope=scope, interval=interval)
     summary = figures["summary"]
-    counts = [_("领取"), _("核销"), _("取消"), _("过期"), _("撤销")]
+    counts = [_("领取"), _("核销"), _("取消"), _("过期"), _("撤销"), _("权益使用")]
     rows: list[list[Any]] = [
         [_("信游城市数据看板")],
         [_("城市"), city_name],
@@ -146,6 +148,9 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("取消"), summary["cancelled"]],
         [_("过期"), summary["expired"]],
         [_("撤销"), summary["revoked"]],
+        [_("权益使用"), summary["entitlement_uses"]],
+        [_("被拒次数"), summary["refusals"]],
+        [_("失信事件"), summary["incidents"]],
         [],
         [_("趋势（%(interval)s）") % {"interval": dict(_intervals())[interval]}],
         [_("时段"), _("起"), _("止"), *counts],
@@ -159,6 +164,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         "merchant": _("按商户"),
         "offer": _("按优惠"),
         "home_city": _("按居民所在城市"),
+        "scenario": _("按场景"),
+        "station": _("按站点"),
     }
     for by, title in titles.items():
         rows += [[], [title], [_("编号"), _("名称"), *counts, _("核销率")]]
@@ -166,6 +173,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
             [r["key"], r["label"], *_counts(r), _rate(r["redemption_rate"])]
             for r in figures["breakdowns"][by]
         ]
+    rows += [[], [_("按拒绝原因")], [_("原因"), _("名称"), _("被拒次数")]]
+    rows += [[r["key"], r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
     rows += [
         [],
         [_("跨城流向")],

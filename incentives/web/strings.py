@@ -135,6 +135,31 @@ ERRORS: dict[str, Entry] = {
         _("该账号不是商户员工账号，不能核销。"),
         "This account is not a merchant staff account.",
     ),
+    "err.pass_expired": (
+        _("信用码已过期，请居民刷新后重新出示。"),
+        "This credit pass has expired: ask the resident to show a fresh one.",
+    ),
+    "err.pass_already_used": (
+        _("该信用码已用于此项权益，请居民刷新信用码。"),
+        "This pass was already used for this entitlement: ask for a fresh pass.",
+    ),
+    "err.usage_limit_reached": (
+        _("本周期内的使用次数已用完。"),
+        "The uses allowed in this period are used up.",
+    ),
+    "err.usage_limit_reached_until": (
+        _("本周期内的使用次数已用完，{time} 起可再次使用。"),
+        "The uses allowed in this period are used up; available again from {time}.",
+    ),
+    "err.offer_not_claimable": (
+        _("该权益无需领取，请在柜台出示信用码。"),
+        "Nothing to claim: show your credit pass at the counter.",
+    ),
+    "err.objection_exists": (_("您已对该事件提出过异议。"), "You have already objected."),
+    "err.incident_not_pending": (
+        _("该事件当前状态下不能进行此操作。"),
+        "This incident cannot be changed in its current state.",
+    ),
     # where a code means something more specific on one screen
     "err.verify.no_standing": (
         _("您所在城市的信用平台暂未查到您的信用信息。"),
@@ -355,6 +380,15 @@ RESIDENT: dict[str, Entry] = {
     "reason.offer_not_started": (_("优惠尚未开始"), "the offer has not started"),
     "reason.offer_ended": (_("优惠已结束"), "the offer has ended"),
     "reason.no_standing": (_("尚未完成信用核验"), "you have not checked your credit yet"),
+    "reason.suspended": (
+        _("因失信事件，暂停享受该场景的权益"),
+        "suspended from this scenario after an incident",
+    ),
+    "reason.consent_withdrawn": (
+        _("已撤回信用查询授权"),
+        "you withdrew your consent to credit checks",
+    ),
+    "reason.usage_limit_reached": (_("本周期使用次数已用完"), "uses of this period used up"),
     "category.scenic": (_("景区景点"), "Sights"),
     "category.hotel": (_("酒店住宿"), "Hotels"),
     "category.shopping": (_("购物"), "Shopping"),

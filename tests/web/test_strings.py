@@ -17,11 +17,12 @@ API_ERROR_CODES = [
     "not_eligible", "quota_exhausted", "claim_limit_reached", "offer_not_active",
     "voucher_not_cancellable", "wrong_merchant", "already_redeemed", "voucher_expired",
     "voucher_revoked", "voucher_cancelled", "idempotency_key_reused", "request_in_progress",
-    "not_merchant_staff", "network_error",
+    "not_merchant_staff", "network_error", "pass_expired", "pass_already_used",
+    "usage_limit_reached", "offer_not_claimable", "objection_exists", "incident_not_pending",
 ]  # fmt: skip
 REASONS = [
     "tier_too_low", "seriously_dishonest", "home_city_not_eligible", "standing_expired",
-    "offer_not_started", "offer_ended", "no_standing",
+    "offer_not_started", "offer_ended", "no_standing", "suspended", "consent_withdrawn",
 ]  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
