@@ -10,10 +10,11 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.api import error_responses
+
 from . import services
-from .api_common import error_responses
 from .credit.selectors import cities_with_schemes
-from .errors import INVALID_CREDENTIALS, INVALID_TOKEN, account_error
+from .errors import INVALID_CREDENTIALS, INVALID_TOKEN
 from .serializers import (
     AccessOutput,
     CityOutput,
@@ -83,7 +84,7 @@ class TokenView(APIView):
             request, phone=data.validated_data["phone"], password=data.validated_data["password"]
         )
         if user is None or not user.is_active:
-            raise account_error(INVALID_CREDENTIALS)
+            raise INVALID_CREDENTIALS()
         refresh = RefreshToken.for_user(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
@@ -104,7 +105,7 @@ class TokenRefreshView(APIView):
         try:
             refresh = RefreshToken(data.validated_data["refresh"])
         except TokenError:
-            raise account_error(INVALID_TOKEN) from None
+            raise INVALID_TOKEN() from None
         return Response({"access": str(refresh.access_token)})
 
 

@@ -6,7 +6,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
-from .errors import ALREADY_REGISTERED, UNKNOWN_CITY, DomainError, account_error
+from core.errors import INVALID_REQUEST
+
+from .errors import ALREADY_REGISTERED, UNKNOWN_CITY
 from .identity import InvalidIdNumber
 from .models import City, User
 
@@ -23,26 +25,26 @@ def register_resident(
     """
     city = City.objects.filter(code=home_city_code).first()
     if city is None:
-        raise account_error(UNKNOWN_CITY, home_city=home_city_code)
+        raise UNKNOWN_CITY(home_city=home_city_code)
     user = User(phone=phone, real_name=real_name.strip(), role=User.Role.RESIDENT, home_city=city)
     try:
         user.set_id_number(id_number)
     except InvalidIdNumber as exc:  # the serializer validates first; keep the service safe
-        raise DomainError(detail={"id_number": [exc.reason]}) from None
+        raise INVALID_REQUEST(id_number=[exc.reason]) from None
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise DomainError(detail={"password": list(exc.messages)}) from None
+        raise INVALID_REQUEST(password=list(exc.messages)) from None
     user.set_password(password)
     if (
         User.objects.filter(phone=phone).exists()
         or User.objects.filter(id_hash=user.id_hash).exists()
     ):
-        raise account_error(ALREADY_REGISTERED)
+        raise ALREADY_REGISTERED()
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise account_error(ALREADY_REGISTERED) from None
+        raise ALREADY_REGISTERED() from None
     logger.info("resident registered user=%s city=%s", user.pk, city.code)
     return user

@@ -5,28 +5,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
-from accounts.errors import DomainError, envelope
+from core.errors import CODES, DomainError, envelope
 
 logger = logging.getLogger("xinyou.api")
-
-_MESSAGES = {
-    "invalid_request": _("请求参数有误。"),
-    "not_authenticated": _("请先登录。"),
-    "permission_denied": _("没有权限执行此操作。"),
-    "not_found": _("未找到。"),
-    "method_not_allowed": _("不支持该请求方法。"),
-    "not_acceptable": _("无法提供所请求的格式。"),
-    "unsupported_media_type": _("请求内容类型不受支持，请使用 application/json。"),
-    "request_too_large": _("请求内容过大。"),
-    "throttled": _("请求过于频繁，请稍后再试。"),
-    "server_error": _("服务器开小差了，请稍后再试。"),
-}
 
 
 def _field_messages(data: Any) -> Any:
@@ -46,28 +32,28 @@ def _classify(exc: Exception) -> tuple[int, str, Any, Any] | None:
         detail = _field_messages(exc.detail)
         if isinstance(detail, list):
             detail = {"non_field_errors": detail}
-        return 400, "invalid_request", _MESSAGES["invalid_request"], detail
+        return 400, "invalid_request", CODES["invalid_request"].message, detail
     if isinstance(exc, drf.ParseError):
-        return 400, "invalid_request", _MESSAGES["invalid_request"], {"body": str(exc.detail)}
+        return 400, "invalid_request", CODES["invalid_request"].message, {"body": str(exc.detail)}
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        return 401, "not_authenticated", _MESSAGES["not_authenticated"], None
+        return 401, "not_authenticated", CODES["not_authenticated"].message, None
     if isinstance(exc, drf.PermissionDenied | PermissionDenied):
-        return 403, "permission_denied", _MESSAGES["permission_denied"], None
+        return 403, "permission_denied", CODES["permission_denied"].message, None
     if isinstance(exc, drf.NotFound | Http404):
-        return 404, "not_found", _MESSAGES["not_found"], None
+        return 404, "not_found", CODES["not_found"].message, None
     if isinstance(exc, drf.MethodNotAllowed):
-        return 405, "method_not_allowed", _MESSAGES["method_not_allowed"], None
+        return 405, "method_not_allowed", CODES["method_not_allowed"].message, None
     if isinstance(exc, drf.NotAcceptable):
-        return 406, "not_acceptable", _MESSAGES["not_acceptable"], None
+        return 406, "not_acceptable", CODES["not_acceptable"].message, None
     if isinstance(exc, drf.UnsupportedMediaType):
-        return 415, "unsupported_media_type", _MESSAGES["unsupported_media_type"], None
+        return 415, "unsupported_media_type", CODES["unsupported_media_type"].message, None
     if isinstance(exc, drf.Throttled):
         wait = int(exc.wait) if exc.wait is not None else None
-        return 429, "throttled", _MESSAGES["throttled"], {"retry_after": wait}
+        return 429, "throttled", CODES["throttled"].message, {"retry_after": wait}
     if isinstance(exc, RequestDataTooBig):
-        return 413, "request_too_large", _MESSAGES["request_too_large"], None
+        return 413, "request_too_large", CODES["request_too_large"].message, None
     if isinstance(exc, SuspiciousOperation):
-        return 400, "invalid_request", _MESSAGES["invalid_request"], None
+        return 400, "invalid_request", CODES["invalid_request"].message, None
     if isinstance(exc, drf.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "invalid_request"
         return exc.status_code, str(code), str(exc.detail), None
@@ -79,7 +65,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     if classified is None:
         view = context.get("view")
         logger.exception("unexpected error in %s", type(view).__name__ if view else "api")
-        return Response(envelope("server_error", _MESSAGES["server_error"]), status=500)
+        return Response(envelope("server_error", CODES["server_error"].message), status=500)
     status, code, message, detail = classified
     response = Response(envelope(code, message, detail), status=status)
     # keep DRF's headers (WWW-Authenticate, Retry-After, Allow)
@@ -94,13 +80,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
 @csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown URLs under /api/ answer with the envelope, not Django's HTML page."""
-    return JsonResponse(envelope("not_found", _MESSAGES["not_found"]), status=404)
+    return JsonResponse(envelope("not_found", CODES["not_found"].message), status=404)
 
 
 def server_error(request, *args, **kwargs):
     """handler500: the envelope for /api/ paths, Django's plain page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(envelope("server_error", _MESSAGES["server_error"]), status=500)
+        return JsonResponse(envelope("server_error", CODES["server_error"].message), status=500)
     from django.views.defaults import server_error as default_500
 
     return default_500(request)

@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
-from accounts.errors import DomainError
 from accounts.identity import mask_name
+from core.errors import DomainError
 from merchants.scopes import is_city_staff, is_superuser
 
 from .incidents import services

@@ -18,14 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import IsMerchantStaff, IsResident, error_responses
+from core.api import IsMerchantStaff, IsResident, error_responses
+from core.errors import NOT_FOUND
 from merchants.api import OfferDetailView as PublicOfferDetailView
 from merchants.api import OfferFilter
 from merchants.api import OfferListView as PublicOfferListView
 from merchants.selectors import published_offers
 
 from . import selectors, services, signing
-from .errors import voucher_error
 from .idempotency import HEADER, idempotent
 from .models import Voucher
 from .serializers import (
@@ -140,7 +140,7 @@ class OfferDetailView(_MatchedOffersMixin, PublicOfferDetailView):
             qs = selectors.annotate_eligibility(qs, who)
         offer = qs.filter(pk=pk).first()
         if offer is None:
-            raise voucher_error("not_found")
+            raise NOT_FOUND()
         return Response(self.get_serializer(offer).data)
 
 
@@ -208,7 +208,7 @@ def _own_voucher(request: Request, code: str) -> Voucher:
     normalized = signing.normalize_code(code) or code
     voucher = selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
     if voucher is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     return voucher
 
 

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, F, PositiveIntegerField, Value, When
 from django.utils import timezone
 
+from core.errors import DomainError
 from merchants.models import Offer
 
 from . import signing
 from .dashboard.demo import seed_history
-from .errors import VoucherError
 from .models import ClaimTally, Voucher
 from .services import claim_offer, redeem_voucher
 
@@ -40,7 +40,7 @@ def seed_wallet() -> None:
     for offer in [*boat[:2], *others[:4]]:
         try:
             issued.append(claim_offer(resident=resident, offer_id=offer.pk))
-        except VoucherError:
+        except DomainError:
             continue  # not eligible or full: the demo takes what a resident could take
     mine = [v for v in issued if v.merchant_id == boat[0].merchant_id] if boat else []
     if mine:

@@ -20,9 +20,9 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.errors import DomainError, render
+from core.errors import DomainError, render
 
-from .errors import voucher_error
+from . import errors
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -55,11 +55,11 @@ def _claim_record(request: Request, scope: str, key: str) -> IdempotencyRecord |
     expired = record.created_at < now - TTL
     if not expired:
         if record.fingerprint != fingerprint:
-            raise voucher_error("idempotency_key_reused")
+            raise errors.IDEMPOTENCY_KEY_REUSED()
         if record.completed:
             return Response(record.response_body, status=record.response_status)
         if record.created_at > now - STALE_IN_PROGRESS:
-            raise voucher_error("request_in_progress")
+            raise errors.REQUEST_IN_PROGRESS()
     # expired key, or an abandoned first attempt: take the row over, once
     taken = IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).update(
         created_at=now,
@@ -69,7 +69,7 @@ def _claim_record(request: Request, scope: str, key: str) -> IdempotencyRecord |
         response_body=None,
     )
     if not taken:
-        raise voucher_error("request_in_progress")
+        raise errors.REQUEST_IN_PROGRESS()
     record.refresh_from_db()
     return record
 

@@ -16,12 +16,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
+from accounts import errors as account_errors
+from accounts.credit import errors as credit_errors
 from accounts.credit.services import active_consent
 from accounts.models import City, User
+from core.errors import NOT_FOUND
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from . import signing
-from .errors import voucher_error
+from . import errors, signing
 from .models import ClaimTally, Redemption, Voucher
 from .selectors import annotate_eligibility, eligibility_of, resident_view
 
@@ -41,10 +43,10 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     voucher (later changes of the offer do not touch it).
     """
     if active_consent(resident) is None:
-        raise voucher_error("consent_required")
+        raise credit_errors.CONSENT_REQUIRED()
     who = resident_view(resident)
     if who.standing is None:
-        raise voucher_error("no_standing")
+        raise credit_errors.NO_STANDING(http_status=403)
     now = timezone.now()
     offer = (
         annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
@@ -53,18 +55,18 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
         .first()
     )
     if offer is None or offer.status in _HIDDEN_STATUSES:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
-        raise voucher_error("offer_not_active", status=offer.status)
+        raise errors.OFFER_NOT_ACTIVE(status=offer.status)
     if offer.kind == Offer.Kind.ENTITLEMENT:
-        raise voucher_error("offer_not_claimable")  # shown with the credit pass instead
+        raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
     verdict = eligibility_of(offer, who)
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
-        raise voucher_error("offer_not_active", reasons=timing)
+        raise errors.OFFER_NOT_ACTIVE(reasons=timing)
     if not verdict["eligible"]:
         _count_refusal(offer, verdict["reasons"][0])
-        raise voucher_error("not_eligible", reasons=verdict["reasons"])
+        raise errors.NOT_ELIGIBLE(reasons=verdict["reasons"])
 
     with transaction.atomic():
         ClaimTally.objects.bulk_create(
@@ -74,7 +76,7 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
             offer_id=offer.pk, resident=resident, held__lt=offer.per_resident_limit
         ).update(held=F("held") + 1)
         if not took:
-            raise voucher_error("claim_limit_reached", limit=offer.per_resident_limit)
+            raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
         took = (
             Offer.objects.filter(pk=offer.pk, status=Offer.Status.PUBLISHED)
             .filter(Q(total_quota__isnull=True) | Q(claimed_count__lt=F("total_quota")))
@@ -84,7 +86,7 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
             still_published = Offer.objects.filter(
                 pk=offer.pk, status=Offer.Status.PUBLISHED
             ).exists()
-            raise voucher_error("quota_exhausted" if still_published else "offer_not_active")
+            raise (errors.QUOTA_EXHAUSTED if still_published else errors.OFFER_NOT_ACTIVE)()
         voucher = _create_voucher(resident, offer, now, idempotency_key)
     logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, offer.pk, resident.pk)
     return voucher
@@ -130,7 +132,7 @@ def cancel_voucher(*, resident: User, code: str) -> Voucher:
     normalized = signing.normalize_code(code) or code
     voucher = Voucher.objects.filter(code=normalized, resident=resident).first()
     if voucher is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     now = timezone.now()
     with transaction.atomic():
         flipped = Voucher.objects.filter(
@@ -138,7 +140,7 @@ def cancel_voucher(*, resident: User, code: str) -> Voucher:
         ).update(status=Voucher.Status.CANCELLED, closed_at=now)
         if not flipped:
             voucher.refresh_from_db(fields=["status"])
-            raise voucher_error("voucher_not_cancellable", status=voucher.status)
+            raise errors.VOUCHER_NOT_CANCELLABLE(status=voucher.status)
         _give_back(Counter({voucher.offer_id: 1}), resident.pk)
     voucher.refresh_from_db()
     return voucher
@@ -169,7 +171,7 @@ def merchant_of(staff: User) -> int:
     """The merchant a staff member redeems for; refuses anyone else."""
     merchant_id = _active_merchant_id(staff)
     if merchant_id is None:
-        raise voucher_error("not_merchant_staff")
+        raise errors.NOT_MERCHANT_STAFF()
     return merchant_id
 
 
@@ -179,30 +181,30 @@ def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> 
         try:
             return signing.verify(token).voucher_id
         except signing.InvalidToken as exc:
-            raise voucher_error("invalid_token", reason=str(exc)) from None
+            raise account_errors.INVALID_TOKEN(http_status=400, reason=str(exc)) from None
     normalized = signing.normalize_code(code or "")
     if normalized is None:
-        raise voucher_error("invalid_token", reason="bad_code")
+        raise account_errors.INVALID_TOKEN(http_status=400, reason="bad_code")
     found = Voucher.objects.filter(code=normalized).values_list("pk", flat=True).first()
     if found is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     return found
 
 
 def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     """Why a voucher cannot be redeemed by this merchant now, or None."""
     if voucher.merchant_id != merchant_id:
-        return voucher_error("wrong_merchant")
+        return errors.WRONG_MERCHANT()
     if voucher.status == Voucher.Status.REDEEMED:
         redeemed_at = timezone.localtime(voucher.redeemed_at).isoformat()
-        return voucher_error("already_redeemed", redeemed_at=redeemed_at)
+        return errors.ALREADY_REDEEMED(redeemed_at=redeemed_at)
     if voucher.status == Voucher.Status.CANCELLED:
-        return voucher_error("voucher_cancelled")
+        return errors.VOUCHER_CANCELLED()
     if voucher.status == Voucher.Status.REVOKED:
-        return voucher_error("voucher_revoked")
+        return errors.VOUCHER_REVOKED()
     if voucher.status == Voucher.Status.EXPIRED or voucher.expires_at <= now:
         expires_at = timezone.localtime(voucher.expires_at).isoformat()
-        return voucher_error("voucher_expired", expires_at=expires_at)
+        return errors.VOUCHER_EXPIRED(expires_at=expires_at)
     return None
 
 
@@ -224,7 +226,7 @@ def preview_voucher(*, staff: User, token: str | None = None, code: str | None =
         .first()
     )
     if voucher is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     refusal = _refusal(voucher, merchant_id, timezone.now())
     return Preview(
         voucher,
@@ -248,8 +250,8 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
-            raise voucher_error("not_found")
-        raise _refusal(voucher, merchant_id, now) or voucher_error("already_redeemed")
+            raise NOT_FOUND()
+        raise _refusal(voucher, merchant_id, now) or errors.ALREADY_REDEEMED()
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redemption.merchant_id)
     return redemption
 

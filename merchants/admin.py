@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City, User
+from core.errors import DomainError
 
 from . import services
-from .errors import MerchantError
 from .models import Merchant, MerchantStaff, Offer, OfferTransition, Station
 from .scopes import (
     is_city_staff,
@@ -36,7 +36,7 @@ from .scopes import (
 )
 
 
-def _error_text(exc: MerchantError) -> str:
+def _error_text(exc: DomainError) -> str:
     """The error's message followed by its per-field details, for an admin message."""
     parts = [str(exc.message)]
     for field, problems in (exc.detail or {}).items():
@@ -465,7 +465,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except MerchantError as exc:
+        except DomainError as exc:
             # A refusal found under the row lock (e.g. quota now below claims): nothing
             # was saved; show why and go back to the form.
             self.message_user(request, _error_text(exc), messages.ERROR)
@@ -506,7 +506,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             try:
                 service(actor=request.user, offer=offer, **kwargs)
                 succeeded += 1
-            except MerchantError as exc:
+            except DomainError as exc:
                 refused.append(f"《{offer.title}》：{exc.message}")
         if succeeded:
             self.message_user(request, done % {"n": succeeded}, messages.SUCCESS)

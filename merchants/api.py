@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from accounts.api_common import error_responses
 from accounts.models import City
+from core.api import error_responses
 
 from . import selectors
 from .models import Category, Offer, Scenario, Station

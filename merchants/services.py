@@ -14,18 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, User
+from core.errors import INVALID_REQUEST, PERMISSION_DENIED, DomainError
 
 from .errors import (
-    INVALID_OFFER,
     INVALID_TRANSITION,
     MERCHANT_SUSPENDED,
     NOT_EDITABLE,
     OFFER_WINDOW_OVER,
     PAUSED_BY_CITY,
-    PERMISSION_DENIED,
     REASON_REQUIRED,
-    MerchantError,
-    merchant_error,
 )
 from .models import TRANSITIONS, Merchant, Offer, OfferTransition
 from .scopes import is_superuser, may, roles_on_offer, staff_merchant_id
@@ -33,12 +30,12 @@ from .scopes import is_superuser, may, roles_on_offer, staff_merchant_id
 _M2M = "eligible_home_cities"
 
 
-def _invalid(exc: ValidationError) -> MerchantError:
+def _invalid(exc: ValidationError) -> DomainError:
     detail = {
         ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
         for field, messages in exc.message_dict.items()
     }
-    return MerchantError(INVALID_OFFER[0], INVALID_OFFER[1], status=INVALID_OFFER[2], detail=detail)
+    return INVALID_REQUEST(**detail)
 
 
 def _city_codes(cities: Iterable[City | str]) -> set[str]:
@@ -77,7 +74,7 @@ def _record(
 def create_offer(*, actor: User, merchant: Merchant, fields: Mapping[str, Any]) -> Offer:
     """Create a draft offer of `merchant`; only its own staff or a superuser may."""
     if not (is_superuser(actor) or staff_merchant_id(actor) == merchant.pk):
-        raise merchant_error(PERMISSION_DENIED)
+        raise PERMISSION_DENIED()
     unknown = set(fields) - set(Offer.EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable offer fields: {sorted(unknown)}")
@@ -104,9 +101,9 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, "revise", locked):
-            raise merchant_error(PERMISSION_DENIED)
+            raise PERMISSION_DENIED()
         if locked.status not in Offer.EDITABLE_STATUSES:
-            raise merchant_error(NOT_EDITABLE, status=locked.status)
+            raise NOT_EDITABLE(status=locked.status)
 
         current_cities = set(locked.eligible_home_cities.values_list("code", flat=True))
         new_cities = _city_codes(changes[_M2M]) if _M2M in changes else current_cities
@@ -154,19 +151,19 @@ def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> 
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, action, locked):
-            raise merchant_error(PERMISSION_DENIED)
+            raise PERMISSION_DENIED()
         if locked.status not in sources:
-            raise merchant_error(INVALID_TRANSITION, status=locked.status, action=action)
+            raise INVALID_TRANSITION(status=locked.status, action=action)
         now = timezone.now()
         if action in ("submit", "publish", "resume"):
             if locked.merchant.status != Merchant.Status.ACTIVE:
-                raise merchant_error(MERCHANT_SUSPENDED)
+                raise MERCHANT_SUSPENDED()
             if locked.valid_until <= now:
-                raise merchant_error(OFFER_WINDOW_OVER)
+                raise OFFER_WINDOW_OVER()
         if action == "resume" and roles_on_offer(actor, locked) == {"merchant"}:
             last_pause = locked.transitions.filter(to_status=Offer.Status.PAUSED).last()
             if last_pause is not None and not _is_merchant_side(last_pause.actor, locked):
-                raise merchant_error(PAUSED_BY_CITY)
+                raise PAUSED_BY_CITY()
         update = ["status", "updated_at"]
         if action == "reject":
             locked.rejection_reason = reason
@@ -205,7 +202,7 @@ def reject_offer(*, actor: User, offer: Offer, reason: str) -> Offer:
     """Send a submitted offer back to the merchant with a reason they will see."""
     reason = (reason or "").strip()
     if not reason:
-        raise merchant_error(REASON_REQUIRED)
+        raise REASON_REQUIRED()
     return _transition(actor=actor, offer=offer, action="reject", reason=reason)
 
 

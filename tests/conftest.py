@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -109,6 +110,7 @@ def start_celery_worker(transactional_db):
     procs: list[subprocess.Popen] = []
 
     def start(**extra_env: str) -> subprocess.Popen:
+        log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed with the process)
         env = dict(os.environ)
         db_name = connection.settings_dict["NAME"]
         url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
@@ -133,19 +135,22 @@ def start_celery_worker(transactional_db):
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
+            # a file, not a pipe: a worker that logs a lot must never block on a full pipe
+            stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
         )
         procs.append(proc)
         app.conf.task_always_eager = False
-        deadline = time.monotonic() + 60
+        # generous: on a loaded 2-core machine a worker's start can take long
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError("celery worker exited:\n" + (proc.stdout.read() or ""))
+                log.seek(0)
+                raise RuntimeError("celery worker exited:\n" + log.read())
             if app.control.ping(timeout=0.5):
                 return proc
-        raise RuntimeError("celery worker did not answer a ping within 60 s")
+        raise RuntimeError("celery worker did not answer a ping within 180 s")
 
     yield start
     app.conf.task_always_eager = True

@@ -6,7 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import IsResident, error_responses
+from core.api import IsResident, error_responses
+from core.errors import NOT_FOUND
 
 from . import errors, services
 from .models import ConsentText
@@ -32,7 +33,7 @@ class ConsentTextView(APIView):
     def get(self, request: Request) -> Response:
         text = ConsentText.objects.filter(is_current=True).first()
         if text is None:
-            raise errors.not_found()
+            raise NOT_FOUND()
         return Response(ConsentTextOutput(text).data)
 
 
@@ -47,7 +48,7 @@ class ConsentView(APIView):
     def get(self, request: Request) -> Response:
         consent = services.active_consent(request.user)
         if consent is None:
-            raise errors.not_found()
+            raise NOT_FOUND()
         return Response(ConsentOutput(consent).data)
 
     @extend_schema(
@@ -119,5 +120,5 @@ class StandingView(APIView):
     def get(self, request: Request) -> Response:
         standing = standing_of(request.user)
         if standing is None:
-            raise errors.no_standing()
+            raise errors.NO_STANDING()
         return Response(StandingOutput(standing).data)

@@ -18,9 +18,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.errors import DomainError
 from accounts.models import City, User
 from accounts.signals import resident_listed
+from core.errors import INVALID_REQUEST
 
 from . import errors
 from .conversion import tier_of
@@ -54,7 +54,7 @@ def give_consent(*, resident: User, version: str) -> Consent:
     """
     text = ConsentText.objects.filter(version=version, is_current=True).first()
     if text is None:
-        raise DomainError(detail={"consent_version": [str(_("未知或已过期的授权书版本。"))]})
+        raise INVALID_REQUEST(consent_version=[str(_("未知或已过期的授权书版本。"))])
     try:
         with transaction.atomic():
             current = (
@@ -208,7 +208,7 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
     from accounts.tasks import query_standing  # tasks wrap services; import at call time
 
     if active_consent(resident) is None:
-        raise errors.consent_required()
+        raise errors.CONSENT_REQUIRED()
     budget = settings.CREDIT_VERIFY_BUDGET_SECONDS if budget is None else budget
     started_wall = timezone.now()
     deadline = time.monotonic() + budget
@@ -232,14 +232,14 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
     if outcome == "ok":
         return Verification(Standing.objects.get(resident=resident), "fresh")
     if outcome == "no_consent":
-        raise errors.consent_required()
+        raise errors.CONSENT_REQUIRED()
     if outcome == "not_found":
-        raise errors.no_standing(reason="person_not_found")
+        raise errors.NO_STANDING(reason="person_not_found")
     if outcome == "no_scheme":
-        raise errors.no_scheme(resident.home_city_id)
+        raise errors.PROVIDER_UNAVAILABLE(city=resident.home_city_id, reason="no_scheme")
     standing = Standing.objects.filter(resident=resident).first()
     if standing is None:
-        raise errors.provider_unavailable()
+        raise errors.PROVIDER_UNAVAILABLE()
     return Verification(standing, "stale")
 
 

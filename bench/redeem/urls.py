@@ -6,8 +6,8 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import IsMerchantStaff
 from config.urls import urlpatterns as product
+from core.api import IsMerchantStaff
 from incentives.models import Voucher
 
 

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import IsCityStaffOrSuperuser, error_responses
 from accounts.models import City, User
+from core.api import IsCityStaffOrSuperuser, error_responses
 
 from . import selectors
 from .rollup import local_today

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import NOT_FOUND
 from merchants.scopes import is_superuser
 
-from .. import signing
-from ..errors import voucher_error
+from .. import errors, signing
 from ..models import EntitlementUse, Voucher
 from ..services import merchant_of
 from .models import Incident, IncidentEvent
@@ -69,7 +69,7 @@ def report_incident(
     if use_id is not None:
         use = EntitlementUse.objects.filter(pk=use_id, merchant_id=merchant_id).first()
         if use is None:
-            raise voucher_error("not_found")
+            raise NOT_FOUND()
         target = {"use": use}
         resident_id, offer_id, scenario = use.resident_id, use.offer_id, use.scenario
         dest_city = use.dest_city_id
@@ -83,7 +83,7 @@ def report_incident(
             else None
         )
         if voucher is None:
-            raise voucher_error("not_found")
+            raise NOT_FOUND()
         target = {"voucher": voucher}
         resident_id, offer_id, scenario = (
             voucher.resident_id,
@@ -128,7 +128,7 @@ def decide_incident(*, actor: User, incident_id: int, action: str, note: str = "
         raise ValueError(action)
     incident = incidents_visible_to(actor).filter(pk=incident_id).first()
     if incident is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     starts, leads_to = DECISIONS[action]
     now = timezone.now()
     changes: dict = {"status": leads_to, "decided_at": now}
@@ -143,7 +143,7 @@ def decide_incident(*, actor: User, incident_id: int, action: str, note: str = "
         done = Incident.objects.filter(pk=incident.pk, status__in=starts).update(**changes)
         if not done:
             incident.refresh_from_db(fields=["status"])
-            raise voucher_error("incident_not_pending", status=incident.status)
+            raise errors.INCIDENT_NOT_PENDING(status=incident.status)
         before = incident.status
         incident.refresh_from_db()
         _audit(incident, actor, action, before, note)
@@ -156,7 +156,7 @@ def object_to_incident(*, resident: User, incident_id: int, text: str) -> Incide
     `objected` (a confirmed suspension holding) until city staff uphold or overturn it."""
     incident = Incident.objects.filter(pk=incident_id, resident=resident).first()
     if incident is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     now = timezone.now()
     with transaction.atomic():
         done = Incident.objects.filter(
@@ -167,10 +167,8 @@ def object_to_incident(*, resident: User, incident_id: int, text: str) -> Incide
         if not done:
             incident.refresh_from_db()
             if incident.objected_at is not None:
-                raise voucher_error(
-                    "objection_exists", objected_at=incident.objected_at.isoformat()
-                )
-            raise voucher_error("incident_not_pending", status=incident.status)
+                raise errors.OBJECTION_EXISTS(objected_at=incident.objected_at.isoformat())
+            raise errors.INCIDENT_NOT_PENDING(status=incident.status)
         before = incident.status
         incident.refresh_from_db()
         _audit(incident, resident, IncidentEvent.Action.OBJECT, before, text)

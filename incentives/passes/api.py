@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import IsMerchantStaff, IsResident, error_responses
+from core.api import IsMerchantStaff, IsResident, error_responses
+from core.errors import NOT_FOUND
 
 from .. import services as voucher_services
 from .. import signing
 from ..api import IDEMPOTENCY_PARAM, _qr
-from ..errors import voucher_error
 from ..idempotency import idempotent
 from ..incidents import services as incident_services
 from ..incidents.models import Incident
@@ -93,9 +93,9 @@ def _own_pass_token(request: Request) -> str:
     try:
         claims = signing.verify_pass(token)
     except signing.InvalidToken:
-        raise voucher_error("not_found") from None
+        raise NOT_FOUND() from None
     if claims.resident_id != request.user.pk or claims.expires_at <= timezone.now():
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     return token
 
 

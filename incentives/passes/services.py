@@ -17,15 +17,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
+from accounts import errors as account_errors
+from accounts.credit import errors as credit_errors
 from accounts.credit.models import Consent
 from accounts.credit.services import active_consent
-from accounts.errors import DomainError
 from accounts.identity import mask_name
 from accounts.models import City, User
+from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from .. import signing
-from ..errors import voucher_error
+from .. import errors, signing
 from ..selectors import annotate_eligibility, eligibility_of, resident_view, view_of
 from .models import EntitlementTally, EntitlementUse, RefusalCount
 
@@ -59,13 +60,13 @@ def issue_pass(*, resident: User) -> CreditPass:
     """A fresh signed pass for a consenting resident whose standing is on file, current and
     not on the seriously-dishonest list. It names no score and no tier."""
     if active_consent(resident) is None:
-        raise voucher_error("consent_required")
+        raise credit_errors.CONSENT_REQUIRED()
     who = resident_view(resident)
     if who.standing is None:
-        raise voucher_error("no_standing")
+        raise credit_errors.NO_STANDING(http_status=403)
     reasons = who.personal_reasons
     if reasons:
-        raise voucher_error("not_eligible", reasons=reasons)
+        raise errors.NOT_ELIGIBLE(reasons=reasons)
     expires_at = (timezone.now() + pass_lifetime()).replace(microsecond=0)
     token = signing.sign_pass(resident_id=resident.pk, expires_at=expires_at)
     return CreditPass(
@@ -173,15 +174,13 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
     try:
         claims = signing.verify_pass(token)
     except signing.InvalidToken as exc:
-        raise voucher_error("invalid_token", reason=str(exc)) from None
+        raise account_errors.INVALID_TOKEN(http_status=400, reason=str(exc)) from None
     now = timezone.now()
     if claims.expires_at <= now:
-        raise voucher_error(
-            "pass_expired", expires_at=timezone.localtime(claims.expires_at).isoformat()
-        )
+        raise errors.PASS_EXPIRED(expires_at=timezone.localtime(claims.expires_at).isoformat())
     holder = _holder(claims.resident_id)
     if holder is None:
-        raise voucher_error("invalid_token", reason="unknown_holder")
+        raise account_errors.INVALID_TOKEN(http_status=400, reason="unknown_holder")
     who = view_of(holder, _standing_of(holder))
     offer = (
         annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
@@ -194,26 +193,26 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
         .first()
     )
     if offer is None:
-        raise voucher_error("not_found")
+        raise NOT_FOUND()
     if offer.staff_merchant is None:
-        raise voucher_error("not_merchant_staff")
+        raise errors.NOT_MERCHANT_STAFF()
     if offer.merchant_id != offer.staff_merchant:
-        raise voucher_error("wrong_merchant")
+        raise errors.WRONG_MERCHANT()
     if offer.kind != Offer.Kind.ENTITLEMENT:
-        raise DomainError(detail={"offer_id": ["not an entitlement offer: redeem its voucher"]})
+        raise INVALID_REQUEST(offer_id=["not an entitlement offer: redeem its voucher"])
     if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
-        raise voucher_error("offer_not_active", status=offer.status)
+        raise errors.OFFER_NOT_ACTIVE(status=offer.status)
     verdict = eligibility_of(offer, who)
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
-        raise voucher_error("offer_not_active", reasons=timing)
+        raise errors.OFFER_NOT_ACTIVE(reasons=timing)
     reasons = ([] if holder.consented else ["consent_withdrawn"]) + verdict["reasons"]
     if reasons:
         _refuse(offer, reasons[0])
         detail = {"reasons": reasons}
         if "suspended" in reasons:
             detail["suspended_until"] = suspended_until(holder.pk, offer.scenario, now)
-        raise voucher_error("not_eligible", **detail)
+        raise errors.NOT_ELIGIBLE(**detail)
 
     period_start, next_at = period_bounds(offer.period, now)
     fields = {
@@ -238,10 +237,9 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
     except _Undone as undone:
         used = EntitlementUse.objects.filter(offer_id=offer.pk, pass_id=claims.pass_id)
         if undone.took or used.exists():
-            raise voucher_error("pass_already_used") from None
+            raise errors.PASS_ALREADY_USED() from None
         _refuse(offer, "usage_limit_reached")
-        raise voucher_error(
-            "usage_limit_reached",
+        raise errors.USAGE_LIMIT_REACHED(
             limit=offer.limit_per_period,
             period=offer.period,
             next_available_at=None if next_at is None else next_at.isoformat(),

@@ -534,11 +534,11 @@ def test_merchant_staff_delete_only_own_drafts(client, world):
 
 
 def test_a_refusal_found_under_the_lock_is_shown_and_nothing_is_saved(client, world, monkeypatch):
+    from core.errors import DomainError
     from merchants import services
-    from merchants.errors import MerchantError
 
     def refuse(**kwargs):
-        raise MerchantError("invalid_request", "优惠内容有误。", detail={"total_quota": ["太少"]})
+        raise DomainError("invalid_request", "优惠内容有误。", detail={"total_quota": ["太少"]})
 
     monkeypatch.setattr(services, "revise_offer", refuse)
     offer = world["offer_a"]

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainError
 from merchants import services
-from merchants.errors import MerchantError
 from merchants.models import TRANSITIONS, Merchant, Offer, OfferTransition
 
 from .factories import MerchantFactory, OfferFactory, city_staff, merchant_staff, superuser
@@ -30,7 +30,7 @@ def people(cities):
 
 
 def code_of(call) -> str:
-    with pytest.raises(MerchantError) as exc:
+    with pytest.raises(DomainError) as exc:
         call()
     return exc.value.code
 
@@ -77,7 +77,7 @@ def test_create_offer_for_another_merchant_is_permission_denied(people):
 
 
 def test_create_offer_refuses_bad_input_with_field_details(people):
-    with pytest.raises(MerchantError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.create_offer(
             actor=people["staff"],
             merchant=people["merchant"],
@@ -89,7 +89,7 @@ def test_create_offer_refuses_bad_input_with_field_details(people):
 
 def test_listed_home_cities_must_name_a_city(people):
     fields = {**FIELDS, **window(), "home_city_rule": "listed"}
-    with pytest.raises(MerchantError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.create_offer(actor=people["staff"], merchant=people["merchant"], fields=fields)
     assert "eligible_home_cities" in exc.value.detail
     offer = services.create_offer(
@@ -175,7 +175,7 @@ def test_actions_outside_ones_role_or_city_are_permission_denied(people, action,
     offer = offer_in(people, start)
     kwargs = {"reason": "原因"} if action == "reject" else {}
     service = getattr(services, f"{action}_offer")
-    with pytest.raises(MerchantError) as exc:
+    with pytest.raises(DomainError) as exc:
         service(actor=people[who], offer=offer, **kwargs)
     assert (exc.value.code, exc.value.status) == ("permission_denied", 403)
     offer.refresh_from_db()
@@ -252,7 +252,7 @@ def test_quota_below_claimed_is_refused_under_the_lock(people):
     offer = offer_in(people, "published", total_quota=10)
     # claims land after the caller read the offer: the service re-reads the row
     Offer.objects.filter(pk=offer.pk).update(claimed_count=8)
-    with pytest.raises(MerchantError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.revise_offer(actor=people["staff"], offer=offer, changes={"total_quota": 7})
     assert "total_quota" in exc.value.detail
     offer.refresh_from_db()
