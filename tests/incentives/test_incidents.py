@@ -42,12 +42,6 @@ def use_lane(resident, clerk, offer) -> int:
     return res.json()["id"]
 
 
-def object_to(client, incident_id, text):
-    return client.post(
-        f"/api/v1/me/incidents/{incident_id}/objection", {"text": text}, format="json"
-    )
-
-
 def report(clerk, **body):
     return client_for(clerk).post("/api/v1/merchant/incidents", body, format="json")
 
