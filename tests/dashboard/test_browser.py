@@ -24,7 +24,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-CHARTS = ("series", "category", "merchant", "home-city", "flows")
+CHARTS = ("series", "category", "merchant", "scenario", "refusals", "home-city", "flows")
 
 # Non-transparent pixels in a sample of the chart's canvas (or drawn SVG elements).
 PAINTED = """(el) => {

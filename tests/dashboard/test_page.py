@@ -160,6 +160,7 @@ def test_csv_export_has_a_bom_chinese_headers_and_the_same_figures(history, staf
         "取消",
         "过期",
         "撤销",
+        "权益使用",
         "核销率",
     ]
     flows = sections["跨城流向"]
