@@ -226,7 +226,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.credit.models.Tier"},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "accounts.credit.models.Tier",
+        "OfferKindEnum": "merchants.models.Offer.Kind",
+        "IncidentKindEnum": "incentives.incidents.models.Incident.Kind",
+        "IncidentStatusEnum": "incentives.incidents.models.Incident.Status",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }

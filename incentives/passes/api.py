@@ -185,7 +185,9 @@ class PassChecksView(GenericAPIView):
         summary="My merchant's entitlement uses, newest first (to report an incident on)",
         responses={
             200: MerchantUseOutput(many=True),
-            **error_responses(401, 403, 404, s404="not_found (page out of range)"),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -229,7 +231,9 @@ class ResidentUsesView(GenericAPIView):
         summary="My uses of entitlements, newest first",
         responses={
             200: ResidentUseOutput(many=True),
-            **error_responses(401, 403, 404, s404="not_found (page out of range)"),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -247,7 +251,9 @@ class ResidentIncidentsView(GenericAPIView):
         summary="Incidents reported against me, with any suspension they bring",
         responses={
             200: IncidentOutput(many=True),
-            **error_responses(401, 403, 404, s404="not_found (page out of range)"),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
         },
     )
     def get(self, request: Request) -> Response:
