@@ -218,9 +218,20 @@ SHARED: dict[str, Entry] = {
     "benefit.deposit_waiver": (_("免押金"), "No deposit"),
     "benefit.priority_service": (_("优先服务"), "Priority service"),
     "benefit.gift": (_("赠品"), "Free gift"),
+    "benefit.pay_later": (_("先享后付"), "Pay later"),
+    "benefit.fast_track": (_("绿色通道"), "Fast track"),
+}
+
+INCIDENT_KINDS: dict[str, Entry] = {
+    "incident.deposit_default": (_("押金未付"), "Deposit not paid"),
+    "incident.unpaid_pay_later": (_("先享后付未付款"), "Pay-later not paid"),
+    "incident.no_show": (_("预约未到"), "No-show"),
+    "incident.damage": (_("损坏物品"), "Damage"),
+    "incident.other": (_("其他"), "Other"),
 }
 
 RESIDENT: dict[str, Entry] = {
+    **INCIDENT_KINDS,
     "app.title": (_("信游 · 守信激励"), "Xinyou · Trust rewards"),
     "app.tagline": (
         _("守信有礼，长三角通行"),
@@ -229,6 +240,58 @@ RESIDENT: dict[str, Entry] = {
     "nav.credit": (_("我的信用"), "My credit"),
     "nav.offers": (_("优惠"), "Offers"),
     "nav.wallet": (_("券包"), "Vouchers"),
+    "nav.pass": (_("信用码"), "Credit pass"),
+    "pass.title": (_("我的信用码"), "My credit pass"),
+    "pass.hint": (
+        _("在柜台出示此码，工作人员扫码核验后即可使用信用权益。二维码会自动刷新，请勿截图。"),
+        "Show this code at the counter to use an entitlement. It renews itself: "
+        "do not use a screenshot.",
+    ),
+    "pass.valid_for": (
+        _("{seconds} 秒内有效（至 {time}），到期前自动刷新"),
+        "Valid for {seconds} s (until {time}); renews itself before then",
+    ),
+    "pass.refresh": (_("立即刷新"), "Renew now"),
+    "pass.qr_alt": (_("信用码二维码"), "Credit pass QR code"),
+    "pass.holder": (_("持码人"), "Holder"),
+    "pass.tier": (_("信用等级"), "Credit tier"),
+    "pass.home_city": (_("所在城市"), "Home city"),
+    "pass.to_credit": (_("去核验信用"), "Check my credit"),
+    "pass.incidents": (_("失信事件"), "Incidents"),
+    "pass.suspended": (
+        _("已暂停{scenario}权益，至 {time}"),
+        "Your {scenario} perks are suspended until {time}",
+    ),
+    "pass.objection": (_("我的异议"), "My objection"),
+    "pass.object": (_("提出异议"), "Object"),
+    "pass.object_placeholder": (
+        _("说明理由（如已付清、非本人），每个事件只能提出一次"),
+        "Why (e.g. paid, not me); once per incident",
+    ),
+    "pass.objected": (_("已提交异议，等待城市审核"), "Objection sent; the city will review it"),
+    "pass.uses": (_("权益使用记录"), "Entitlements used"),
+    "pass.uses_empty": (_("还没有使用过信用权益。"), "No entitlement used yet."),
+    "offers.show_pass": (_("出示信用码使用"), "Show credit pass"),
+    "offers.per_day": (_("每人每天限用 {n} 次"), "{n} use(s) per person per day"),
+    "offers.per_week": (_("每人每周限用 {n} 次"), "{n} use(s) per person per week"),
+    "offers.per_month": (_("每人每月限用 {n} 次"), "{n} use(s) per person per month"),
+    "offers.per_offer": (_("每人限用 {n} 次"), "{n} use(s) per person"),
+    "scenario.travel": (_("信易游"), "travel"),
+    "scenario.stay": (_("信易住"), "lodging"),
+    "scenario.shopping": (_("信易购"), "shopping"),
+    "scenario.transport": (_("信易行"), "transport"),
+    "scenario.dining": (_("餐饮"), "dining"),
+    "scenario.culture": (_("文化"), "culture"),
+    "scenario.medical": (_("信用+医疗"), "medical"),
+    "scenario.library": (_("信易借"), "library"),
+    "scenario.government": (_("信易批"), "government services"),
+    "scenario.finance": (_("信易贷"), "finance"),
+    "incident_status.reported": (_("待审核"), "under review"),
+    "incident_status.confirmed": (_("已确认"), "confirmed"),
+    "incident_status.dismissed": (_("已驳回"), "dismissed"),
+    "incident_status.objected": (_("异议处理中"), "objection under review"),
+    "incident_status.upheld": (_("异议未采纳"), "objection rejected"),
+    "incident_status.overturned": (_("异议成立，已撤销"), "overturned"),
     "login.title": (_("登录"), "Log in"),
     "login.not_resident": (
         _("该账号不是居民账号。商户员工请使用商户核销页面。"),
@@ -428,6 +491,29 @@ RESIDENT: dict[str, Entry] = {
 }
 
 SCANNER: dict[str, Entry] = {
+    **{key: entry for key, entry in RESIDENT.items() if key.startswith("reason.")},
+    **INCIDENT_KINDS,
+    "scan.pass_title": (
+        _("信用码有效 · 请选择要使用的权益"),
+        "Credit pass · choose the entitlement",
+    ),
+    "scan.pass_no_offers": (
+        _("本店没有已发布的信用权益，无法使用信用码。"),
+        "This merchant has no published entitlement to apply.",
+    ),
+    "scan.apply": (_("使用：{title}"), "Apply: {title}"),
+    "scan.use_ok_title": (_("权益已使用"), "Entitlement applied"),
+    "scan.used_at": (_("使用时间 {time}"), "Used at {time}"),
+    "scan.uses_recent": (_("最近的信用权益使用"), "Recent entitlement uses"),
+    "scan.uses_empty": (_("还没有信用权益使用记录。"), "No entitlement used yet."),
+    "scan.report": (_("上报失信事件"), "Report an incident"),
+    "scan.report_note": (_("情况说明（选填）"), "What happened (optional)"),
+    "scan.report_submit": (_("提交"), "Submit"),
+    "scan.reported": (_("已上报，等待城市审核"), "Reported; the city will review it"),
+    "err.pass.invalid_token": (
+        _("不是有效的信用码，请让居民刷新后重新出示。"),
+        "Not a valid credit pass: ask the resident to show a fresh one.",
+    ),
     "app.brand": (_("商户核销"), "Merchant scanner"),
     "app.title": (_("信游 · 商户核销"), "Xinyou · Merchant scanner"),
     "login.title": (_("商户员工登录"), "Merchant staff login"),

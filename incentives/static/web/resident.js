@@ -19,7 +19,8 @@
 // below, and (for a tab) a link in templates/web/resident.html. Its strings go into the
 // front-end catalogue like the others'.
 //
-// Routes today: #/login #/register #/credit #/offers #/offers/<id> #/wallet #/wallet/<code>.
+// Routes today: #/login #/register #/credit #/pass #/offers #/offers/<id> #/wallet
+// #/wallet/<code>.
 
 import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, watchOnline } from "./common.js";
 import { api, setRenderer, state, go } from "./resident/app.js";
@@ -28,8 +29,9 @@ import * as register from "./resident/screens/register.js";
 import * as credit from "./resident/screens/credit.js";
 import * as offers from "./resident/screens/offers.js";
 import * as wallet from "./resident/screens/wallet.js";
+import * as pass from "./resident/screens/pass.js";
 
-const SCREENS = [login, register, credit, offers, wallet];
+const SCREENS = [login, register, credit, pass, offers, wallet];
 const ROUTES = Object.assign({}, ...SCREENS.map((module) => module.routes));
 const HOME = "credit"; // where a logged-in resident lands; unknown paths show it too
 
