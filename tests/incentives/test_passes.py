@@ -356,8 +356,8 @@ def test_a_suspended_resident_is_refused_with_the_end_date(resident, merchant, c
 
 
 def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, settings):
-    """Whatever the offer and the resident: the holder, the offer with its eligibility, the
-    one taking statement (the access token's user lookup is the floor's too)."""
+    """Whatever the offer and the resident: one read (offer, holder, standing, consent,
+    suspension), one taking statement (the access token's user lookup is the floor's too)."""
     offer = entitlement(merchant, limit_per_period=50)
     client = client_for(clerk)
     counts = []
@@ -371,7 +371,7 @@ def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, se
             )
         assert res.status_code == 201
         counts.append(len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]))
-    assert counts == [4, 4, 4], counts
+    assert counts == [3, 3, 3], counts
 
 
 def test_idempotency_key_replays_the_first_answer(resident, merchant, clerk):
@@ -431,3 +431,88 @@ def test_the_merchant_lists_its_entitlement_offers_and_uses(resident, merchant, 
     assert len(uses) == 1 and uses[0]["holder"]["id_last4"] == resident.id_last4
     mine = client_for(resident).get("/api/v1/me/entitlement-uses").json()["results"]
     assert [u["offer"]["id"] for u in mine] == [offer.pk]
+
+
+# --------------------------------------------------------------------------- same rules
+
+
+def test_the_counter_applies_exactly_the_offer_lists_eligibility_rules(world, merchant, clerk):
+    """The check decides eligibility from one row in Python; the offer lists decide it in
+    SQL (selectors.annotate_eligibility). Over a grid of residents and offers both give
+    the same reasons, in the same order."""
+    from accounts.credit.models import ConsentText
+    from incentives.passes.services import _read, offer_reasons
+    from incentives.selectors import annotate_eligibility, eligibility_of, resident_view
+    from tests.factories import ResidentFactory
+    from tests.merchants.factories import MerchantFactory
+
+    now = timezone.now()
+    haikou = MerchantFactory(city_id="460100", name="海口商户")
+    bare = ResidentFactory(home_city_id="330100")
+    Consent.objects.create(resident=bare, text=ConsentText.objects.get(is_current=True))
+    residents = [
+        make_resident(score=720),
+        make_resident(score=610),
+        make_resident(score=560),
+        make_resident(score=720, listed=True),
+        make_resident(score=720, expired=True),
+        make_resident("460100", score=700),
+        make_resident("460100", score=530),
+        bare,
+    ]
+    suspended = residents[1]
+    window = {"valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=9)}
+    specs = [
+        {},
+        {"min_tier": "excellent"},
+        {"min_tier": "fair"},
+        {"min_tier": "", "min_score": 650},
+        {"merchant": haikou, "min_tier": "", "min_score": 600},
+        {"merchant": haikou, "min_tier": "good", "home_city_rule": "visitors"},
+        {"home_city_rule": "visitors"},
+        {"home_city_rule": "listed", "cities": ["460100"]},
+        {"valid_from": now + timedelta(days=1), "valid_until": now + timedelta(days=5)},
+        {"valid_from": now - timedelta(days=5), "valid_until": now - timedelta(days=1)},
+        {"scenario": "travel"},
+    ]
+    offers = []
+    for spec in specs:
+        spec = {**window, "merchant": merchant, **spec}
+        cities = spec.pop("cities", None)
+        offer = entitlement(**spec)
+        if cities:
+            offer.eligible_home_cities.set(cities)
+        offers.append(offer)
+    Incident.objects.create(
+        merchant=merchant,
+        dest_city_id="330100",
+        resident=suspended,
+        offer=offers[0],
+        scenario="stay",
+        use=EntitlementUse.objects.create(
+            offer=offers[0],
+            resident=suspended,
+            merchant=merchant,
+            staff=clerk,
+            pass_id=-5,
+            period_start=dt.date(2020, 1, 1),
+            scenario="stay",
+            category="hotel",
+            dest_city_id="330100",
+            home_city_id="330100",
+        ),
+        kind="damage",
+        status="upheld",
+        reported_by=clerk,
+        suspended_until=now + timedelta(days=3),
+    )
+    compared = 0
+    for resident in residents:
+        who = resident_view(resident)
+        for offer in offers:
+            annotated = annotate_eligibility(Offer.objects.filter(pk=offer.pk), who, now=now)
+            expected = eligibility_of(annotated.select_related("merchant").get(), who)
+            got = offer_reasons(_read(clerk.pk, resident.pk, offer.pk, now), now)
+            assert got == expected["reasons"], (resident.home_city_id, offer.title, got)
+            compared += 1
+    assert compared == len(residents) * len(offers)
