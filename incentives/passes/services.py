@@ -8,12 +8,13 @@ and the per-period limit holds for any number of passes of one person.
 """
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -371,9 +372,11 @@ def _refuse(facts: _Facts, reason: str) -> None:
     )
 
 
-# The counter's hot path: the tally upsert (only below the limit) and the use (only once per
-# pass and offer) in one statement; the use is inserted only for a tally row the upsert
-# returned, so the tally's row lock orders the checks of one person's offer period.
+# The counter's hot path, one statement (atomic on its own, no transaction round trips):
+# the tally upsert (only below the limit, under the row's lock, which orders the checks of
+# one person's offer period) and then the use (only once per pass and offer). When the
+# tally moved but the use was already there (the same pass again, below the limit), the
+# statement aborts itself (xinyou_abort, migration 0006), undoing the tally.
 _TAKE_SQL = """
 WITH tally AS (
     INSERT INTO {tally} (offer_id, resident_id, period_start, used)
@@ -388,19 +391,31 @@ WITH tally AS (
            %(scenario)s, %(category)s, %(dest)s, %(home)s FROM tally
     ON CONFLICT (offer_id, pass_id) DO NOTHING
     RETURNING id
+), outcome AS (
+    SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT id FROM taken) AS use_id
 )
-SELECT (SELECT COUNT(*) FROM tally), (SELECT id FROM taken)
+SELECT took, use_id,
+       CASE WHEN took > 0 AND use_id IS NULL THEN xinyou_abort('pass_already_used') END
+FROM outcome
 """
+ABORTED = "XY001"
 
 
 def _take_in_one_statement(fields: dict) -> int:
     sql = _TAKE_SQL.format(tally=EntitlementTally._meta.db_table, use=EntitlementUse._meta.db_table)
-    with transaction.atomic():
-        with connection.cursor() as cur:
+    # Inside an outer transaction (a test, a caller's atomic block) a savepoint keeps the
+    # abort to this statement; in autocommit the statement is its own transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with guard, connection.cursor() as cur:
             cur.execute(sql, fields)
-            took, use_id = cur.fetchone()
-        if use_id is None:
-            raise _Undone(bool(took))  # rolls the tally back with the transaction
+            took, use_id, _ = cur.fetchone()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == ABORTED:
+            raise _Undone(True) from None  # the statement undid itself
+        raise
+    if use_id is None:
+        raise _Undone(bool(took))
     return use_id
 
 

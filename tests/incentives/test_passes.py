@@ -203,6 +203,19 @@ def test_a_counter_applies_an_entitlement_once_and_sees_only_the_masked_holder(
     assert EntitlementUse.objects.count() == 1
 
 
+def test_the_same_pass_below_the_limit_is_refused_and_the_tally_undone(resident, merchant, clerk):
+    """The statement that finds the pass already used after moving the tally aborts itself:
+    the tally keeps counting uses, not attempts."""
+    offer = entitlement(merchant, limit_per_period=5)
+    token = pass_of(resident)["token"]
+    assert check(clerk, token, offer).status_code == 201
+    again = check(clerk, token, offer)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "pass_already_used")
+    assert EntitlementTally.objects.get().used == 1
+    assert check(clerk, pass_of(resident)["token"], offer).status_code == 201
+    assert EntitlementTally.objects.get().used == 2
+
+
 def test_the_per_period_limit_holds_across_fresh_passes(resident, merchant, clerk):
     offer = entitlement(merchant, limit_per_period=2, period="week")
     assert check(clerk, pass_of(resident)["token"], offer).status_code == 201
