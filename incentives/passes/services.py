@@ -9,14 +9,15 @@ and the per-period limit holds for any number of passes of one person.
 
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
@@ -223,7 +224,23 @@ def _read(staff_id: int, resident_id: int, offer_id: int, now: datetime) -> _Fac
             sql, {"staff": staff_id, "resident": resident_id, "offer": offer_id, "now": now}
         )
         row = cur.fetchone()
-    return None if row is None else _Facts(*row)
+    if row is None:
+        return None
+    facts = _Facts(*row)
+    if connection.vendor != "postgresql":  # SQLite hands raw times back naive or as text
+        facts = replace(facts, **{name: _aware(getattr(facts, name)) for name in _TIMES})
+    return facts
+
+
+_TIMES = ("valid_from", "valid_until", "standing_valid_until", "suspended_until")
+
+
+def _aware(value):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _score_in(facts: _Facts, city: str) -> int:
