@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install system-deps lint format messages migrate seed test-inner clean
+.PHONY: run test install system-deps lint format messages messages-js migrate seed test-inner clean
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ system-deps:
 
 messages: install
 	$(PY) manage.py compilemessages --ignore='.venv/*' >/dev/null
+
+# The front end's strings (incentives/static/web/strings.js) into locale/en/.../djangojs.po;
+# fill in the English, then `make messages` compiles it.
+messages-js: install
+	$(PY) manage.py makemessages -d djangojs -l en --ignore='.venv/*' --ignore='static/vendor/*' \
+	  --ignore='staticfiles/*' --ignore='incentives/static/dashboard/*'
 
 test: install system-deps
 	scripts/with-services.sh $(MAKE) --no-print-directory test-inner

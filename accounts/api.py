@@ -18,6 +18,7 @@ from .errors import INVALID_CREDENTIALS, INVALID_TOKEN
 from .serializers import (
     AccessOutput,
     CityOutput,
+    MeOutput,
     ProfileOutput,
     RefreshInput,
     RegisterInput,
@@ -110,9 +111,9 @@ class TokenRefreshView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(tags=["auth"], responses={200: ProfileOutput, **error_responses(401)})
+    @extend_schema(tags=["auth"], responses={200: MeOutput, **error_responses(401)})
     def get(self, request: Request) -> Response:
-        return Response(ProfileOutput(request.user).data)
+        return Response(MeOutput(request.user).data)
 
 
 @extend_schema(tags=["public"], responses={200: CityOutput(many=True), **error_responses(400, 404)})

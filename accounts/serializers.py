@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .credit.selectors import describe_scheme
+from .credit.selectors import credit_summary, describe_scheme
 from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
 from .models import City, User
 
@@ -64,6 +64,25 @@ class ProfileOutput(serializers.ModelSerializer):
             "roles",
             "date_joined",
         ]
+
+
+class CreditSummaryOutput(serializers.Serializer):
+    consent = serializers.BooleanField(help_text="An active consent to credit queries exists.")
+    standing = serializers.BooleanField(help_text="GET /me/credit has a standing to show.")
+
+
+class MeOutput(ProfileOutput):
+    credit = serializers.SerializerMethodField(
+        help_text="Residents only (null otherwise): which of the consent and the standing "
+        "exist, so that clients fetch only those."
+    )
+
+    class Meta(ProfileOutput.Meta):
+        fields = [*ProfileOutput.Meta.fields, "credit"]
+
+    @extend_schema_field(CreditSummaryOutput(allow_null=True))
+    def get_credit(self, user: User) -> dict | None:
+        return credit_summary(user) if "resident" in user.roles else None
 
 
 class TokenInput(serializers.Serializer):

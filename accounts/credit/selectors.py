@@ -74,3 +74,14 @@ def standing_of(resident) -> Standing | None:
         .filter(resident=resident)
         .first()
     )
+
+
+def credit_summary(resident) -> dict[str, bool]:
+    """What the resident app needs before asking for the consent and the standing: whether
+    each exists (so that a first visit asks for neither and meets no 404)."""
+    from .services import active_consent
+
+    return {
+        "consent": active_consent(resident) is not None,
+        "standing": Standing.objects.filter(resident=resident).exists(),
+    }

@@ -9,6 +9,6 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.dashboard_page, name="page"),
     path("export.csv", views.export_csv, name="export"),
-    path("login/", views.DashboardLoginView.as_view(), name="login"),
+    path("login/", views.dashboard_login, name="login"),
     path("logout/", views.DashboardLogoutView.as_view(), name="logout"),
 ]

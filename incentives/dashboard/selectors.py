@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
 from merchants.models import Category, Merchant, Offer, Scenario, Station
@@ -204,15 +205,28 @@ def _refusals_by_reason(scope: Scope) -> list[dict[str, Any]]:
     return rows
 
 
-def reason_label(code: str) -> str:
-    """A refusal reason's display name in the active language (the app's wording)."""
-    from ..web.strings import ERRORS, RESIDENT, catalog
+# Refusal reasons as the dashboards name them (eligibility reasons of api.md, and the
+# per-period limit of entitlements).
+REASON_LABELS = {
+    "no_standing": _("尚未完成信用核验"),
+    "seriously_dishonest": _("已列入严重失信主体名单"),
+    "standing_expired": _("信用核验已过期"),
+    "home_city_not_eligible": _("户籍城市不在适用范围内"),
+    "tier_too_low": _("信用等级未达到要求"),
+    "score_too_low": _("信用分未达到要求"),
+    "consent_withdrawn": _("已撤回信用查询授权"),
+    "honour_required": _("需要相应的荣誉"),
+    "suspended": _("因失信事件暂停该场景权益"),
+    "claim_limit_reached": _("已达领取上限"),
+    "usage_limit_reached": _("本周期使用次数已用完"),
+    "offer_not_started": _("优惠尚未开始"),
+    "offer_ended": _("优惠已结束"),
+}
 
-    key = f"reason.{code}" if f"reason.{code}" in RESIDENT else f"err.{code}"
-    group = RESIDENT if key in RESIDENT else ERRORS
-    if key not in group:
-        return code
-    return catalog(translation.get_language() or "zh-hans", {key: group[key]})[key]
+
+def reason_label(code: str) -> str:
+    """A refusal reason's display name in the active language."""
+    return str(REASON_LABELS.get(code, code))
 
 
 def _labels(by: str, keys: list[str]) -> dict[str, str]:

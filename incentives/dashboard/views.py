@@ -7,20 +7,23 @@ selectors as the API, so page, CSV and API always agree.
 
 import csv
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
-from accounts.models import City
+from accounts.models import City, User
 
 from . import selectors
 from .api import resolve_scope
@@ -29,11 +32,63 @@ from .selectors import Scope
 from .serializers import SeriesQuery
 
 LANGS = dict(settings.LANGUAGES)
+# The switch names each language in itself: 中文 / English, whatever the page's language.
+LANGUAGE_LABELS = {"zh-hans": "中文", "en": "English"}
+# The query's fields as people call them (a message never shows `date_from`).
+FIELD_LABELS = {
+    "date_from": gettext_lazy("开始日期"),
+    "date_to": gettext_lazy("结束日期"),
+    "city": gettext_lazy("城市"),
+    "interval": gettext_lazy("时间粒度"),
+}
+
+
+def _with_language(view: Callable) -> Callable:
+    """`?lang=` switches the language of this response and remembers it in the language
+    cookie (the next pages follow it through LocaleMiddleware)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        lang = request.GET.get("lang")
+        if lang not in LANGS:
+            return view(request, *args, **kwargs)
+        with translation.override(lang):
+            request.LANGUAGE_CODE = lang
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # a TemplateResponse renders in this language
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax")
+        return response
+
+    return wrapped
+
+
+def _languages(request: HttpRequest, query: dict[str, str] | None = None) -> list[dict]:
+    """The language switch: each language in its own name, linking to this page in it."""
+    current = translation.get_language()
+    return [
+        {
+            "code": code,
+            "label": LANGUAGE_LABELS.get(code, str(name)),
+            "current": code == current,
+            "href": "?" + urlencode({**(query or {}), "lang": code}),
+        }
+        for code, name in settings.LANGUAGES
+    ]
 
 
 class DashboardLoginView(LoginView):
     template_name = "dashboard/login.html"
     next_page = reverse_lazy("dashboard:page")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        keep = {"next": self.request.GET["next"]} if self.request.GET.get("next") else {}
+        context["languages"] = _languages(self.request, keep)
+        return context
+
+
+dashboard_login = _with_language(DashboardLoginView.as_view())
 
 
 class DashboardLogoutView(LogoutView):
@@ -41,24 +96,54 @@ class DashboardLogoutView(LogoutView):
 
 
 def _city_staff_page(view: Callable) -> Callable:
-    """Session login required; only city staff and superusers; `?lang=` switches the
-    language (and remembers it in the language cookie)."""
+    """Session login required; only city staff and superusers (anyone else gets a
+    translated 403 page with a way out); `?lang=` switches the language."""
 
     @login_required(login_url="dashboard:login")
+    @_with_language
+    @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = request.user
         if not (user.is_superuser or user.role == "city_staff"):
-            raise PermissionDenied
-        lang = request.GET.get("lang")
-        if lang not in LANGS:
-            return view(request, *args, **kwargs)
-        with translation.override(lang):
-            request.LANGUAGE_CODE = lang
-            response = view(request, *args, **kwargs)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax")
-        return response
+            context = {"languages": _languages(request), "user": user, "back": _back(request)}
+            return render(request, "dashboard/forbidden.html", context, status=403)
+        return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _back(request: HttpRequest) -> str:
+    """Where "back" leads from the 403 page: the page the user came from on this site, else
+    the place for their role (the resident app, the scanner, the admin)."""
+    referer = request.META.get("HTTP_REFERER", "")
+    ours = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if referer and ours and not urlsplit(referer).path.startswith(reverse("dashboard:page")):
+        return referer
+    by_role = {User.Role.RESIDENT: "web:resident", User.Role.MERCHANT_STAFF: "web:scanner"}
+    return reverse(by_role.get(request.user.role, "admin:index"))
+
+
+def city_label(city: City | None) -> str:
+    """A city's name in the active language (the English one where there is one)."""
+    if city is None:
+        return _("全部城市")
+    english = translation.get_language() == "en"
+    return str(city.name_en) if english and city.name_en else str(city.name)
+
+
+def error_lines(errors: dict[str, Any]) -> list[dict[str, str]]:
+    """The query's errors as sentences: the field as people call it, then the message
+    (never the field's name in the URL, `date_from`)."""
+    lines = []
+    for field, messages in errors.items():
+        text = " ".join(map(str, messages if isinstance(messages, list) else [messages]))
+        label = FIELD_LABELS.get(field)
+        if label and str(label) not in text:  # "开始日期不能晚于结束日期" names it already
+            text = _("%(field)s：%(message)s") % {"field": label, "message": text}
+        lines.append({"field": field, "text": text})
+    return lines
 
 
 def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
@@ -83,14 +168,28 @@ def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
     return scope, parsed.validated_data["interval"], errors
 
 
+def _count_names() -> list[str]:
+    """The six counts as column and legend names (取消 here is "cancelled", not the
+    button "Cancel": pgettext)."""
+    return [
+        _("领取"),
+        _("核销"),
+        pgettext("voucher count", "取消"),
+        pgettext("voucher count", "过期"),
+        pgettext("voucher count", "撤销"),
+        _("权益使用"),
+    ]
+
+
 def _labels() -> dict[str, str]:
     """Texts the charts draw, in the active language."""
+    claims, redemptions, cancelled, expired, revoked, _uses = _count_names()
     return {
-        "claims": _("领取"),
-        "redemptions": _("核销"),
-        "cancelled": _("取消"),
-        "expired": _("过期"),
-        "revoked": _("撤销"),
+        "claims": claims,
+        "redemptions": redemptions,
+        "cancelled": cancelled,
+        "expired": expired,
+        "revoked": revoked,
         "uses": _("权益使用"),
         "refusals": _("被拒次数"),
         "from_suffix": _("（居民）"),
@@ -107,17 +206,22 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     query["interval"] = interval
     if request.user.is_superuser and scope.city:
         query["city"] = scope.city
+    city = City.objects.filter(code=scope.city).first() if scope.city else None
+    cities = City.objects.all() if request.user.is_superuser else []
     context = {
         "scope": scope,
         "interval": interval,
         "intervals": _intervals(),
-        "city": City.objects.filter(code=scope.city).first() if scope.city else None,
-        "cities": City.objects.all() if request.user.is_superuser else [],
-        "errors": errors,
+        "city": city,
+        "city_label": city_label(city),
+        "cities": [(c.code, city_label(c)) for c in cities],
+        "errors": error_lines(errors),
+        "invalid": set(errors),
         "figures": figures,
         "labels": _labels(),
         "query": query,
-        "languages": settings.LANGUAGES,
+        "export_query": urlencode({**query, "lang": translation.get_language()}),
+        "languages": _languages(request, query),
     }
     return render(request, "dashboard/page.html", context)
 
@@ -130,7 +234,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
     """The dashboard's figures as CSV rows: sections separated by a blank row."""
     figures = selectors.dashboard(scope=scope, interval=interval)
     summary = figures["summary"]
-    counts = [_("领取"), _("核销"), _("取消"), _("过期"), _("撤销"), _("权益使用")]
+    counts = _count_names()
     rows: list[list[Any]] = [
         [_("信游城市数据看板")],
         [_("城市"), city_name],
@@ -145,10 +249,10 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("领取居民数"), summary["unique_residents"]],
         [_("进行中的优惠"), summary["active_offers"]],
         [_("合作商户"), summary["merchants"]],
-        [_("取消"), summary["cancelled"]],
-        [_("过期"), summary["expired"]],
-        [_("撤销"), summary["revoked"]],
-        [_("权益使用"), summary["entitlement_uses"]],
+        [counts[2], summary["cancelled"]],
+        [counts[3], summary["expired"]],
+        [counts[4], summary["revoked"]],
+        [counts[5], summary["entitlement_uses"]],
         [_("被拒次数"), summary["refusals"]],
         [_("失信事件"), summary["incidents"]],
         [],
@@ -198,12 +302,12 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     scope, interval, errors = _scope(request)
     if errors:
         return HttpResponse(
-            "\n".join(f"{k}: {' '.join(map(str, v))}" for k, v in errors.items()),
+            "\n".join(line["text"] for line in error_lines(errors)),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     city = City.objects.filter(code=scope.city).first() if scope.city else None
-    city_name = str(city.name) if city else _("全部城市")
+    city_name = city_label(city)
     filename = f"xinyou-dashboard-{scope.city or 'all'}-{scope.date_from}-{scope.date_to}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

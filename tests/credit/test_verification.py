@@ -424,3 +424,34 @@ def test_refresh_queues_each_lapsing_resident_once_and_skips_open_breakers(
     assert services.refresh_lapsing_standings() == 1
     assert services.refresh_lapsing_standings() == 0  # already queued
     assert CreditQuery.objects.filter(purpose=services.PURPOSE_REFRESH).count() == 1
+
+
+@pytest.mark.django_db
+def test_me_says_which_of_consent_and_standing_exist(hz_resident, client_of):
+    """GET /me tells the app what to ask for: the same answers as the two endpoints, so a
+    first visit asks for neither and meets no 404 (issue 13)."""
+    api = client_of(hz_resident)
+
+    def summary():
+        credit = api.get("/api/v1/me").json()["credit"]
+        consent = api.get("/api/v1/me/credit/consent").status_code == 200
+        standing = api.get("/api/v1/me/credit").status_code == 200
+        assert credit == {"consent": consent, "standing": standing}
+        return credit
+
+    assert summary() == {"consent": False, "standing": False}
+    consent = {"consent_version": VERSION, "accept": True}
+    assert api.post("/api/v1/me/credit/consent", consent, format="json").status_code == 201
+    assert summary() == {"consent": True, "standing": False}
+    assert api.post("/api/v1/me/credit/verify").status_code == 200
+    assert summary() == {"consent": True, "standing": True}
+    assert api.delete("/api/v1/me/credit/consent").status_code == 204
+    assert summary()["consent"] is False
+
+
+@pytest.mark.django_db
+def test_me_has_no_credit_summary_for_staff(hz_resident, client_of):
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory(staff_city=hz_resident.home_city)
+    assert client_of(staff).get("/api/v1/me").json()["credit"] is None

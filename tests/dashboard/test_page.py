@@ -37,6 +37,38 @@ def test_residents_and_merchant_staff_get_403(resident, merchant_user):
         assert client.get("/dashboard/export.csv").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("lang", "title"), [("zh-hans", "此账号不能查看城市数据看板"), ("en", "cannot open")]
+)
+def test_the_403_page_is_translated_and_has_a_way_out(resident, merchant_user, lang, title):
+    for user, back in ((resident, "/m/"), (merchant_user, "/scan/")):
+        response = logged_in(user).get("/dashboard/", {"lang": lang})
+        html = response.content.decode()
+        assert response.status_code == 403 and title in html
+        assert f'<html lang="{lang}">' in html
+        assert 'action="/dashboard/logout/"' in html and 'id="forbidden-logout"' in html
+        assert f'id="forbidden-back" href="{back}"' in html  # the place for the role
+        assert "中文" in html and "English" in html  # and the language switch
+    came_from = logged_in(resident).get("/dashboard/", HTTP_REFERER="http://testserver/m/#/x")
+    assert 'href="http://testserver/m/#/x"' in came_from.content.decode()
+    elsewhere = logged_in(resident).get("/dashboard/", HTTP_REFERER="https://evil.example/")
+    assert "evil.example" not in elsewhere.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"), [("zh-hans", "城市工作人员登录"), ("en", "City staff")]
+)
+def test_the_login_page_offers_both_languages(db, lang, heading):
+    response = Client().get("/dashboard/login/", {"lang": lang, "next": "/dashboard/"})
+    html = response.content.decode()
+    assert response.status_code == 200 and heading in html
+    assert f'<html lang="{lang}">' in html
+    assert response.cookies["django_language"].value == lang
+    # each language named in itself, keeping where to go after the login
+    assert ">中文</a>" in html and ">English</a>" in html
+    assert 'href="?next=%2Fdashboard%2F&amp;lang=en"' in html
+
+
 def test_city_staff_log_in_with_phone_and_password(staff):
     from tests.factories import PASSWORD
 
@@ -80,7 +112,16 @@ def test_superusers_pick_a_city_and_errors_fall_back_to_the_default_range(
     html = client.get("/dashboard/", {"city": "", "date_from": ""}).content.decode()
     assert 'role="alert"' not in html
     html = client.get("/dashboard/", {"date_from": "2026-02-30"}).content.decode()
-    assert 'role="alert"' in html and "date_from" in html
+    assert 'role="alert"' in html and 'data-field="date_from">开始日期：' in html
+    reversed_range = {"date_from": "2026-03-02", "date_to": "2026-03-01", "lang": "en"}
+    html = client.get("/dashboard/", reversed_range).content.decode()
+    alert = html[html.index('id="query-errors"') :]
+    alert = alert[: alert.index("</div>")]
+    assert "The start date cannot be after the end date." in alert
+    assert "date_from" not in alert.replace('data-field="date_from"', "")  # no field names
+    assert 'id="date_from" value="' in html and 'aria-invalid="true"' in html
+    # the city picker speaks the page's language
+    assert '<option value="330100">Hangzhou</option>' in html
     assert logged_in(staff["330100"]).get("/dashboard/", {"city": "460100"}).status_code == 403
 
 
@@ -171,6 +212,29 @@ def test_csv_export_has_a_bom_chinese_headers_and_the_same_figures(history, staf
     assert "杭州" in text
     bad = logged_in(staff["330100"]).get("/dashboard/export.csv", {"date_to": "x"})
     assert bad.status_code == 400
+    assert bad.content.decode().startswith("结束日期：")  # a sentence, not `date_to:`
+
+
+def test_the_english_csv_is_english(history, staff):
+    rebuild_rollups(date_from=history.first_day, date_to=history.today)
+    client = logged_in(staff["330100"])
+    page = client.get("/dashboard/", {"lang": "en"}).content.decode()
+    assert "lang=en" in page[page.index('id="export"') :].split(">")[0]  # the link keeps it
+    text = client.get("/dashboard/export.csv", {"lang": "en"}).content.decode("utf-8-sig")
+    sections = _sections(text)
+    assert sections["Xinyou city dashboard"][0] == ["City", "Hangzhou"]
+    assert sections["By merchant"][0] == [
+        "ID",
+        "Name",
+        "Claims",
+        "Redemptions",
+        "Cancelled",
+        "Expired",
+        "Revoked",
+        "Redemption rate",
+    ]
+    headers = [rows[0] for rows in sections.values() if rows] + [[t] for t in sections]
+    assert not any(re.search(r"[\u4e00-\u9fff]", cell) for row in headers for cell in row)
 
 
 def test_superuser_export_of_all_cities(history, admin_user):

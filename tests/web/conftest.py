@@ -54,6 +54,7 @@ def phone(chromium):
     """new_page() → a page in a fresh phone-sized context (own storage), errors collected."""
     contexts = []
     errors: list[str] = []
+    console: list[str] = []  # console errors, e.g. "Failed to load resource: … 404"
 
     def new_page():
         context = chromium.new_context(
@@ -68,9 +69,11 @@ def phone(chromium):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         return page
 
     new_page.errors = errors
+    new_page.console = console
     yield new_page
     for context in contexts:
         context.close()

@@ -9,9 +9,12 @@ import re
 
 import pytest
 import zxingcpp
+from django.utils import translation
 from PIL import Image
 
+from accounts.credit.errors import CONSENT_REQUIRED
 from accounts.credit.models import ConsentText
+from incentives.errors import CLAIM_LIMIT_REACHED
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +34,16 @@ def api_get(page, path: str, store: str = "xinyou.resident.tokens"):
         }""",
         [path, store],
     )
+
+
+def message(code) -> str:
+    """The registry's Chinese message of an error code: what the front end shows."""
+    with translation.override("zh-hans"):
+        return str(code.message)
+
+
+def not_found_logged(phone) -> list[str]:
+    return [line for line in phone.console if "404" in line]
 
 
 def decode_qr(image: Image.Image) -> str:
@@ -68,6 +81,8 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     assert page.inner_text("[data-test=consent-text]") == consent_text.body_zh
     assert "你好，钱江月" in page.inner_text("[data-test=hello]")
     shots(page, "03-resident-consent")
+    # a first visit asks only for what exists: no 404 for the consent or the standing
+    assert not not_found_logged(phone), phone.console
     page.click("[data-test=consent-accept]")
     page.locator("[data-test=consent-given]").wait_for()
 
@@ -84,10 +99,34 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     page.unroute("**/api/v1/me/credit/verify")
     assert page.inner_text("[data-test=score]") == "812"
     assert page.inner_text("[data-test=standing] [data-test=tier]") == "优秀"
-    equivalents = page.locator("[data-test=equivalents] li")
-    assert equivalents.count() == 16  # every other partner city
-    assert "金椰分" in page.inner_text("[data-test=equivalents]")
+    assert not not_found_logged(phone), phone.console  # polled GET /me, not a 404ing standing
+    # the score on its scale: the gauge spans the home city's scheme
+    cities = api_get(page, "/api/v1/cities?page_size=100")["results"]
+    hangzhou = next(c for c in cities if c["code"] == "330100")
+    gauge = page.locator("[data-test=gauge]")
+    assert gauge.get_attribute("data-min") == str(hangzhou["scheme"]["min_score"])
+    assert gauge.get_attribute("data-max") == str(hangzhou["scheme"]["max_score"])
+    own = next(b for b in hangzhou["scheme"]["tiers"] if b["min_score"] <= 812 <= b["max_score"])
+    assert f"{own['min_score']}–{own['max_score']}" in page.inner_text("[data-test=gauge-band]")
+    # equivalents: grouped by tier, each group's scores on demand
+    standing = api_get(page, "/api/v1/me/credit")
+    by_tier: dict[str, int] = {}
+    for e in standing["equivalents"]:
+        by_tier[e["tier"]] = by_tier.get(e["tier"], 0) + 1
+    groups = page.locator("[data-test=equivalents] [data-test=eq-group]")
+    shown = {
+        group.get_attribute("data-tier"): group.locator("[data-test=eq-row]").count()
+        for group in groups.all()
+    }
+    assert shown == by_tier
+    rows = page.locator("[data-test=eq-row]")
+    assert rows.count() == 16  # every other partner city
+    assert not rows.first.is_visible()  # tier first: the scores wait for a tap
     shots(page, "05-resident-credit")
+    page.locator("[data-test=eq-show-scores]").first.click()
+    rows.first.wait_for()
+    assert "金椰分" in page.inner_text("[data-test=equivalents]")
+    shots(page, "05b-resident-credit-scores", full_page=True)
 
     # offers: by city and station, with eligibility and reasons
     page.click("[data-test=tab-offers]")
@@ -99,6 +138,15 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
         "document.querySelector('[data-test=filter-station]').selectedOptions[0].text === '西湖站'"
     )
     page.locator("[data-test=offer]").nth(1).wait_for()
+    # each card has its category's illustration (a vendored SVG), the tabs have SVG icons
+    arts = page.locator("[data-test=offer] [data-test=category-art]")
+    assert arts.count() == page.locator("[data-test=offer]").count()
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-test=category-art]')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)"
+    )
+    assert page.locator("#tabbar svg.tab-icon").count() == 3
+    assert not set("◎✦▣") & set(page.inner_text("#tabbar"))
     claimable = page.locator(f"[data-test=offer][data-offer-id='{offer.id}']")
     assert "您可领取" in claimable.inner_text()
     assert "8 折" in claimable.inner_text()
@@ -155,6 +203,9 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     scanner.click("[data-test=login-submit]")
     scanner.locator("[data-test=today]").wait_for()
     scanner.locator(".key-live").wait_for()  # the voucher keys are loaded
+    # counter staff read what the phone can do, not "离线验签已就绪（1 个密钥）"
+    key_status = scanner.inner_text("[data-test=key-status]")
+    assert "假券" in key_status and "密钥" not in key_status and "验签" not in key_status
     scanner.locator("[data-test=today-count]").wait_for()
     assert "今天还没有核销记录" in scanner.inner_text("[data-test=today]")
     shots(scanner, "10-scan-ready")
@@ -230,6 +281,11 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     scanner.wait_for_function("document.documentElement.lang === 'en'")
     scanner.locator("[data-test=result-fail]").wait_for()
     assert scanner.inner_text("[data-test=lang-switch]") == "中文"
+    status = scanner.locator("[data-test=key-status]")
+    assert "fake vouchers" in status.inner_text() and "keys)" not in status.inner_text()
+    n = int(status.get_attribute("data-keys"))
+    plural = "" if n == 1 else "s"
+    assert status.get_attribute("title") == f"This phone holds {n} anti-forgery key{plural}"
     shots(scanner, "16-scan-already-redeemed-en")
 
     page.click("[data-test=lang-switch]")
@@ -239,14 +295,20 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     page.click("[data-test=tab-credit]")
     page.locator("[data-test=standing]").wait_for()
     assert page.inner_text("[data-test=score]") == "812"
+    counts = page.locator("[data-test=eq-group] .eq-count").all_inner_texts()
+    assert sum(int(c.split()[0]) for c in counts) == 16
+    assert all(c.endswith(" city" if c.startswith("1 ") else " cities") for c in counts)
     shots(page, "18-resident-credit-en")
     page.click("[data-test=tab-offers]")
     page.locator("[data-test=offer]").first.wait_for()
     # offer texts follow Accept-Language: the English title the merchant wrote
     assert "West Lake boat ride" in page.inner_text("[data-test=offer-list]")
+    # one Chinese word, two English ones (pgettext): the tab is "Offers"
+    assert page.inner_text("[data-test=tab-offers]") == "Offers"
     shots(page, "19-resident-offers-en")
 
     assert not phone.errors, phone.errors
+    assert not not_found_logged(phone), phone.console
 
 
 def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programme):
@@ -266,6 +328,10 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     page.click("[data-test=login-submit]")
     page.locator("[data-test=standing]").wait_for()
 
+    # nothing claimed yet: the wallet says it is empty
+    page.click("[data-test=tab-wallet]")
+    page.locator("[data-test=wallet-empty-text]").wait_for()
+
     # claim, then claim again: the limit is one per person
     page.goto(f"{live_server.url}/m/#/offers/{offer.id}")
     page.locator("[data-test=offer-detail]").wait_for()
@@ -277,17 +343,28 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     page.locator("[data-test=offer-detail]").wait_for()
     page.click("[data-test=claim]")
     page.locator("#toast.toast-error").wait_for()
-    assert "您已领过该优惠" in page.inner_text("#toast")
+    assert message(CLAIM_LIMIT_REACHED) in page.inner_text("#toast")  # the registry's words
     shots(page, "21-resident-claim-limit")
 
     # cancel the voucher (after a confirmation)
     page.goto(f"{live_server.url}/m/#/wallet/{code}")
     page.click("[data-test=cancel-voucher]")
     page.locator("[data-test=modal-confirm]").wait_for()
+    # two buttons that say what they do (not 「取消」 beside 「取消此券」)
+    assert page.inner_text("[data-test=modal-cancel]") == "保留此券"
+    assert page.inner_text("[data-test=modal-confirm]") == "确认取消"
     shots(page, "22-resident-cancel-confirm")
     page.click("[data-test=modal-confirm]")
     page.locator("[data-test=voucher-stamp]").wait_for()
     assert page.inner_text("[data-test=voucher-status]") == "已取消"
+
+    # no usable voucher is not an empty wallet: the cancelled one is under "all"
+    page.click("[data-test=tab-wallet]")
+    page.locator("[data-test=wallet-none-usable]").wait_for()
+    assert "券包还是空的" not in page.inner_text("#view")
+    shots(page, "22b-resident-wallet-none-usable")
+    page.click("[data-test=wallet-see-all]")
+    page.locator("[data-test=voucher-row]").wait_for()
 
     # an expired session refreshes itself once, silently
     page.evaluate(
@@ -309,6 +386,28 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     page.locator("[data-test=offer-detail]").wait_for()
     page.click("[data-test=claim]")
     page.locator("#toast.toast-error").wait_for()
-    assert "需要先同意信用查询授权" in page.inner_text("#toast")
+    assert message(CONSENT_REQUIRED) in page.inner_text("#toast")
     page.locator("[data-test=consent-card]").wait_for()  # sent back to give it
+    assert not phone.errors, phone.errors
+
+
+def test_a_listed_resident_sees_no_tier_colours(live_server, phone, shots, programme):
+    """On the list of seriously dishonest persons, a high score shows no green 优秀: the
+    tiers are grey, and the page says why they cannot be used."""
+    from tests.incentives.conftest import make_resident
+
+    resident = make_resident(score=812, listed=True, real_name="钱多多")
+    page = phone()
+    page.goto(f"{live_server.url}/m/#/login")
+    page.fill("#f-phone", resident.phone)
+    page.fill("#f-password", "Trust-reward-2026")
+    page.click("[data-test=login-submit]")
+    page.locator("[data-test=standing]").wait_for()
+    page.locator("[data-test=dishonest]").wait_for()
+    page.locator("[data-test=eq-dishonest]").wait_for()
+    badges = page.locator("[data-test=tier]")
+    assert badges.count() > 1
+    assert page.locator(".tier-excellent, .band-excellent").count() == 0
+    assert page.locator(".tier-muted").count() == badges.count()
+    shots(page, "24-resident-listed-credit", full_page=True)
     assert not phone.errors, phone.errors

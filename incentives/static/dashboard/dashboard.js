@@ -19,6 +19,13 @@
     charts.push(chart);
   }
 
+  // A bar chart grows with its rows so that every name has room (ECharts would drop
+  // every other label of a crowded axis).
+  function fitHeight(id, rows, perRow, extra) {
+    var el = document.getElementById(id);
+    el.style.height = Math.max(240, rows * perRow + extra) + "px";
+  }
+
   function bars(rows, limit) {
     var top = rows.slice(0, limit).reverse();
     return Object.assign({
@@ -27,7 +34,7 @@
       grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: top.map(function (r) { return r.label; }),
-               axisLabel: { width: 140, overflow: "truncate" } },
+               axisLabel: { width: 140, overflow: "truncate", interval: 0 } },
       series: [
         { name: t.claims, type: "bar", data: top.map(function (r) { return r.claims; }) },
         { name: t.redemptions, type: "bar", data: top.map(function (r) { return r.redemptions; }) }
@@ -57,6 +64,9 @@
                data: cat.map(function (r) { return { name: r.label, value: r.claims }; }) }]
   }, empty(cat)));
 
+  var homeCities = data.breakdowns.home_city;
+  fitHeight("chart-home-city", Math.min(homeCities.length, 40), 30, 70);
+  fitHeight("chart-merchant", Math.min(data.breakdowns.merchant.length, 10), 30, 70);
   draw("chart-merchant", bars(data.breakdowns.merchant, 10));
 
   var sc = data.breakdowns.scenario.slice().reverse();
@@ -83,18 +93,28 @@
     series: [{ name: t.refusals, type: "bar", itemStyle: { color: "#7f8c8d" },
                data: rf.map(function (r) { return r.refusals; }) }]
   }, empty(rf)));
-  draw("chart-home-city", bars(data.breakdowns.home_city, 17));
+  draw("chart-home-city", bars(homeCities, 40));
 
+  // Cross-city flows: tall enough for one label line per city on the busier side, small
+  // flows' labels kept apart (nodeGap) and never drawn over each other (hideOverlap).
   var links = data.flows.filter(function (r) { return r.claims > 0; });
   var nodes = {};
+  var from = {}, to = {};
   links.forEach(function (r) {
     nodes[r.home_city_name + t.from_suffix] = true;
     nodes[r.dest_city_name + t.to_suffix] = true;
+    from[r.home_city_name] = true;
+    to[r.dest_city_name] = true;
   });
+  var busier = Math.max(Object.keys(from).length, Object.keys(to).length);
+  fitHeight("chart-flows", busier, 30, 40);
+  var narrow = document.getElementById("chart-flows").clientWidth < 520;
   draw("chart-flows", Object.assign({
     tooltip: { trigger: "item" },
     series: [{
-      type: "sankey", left: 8, right: 120, top: 8, bottom: 8, nodeGap: 6,
+      type: "sankey", labelLayout: { hideOverlap: true }, left: 8, right: narrow ? 118 : 140, top: 8, bottom: 8, nodeGap: 14,
+      nodeWidth: 14, layoutIterations: 64,
+      label: { fontSize: narrow ? 11 : 12, overflow: "truncate", width: narrow ? 114 : 134 },
       emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.4 },
       data: Object.keys(nodes).map(function (name) { return { name: name }; }),
       links: links.map(function (r) {

@@ -19,14 +19,50 @@ export function setLang(next) {
   applyLangToShell();
 }
 
-/** The UI string `key` in the current language, `{name}` placeholders filled. */
+// key → the marked source string (strings.js); the page's entry module installs its tables
+let strings = {};
+
+/** Install the string tables of this page (strings.js: SHARED plus the page's own). */
+export function useStrings(...tables) {
+  strings = Object.assign({}, ...tables);
+}
+
+/** `entry` (a gettext_noop / pgettext / ngettext marker of strings.js) in the current
+ * language, from Django's JavaScript catalogue embedded in the page (config.catalogs). */
+function translate(entry, n) {
+  const catalog = config.catalogs?.[lang]?.catalog || {};
+  if (typeof entry === "string") {
+    const found = catalog[entry];
+    return typeof found === "string" ? found : entry;
+  }
+  if (entry.context !== undefined) {
+    const found = catalog[`${entry.context}\x04${entry.msgid}`];
+    return typeof found === "string" ? found : entry.msgid;
+  }
+  const forms = Array.isArray(catalog[entry.singular]) ? catalog[entry.singular] : [entry.singular, entry.plural];
+  return forms[Math.min(pluralIndex(Number(n)), forms.length - 1)];
+}
+
+/** The gettext plural form of `n`: our languages have one form (Chinese) or
+ * "one"/"other" (English), which Intl.PluralRules tells apart without eval(). */
+function pluralIndex(n) {
+  return new Intl.PluralRules(lang === "en" ? "en" : "zh").select(n) === "one" ? 0 : 1;
+}
+
+/** The UI string `key` in the current language, `{name}` placeholders filled
+ * (`{n}` also picks the plural form of an ngettext string). */
 export function t(key, params = {}) {
-  const table = config.strings[lang] || {};
-  const text = table[key] ?? config.strings[config.defaultLang][key] ?? key;
+  const text = key in strings ? translate(strings[key], params.n) : key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
 
-export const has = (key) => key in (config.strings[lang] || {});
+export const has = (key) => key in strings;
+
+/** The registry's message for an API error code in the current language (core/errors.py,
+ * embedded in the page config), or "". */
+export function codeMessage(code) {
+  return config.errors?.[lang]?.[code] || "";
+}
 
 export function applyLangToShell() {
   document.documentElement.lang = lang === "en" ? "en" : "zh-Hans";
@@ -60,7 +96,8 @@ export class ApiError extends Error {
 }
 
 /** A friendly line for an API error; `context` picks a screen-specific wording first
- * (`err.<context>.<code>`), then `err.<code>`, then the server's own message. */
+ * (`err.<context>.<code>`), then `err.<code>` (strings.js), then the registry's message
+ * for the code, then the server's own message. */
 export function errorText(error, context = "") {
   if (!(error instanceof ApiError)) return t("err.network_error");
   const code = error.code;
@@ -72,7 +109,7 @@ export function errorText(error, context = "") {
   }
   if (context && has(`err.${context}.${code}`)) return t(`err.${context}.${code}`);
   if (has(`err.${code}`)) return t(`err.${code}`);
-  return error.message || t("err.unknown");
+  return codeMessage(code) || error.message || t("err.unknown");
 }
 
 /** Per-field messages of a 400 invalid_request (the server's, already localised). */
@@ -248,8 +285,9 @@ export function toast(text, kind = "ok") {
   }, 3200);
 }
 
-/** A confirm dialog; resolves true when confirmed. */
-export function confirmDialog({ title, body, confirm, danger = false }) {
+/** A confirm dialog; resolves true when confirmed. Name both buttons by what they do
+ * (`confirm`: 「确认取消」, `cancel`: 「保留此券」) where "取消" would be ambiguous. */
+export function confirmDialog({ title, body, confirm, cancel, danger = false }) {
   const backdrop = document.getElementById("modal");
   return new Promise((resolve) => {
     const close = (answer) => {
@@ -265,7 +303,7 @@ export function confirmDialog({ title, body, confirm, danger = false }) {
       h(
         "div",
         { class: "modal-actions" },
-        h("button", { type: "button", class: "btn btn-ghost", onclick: () => close(false), "data-test": "modal-cancel" }, t("common.cancel")),
+        h("button", { type: "button", class: "btn btn-ghost", onclick: () => close(false), "data-test": "modal-cancel" }, cancel || t("common.cancel")),
         h(
           "button",
           { type: "button", class: `btn ${danger ? "btn-danger" : "btn-primary"}`, onclick: () => close(true), "data-test": "modal-confirm" },

@@ -12,17 +12,20 @@
 //                          #/<path> calls screen(arg, root); #/<path>/<arg> calls detail
 //                          (or screen) with the decoded <arg>. A screen renders into `root`
 //                          (mount(root, …)); errors it throws show as a retry notice.
+//   resident/icons.js      the app's SVG icons and category illustrations
 //   common.js              shared with the scanner: strings t(), the Api class, DOM
 //                          helpers h()/mount(), dialogs, dates, benefitText()
+//   strings.js             the UI strings by key (Chinese source, marked for gettext)
 //
 // To add a screen: write resident/screens/<name>.js exporting `routes`, add it to SCREENS
-// below, and (for a tab) a link in templates/web/resident.html. Its strings go into the
-// front-end catalogue like the others'.
+// below, and (for a tab) a link in templates/web/resident.html. Its strings go into
+// strings.js (RESIDENT), their English into locale/en/LC_MESSAGES/djangojs.po.
 //
 // Routes today: #/login #/register #/credit #/pass #/offers #/offers/<id> #/wallet
 // #/wallet/<code>.
 
-import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, watchOnline } from "./common.js";
+import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, useStrings, watchOnline } from "./common.js";
+import { RESIDENT, SHARED } from "./strings.js";
 import { api, setRenderer, state, go } from "./resident/app.js";
 import * as login from "./resident/screens/login.js";
 import * as register from "./resident/screens/register.js";
@@ -30,6 +33,8 @@ import * as credit from "./resident/screens/credit.js";
 import * as offers from "./resident/screens/offers.js";
 import * as wallet from "./resident/screens/wallet.js";
 import * as pass from "./resident/screens/pass.js";
+
+useStrings(SHARED, RESIDENT);
 
 const SCREENS = [login, register, credit, pass, offers, wallet];
 const ROUTES = Object.assign({}, ...SCREENS.map((module) => module.routes));

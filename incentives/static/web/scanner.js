@@ -26,10 +26,13 @@ import {
   spinner,
   t,
   toast,
+  useStrings,
   watchOnline,
 } from "./common.js";
+import { SCANNER, SHARED } from "./strings.js";
 import { checkToken, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
 
+useStrings(SHARED, SCANNER);
 useNobleFallback(config.noble);
 
 const KEYS_CACHE = "xinyou.scan.voucher-keys";
@@ -74,6 +77,8 @@ function drawKeyStatus() {
   const text = { live: t("scan.keys_ok", { n }), cached: t("scan.keys_cached", { n }), none: t("scan.keys_none") }[state.keysSource];
   els.keys.className = `key-status key-${state.keysSource}`;
   els.keys.textContent = text;
+  els.keys.title = t("scan.keys_count", { n });
+  els.keys.dataset.keys = String(n);
 }
 
 // ------------------------------------------------------------------------------ screens

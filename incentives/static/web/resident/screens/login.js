@@ -2,6 +2,7 @@
 
 import { field, h, loginHandler, mount, t } from "../../common.js";
 import { api, state, go } from "../app.js";
+import { icon } from "../icons.js";
 
 async function loginScreen(_arg, root) {
   const phone = field({ name: "phone", label: t("login.phone"), type: "tel", inputmode: "numeric", autocomplete: "username", maxlength: 11 });
@@ -34,7 +35,7 @@ function hero() {
 }
 
 function offersTeaser() {
-  return h("p", { class: "center" }, h("a", { href: "#/offers", class: "btn btn-ghost" }, t("offers.title"), " →"));
+  return h("p", { class: "center" }, h("a", { href: "#/offers", class: "btn btn-ghost" }, t("offers.title"), icon("forward")));
 }
 
 export const routes = {

@@ -3,8 +3,7 @@
 
 import { benefitText, busy, errorText, fmtDate, getLang, h, idempotencyKey, mount, sameOrigin, spinner, t, toast } from "../../common.js";
 import { api, state, render, go, me, cities, cityLabel, cityName } from "../app.js";
-
-const CATEGORIES = ["scenic", "hotel", "shopping", "dining", "transport", "culture", "other"];
+import { CATEGORIES, categoryArt, icon } from "../icons.js";
 
 function offerQuery(filters, extra = {}) {
   const params = new URLSearchParams({ page_size: "20", ...extra });
@@ -80,9 +79,9 @@ async function offersScreen(_arg, root) {
 
 function eligibilityLine(offer) {
   if (!offer.eligibility) return h("p", { class: "elig elig-unknown" }, t("offers.login_to_see"));
-  if (offer.eligibility.eligible) return h("p", { class: "elig elig-yes", "data-test": "eligible" }, "✓ ", t("offers.eligible"));
+  if (offer.eligibility.eligible) return h("p", { class: "elig elig-yes", "data-test": "eligible" }, icon("check"), t("offers.eligible"));
   const reasons = offer.eligibility.reasons.map((r) => t(`reason.${r}`)).join(getLang() === "en" ? "; " : "；");
-  return h("p", { class: "elig elig-no", "data-test": "not-eligible" }, "✗ ", t("offers.not_eligible"), reasons ? h("span", { class: "reasons" }, " · ", t("offers.why_not"), reasons) : null);
+  return h("p", { class: "elig elig-no", "data-test": "not-eligible" }, icon("cross"), t("offers.not_eligible"), reasons ? h("span", { class: "reasons" }, t("offers.why_not"), reasons) : null);
 }
 
 function quotaText(offer) {
@@ -95,12 +94,14 @@ function offerCard(offer) {
     "article",
     { class: "card offer", "data-test": "offer", "data-offer-id": offer.id },
     h("a", { class: "offer-main", href: `#/offers/${offer.id}` },
-      h("div", { class: "offer-top" },
-        h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)),
-        h("span", { class: "benefit" }, benefitText(offer))),
-      h("h2", { class: "offer-title" }, offer.title),
-      h("p", { class: "muted small" }, offer.merchant.name, " · ", cityName(offer.merchant.city.code) || offer.merchant.city.name, offer.merchant.district ? ` ${offer.merchant.district}` : ""),
-      h("p", { class: "muted small" }, t("offers.until", { date: fmtDate(offer.valid_until) }), " · ", quotaText(offer))),
+      categoryArt(offer.category),
+      h("div", { class: "offer-body" },
+        h("div", { class: "offer-top" },
+          h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)),
+          h("span", { class: "benefit" }, benefitText(offer))),
+        h("h2", { class: "offer-title" }, offer.title),
+        h("p", { class: "muted small" }, offer.merchant.name, " · ", cityName(offer.merchant.city.code) || offer.merchant.city.name, offer.merchant.district ? ` ${offer.merchant.district}` : ""),
+        h("p", { class: "muted small" }, t("offers.until", { date: fmtDate(offer.valid_until) }), " · ", quotaText(offer)))),
     h("div", { class: "offer-foot" }, eligibilityLine(offer), claim)
   );
 }
@@ -148,12 +149,15 @@ async function offerScreen(id, root) {
   );
   mount(
     root,
-    h("a", { href: "#/offers", class: "back" }, "← ", t("common.back")),
+    h("a", { href: "#/offers", class: "back" }, icon("back"), t("common.back")),
     h(
       "article",
       { class: "card offer-detail", "data-test": "offer-detail" },
-      h("div", { class: "offer-top" }, h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)), h("span", { class: "benefit big" }, benefitText(offer))),
-      h("h1", {}, offer.title),
+      h("div", { class: "offer-hero" },
+        categoryArt(offer.category, "cat-art cat-art-big"),
+        h("div", { class: "offer-hero-text" },
+          h("div", { class: "offer-top" }, h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)), h("span", { class: "benefit big" }, benefitText(offer))),
+          h("h1", {}, offer.title))),
       h("p", { class: "muted" }, offer.merchant.name),
       offer.benefit_note ? h("p", {}, offer.benefit_note) : null,
       h("p", {}, offer.description),

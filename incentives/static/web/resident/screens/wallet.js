@@ -3,11 +3,14 @@
 
 import { benefitText, busy, confirmDialog, errorText, fmtDateTime, h, mount, notice, spinner, t, toast } from "../../common.js";
 import { api, state, render, cityName } from "../app.js";
+import { icon } from "../icons.js";
 
 async function walletScreen(_arg, root) {
   const tab = state.walletTab;
   const query = tab === "issued" ? "?status=issued&page_size=50" : "?page_size=50";
   const page = await api.request("GET", `/me/vouchers${query}`);
+  // nothing usable: say "empty" only when there is no voucher at all (used ones count)
+  const any = page.results.length || tab !== "issued" ? null : await api.request("GET", "/me/vouchers?page_size=1");
   const tabs = h("div", { class: "segmented", role: "tablist" },
     ["issued", "all"].map((name) =>
       h("button", { type: "button", role: "tab", class: name === tab ? "active" : "", "aria-selected": String(name === tab), onclick: () => { state.walletTab = name; render(); } },
@@ -18,7 +21,22 @@ async function walletScreen(_arg, root) {
     tabs,
     page.results.length
       ? h("div", { class: "voucher-list" }, page.results.map(voucherRow))
-      : h("div", { class: "empty" }, h("p", {}, t("wallet.empty")), h("a", { href: "#/offers", class: "btn btn-primary" }, t("credit.go_offers")))
+      : emptyWallet(any && any.results.length > 0)
+  );
+}
+
+function emptyWallet(hasOthers) {
+  const seeAll = () => {
+    state.walletTab = "all";
+    render();
+  };
+  return h(
+    "div",
+    { class: "empty", "data-test": "wallet-empty" },
+    h("p", { "data-test": hasOthers ? "wallet-none-usable" : "wallet-empty-text" }, t(hasOthers ? "wallet.none_usable" : "wallet.empty")),
+    h("div", { class: "empty-actions" },
+      hasOthers ? h("button", { type: "button", class: "btn btn-ghost", onclick: seeAll, "data-test": "wallet-see-all" }, t("wallet.see_all")) : null,
+      h("a", { href: "#/offers", class: "btn btn-primary" }, t("credit.go_offers")))
   );
 }
 
@@ -45,7 +63,7 @@ async function voucherScreen(code, root) {
   const cancel = usable ? h("button", { type: "button", class: "btn btn-danger-outline btn-block", "data-test": "cancel-voucher" }, t("wallet.cancel")) : null;
   mount(
     root,
-    h("a", { href: "#/wallet", class: "back" }, "← ", t("common.back")),
+    h("a", { href: "#/wallet", class: "back" }, icon("back"), t("common.back")),
     h(
       "article",
       { class: `card voucher voucher-${v.status}`, "data-test": "voucher", "data-code": v.code, "data-token": v.token || "" },
@@ -66,7 +84,7 @@ async function voucherScreen(code, root) {
   );
   if (usable) loadQr(v, qrBox);
   cancel?.addEventListener("click", async () => {
-    const yes = await confirmDialog({ title: t("wallet.cancel_title"), body: t("wallet.cancel_body"), confirm: t("wallet.cancel"), danger: true });
+    const yes = await confirmDialog({ title: t("wallet.cancel_title"), body: t("wallet.cancel_body"), confirm: t("wallet.cancel_confirm"), cancel: t("wallet.keep"), danger: true });
     if (!yes) return;
     await busy(cancel, t("common.loading"), async () => {
       try {
