@@ -20,6 +20,7 @@ from .conftest import local
 pytestmark = pytest.mark.django_db
 
 CITIES = ("330100", "460100", "310100", "320500")
+CLOSED = ("cancelled", "expired", "revoked")
 REASONS = ("tier_too_low", "seriously_dishonest", "suspended", "usage_limit_reached")
 
 
@@ -145,6 +146,8 @@ class Raw:
                 rows[v.offer.scenario]["claims"] += 1
             if v.redeemed_at and d0 <= _day(v.redeemed_at) <= d1:
                 rows[v.offer.scenario]["redemptions"] += 1
+            if v.closed_at and v.status in CLOSED and d0 <= _day(v.closed_at) <= d1:
+                rows[v.offer.scenario]["closed"] += 1  # a row of its own, counts zero
         return {k: {n: c[n] for n in ("claims", "redemptions", "uses")} for k, c in rows.items()}
 
     def by_station(self, city, d0, d1) -> dict:
@@ -161,6 +164,8 @@ class Raw:
                     rows[s]["claims"] += 1
                 if v.redeemed_at and d0 <= _day(v.redeemed_at) <= d1:
                     rows[s]["redemptions"] += 1
+                if v.closed_at and v.status in CLOSED and d0 <= _day(v.closed_at) <= d1:
+                    rows[s]["closed"] += 1
         return {k: {n: c[n] for n in ("claims", "redemptions", "uses")} for k, c in rows.items()}
 
     def by_reason(self, city, d0, d1) -> dict:

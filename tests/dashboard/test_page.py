@@ -231,6 +231,7 @@ def test_the_english_csv_is_english(history, staff):
         "Cancelled",
         "Expired",
         "Revoked",
+        "Entitlement uses",
         "Redemption rate",
     ]
     headers = [rows[0] for rows in sections.values() if rows] + [[t] for t in sections]
