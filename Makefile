@@ -5,7 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install system-deps lint format messages messages-js migrate seed test-inner clean
+.PHONY: run run-https demo test install system-deps lint format messages messages-js migrate \
+	seed test-inner test-embedded clean
+
+# `make run HOST=0.0.0.0 PORT=8080` serves the LAN (a phone in the same network).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make run-https` listens on every interface unless HOST is given on the command line.
+HTTPS_HOST := $(if $(filter command line environment,$(origin HOST)),$(HOST),0.0.0.0)
+# pytest-xdist workers of `make test` (`make test TEST_WORKERS=0` runs serially).
+TEST_WORKERS ?= auto
 
 install: $(STAMP)
 
@@ -21,11 +30,17 @@ $(STAMP): pyproject.toml
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-run: install
+demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000  (admin: /admin/, API docs: /api/docs/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+
+run: demo
+	@$(PY) scripts/devserver.py links $(HOST) $(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# HTTPS with a local certificate (for a phone's camera): see README, "Try it on a phone".
+run-https: demo
+	$(PY) scripts/devserver.py https $(HTTPS_HOST) $(PORT)
 
 system-deps:
 	@scripts/ensure-system-deps.sh
@@ -41,6 +56,12 @@ messages-js: install
 
 test: install system-deps
 	scripts/with-services.sh $(MAKE) --no-print-directory test-inner
+	$(MAKE) --no-print-directory test-embedded
+
+# The embedded lane: the core journey on the settings of `make run` (SQLite, eager Celery,
+# no Redis), whatever the environment says.
+test-embedded: messages
+	env -u DATABASE_URL -u REDIS_URL XINYOU_LANE=embedded $(PY) -m pytest tests/embedded $(EMBEDDED_PYTEST_ARGS)
 
 # Runs inside with-services.sh (DATABASE_URL and REDIS_URL point at the throwaway servers).
 test-inner: messages
@@ -48,7 +69,7 @@ test-inner: messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

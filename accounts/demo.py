@@ -3,8 +3,10 @@ superuser, city staff, and residents the sandbox credit provider knows."""
 
 from django.utils import timezone
 
+from core.roles import Role
+
 from .credit.conversion import DEMO_SCHEMES
-from .credit.models import ConsentText, RuleVersion, Scheme, Standing
+from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
 from .credit.services import give_consent, query_provider
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
@@ -13,9 +15,9 @@ DEMO_PASSWORD = "Xinyou#2026"
 
 # (phone, real name, role, city code)
 DEMO_STAFF: list[tuple[str, str, str, str | None]] = [
-    ("13800000000", "平台管理员", "platform", None),
-    ("13900000001", "杭州市信用办", "city_staff", "330100"),
-    ("13900000002", "海口市信用办", "city_staff", "460100"),
+    ("13800000000", "平台管理员", Role.PLATFORM, None),
+    ("13900000001", "杭州市信用办", Role.CITY_STAFF, "330100"),
+    ("13900000002", "海口市信用办", Role.CITY_STAFF, "460100"),
 ]
 # (phone, real name, home city, ID number, consented and verified at seeding): fictional
 # persons of accounts/credit/sandbox_persons.json, one per tier and one listed.
@@ -28,7 +30,7 @@ DEMO_RESIDENTS: list[tuple[str, str, str, str, bool]] = [
     ("13700000006", "陈静怡", "460100", "460106199002280158", True),  # 金椰分 788 优秀
     ("13700000007", "林海", "460100", "460105198708110264", True),  # 668 良好
     ("13700000008", "周敏", "310100", "310101198601210195", True),  # 845 优秀
-    ("13700000009", "吴新", "310100", "310104199206170203", False),  # to try consent + verify
+    ("13700000009", "吴新", "310100", "310104199206170203", False),  # left to consent + verify
 ]
 
 CONSENT_V1 = {
@@ -91,7 +93,7 @@ def seed() -> list[tuple[str, str]]:
     logins = []
     for phone, name, role, city in DEMO_STAFF:
         if not User.objects.filter(phone=phone).exists():
-            if role == "platform":
+            if role == Role.PLATFORM:
                 User.objects.create_superuser(phone, DEMO_PASSWORD, real_name=name)
             else:
                 User.objects.create_user(
@@ -114,7 +116,15 @@ def seed() -> list[tuple[str, str]]:
         if verified and not Standing.objects.filter(resident=user).exists():
             give_consent(resident=user, version=version)
             query_provider(resident_id=user.pk, purpose="demo_seed", requested_by="seed_demo")
-        logins.append(
-            (phone, f"{name} (resident {city}{'' if verified else ', not yet consented'})")
-        )
+        logins.append((phone, f"{name} (resident {city}{_credit_state(user)})"))
     return logins
+
+
+def _credit_state(user: User) -> str:
+    """What the login list says of a resident's credit, read from the database (a
+    resident who consented while trying the demo is no longer "not yet consented")."""
+    if Standing.objects.filter(resident=user).exists():
+        return ""
+    if Consent.objects.filter(resident=user, withdrawn_at__isnull=True).exists():
+        return ", consented, not yet verified"
+    return ", not yet consented"

@@ -1,4 +1,4 @@
-"""Error codes of registration, login and profiles (api.md, "Accounts")."""
+"""Error codes of registration, login and profiles (docs/api.md, "Accounts")."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import Role
+
 from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
 
 
@@ -64,11 +66,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     server-side pepper), its masked form and the birth date it encodes.
     """
 
-    class Role(models.TextChoices):
-        RESIDENT = "resident", _("居民")
-        MERCHANT_STAFF = "merchant_staff", _("商户员工")
-        CITY_STAFF = "city_staff", _("城市工作人员")
-        PLATFORM = "platform", _("平台运营")
+    Role = Role  # accounts.roles.Role, also reachable as User.Role
 
     phone = models.CharField(
         _("手机号"),
@@ -113,12 +111,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 name="resident_has_identity",
-                condition=~Q(role="resident")
+                condition=~Q(role=Role.RESIDENT)
                 | (Q(home_city__isnull=False) & Q(id_hash__isnull=False)),
             ),
             models.CheckConstraint(
                 name="city_staff_has_city",
-                condition=~Q(role="city_staff") | Q(staff_city__isnull=False),
+                condition=~Q(role=Role.CITY_STAFF) | Q(staff_city__isnull=False),
             ),
         ]
 

@@ -1,4 +1,4 @@
-"""The partner cities of the demo (domain.md): code, name, English name, province."""
+"""The partner cities of the demo (docs/domain.md): code, name, English name, province."""
 
 PARTNER_CITIES: list[tuple[str, str, str, str]] = [
     ("310100", "上海", "Shanghai", "上海"),

@@ -128,6 +128,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+# The test suite under pytest-xdist (workers gw0, gw1, …): each worker its own Redis
+# database, 1–14 (the suite empties its cache database at every test's start; 15 is the
+# credit tests' breaker database), so that parallel workers never wipe each other's keys.
+if REDIS_URL and env("PYTEST_XDIST_WORKER"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _worker_db = int(env("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % 14 + 1
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{_worker_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -145,7 +153,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Without Redis, tasks run eagerly; the in-memory transport (named with a host, so that
+# kombu does not warn about a missing one) is never used to carry a message.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -160,7 +170,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic work; the tasks named here are added by the apps as they land.
+# Periodic work: `celery beat` in production; under the embedded default (no REDIS_URL)
+# the web process runs the same schedule itself (config/scheduler.py).
+EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL and not PRODUCTION)
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
     "credit-sync-dishonest-lists": {
@@ -175,7 +187,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
     "dashboard-refresh-rollups": {
         "task": "incentives.refresh_dashboard_rollups",
-        "schedule": float(env("DASHBOARD_REFRESH_SECONDS", "300")),
+        # every minute on one machine (cheap), every five in production
+        "schedule": float(env("DASHBOARD_REFRESH_SECONDS", "300" if REDIS_URL else "60")),
     },
 }
 

@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+# The embedded default has no Celery beat: its periodic jobs run in this process
+# (runserver and the HTTPS dev server both load this module). Off when REDIS_URL is set.
+from config.scheduler import start_embedded_scheduler  # noqa: E402
+
+start_embedded_scheduler()

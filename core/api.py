@@ -10,6 +10,8 @@ from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
+from . import roles
+
 
 class Pagination(PageNumberPagination):
     """`?page=N&page_size=M` (M at most 100). Malformed values are refused, not ignored."""
@@ -107,19 +109,14 @@ def error_responses(*statuses: int, **described: str) -> dict[int, Any]:
 
 class IsResident(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.role == "resident")
+        return roles.is_resident(request.user)
 
 
 class IsCityStaffOrSuperuser(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(
-            user and user.is_authenticated and (user.is_superuser or user.role == "city_staff")
-        )
+        return roles.sees_city_dashboards(request.user)
 
 
 class IsMerchantStaff(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.role == "merchant_staff")
+        return roles.has_merchant_staff_role(request.user)

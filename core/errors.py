@@ -9,7 +9,7 @@ and raised by calling the declared code, keyword arguments becoming `detail`:
 
     raise errors.QUOTA_EXHAUSTED(remaining=0)
 
-`http_status=` overrides the declared status where the contract (api.md) gives the same
+`http_status=` overrides the declared status where the contract (docs/api.md) gives the same
 code another status on one endpoint. `CODES` holds every declared code: the tests' list of
 codes and the front end's messages are derived from it. One exception handler
 (`config.exceptions`) renders every error as `{"error": {"code", "message", "detail"}}`.
@@ -66,7 +66,7 @@ def declare(code: str, status: int, message: str | Promise) -> ErrorCode:
 
 
 def envelope(code: str, message: Any, detail: Any = None) -> dict[str, Any]:
-    """The one error shape of api.md."""
+    """The one error shape of docs/api.md."""
     return {"error": {"code": code, "message": str(message), "detail": detail or {}}}
 
 
@@ -74,7 +74,7 @@ def render(exc: DomainError) -> dict[str, Any]:
     return envelope(exc.code, exc.message, exc.detail)
 
 
-# The codes of the conventions (api.md): any endpoint may answer them.
+# The codes of the conventions (docs/api.md): any endpoint may answer them.
 INVALID_REQUEST = declare("invalid_request", 400, _("请求参数有误。"))
 NOT_AUTHENTICATED = declare("not_authenticated", 401, _("请先登录。"))
 PERMISSION_DENIED = declare("permission_denied", 403, _("没有权限执行此操作。"))

@@ -1,5 +1,5 @@
 """Incentives API: offers matched to the resident, claims, vouchers and their QR codes,
-voucher keys, and the merchant's scan and redemption (api.md)."""
+voucher keys, and the merchant's scan and redemption (docs/api.md)."""
 
 import io
 from types import SimpleNamespace
@@ -8,6 +8,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,12 +18,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.api import IsMerchantStaff, IsResident, error_responses
 from core.errors import NOT_FOUND
-from merchants.api import OfferDetailView as PublicOfferDetailView
 from merchants.api import OfferFilter
-from merchants.api import OfferListView as PublicOfferListView
+from merchants.models import Offer
 from merchants.selectors import published_offers
 
 from . import selectors, services, signing
@@ -55,6 +56,13 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 
 def _is_resident(request: Request) -> bool:
     return bool(request.user and request.user.is_authenticated and request.user.is_resident)
+
+
+class _PublicOfferView(GenericAPIView):
+    # Public, but a resident's token still identifies them (for their eligibility).
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [permissions.AllowAny]
+    queryset = Offer.objects.none()  # for the schema; rows come from the selectors
 
 
 class _MatchedOffersMixin:
@@ -90,7 +98,10 @@ class _MatchedOffersMixin:
         ),
     },
 )
-class OfferListView(_MatchedOffersMixin, PublicOfferListView):
+class OfferListView(_MatchedOffersMixin, _PublicOfferView):
+    filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
+    filterset_class = OfferFilter
+
     def get(self, request: Request) -> Response:
         filters = OfferFilter(request.query_params, queryset=published_offers(), request=request)
         query = OfferQuery(data=request.query_params.dict())
@@ -132,7 +143,7 @@ class OfferListView(_MatchedOffersMixin, PublicOfferListView):
     summary="One published offer (with the resident's eligibility)",
     responses={200: MatchedOfferOutput, **error_responses(401, 404)},
 )
-class OfferDetailView(_MatchedOffersMixin, PublicOfferDetailView):
+class OfferDetailView(_MatchedOffersMixin, _PublicOfferView):
     def get(self, request: Request, pk: int) -> Response:
         who = self.resident_view(request)
         qs = published_offers()

@@ -1,4 +1,4 @@
-"""Error codes of claims, vouchers and redemption (api.md, "Offers and vouchers",
+"""Error codes of claims, vouchers and redemption (docs/api.md, "Offers and vouchers",
 "Merchant staff")."""
 
 from django.utils.translation import gettext_lazy as _

@@ -163,6 +163,12 @@ class IdempotencyRecord(models.Model):
 
 
 # The roll-up tables of the city dashboards live in incentives/dashboard/.
-from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay  # noqa: E402, F401
+from .dashboard.models import (  # noqa: E402, F401
+    CityDay,
+    ClaimantDay,
+    DirtyDay,
+    OfferDay,
+    RollupRefresh,
+)
 from .incidents.models import Incident, IncidentEvent  # noqa: E402, F401
 from .passes.models import EntitlementTally, EntitlementUse, RefusalCount  # noqa: E402, F401

@@ -1,11 +1,12 @@
 """Shapes of the incentives API (shape only: rules live in services and selectors)."""
 
 from django.urls import reverse
-from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.identity import mask_name
+from core import i18n
+from core.i18n import localized
 from merchants.serializers import OfferOutput
 
 from . import signing
@@ -62,8 +63,7 @@ class VoucherOfferOutput(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField())
     def get_title(self, terms: dict) -> str:
-        english = (get_language() or "").startswith("en")
-        return terms.get("title_en") if english and terms.get("title_en") else terms["title"]
+        return localized(terms["title"], terms.get("title_en"))
 
 
 class VoucherOutput(serializers.ModelSerializer):
@@ -211,10 +211,10 @@ _DATETIME = serializers.DateTimeField()
 
 
 def _offer_terms(terms: dict) -> dict:
-    english = (get_language() or "").startswith("en")
+    english = i18n.english()
     return {
         "id": terms["offer_id"],
-        "title": terms.get("title_en") if english and terms.get("title_en") else terms["title"],
+        "title": localized(terms["title"], terms.get("title_en"), in_english=english),
         "merchant": str(terms["merchant"]),
         "city": str(terms["city"]),
         "benefit_type": str(terms["benefit_type"]),
@@ -247,14 +247,12 @@ _DECIMAL = serializers.DecimalField(max_digits=10, decimal_places=2)
 def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
     """`MatchedOfferOutput`'s shape built from a plain row of `selectors.offer_page`: the
     offer list's hot path (tests pin it equal to the serializer, offer by offer)."""
-    english = (get_language() or "").startswith("en")
+    english = i18n.english()
     total, claimed = row["total_quota"], row["claimed_count"]
     data = {
         "id": row["id"],
-        "title": row["title_en"] if english and row["title_en"] else row["title"],
-        "description": (
-            row["description_en"] if english and row["description_en"] else row["description"]
-        ),
+        "title": localized(row["title"], row["title_en"], in_english=english),
+        "description": (localized(row["description"], row["description_en"], in_english=english)),
         "category": row["category"],
         "benefit_type": row["benefit_type"],
         "benefit_value": None

@@ -1,4 +1,5 @@
-"""Public offers API: browse published offers and read one."""
+"""Public pieces of the offers API: the offer filters (used by incentives.api, which
+serves /offers with the resident's eligibility) and the stations list."""
 
 import re
 from typing import Any
@@ -6,7 +7,6 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -14,14 +14,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import City
 from core.api import error_responses
 
 from . import selectors
 from .models import Category, Offer, Scenario, Station
-from .serializers import OfferOutput, StationOutput
+from .serializers import StationOutput
 
 
 class _CityCodeField(forms.ModelChoiceField):
@@ -90,52 +89,6 @@ class OfferFilter(StrictFilterSet):
             k: data.get(k) or None
             for k in ("city", "category", "benefit_type", "scenario", "kind", "station", "q")
         }
-
-
-class _PublicOfferView(generics.GenericAPIView):
-    # Public, but a resident's token still identifies them (for their eligibility, later).
-    authentication_classes = [JWTAuthentication]
-    permission_classes = [permissions.AllowAny]
-    serializer_class = OfferOutput
-    queryset = Offer.objects.none()  # for the schema; rows come from the selector
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        # The vouchers feature plugs the resident's eligibility in here:
-        # context["eligibility"] = callable(offer) -> {"eligible": ..., "reasons": [...]}
-        return context
-
-
-@extend_schema(
-    tags=["offers"],
-    summary="Browse published offers",
-    responses={
-        200: OfferOutput(many=True),
-        **error_responses(400, 401, 404, s400="invalid_request (unknown filter value, bad page)"),
-    },
-)
-class OfferListView(_PublicOfferView):
-    filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
-    filterset_class = OfferFilter
-
-    def get(self, request: Request) -> Response:
-        filters = OfferFilter(request.query_params, queryset=Offer.objects.none(), request=request)
-        if not filters.is_valid():
-            raise translate_validation(filters.errors)
-        offers = selectors.published_offers(**filters.selector_kwargs())
-        page = self.paginate_queryset(offers)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-@extend_schema(
-    tags=["offers"],
-    summary="One published offer",
-    responses={200: OfferOutput, **error_responses(401, 404)},
-)
-class OfferDetailView(_PublicOfferView):
-    def get(self, request: Request, pk: int) -> Response:
-        offer = get_object_or_404(selectors.published_offers(), pk=pk)
-        return Response(self.get_serializer(offer).data)
 
 
 class StationFilter(StrictFilterSet):

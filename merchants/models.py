@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, Tier
+from core.roles import Role
 
 from .validators import normalize_credit_code, validate_credit_code
 
@@ -154,7 +155,7 @@ class MerchantStaff(models.Model):
         return f"{self.merchant} · {self.user}"
 
     def clean(self) -> None:
-        if self.user_id and self.user.role != "merchant_staff":
+        if self.user_id and self.user.role != Role.MERCHANT_STAFF:
             raise ValidationError({"user": _("只有角色为“商户员工”的账号才能加入商户。")})
 
 
@@ -246,8 +247,6 @@ class Offer(models.Model):
         "usage_notes",
     )
     EDITABLE_FIELDS: tuple[str, ...] = (*TERMS_FIELDS, "total_quota")
-    # Statuses in which the merchant may change the offer (submitted: under review).
-    EDITABLE_STATUSES = frozenset({"draft", "rejected", "published", "paused"})
     VALUED_BENEFITS = frozenset({"percent_off", "amount_off", "fixed_price"})
 
     merchant = models.ForeignKey(
@@ -514,18 +513,8 @@ class Offer(models.Model):
         }
 
 
-# The review workflow, in one place: action -> (statuses it starts from, status it leads to).
-# Who may do what is decided in merchants.scopes.ALLOWED_ACTORS.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({"draft", "rejected"}), "submitted"),
-    "withdraw": (frozenset({"submitted"}), "draft"),
-    "publish": (frozenset({"submitted"}), "published"),
-    "reject": (frozenset({"submitted"}), "rejected"),
-    "pause": (frozenset({"published"}), "paused"),
-    "resume": (frozenset({"paused"}), "published"),
-    "end": (frozenset({"draft", "submitted", "published", "paused", "rejected"}), "ended"),
-    "revise": (frozenset({"published", "paused"}), "submitted"),
-}
+# The review workflow (transitions, who may take them, editable statuses) is
+# merchants.workflow.
 
 
 class OfferTransition(models.Model):
@@ -568,4 +557,5 @@ class OfferTransition(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.offer_id}: {self.from_status or '-'} → {self.to_status}"
+        # shown as each row's title in the offer's review history: labels, not keys
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"

@@ -9,33 +9,27 @@ merchant and its offers and edit and submit them.
 from django.db.models import QuerySet
 
 from accounts.models import User
+from core.roles import has_merchant_staff_role, is_city_staff, is_superuser
 
 from .models import Merchant, Offer, Station
+from .workflow import ALLOWED_ACTORS, CITY, MERCHANT, SUPERUSER
 
-# Who may take each workflow action (superusers may take all).
-ALLOWED_ACTORS: dict[str, frozenset[str]] = {
-    "submit": frozenset({"merchant"}),
-    "withdraw": frozenset({"merchant"}),
-    "revise": frozenset({"merchant"}),
-    "publish": frozenset({"city"}),
-    "reject": frozenset({"city"}),
-    "pause": frozenset({"merchant", "city"}),
-    "resume": frozenset({"merchant", "city"}),
-    "end": frozenset({"city"}),
-}
-
-
-def is_superuser(user: User) -> bool:
-    return bool(user.is_active and user.is_superuser)
-
-
-def is_city_staff(user: User) -> bool:
-    return bool(user.is_active and user.role == User.Role.CITY_STAFF and user.staff_city_id)
+__all__ = [
+    "is_city_staff",
+    "is_merchant_staff",
+    "is_superuser",
+    "may",
+    "merchants_visible_to",
+    "offers_visible_to",
+    "roles_on_offer",
+    "staff_merchant_id",
+    "stations_visible_to",
+]
 
 
 def staff_merchant_id(user: User) -> int | None:
     """The merchant a merchant-staff user belongs to, or None."""
-    if not user.is_active or user.role != User.Role.MERCHANT_STAFF:
+    if not has_merchant_staff_role(user):
         return None
     membership = getattr(user, "merchant_membership", None)
     return membership.merchant_id if membership is not None else None
@@ -79,18 +73,19 @@ def offers_visible_to(user: User) -> QuerySet[Offer]:
 
 
 def roles_on_offer(user: User, offer: Offer) -> set[str]:
-    """The roles ("merchant", "city", "superuser") the user holds towards this offer."""
+    """The workflow actors (merchants.workflow: MERCHANT, CITY, SUPERUSER) the user is
+    towards this offer."""
     roles = set()
     if is_superuser(user):
-        roles.add("superuser")
+        roles.add(SUPERUSER)
     if is_city_staff(user) and user.staff_city_id == offer.merchant.city_id:
-        roles.add("city")
+        roles.add(CITY)
     if staff_merchant_id(user) == offer.merchant_id:
-        roles.add("merchant")
+        roles.add(MERCHANT)
     return roles
 
 
 def may(user: User, action: str, offer: Offer) -> bool:
     """Whether the user may take a workflow action on this offer (status aside)."""
     roles = roles_on_offer(user, offer)
-    return "superuser" in roles or bool(roles & ALLOWED_ACTORS[action])
+    return SUPERUSER in roles or bool(roles & ALLOWED_ACTORS[action])

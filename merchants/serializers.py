@@ -3,17 +3,13 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import City, Tier
+from core.i18n import localized
 
 from .models import Category, Merchant, Offer, Scenario, Station
-
-
-def _english() -> bool:
-    return (get_language() or "").lower().startswith("en")
 
 
 class CityBrief(serializers.ModelSerializer):
@@ -138,11 +134,11 @@ class OfferOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_title(self, offer: Offer) -> str:
-        return offer.title_en if _english() and offer.title_en else offer.title
+        return localized(offer.title, offer.title_en)
 
     @extend_schema_field(serializers.CharField())
     def get_description(self, offer: Offer) -> str:
-        return offer.description_en if _english() and offer.description_en else offer.description
+        return localized(offer.description, offer.description_en)
 
     def to_representation(self, offer: Offer) -> dict[str, Any]:
         data = super().to_representation(offer)

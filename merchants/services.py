@@ -1,8 +1,10 @@
-"""Use cases that change offers: create, revise, and every step of the review workflow.
+"""Use cases that change offers and stations: create, revise, delete, every step of the
+review workflow (merchants.workflow), and a station's merchants.
 
 Each function is one transaction; the offer row is taken with `select_for_update` before
 any check, so that two reviewers (or a reviewer and the merchant) cannot interleave. Every
-status change writes an `OfferTransition` row.
+status change writes an `OfferTransition` row. Admin, API and shell all come through
+here, so every rule holds whoever asks.
 """
 
 from collections.abc import Iterable, Mapping
@@ -16,16 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import City, User
 from core.errors import INVALID_REQUEST, PERMISSION_DENIED, DomainError
 
+from . import workflow
 from .errors import (
     INVALID_TRANSITION,
     MERCHANT_SUSPENDED,
+    NOT_DELETABLE,
     NOT_EDITABLE,
     OFFER_WINDOW_OVER,
     PAUSED_BY_CITY,
     REASON_REQUIRED,
 )
-from .models import TRANSITIONS, Merchant, Offer, OfferTransition
-from .scopes import is_superuser, may, roles_on_offer, staff_merchant_id
+from .models import Merchant, Offer, OfferTransition, Station
+from .scopes import is_city_staff, is_superuser, may, roles_on_offer, staff_merchant_id
 
 _M2M = "eligible_home_cities"
 
@@ -102,7 +106,7 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, "revise", locked):
             raise PERMISSION_DENIED()
-        if locked.status not in Offer.EDITABLE_STATUSES:
+        if locked.status not in workflow.EDITABLE_STATUSES:
             raise NOT_EDITABLE(status=locked.status)
 
         current_cities = set(locked.eligible_home_cities.values_list("code", flat=True))
@@ -126,8 +130,9 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
         terms_changed = [f for f in changed if f in Offer.TERMS_FIELDS]
         from_status = locked.status
         scalar_fields = [f for f in changed if f != _M2M]
-        if terms_changed and from_status in TRANSITIONS["revise"][0]:
-            locked.status = TRANSITIONS["revise"][1]
+        back_to_review = workflow.leads_to("revise", from_status)
+        if terms_changed and back_to_review is not None:
+            locked.status = back_to_review
             locked.terms_version += 1
             scalar_fields += ["status", "terms_version"]
         locked.save(update_fields=[*scalar_fields, "updated_at"])
@@ -147,7 +152,7 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
 
 def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> Offer:
     """Take the offer row, check role and current status, move it, record the move."""
-    sources, target = TRANSITIONS[action]
+    sources, target = workflow.TRANSITIONS[action]
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, action, locked):
@@ -155,12 +160,12 @@ def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> 
         if locked.status not in sources:
             raise INVALID_TRANSITION(status=locked.status, action=action)
         now = timezone.now()
-        if action in ("submit", "publish", "resume"):
+        if action in workflow.NEEDS_LIVE_WINDOW:
             if locked.merchant.status != Merchant.Status.ACTIVE:
                 raise MERCHANT_SUSPENDED()
             if locked.valid_until <= now:
                 raise OFFER_WINDOW_OVER()
-        if action == "resume" and roles_on_offer(actor, locked) == {"merchant"}:
+        if action == "resume" and roles_on_offer(actor, locked) == {workflow.MERCHANT}:
             last_pause = locked.transitions.filter(to_status=Offer.Status.PAUSED).last()
             if last_pause is not None and not _is_merchant_side(last_pause.actor, locked):
                 raise PAUSED_BY_CITY()
@@ -219,3 +224,48 @@ def resume_offer(*, actor: User, offer: Offer) -> Offer:
 def end_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:
     """Close an offer for good (city staff); issued vouchers are not touched here."""
     return _transition(actor=actor, offer=offer, action="end", reason=(reason or "").strip())
+
+
+def delete_offer(*, actor: User, offer: Offer) -> None:
+    """Delete an offer that never went out (a draft, by its merchant's side); anything
+    else is ended instead, so that its history and vouchers stay."""
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().filter(pk=offer.pk).first()
+        if locked is None:
+            return
+        if not may(actor, "revise", locked):
+            raise PERMISSION_DENIED()
+        if locked.status not in workflow.DELETABLE_STATUSES:
+            raise NOT_DELETABLE(status=locked.status)
+        locked.delete()
+
+
+# --- stations ----------------------------------------------------------------------------
+
+
+def merchants_outside(city: City | str, merchants: Iterable[Merchant]) -> list[Merchant]:
+    """The merchants that are not in `city` (a station groups merchants of its city)."""
+    code = city.code if isinstance(city, City) else city
+    return [m for m in merchants if m.city_id != code]
+
+
+def set_station_merchants(
+    *, actor: User, station: Station, merchants: Iterable[Merchant]
+) -> Station:
+    """Make `merchants` the station's members: all must be in the station's city; only a
+    superuser or city staff of that city may."""
+    merchants = list(merchants)
+    if not (
+        is_superuser(actor) or (is_city_staff(actor) and actor.staff_city_id == station.city_id)
+    ):
+        raise PERMISSION_DENIED()
+    outside = merchants_outside(station.city_id, merchants)
+    if outside:
+        names = "、".join(m.name for m in outside)
+        raise INVALID_REQUEST(
+            merchants=[str(_("以下商户不在该站点所在城市：%(names)s") % {"names": names})]
+        )
+    with transaction.atomic():
+        Station.objects.select_for_update().filter(pk=station.pk).first()
+        station.merchants.set(merchants)
+    return station

@@ -5,15 +5,57 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests never time things (a loaded machine is not a failure) and, in CI, draw
+# the same examples every run (CI=true); locally they keep exploring new ones.
+hypothesis_settings.register_profile(
+    "xinyou", deadline=None, derandomize=os.environ.get("CI") == "true", print_blob=True
+)
+hypothesis_settings.load_profile("xinyou")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+# The browser of every browser test: Debian's Chromium driven by Playwright.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+# Two lanes (docs/architecture.md): the main suite on PostgreSQL and Redis, and the
+# embedded lane (tests/embedded/) on the settings of `make run`: SQLite, eager Celery, no
+# Redis. Each collects only its own tests.
+EMBEDDED_LANE = os.environ.get("XINYOU_LANE") == "embedded"
+EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+
+
+def pytest_ignore_collect(collection_path, config):
+    inside = collection_path == EMBEDDED_DIR or EMBEDDED_DIR in collection_path.parents
+    if EMBEDDED_LANE:
+        if collection_path.is_file() and collection_path.name.startswith("test_"):
+            return not inside
+        return None
+    return True if inside else None
 
 
 def pytest_configure(config):
+    if EMBEDDED_LANE:
+        if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+            raise pytest.UsageError(
+                "The embedded lane runs as `make run` does: unset DATABASE_URL and REDIS_URL "
+                "(use `make test-embedded`)."
+            )
+        return
     is_pg = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     if not is_pg and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
         raise pytest.UsageError(
@@ -22,6 +64,19 @@ def pytest_configure(config):
         )
     if not os.environ.get("REDIS_URL") and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
         raise pytest.UsageError("REDIS_URL is unset: use `make test`, which starts Redis.")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`-n auto --dist loadgroup`, as `make test` runs): the browser
+    tests share one worker (one Chromium at a time), and so do the slow ones (races with
+    hundreds of connections, the fuzz, real Celery workers); everything else spreads.
+    Each worker has its own PostgreSQL test database (pytest-django) and Redis database
+    (config.settings)."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("slow"))
 
 
 def pytest_report_header(config):
@@ -165,3 +220,41 @@ def start_celery_worker(transactional_db):
 @pytest.fixture
 def celery_worker_process(start_celery_worker):
     return start_celery_worker()
+
+
+@pytest.fixture(scope="module")
+def chromium(django_db_setup):
+    """The suite's one browser (every browser test: tests/web, tests/dashboard), one per
+    test module, closed at the module's end (so that no Playwright session is left
+    running in this thread when another module starts its own)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to
+    # run where a loop is running unless told that it is safe. It is: the ORM calls of
+    # the tests are plain synchronous code, and the live server has its own threads.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def contexts_of(browser):
+    """The shared browser for a block; every context opened in it is closed at its end."""
+    before = set(browser.contexts)
+    try:
+        yield browser
+    finally:
+        for context in browser.contexts:
+            if context not in before:
+                context.close()

@@ -1,6 +1,8 @@
 """factory-boy factories shared by the suite."""
 
+import itertools
 import random
+from datetime import date, timedelta
 
 import factory
 
@@ -10,10 +12,30 @@ from accounts.models import User
 PASSWORD = "Trust-reward-2026"
 
 
-def make_id_number(region: str = "330106", birth: str | None = None, rng=random) -> str:
-    """A valid GB 11643-1999 ID number for a fictional person."""
-    birth = birth or f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    first17 = f"{region}{birth}{rng.randint(0, 999):03d}"
+# Serial numbers of made-up ID numbers: unique within a test process, so two residents of
+# one test never share an ID number by chance (random ones did, now and then).
+_serials = itertools.count(1)
+_DAYS = 20_000  # birth dates from 1950 on, about 55 years
+
+
+def make_id_number(
+    region: str = "330106", birth: str | None = None, rng: random.Random | None = None
+) -> str:
+    """A valid GB 11643-1999 ID number for a fictional person: a different one at every
+    call (unless `rng` is given, which draws them at random). Sequence numbers 900–999
+    are left to the suite; the sandbox persons use lower ones."""
+    if rng is not None:
+        year, month, day = rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)
+        birth = birth or f"{year}{month:02d}{day:02d}"
+        sequence = rng.randint(0, 999)
+    else:
+        serial = next(_serials)
+        if birth is None:
+            birth = f"{date(1950, 1, 1) + timedelta(days=serial % _DAYS):%Y%m%d}"
+            sequence = 900 + (serial // _DAYS) % 100
+        else:
+            sequence = 900 + serial % 100
+    first17 = f"{region}{birth}{sequence:03d}"
     return first17 + id_check_char(first17)
 
 

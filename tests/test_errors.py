@@ -1,4 +1,4 @@
-"""Every error on /api/ is the envelope of api.md."""
+"""Every error on /api/ is the envelope of docs/api.md."""
 
 import pytest
 from django.urls import path

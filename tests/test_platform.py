@@ -104,7 +104,10 @@ def test_a_real_worker_runs_a_task(celery_worker_process):
     from accounts.tasks import record_worker_heartbeat
 
     result = record_worker_heartbeat.delay("suite")
-    stamp = result.get(timeout=30)
+    # Celery's "no join inside a task" guard is one process-wide flag that eager tasks
+    # run from several threads at once (the verification races) can leave set: this is
+    # the test's own thread, not a task.
+    stamp = result.get(timeout=30, disable_sync_subtasks=False)
     assert cache.get("worker-heartbeat:suite") == stamp
     assert result.status == "SUCCESS"
 

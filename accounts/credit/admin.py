@@ -5,16 +5,17 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
+from core import roles
 
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
 
 
 def _is_city_staff(request) -> bool:
-    return request.user.is_active and request.user.role == "city_staff"
+    return roles.is_city_staff(request.user)
 
 
 def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
-    if request.user.is_superuser:
+    if roles.is_superuser(request.user):
         return True
     if not _is_city_staff(request):
         return False

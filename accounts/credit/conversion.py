@@ -1,6 +1,6 @@
 """Common tiers, score bands and score conversion between city credit schemes.
 
-Pure Python (no Django): the rules of domain.md, "Schemes, tiers and conversion".
+Pure Python (no Django): the rules of docs/domain.md, "Schemes, tiers and conversion".
 
 A rule version gives, for each common tier, a closed integer band; the four bands cover
 the scheme's range without gaps or overlaps, ordered ``poor < fair < good < excellent``,
@@ -237,7 +237,7 @@ def _scheme(
     }
 
 
-# The demo schemes of domain.md. "published": the city has published these levels (our
+# The demo schemes of docs/domain.md. "published": the city has published these levels (our
 # four tiers merge its finer ones); "illustrative": range or cutoffs are not public and
 # the demo invents plausible ones -- say so wherever the demo shows them.
 DEMO_SCHEMES: list[dict] = [

@@ -1,4 +1,4 @@
-"""Error codes of credit verification (api.md, "Credit standing")."""
+"""Error codes of credit verification (docs/api.md, "Credit standing")."""
 
 from django.utils.translation import gettext_lazy as _
 

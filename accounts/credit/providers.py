@@ -6,7 +6,7 @@ streams the hashes of the seriously-dishonest persons. No Django here: settings 
 (keys, URLs, timeouts) come in through the constructors.
 
 DEMO_PERSONS (``sandbox_persons.json``, all FICTIONAL; tiers per the demo schemes of
-domain.md)::
+docs/domain.md)::
 
     ID number            city    score  tier       listed  name
     330106198803120118   330100  812    excellent  no      杭优演

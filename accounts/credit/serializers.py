@@ -1,8 +1,9 @@
 """Shapes of the credit API."""
 
-from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.i18n import localized
 
 from .models import Consent, ConsentText, Standing
 from .selectors import equivalents
@@ -16,14 +17,11 @@ class ConsentTextOutput(serializers.ModelSerializer):
         model = ConsentText
         fields = ["version", "title", "body", "published_at"]
 
-    def _en(self) -> bool:
-        return (get_language() or "").startswith("en")
-
     def get_title(self, text: ConsentText) -> str:
-        return text.title_en if self._en() else text.title_zh
+        return localized(text.title_zh, text.title_en)
 
     def get_body(self, text: ConsentText) -> str:
-        return text.body_en if self._en() else text.body_zh
+        return localized(text.body_zh, text.body_en)
 
 
 class ConsentInput(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Dashboard API of city staff (api.md "City staff"): parse, resolve the scope, read."""
+"""Dashboard API of city staff (docs/api.md "City staff"): parse, resolve the scope, read."""
 
 from typing import Any
 
@@ -28,7 +28,8 @@ from .serializers import (
 
 SCOPE_TEXT = (
     "Dates are Asia/Shanghai calendar days. Figures come from daily roll-ups kept current "
-    "by a Celery task every few minutes (the current day may lag by that much). A claim "
+    "by a Celery task every few minutes (the current day may lag by that much; `as_of` of "
+    "the summary says when they were last refreshed). A claim "
     "counts on the day its voucher was issued, whatever became of the voucher later "
     "(cancelled vouchers stay claims; `cancelled` counts them on the day they were "
     "cancelled); a redemption on the day it was redeemed; an expiry or revocation on the "

@@ -2,10 +2,12 @@
 the demo offers, claimed by synthetic residents of every partner city, with a realistic
 mix of redemptions, cancellations, expiries and revocations; then the roll-ups.
 
-Idempotent: nothing is added when history vouchers exist. The synthetic residents have
-no password (they cannot log in) and are not the demo logins, so the demo logins' claim
-limits stay untouched. History codes are 12 characters starting with "H", which real
-voucher codes (10 characters) never are.
+Idempotent: nothing is added when history vouchers exist. History vouchers are marked
+by their key id, `HISTORY_KEY_ID`, which no signing key has (real vouchers carry the id
+of the key that signed them); their codes are 12 characters starting with "H", which no
+real voucher code (10 characters, any first letter) is, so they never collide either.
+The synthetic residents have no password (they cannot log in) and are not the demo
+logins, so the demo logins' claim limits stay untouched.
 """
 
 import random
@@ -21,6 +23,7 @@ from ..models import Voucher
 from .rollup import TZ, local_today, rebuild_rollups
 
 CODE_PREFIX = "H"
+HISTORY_KEY_ID = "demo-history"
 PHONE_PREFIX = "135"
 RESIDENTS = 400
 # Where visitors come from: the demo's busiest home cities first.
@@ -81,10 +84,16 @@ def _outcome(rng: random.Random, issued: datetime, expires: datetime, now: datet
     return {"status": "issued"}
 
 
+def history_seeded() -> bool:
+    """Whether the demo history is in the database (real vouchers do not count, whatever
+    their code looks like)."""
+    return Voucher.objects.filter(key_id=HISTORY_KEY_ID).exists()
+
+
 def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
     """Create `count` history vouchers over the last `days` days, then rebuild the
     roll-ups of those days; returns how many vouchers were made (0 when done before)."""
-    if Voucher.objects.filter(code__startswith=CODE_PREFIX).exists():
+    if history_seeded():
         return 0
     offers = list(
         Offer.objects.filter(status=Offer.Status.PUBLISHED, kind=Offer.Kind.VOUCHER)
@@ -119,7 +128,7 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
                 category=offer.category,
                 terms=terms[offer.pk],
                 terms_version=offer.terms_version,
-                key_id="demo-history",
+                key_id=HISTORY_KEY_ID,
                 issued_at=issued,
                 expires_at=expires,
                 **_outcome(rng, issued, expires, now),

@@ -120,3 +120,30 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class RollupRefresh(models.Model):
+    """When the roll-ups were last brought up to date (one row, key 1): the dashboards
+    show it as the time of their figures."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    refreshed_at = models.DateTimeField(_("数据截至"))
+
+    class Meta:
+        verbose_name = _("汇总刷新时间")
+        verbose_name_plural = _("汇总刷新时间")
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def mark(cls, at) -> None:
+        """Record that every event up to `at` is counted (never moves backwards)."""
+        row, created = cls.objects.get_or_create(pk=1, defaults={"refreshed_at": at})
+        if not created and row.refreshed_at < at:
+            cls.objects.filter(pk=1, refreshed_at__lt=at).update(refreshed_at=at)
+
+    @classmethod
+    def last(cls):
+        """The time of the figures, or None before the first refresh."""
+        return cls.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()

@@ -41,12 +41,14 @@ On PostgreSQL a transaction-level advisory lock serialises concurrent refreshes,
 runs at once cannot both insert; readers see the old rows or the new, never a mix.
 
 Keeping current: the beat task `incentives.refresh_dashboard_rollups` (every few
-minutes) recomputes today and yesterday (Shanghai) and every day in `DirtyDay`. The
+minutes; under the embedded default the web process runs it, config/scheduler.py)
+recomputes today and yesterday (Shanghai) and every day in `DirtyDay`. The
 voucher services stamp events with the current time, so the touched days are today (or
 yesterday, just after midnight); a writer that stamps an earlier time (a back-fill, a
 repaired import) calls `mark_days_dirty`. Recomputing a day is idempotent: running the
 task twice gives the same rows. `manage.py rebuild_rollups --from … --to …` rebuilds any
-range (after a bulk load, or to repair).
+range (after a bulk load, or to repair). A rebuild that reaches today records the time
+it started in `RollupRefresh`: the dashboards show it as the time of their figures.
 """
 
 from collections.abc import Iterable, Iterator
@@ -58,7 +60,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import EntitlementUse, Voucher
-from .models import CityDay, ClaimantDay, DirtyDay, OfferDay
+from .models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
 
 TZ_NAME = "Asia/Shanghai"
 TZ = ZoneInfo(TZ_NAME)
@@ -232,6 +234,7 @@ def rebuild_rollups(
     vouchers; idempotent, one transaction per chunk of days."""
     if date_from > date_to:
         raise ValueError("date_from is after date_to")
+    started = timezone.now()  # every event stamped before this is counted below
     totals = [0, 0, 0]
     for first, last in _chunks(date_from, date_to, chunk_days):
         counts = _rebuild_chunk(first, last)
@@ -242,6 +245,8 @@ def rebuild_rollups(
         with transaction.atomic():
             _lock()
             _fix_following_claimants(date_to)
+    if date_to >= started.astimezone(TZ).date():
+        RollupRefresh.mark(started)
     return RebuildReport(date_from, date_to, *totals)
 
 

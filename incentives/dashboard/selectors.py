@@ -4,7 +4,7 @@ Every function takes the scope (`city`: a City code, or None for all cities) and
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 6, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
 
-Scope rules (api.md "City staff"):
+Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
   vouchers of offers located in the city (`dest_city = city`); the home-city breakdown
   groups those by the residents' home city ("where our visitors come from");
@@ -21,15 +21,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
+from core import i18n
+from core.i18n import localized
 from merchants.models import Category, Merchant, Offer, Scenario, Station
 
 from ..incidents.models import Incident
 from ..passes.models import RefusalCount
-from .models import CityDay, ClaimantDay, OfferDay
+from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
 from .rollup import day_start
 
 COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
@@ -76,13 +77,9 @@ def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
     return qs if scope.city is None else qs.filter(dest_city_id=scope.city)
 
 
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
 def summary(*, scope: Scope) -> dict[str, Any]:
-    """Totals of the range, distinct claiming residents, refusals and incidents, and the
-    city's live offers and merchants (6 queries)."""
+    """Totals of the range, distinct claiming residents, refusals and incidents, the city's
+    live offers and merchants, and the time of the figures (7 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -118,6 +115,7 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "entitlement_uses": totals["uses"],
         "refusals": int(refusals or 0),
         "incidents": incidents.count(),
+        "as_of": RollupRefresh.last(),
     }
 
 
@@ -231,7 +229,7 @@ def reason_label(code: str) -> str:
 
 def _labels(by: str, keys: list[str]) -> dict[str, str]:
     """Display names of breakdown keys in the active language (0 or 1 query)."""
-    english = _english()
+    english = i18n.english()
     if by == "category":
         names = dict(Category.choices)
         return {key: str(names.get(key, key)) for key in keys}
@@ -245,14 +243,14 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
         return {str(pk): name for pk, name in pairs}
     if by == "home_city":
         return {
-            c.code: (c.name_en if english and c.name_en else c.name)
+            c.code: localized(c.name, c.name_en, in_english=english)
             for c in City.objects.filter(code__in=keys).only("code", "name", "name_en")
         }
     if by == "merchant":
         pairs = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
         return {str(pk): name for pk, name in pairs}
     pairs = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
-    return {str(pk): (en if english and en else title) for pk, title, en in pairs}
+    return {str(pk): localized(title, en, in_english=english) for pk, title, en in pairs}
 
 
 def flows(*, scope: Scope) -> list[dict[str, Any]]:
@@ -268,9 +266,9 @@ def flows(*, scope: Scope) -> list[dict[str, Any]]:
     ]
     rows = [row for row in rows if any(row[name] for name in COUNTS)]
     codes = {row["home_city"] for row in rows} | {row["dest_city"] for row in rows}
-    english = _english()
+    english = i18n.english()
     names = {
-        c.code: (c.name_en if english and c.name_en else c.name)
+        c.code: localized(c.name, c.name_en, in_english=english)
         for c in (City.objects.filter(code__in=codes) if codes else City.objects.none())
     }
     for row in rows:

@@ -131,6 +131,11 @@ class SummaryOutput(_Counts):
     incidents = serializers.IntegerField(
         help_text="Incidents reported by the city's merchants in the range."
     )
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The time of the figures: every voucher event before it is counted (the "
+        "last refresh of the roll-ups); null before the first refresh.",
+    )
 
 
 class SeriesRowOutput(_Counts):

@@ -7,6 +7,7 @@ selectors as the API, so page, CSV and API always agree.
 
 import csv
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -17,13 +18,14 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
 from accounts.models import City, User
+from core import roles
 
 from . import selectors
 from .api import resolve_scope
@@ -104,7 +106,7 @@ def _city_staff_page(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = request.user
-        if not (user.is_superuser or user.role == "city_staff"):
+        if not roles.sees_city_dashboards(user):
             context = {"languages": _languages(request), "user": user, "back": _back(request)}
             return render(request, "dashboard/forbidden.html", context, status=403)
         return view(request, *args, **kwargs)
@@ -226,6 +228,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/page.html", context)
 
 
+def _as_of_text(as_of: datetime | None) -> str:
+    """The time of the figures in the service's time zone, or a dash before any refresh."""
+    return "—" if as_of is None else f"{timezone.localtime(as_of):%Y-%m-%d %H:%M:%S}"
+
+
 def _rate(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
@@ -240,6 +247,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("城市"), city_name],
         [_("开始日期"), scope.date_from.isoformat()],
         [_("结束日期"), scope.date_to.isoformat()],
+        [_("数据截至"), _as_of_text(summary["as_of"])],
         [],
         [_("概览")],
         [_("指标"), _("数值")],

@@ -1,4 +1,4 @@
-"""Tier bands and score conversion (domain.md): pure, no database."""
+"""Tier bands and score conversion (docs/domain.md): pure, no database."""
 
 from fractions import Fraction
 

@@ -1,5 +1,5 @@
 """The dashboards' figures counted directly over the raw vouchers, in Python: the
-oracle the roll-ups are compared with. Written from the rules in api.md and
+oracle the roll-ups are compared with. Written from the rules in docs/api.md and
 incentives/dashboard/rollup.py, sharing no code with them."""
 
 from collections import Counter, defaultdict

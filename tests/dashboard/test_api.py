@@ -207,7 +207,7 @@ def test_default_range_is_the_last_30_days_and_3_years_is_the_limit(admin_user, 
 @pytest.mark.parametrize(
     ("path", "params", "queries"),
     [
-        ("summary", {}, 7),
+        ("summary", {}, 8),
         ("series", {"interval": "week"}, 2),
         ("breakdown", {"by": "category"}, 2),
         ("breakdown", {"by": "merchant"}, 3),

@@ -2,7 +2,6 @@
 change the date range, switch the language, download the CSV; a crowded programme on a
 desktop and a phone. Screenshots go to test-artifacts/web/dashboard-*.png."""
 
-import os
 import re
 from datetime import timedelta
 from itertools import pairwise
@@ -12,20 +11,12 @@ import pytest
 from django.utils import timezone
 
 from incentives.dashboard.rollup import local_today, rebuild_rollups
+from tests.conftest import contexts_of
 from tests.factories import PASSWORD
 
 from .conftest import build_history
 from .reference import Raw
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHARTS = ("series", "category", "merchant", "scenario", "refusals", "home-city", "flows")
 
 # Non-transparent pixels in a sample of the chart's canvas (or drawn SVG elements).
@@ -78,10 +69,8 @@ def _wait_for_charts(page) -> dict[str, int]:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
-    live_server, cities, artifacts_dir, settings
+    live_server, cities, artifacts_dir, settings, chromium
 ):
-    from playwright.sync_api import sync_playwright
-
     from tests.merchants.factories import city_staff
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -99,99 +88,95 @@ def test_city_staff_see_every_chart_change_the_range_and_download_the_csv(
     assert default["claims"] and narrow["claims"] and default["claims"] != narrow["claims"]
 
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            context = browser.new_context(
-                accept_downloads=True, locale="zh-CN", viewport={"width": 1360, "height": 900}
-            )
-            page = context.new_page()
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    with contexts_of(chromium) as browser:
+        context = browser.new_context(
+            accept_downloads=True, locale="zh-CN", viewport={"width": 1360, "height": 900}
+        )
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
 
-            page.goto(f"{live_server.url}/dashboard/")
-            assert "/dashboard/login/" in page.url
-            page.fill("#id_username", staff.phone)
-            page.fill("#id_password", PASSWORD)
-            page.click("#login-submit")
-            page.wait_for_url(re.compile(r".*/dashboard/$"))
+        page.goto(f"{live_server.url}/dashboard/")
+        assert "/dashboard/login/" in page.url
+        page.fill("#id_username", staff.phone)
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(re.compile(r".*/dashboard/$"))
 
-            painted = _wait_for_charts(page)
-            assert all(n > 0 for n in painted.values()), painted
-            homes, shown = page.evaluate(AXIS_LABELS, "chart-home-city")
-            assert homes > 1 and shown == homes  # every home city is named
-            _no_overlapping_labels(page)
-            # the language switch names each language in itself
-            assert page.inner_text("a[hreflang=zh-hans]") == "中文"
-            assert page.inner_text("a[hreflang=en]") == "English"
-            assert page.inner_text("#stat-claims") == str(default["claims"])
-            assert page.inner_text("#stat-residents") == str(default["unique_residents"])
+        painted = _wait_for_charts(page)
+        assert all(n > 0 for n in painted.values()), painted
+        homes, shown = page.evaluate(AXIS_LABELS, "chart-home-city")
+        assert homes > 1 and shown == homes  # every home city is named
+        _no_overlapping_labels(page)
+        # the language switch names each language in itself
+        assert page.inner_text("a[hreflang=zh-hans]") == "中文"
+        assert page.inner_text("a[hreflang=en]") == "English"
+        assert page.inner_text("#stat-claims") == str(default["claims"])
+        assert page.inner_text("#stat-residents") == str(default["unique_residents"])
 
-            page.fill("#date_from", narrow_from.isoformat())
-            page.fill("#date_to", narrow_to.isoformat())
-            page.select_option("#interval", "week")
-            with page.expect_navigation():
-                page.click("#apply")
-            assert f"date_from={narrow_from}" in page.url
-            painted = _wait_for_charts(page)
-            assert all(n > 0 for n in painted.values()), painted
-            assert page.inner_text("#stat-claims") == str(narrow["claims"])
-            assert page.inner_text("#stat-redemptions") == str(narrow["redemptions"])
-            page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+        page.fill("#date_from", narrow_from.isoformat())
+        page.fill("#date_to", narrow_to.isoformat())
+        page.select_option("#interval", "week")
+        with page.expect_navigation():
+            page.click("#apply")
+        assert f"date_from={narrow_from}" in page.url
+        painted = _wait_for_charts(page)
+        assert all(n > 0 for n in painted.values()), painted
+        assert page.inner_text("#stat-claims") == str(narrow["claims"])
+        assert page.inner_text("#stat-redemptions") == str(narrow["redemptions"])
+        page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
-            with page.expect_download() as info:
-                page.click("#export")
-            download = info.value
-            assert download.suggested_filename == (
-                f"xinyou-dashboard-330100-{narrow_from}-{narrow_to}.csv"
-            )
-            body = Path(download.path()).read_bytes()
-            assert body.startswith(b"\xef\xbb\xbf")
-            text = body.decode("utf-8-sig")
-            assert f"领取,{narrow['claims']}" in text.replace("\r\n", "\n")
-            assert "跨城流向" in text
+        with page.expect_download() as info:
+            page.click("#export")
+        download = info.value
+        assert download.suggested_filename == (
+            f"xinyou-dashboard-330100-{narrow_from}-{narrow_to}.csv"
+        )
+        body = Path(download.path()).read_bytes()
+        assert body.startswith(b"\xef\xbb\xbf")
+        text = body.decode("utf-8-sig")
+        assert f"领取,{narrow['claims']}" in text.replace("\r\n", "\n")
+        assert "跨城流向" in text
 
-            page.click("a[hreflang=en]")
-            page.wait_for_load_state("load")
-            assert page.get_attribute("html", "lang") == "en"
-            _wait_for_charts(page)
-            assert page.inner_text("a[hreflang=zh-hans]") == "中文"
-            page.screenshot(path=str(shots / "dashboard-en.png"), full_page=True)
-            # the English page exports an English CSV
-            with page.expect_download() as info:
-                page.click("#export")
-            english = Path(info.value.path()).read_bytes().decode("utf-8-sig")
-            assert f"Claims,{narrow['claims']}" in english.replace("\r\n", "\n")
-            assert "City,Hangzhou" in english and "Cancelled,Expired,Revoked" in english
-            assert "Cancel," not in english
+        page.click("a[hreflang=en]")
+        page.wait_for_load_state("load")
+        assert page.get_attribute("html", "lang") == "en"
+        _wait_for_charts(page)
+        assert page.inner_text("a[hreflang=zh-hans]") == "中文"
+        page.screenshot(path=str(shots / "dashboard-en.png"), full_page=True)
+        # the English page exports an English CSV
+        with page.expect_download() as info:
+            page.click("#export")
+        english = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+        assert f"Claims,{narrow['claims']}" in english.replace("\r\n", "\n")
+        assert "City,Hangzhou" in english and "Cancelled,Expired,Revoked" in english
+        assert "Cancel," not in english
 
-            # a reversed range: a sentence, not the field's name
-            page.goto(f"{live_server.url}/dashboard/?date_from={narrow_to}&date_to={narrow_from}")
-            alert = page.inner_text("#query-errors")
-            assert "date_from" not in alert and "start date" in alert.lower()
-            assert page.get_attribute("#date_from", "aria-invalid") == "true"
+        # a reversed range: a sentence, not the field's name
+        page.goto(f"{live_server.url}/dashboard/?date_from={narrow_to}&date_to={narrow_from}")
+        alert = page.inner_text("#query-errors")
+        assert "date_from" not in alert and "start date" in alert.lower()
+        assert page.get_attribute("#date_from", "aria-invalid") == "true"
 
-            # a phone: the bar and the filters fit the width, the charts still draw
-            phone = browser.new_context(
-                locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
-            )
-            small = phone.new_page()
-            small.on("pageerror", lambda exc: errors.append(str(exc)))
-            small.goto(f"{live_server.url}/dashboard/login/")
-            small.fill("#id_username", staff.phone)
-            small.fill("#id_password", PASSWORD)
-            small.click("#login-submit")
-            small.wait_for_url(re.compile(r".*/dashboard/$"))
-            for lang in ("zh-hans", "en"):
-                small.goto(f"{live_server.url}/dashboard/?lang={lang}")
-                _wait_for_charts(small)
-                assert small.evaluate("document.documentElement.scrollWidth <= innerWidth")
-                assert small.eval_on_selector(".topbar", "el => el.offsetHeight") < 110
-                _no_overlapping_labels(small, font_px=11)
-                small.screenshot(path=str(shots / f"dashboard-phone-{lang}.png"), full_page=True)
-        finally:
-            browser.close()
+        # a phone: the bar and the filters fit the width, the charts still draw
+        phone = browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+        )
+        small = phone.new_page()
+        small.on("pageerror", lambda exc: errors.append(str(exc)))
+        small.goto(f"{live_server.url}/dashboard/login/")
+        small.fill("#id_username", staff.phone)
+        small.fill("#id_password", PASSWORD)
+        small.click("#login-submit")
+        small.wait_for_url(re.compile(r".*/dashboard/$"))
+        for lang in ("zh-hans", "en"):
+            small.goto(f"{live_server.url}/dashboard/?lang={lang}")
+            _wait_for_charts(small)
+            assert small.evaluate("document.documentElement.scrollWidth <= innerWidth")
+            assert small.eval_on_selector(".topbar", "el => el.offsetHeight") < 110
+            _no_overlapping_labels(small, font_px=11)
+            small.screenshot(path=str(shots / f"dashboard-phone-{lang}.png"), full_page=True)
     assert errors == []
 
 
@@ -221,10 +206,8 @@ def build_crowded_history(days: int = 20) -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_crowded_charts_name_every_city_and_keep_the_flow_labels_apart(
-    live_server, cities, artifacts_dir, settings
+    live_server, cities, artifacts_dir, settings, chromium
 ):
-    from playwright.sync_api import sync_playwright
-
     from tests.merchants.factories import superuser
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -233,28 +216,24 @@ def test_crowded_charts_name_every_city_and_keep_the_flow_labels_apart(
     build_crowded_history()
     rebuild_rollups(date_from=local_today() - timedelta(days=30), date_to=local_today())
     admin = superuser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for name, viewport in (
-                ("desktop", {"width": 1360, "height": 900}),
-                ("phone", {"width": 390, "height": 844}),
-            ):
-                page = browser.new_page(viewport=viewport, locale="zh-CN")
-                page.goto(f"{live_server.url}/dashboard/login/?lang=en")
-                page.fill("#id_username", admin.phone)
-                page.fill("#id_password", PASSWORD)
-                page.click("#login-submit")
-                page.wait_for_url(re.compile(r".*/dashboard/$"))
-                _wait_for_charts(page)
-                homes, shown = page.evaluate(AXIS_LABELS, "chart-home-city")
-                assert homes == len(cities) and shown == homes  # all 17 named
-                _no_overlapping_labels(page, font_px=11 if name == "phone" else 12)
-                # the city picker speaks the page's language
-                options = page.eval_on_selector_all("#city option", "os => os.map(o => o.text)")
-                assert "Hangzhou" in options and "杭州" not in options
-                shot = shots / f"dashboard-crowded-{name}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                page.close()
-        finally:
-            browser.close()
+    with contexts_of(chromium) as browser:
+        for name, viewport in (
+            ("desktop", {"width": 1360, "height": 900}),
+            ("phone", {"width": 390, "height": 844}),
+        ):
+            page = browser.new_page(viewport=viewport, locale="zh-CN")
+            page.goto(f"{live_server.url}/dashboard/login/?lang=en")
+            page.fill("#id_username", admin.phone)
+            page.fill("#id_password", PASSWORD)
+            page.click("#login-submit")
+            page.wait_for_url(re.compile(r".*/dashboard/$"))
+            _wait_for_charts(page)
+            homes, shown = page.evaluate(AXIS_LABELS, "chart-home-city")
+            assert homes == len(cities) and shown == homes  # all 17 named
+            _no_overlapping_labels(page, font_px=11 if name == "phone" else 12)
+            # the city picker speaks the page's language
+            options = page.eval_on_selector_all("#city option", "os => os.map(o => o.text)")
+            assert "Hangzhou" in options and "杭州" not in options
+            shot = shots / f"dashboard-crowded-{name}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            page.close()

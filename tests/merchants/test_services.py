@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from merchants import services
-from merchants.models import TRANSITIONS, Merchant, Offer, OfferTransition
+from merchants.models import Merchant, Offer, OfferTransition
+from merchants.workflow import TRANSITIONS
 
 from .factories import MerchantFactory, OfferFactory, city_staff, merchant_staff, superuser
 

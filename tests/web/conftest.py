@@ -1,7 +1,6 @@
-"""Headless Chromium (Debian's package) driven by Playwright, at a phone-sized viewport,
+"""Phone-sized pages of the suite's one headless Chromium (tests/conftest.py `chromium`)
 against pytest-django's live server; a small programme of offers to browse and claim."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,42 +10,8 @@ from django.utils import timezone
 from accounts.demo import seed_cities_and_schemes
 from tests.merchants.factories import MerchantFactory, OfferFactory, StationFactory, merchant_staff
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "Trust-reward-2026"  # tests.factories.PASSWORD
-
-
-@pytest.fixture(scope="module")
-def chromium(django_db_setup):
-    """One browser per test module, closed at the module's end (so that other tests'
-    own Playwright sessions never meet a running one in this thread)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
-    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to
-    # run where a loop is running unless told that it is safe. It is: the ORM calls of
-    # the tests are plain synchronous code, and the live server has its own threads.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 // The resident H5 app: log in or register, consent, verify, browse and claim offers, and
-// a wallet of QR vouchers. All data comes from the public API (api.md). No bundler: the
+// a wallet of QR vouchers. All data comes from the public API (docs/api.md). No bundler: the
 // browser loads these ES modules as they are (<script type="module">).
 //
 // How it is built

@@ -1,29 +1,24 @@
-"""Django admin for merchants, stations and offers, scoped per role.
-
-Merchant and city staff are not superusers and hold no auth.Permission rows: every
-`has_*_permission` below decides by role and scope (merchants.scopes), and every queryset
-is scoped, so another merchant's object by URL or by forged POST is "does not exist".
-Workflow buttons call the services; no business rule lives here.
-"""
+"""Admin of offers: merchant staff write and submit them, city staff review them; every
+save and workflow button goes through merchants.services (merchants.workflow decides
+which actions exist)."""
 
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
-from accounts.models import City, User
 from core.errors import DomainError
 
-from . import services
-from .models import Merchant, MerchantStaff, Offer, OfferTransition, Station
-from .scopes import (
+from .. import services, workflow
+from ..models import Merchant, Offer, OfferTransition
+from ..scopes import (
     is_city_staff,
     is_merchant_staff,
     is_superuser,
@@ -32,8 +27,13 @@ from .scopes import (
     offers_visible_to,
     roles_on_offer,
     staff_merchant_id,
-    stations_visible_to,
 )
+from .forms import OfferForm, RejectForm
+
+
+def _local(at) -> str:
+    """A time in the service's time zone, to the minute."""
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
 
 
 def _error_text(exc: DomainError) -> str:
@@ -43,195 +43,6 @@ def _error_text(exc: DomainError) -> str:
         if isinstance(problems, list):
             parts.append(f"{field}: {'；'.join(str(p) for p in problems)}")
     return " ".join(parts)
-
-
-# --- merchants ------------------------------------------------------------------------
-
-
-class MerchantStaffInline(admin.TabularInline):
-    model = MerchantStaff
-    extra = 0
-    verbose_name = _("员工账号")
-    verbose_name_plural = _("员工账号（角色须为“商户员工”）")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = User.objects.filter(role=User.Role.MERCHANT_STAFF)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    # Only superusers manage logins (the inline is shown to them only).
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_superuser(request.user)
-
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
-
-
-@admin.register(Merchant)
-class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
-    list_display = [
-        "name",
-        "credit_code",
-        "city",
-        "district",
-        "category",
-        "status",
-        "offer_count",
-    ]
-    list_filter = [
-        "status",
-        "category",
-        ("city", admin.RelatedOnlyFieldListFilter),
-        ("stations", admin.RelatedOnlyFieldListFilter),
-    ]
-    search_fields = ["name", "credit_code", "address", "district"]
-    list_select_related = ["city"]
-    fieldsets = [
-        (None, {"fields": ["name", "credit_code", "city", "district", "address", "category"]}),
-        (_("联系方式与位置"), {"fields": ["contact_phone", "latitude", "longitude"]}),
-        (_("合作状态"), {"fields": ["status"]}),
-    ]
-    inlines = [MerchantStaffInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return merchants_visible_to(request.user).annotate(_offer_count=Count("offers"))
-
-    @admin.display(description=_("优惠数"), ordering="_offer_count")
-    def offer_count(self, merchant: Merchant) -> int:
-        return merchant._offer_count
-
-    def get_inlines(self, request, obj):
-        return self.inlines if is_superuser(request.user) else []
-
-    def get_readonly_fields(self, request, obj=None):
-        user = request.user
-        if is_superuser(user):
-            return []
-        if is_city_staff(user):
-            return ["city"] if obj is not None else []
-        return ["credit_code", "city", "status"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "city" and is_city_staff(request.user):
-            kwargs["queryset"] = City.objects.filter(code=request.user.staff_city_id)
-            kwargs["initial"] = request.user.staff_city_id
-            kwargs["empty_label"] = None
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _in_scope(self, request: HttpRequest, obj: Merchant | None) -> bool:
-        user = request.user
-        if obj is None or is_superuser(user):
-            return True
-        if is_city_staff(user):
-            return obj.city_id == user.staff_city_id
-        return obj.pk == staff_merchant_id(user)
-
-    def has_module_permission(self, request) -> bool:
-        u = request.user
-        return is_superuser(u) or is_city_staff(u) or is_merchant_staff(u)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self.has_module_permission(request) and self._in_scope(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self.has_view_permission(request, obj)
-
-    def has_add_permission(self, request) -> bool:
-        return is_superuser(request.user) or is_city_staff(request.user)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return is_superuser(request.user)
-
-
-# --- stations ---------------------------------------------------------------------------
-
-
-class StationForm(forms.ModelForm):
-    class Meta:
-        model = Station
-        fields = ["name", "city", "description", "merchants"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        city = data.get("city") or getattr(self.instance, "city", None)
-        outside = [m.name for m in data.get("merchants") or [] if city and m.city_id != city.pk]
-        if outside:
-            self.add_error(
-                "merchants",
-                _("以下商户不在该站点所在城市：%(names)s") % {"names": "、".join(outside)},
-            )
-        return data
-
-
-@admin.register(Station)
-class StationAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
-    form = StationForm
-    list_display = ["name", "city", "merchant_count"]
-    list_filter = [("city", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["name", "merchants__name"]
-    filter_horizontal = ["merchants"]
-    list_select_related = ["city"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Station]:
-        return stations_visible_to(request.user).annotate(_merchant_count=Count("merchants"))
-
-    @admin.display(description=_("商户数"), ordering="_merchant_count")
-    def merchant_count(self, station: Station) -> int:
-        return station._merchant_count
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["city"] if obj is not None and not is_superuser(request.user) else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "city" and is_city_staff(request.user):
-            kwargs["queryset"] = City.objects.filter(code=request.user.staff_city_id)
-            kwargs["initial"] = request.user.staff_city_id
-            kwargs["empty_label"] = None
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "merchants":
-            kwargs["queryset"] = merchants_visible_to(request.user).select_related("city")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def has_module_permission(self, request) -> bool:
-        return is_superuser(request.user) or is_city_staff(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        if not self.has_module_permission(request):
-            return False
-        return (
-            obj is None or is_superuser(request.user) or obj.city_id == request.user.staff_city_id
-        )
-
-    has_change_permission = has_delete_permission = has_view_permission
-
-    def has_add_permission(self, request) -> bool:
-        return self.has_module_permission(request)
-
-
-# --- offers -----------------------------------------------------------------------------
-
-
-class OfferForm(forms.ModelForm):
-    class Meta:
-        model = Offer
-        fields = ["merchant", *Offer.EDITABLE_FIELDS]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "description_en": forms.Textarea(attrs={"rows": 3}),
-            "usage_notes": forms.Textarea(attrs={"rows": 4}),
-        }
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        rule = data.get("home_city_rule")
-        if rule == Offer.HomeCityRule.LISTED and not data.get("eligible_home_cities"):
-            self.add_error(
-                "eligible_home_cities", _("“适用居民”为“指定城市”时，请至少选择一个城市。")
-            )
-        elif rule and rule != Offer.HomeCityRule.LISTED:
-            data["eligible_home_cities"] = City.objects.none()
-        return data
 
 
 class OfferTransitionInline(admin.TabularInline):
@@ -261,15 +72,6 @@ class OfferTransitionInline(admin.TabularInline):
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("驳回原因"),
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        max_length=1000,
-        help_text=_("商户会看到这段文字，请写明需要修改的地方。"),
-    )
-
-
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
@@ -282,6 +84,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "scenario",
         "benefit",
         "status",
+        "goes_live",
         "valid_until",
         "remaining",
         "terms_version",
@@ -354,13 +157,14 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "rejection_reason", "terms_version", "published_at"]},
+            {"fields": ["status", "goes_live", "terms_version", "published_at"]},
         ),
     ]
     _always_readonly = [
         "claimed_count",
         "remaining",
         "status",
+        "goes_live",
         "rejection_reason",
         "terms_version",
         "published_at",
@@ -387,13 +191,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         # City staff review through the actions; they never edit a merchant's wording.
         if obj is None:
             return self.has_add_permission(request)
-        return obj.status in Offer.EDITABLE_STATUSES and may(request.user, "revise", obj)
+        return obj.status in workflow.EDITABLE_STATUSES and may(request.user, "revise", obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Only drafts that never went out may be deleted; anything else is ended instead.
         if obj is None:
             return self.has_add_permission(request)
-        return obj.status == Offer.Status.DRAFT and may(request.user, "revise", obj)
+        return obj.status in workflow.DELETABLE_STATUSES and may(request.user, "revise", obj)
+
+    def delete_model(self, request, obj: Offer) -> None:
+        services.delete_offer(actor=request.user, offer=obj)
 
     # the custom action permissions named in @admin.action(permissions=[...])
     def has_submit_permission(self, request) -> bool:
@@ -411,6 +218,21 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return actions
 
     # the form ---------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.status == Offer.Status.REJECTED and obj.rejection_reason:
+            # What the city asked to change comes first, above the long form.
+            rejection = (
+                _("城市工作人员驳回了此优惠"),
+                {
+                    "fields": ["rejection_reason"],
+                    "classes": ["rejection"],
+                    "description": _("请按以下原因修改，然后选择“提交审核”。"),
+                },
+            )
+            fieldsets.insert(0, rejection)
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self._always_readonly)
@@ -486,6 +308,19 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return f"{label} {offer.benefit_value.normalize():f}%"
         return f"{label} ¥{offer.benefit_value}"
 
+    @admin.display(description=_("上线"))
+    def goes_live(self, offer: Offer) -> str:
+        """When residents see a published offer: an offer approved before its start is
+        listed from `valid_from` on (merchants.selectors.published_offers)."""
+        if offer.status != Offer.Status.PUBLISHED:
+            return "—"
+        now = timezone.now()
+        if offer.valid_from > now:
+            return str(_("将于 %(at)s 上线") % {"at": _local(offer.valid_from)})
+        if offer.valid_until <= now:
+            return str(_("已过结束时间"))
+        return str(_("已上线"))
+
     @admin.display(description=_("剩余名额"))
     def remaining(self, offer: Offer) -> str:
         left = offer.remaining_quota
@@ -526,6 +361,14 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     @admin.action(description=_("审核通过并发布"), permissions=["review"], location=BOTH)
     def publish_selected(self, request, queryset):
         self._run(request, queryset, services.publish_offer, _("已发布 %(n)s 个优惠。"))
+        later = queryset.filter(status=Offer.Status.PUBLISHED, valid_from__gt=timezone.now())
+        for offer in later.order_by("valid_from"):
+            self.message_user(
+                request,
+                _("《%(title)s》将于开始时间 %(at)s 上线，届时居民才能看到。")
+                % {"title": offer.title, "at": _local(offer.valid_from)},
+                messages.INFO,
+            )
 
     @admin.action(description=_("驳回（需填写原因）"), permissions=["review"], location=BOTH)
     def reject_selected(self, request, queryset) -> HttpResponse | None:

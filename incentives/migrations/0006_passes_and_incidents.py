@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_listed_person_index'),
-        ('incentives', '0004_redemption_merchant_unlocked'),
+        ('incentives', '0005_rollup_refresh'),
         ('merchants', '0002_offer_kinds_and_scenarios'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,50 @@
+"""Who is who in the programme: the roles, and the one set of checks every app uses.
+
+A user has one role (`User.role`); superusers are platform operators whatever their role
+field says. Scopes built on these (which merchants, stations and offers a user sees) are
+in merchants.scopes; the API permissions in core.api; nothing else compares role strings.
+It lives in core (not accounts) so that core's API permissions need no app.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("居民")
+    MERCHANT_STAFF = "merchant_staff", _("商户员工")
+    CITY_STAFF = "city_staff", _("城市工作人员")
+    PLATFORM = "platform", _("平台运营")
+
+
+def _active(user: "User | Any") -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_superuser(user: "User | Any") -> bool:
+    """A platform operator: may see and do everything."""
+    return _active(user) and bool(user.is_superuser)
+
+
+def is_resident(user: "User | Any") -> bool:
+    return _active(user) and user.role == Role.RESIDENT
+
+
+def is_city_staff(user: "User | Any") -> bool:
+    """City staff attached to a partner city (reviews its offers, sees its dashboards)."""
+    return _active(user) and user.role == Role.CITY_STAFF and bool(user.staff_city_id)
+
+
+def has_merchant_staff_role(user: "User | Any") -> bool:
+    """The merchant-staff role (membership of a merchant: merchants.scopes)."""
+    return _active(user) and user.role == Role.MERCHANT_STAFF
+
+
+def sees_city_dashboards(user: "User | Any") -> bool:
+    """City staff (their own city) and superusers (any city)."""
+    return is_superuser(user) or is_city_staff(user)

@@ -1,0 +1,141 @@
+"""The development servers of `make run` and `make run-https`, and the links to open.
+
+    python scripts/devserver.py links HOST PORT [--https]   print where to open the app
+    python scripts/devserver.py https HOST PORT             serve HTTPS (gunicorn, one
+                                                            process) with a local cert
+
+A phone's browser opens the camera only on HTTPS (or on `localhost`). `https` makes a
+local certificate authority once (`.devcerts/`, with trustme) and a certificate for
+`localhost`, 127.0.0.1 and this machine's LAN addresses, then serves the embedded
+default with gunicorn over TLS. The phone shows a warning the first time (accept it, or
+install `.devcerts/xinyou-dev-ca.pem` on the phone as a trusted certificate); the
+camera then works. Nothing here is for production.
+"""
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CERTS = ROOT / ".devcerts"
+CA_FILE = CERTS / "xinyou-dev-ca.pem"
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses that another device on the network may reach."""
+    found: list[str] = []
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        # No packet is sent: connecting a UDP socket only picks the outgoing interface.
+        probe.connect(("10.255.255.255", 1))
+        found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    except OSError:
+        pass
+    return [a for a in dict.fromkeys(found) if not a.startswith("127.")]
+
+
+def links(host: str, port: str, https: bool) -> list[str]:
+    scheme = "https" if https else "http"
+    hosts = ["127.0.0.1"] if host in ("127.0.0.1", "localhost") else lan_addresses()
+    if host not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):  # noqa: S104
+        hosts = [host]
+    return [f"{scheme}://{h}:{port}" for h in hosts or ["127.0.0.1"]]
+
+
+def print_links(host: str, port: str, https: bool) -> None:
+    urls = links(host, port, https)
+    print(f"Serving on {urls[0]}  (admin: /admin/, API docs: /api/docs/)")
+    base = urls[0]
+    print(f"  resident app: {base}/m/   scanner: {base}/scan/   dashboard: {base}/dashboard/")
+    if host in ("0.0.0.0", "::"):  # noqa: S104
+        print("  On a phone in the same network open:")
+        for url in urls:
+            print(f"    {url}/m/  (resident app)   {url}/scan/  (scanner)")
+        if not https:
+            print("  The camera needs HTTPS on a phone: use `make run-https` instead.")
+    if https:
+        print(f"  First visit: accept the certificate warning, or install {CA_FILE} on the")
+        print("  phone as a trusted certificate (then no warning).")
+
+
+def ensure_certificate(host: str) -> tuple[Path, Path]:
+    """The local CA (made once) and a server certificate for every address we serve."""
+    import trustme
+
+    CERTS.mkdir(exist_ok=True)
+    names = ["localhost", "127.0.0.1", *lan_addresses()]
+    if host not in ("0.0.0.0", "::") and host not in names:  # noqa: S104
+        names.append(host)
+    ca_key = CERTS / "xinyou-dev-ca.key"
+    if CA_FILE.exists() and ca_key.exists():
+        ca = trustme.CA.from_pem(
+            cert_bytes=CA_FILE.read_bytes(), private_key_bytes=ca_key.read_bytes()
+        )
+    else:
+        ca = trustme.CA(organization_name="Xinyou development (local only)")
+        ca.cert_pem.write_to_path(str(CA_FILE))
+        ca.private_key_pem.write_to_path(str(ca_key))
+        ca_key.chmod(0o600)
+    leaf = ca.issue_cert(*names)
+    cert, key = CERTS / "server.pem", CERTS / "server.key"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    for extra in leaf.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert), append=True)
+    leaf.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    return cert, key
+
+
+def serve_https(host: str, port: str) -> None:
+    cert, key = ensure_certificate(host)
+    print_links(host, port, https=True)
+    sys.stdout.flush()
+    # One process (the embedded default keeps its scheduler and local-memory cache in
+    # it), a few threads; gunicorn is already a dependency of the project.
+    os.chdir(ROOT)
+    os.execv(  # noqa: S606 (a fixed argument list, no shell)
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--certfile",
+            str(cert),
+            "--keyfile",
+            str(key),
+            "--access-logfile",
+            "-",
+            "--no-control-socket",
+        ],
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[0] not in ("links", "https"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    command, host, port = argv[:3]
+    if command == "links":
+        print_links(host, port, https="--https" in argv)
+        return 0
+    serve_https(host, port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
