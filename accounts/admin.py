@@ -22,15 +22,15 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["phone", "real_name", "role", "home_city", "staff_city", "is_active"]
     list_filter = ["role", "home_city", "staff_city", "is_active", "is_staff"]
     search_fields = ["phone", "real_name"]
-    readonly_fields = ["id_masked", "birth_date", "date_joined", "last_login"]
+    readonly_fields = ["id_masked", "date_joined", "last_login", "closed_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
         (
             _("身份"),
-            {"fields": ["real_name", "role", "home_city", "staff_city", "id_masked", "birth_date"]},
+            {"fields": ["real_name", "role", "home_city", "staff_city", "id_masked"]},
         ),
         (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        (_("时间"), {"fields": ["last_login", "date_joined"]}),
+        (_("时间"), {"fields": ["last_login", "date_joined", "closed_at"]}),
     ]
     add_fieldsets = [
         (
@@ -58,4 +58,5 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.is_superuser
 
 
+from . import security_admin  # noqa: E402, F401  (SMS outbox, identity checks, agreements)
 from .credit import admin as credit_admin  # noqa: E402, F401  (registers credit models)

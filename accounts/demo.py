@@ -6,8 +6,10 @@ from django.utils import timezone
 from core.roles import Role
 
 from .credit.conversion import DEMO_SCHEMES
+from .credit.grades import DEMO_GRADE_SCHEMES
 from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
-from .credit.services import give_consent, query_provider
+from .credit.services import give_consent, query_provider, sync_honours
+from .legal.models import Agreement, AgreementAcceptance
 from .models import City, User
 from .partner_cities import PARTNER_CITIES
 
@@ -67,8 +69,11 @@ def seed_cities_and_schemes() -> None:
                 "max_score": spec["max_score"],
                 "illustrative": spec["status"] != "published",
                 "note": spec.get("note", "")[:200],
+                "owner_city_id": spec["cities"][0],
             },
         )
+        if scheme.owner_city_id is None:
+            Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=spec["cities"][0])
         if not scheme.rule_versions.exists():
             bands = {
                 f"{t}_{e}": b[i]
@@ -82,6 +87,27 @@ def seed_cities_and_schemes() -> None:
                 **bands,
             )
         City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
+    for spec in DEMO_GRADE_SCHEMES:
+        scheme, _ = Scheme.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "kind": Scheme.Kind.GRADE,
+                "grades": [g for g, _t in spec["grades"]],
+                "illustrative": spec["status"] != "published",
+                "note": spec.get("note", "")[:200],
+                "owner_city_id": spec["cities"][0],
+            },
+        )
+        if scheme.owner_city_id is None:
+            Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=spec["cities"][0])
+        if not scheme.rule_versions.exists():
+            RuleVersion.objects.create(
+                scheme=scheme,
+                version=1,
+                effective_from=timezone.now() - timezone.timedelta(days=365),
+                grade_tiers=dict(spec["grades"]),
+            )
+        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
     if not ConsentText.objects.filter(is_current=True).exists():
         ConsentText.objects.update_or_create(
             version=CONSENT_V1["version"], defaults={**CONSENT_V1, "is_current": True}
@@ -90,6 +116,8 @@ def seed_cities_and_schemes() -> None:
 
 def seed() -> list[tuple[str, str]]:
     seed_cities_and_schemes()
+    # the demo logins have accepted the current user agreement (migration 0008 loads it)
+    agreement = Agreement.objects.filter(is_current=True).first()
     logins = []
     for phone, name, role, city in DEMO_STAFF:
         if not User.objects.filter(phone=phone).exists():
@@ -113,10 +141,15 @@ def seed() -> list[tuple[str, str]]:
             user.set_id_number(id_number)
             user.set_password(DEMO_PASSWORD)
             user.save()
+        if agreement is not None:
+            AgreementAcceptance.objects.get_or_create(user=user, agreement=agreement)
         if verified and not Standing.objects.filter(resident=user).exists():
             give_consent(resident=user, version=version)
             query_provider(resident_id=user.pk, purpose="demo_seed", requested_by="seed_demo")
         logins.append((phone, f"{name} (resident {city}{_credit_state(user)})"))
+    # The honour lists of the demo cities (王小明 is a blood donor on 杭州's list).
+    for code in sorted({city for _p, _n, city, _i, _v in DEMO_RESIDENTS}):
+        sync_honours(city_code=code)
     return logins
 
 

@@ -21,8 +21,10 @@ _PROVINCES = frozenset(
         *("61", "62", "63", "64", "65", "71", "81", "82", "83"),
     ]
 )
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: Python's \d also matches full-width and other Unicode digits, which
+# would hash differently and let one person register twice.
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 class InvalidIdNumber(ValueError):

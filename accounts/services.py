@@ -1,40 +1,50 @@
-"""Write use cases of accounts: registering residents."""
+"""Write use cases of accounts: registering residents, logging in by SMS code."""
 
 import logging
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
-from core.errors import INVALID_REQUEST
+from core.errors import DomainError
 
-from .errors import ALREADY_REGISTERED, UNKNOWN_CITY
-from .identity import InvalidIdNumber
+from .errors import ALREADY_REGISTERED, INVALID_SMS_CODE, UNKNOWN_CITY
+from .legal.models import AgreementAcceptance
+from .legal.services import require_current
 from .models import City, User
+from .realname.models import IdentityCheck
+from .realname.services import check_identity
+from .sms import services as sms
+from .sms.models import SmsPurpose
 
 logger = logging.getLogger(__name__)
 
 
 def register_resident(
-    *, phone: str, password: str, real_name: str, id_number: str, home_city_code: str
+    *,
+    phone: str,
+    sms_code: str,
+    password: str,
+    real_name: str,
+    id_number: str,
+    home_city_code: str,
+    agreement_version: str | None,
 ) -> User:
-    """Create a resident. The ID number is kept only as keyed hash, mask and birth date.
+    """Create a resident whose phone is proven by an SMS code, whose name the identity
+    provider confirms for the ID number, and who accepts the current user agreement.
 
-    A phone or ID number that is already registered is `409 already_registered`, also
-    when two registrations race: the unique constraints decide.
+    Order matters: the agreement and the city first (no cost), then the SMS code (a wrong
+    one counts a try), and only then what could be an oracle about a person (already
+    registered? is this their name?), so that each such question costs a proven phone.
+    A name refused by the identity provider spends a try of the code. The ID number is
+    kept only as keyed hash and mask. A phone or ID number already registered is
+    `409 already_registered`, also when two registrations race (unique constraints).
     """
+    agreement = require_current(agreement_version)
     city = City.objects.filter(code=home_city_code).first()
     if city is None:
         raise UNKNOWN_CITY(home_city=home_city_code)
+    code_id = sms.check_code(phone=phone, purpose=SmsPurpose.REGISTER, code=sms_code, consume=False)
     user = User(phone=phone, real_name=real_name.strip(), role=User.Role.RESIDENT, home_city=city)
-    try:
-        user.set_id_number(id_number)
-    except InvalidIdNumber as exc:  # the serializer validates first; keep the service safe
-        raise INVALID_REQUEST(id_number=[exc.reason]) from None
-    try:
-        validate_password(password, user)
-    except DjangoValidationError as exc:
-        raise INVALID_REQUEST(password=list(exc.messages)) from None
+    user.set_id_number(id_number)
     user.set_password(password)
     if (
         User.objects.filter(phone=phone).exists()
@@ -42,9 +52,28 @@ def register_resident(
     ):
         raise ALREADY_REGISTERED()
     try:
+        check = check_identity(person_hash=user.id_hash, real_name=user.real_name)
+    except DomainError as exc:
+        if exc.code == "identity_mismatch":
+            sms.spend_try(code_id)
+        raise
+    try:
         with transaction.atomic():
+            sms.spend_code(code_id)
             user.save()
+            AgreementAcceptance.objects.create(user=user, agreement=agreement)
+            IdentityCheck.objects.filter(pk=check.pk).update(user=user)
     except IntegrityError:
         raise ALREADY_REGISTERED() from None
     logger.info("resident registered user=%s city=%s", user.pk, city.code)
+    return user
+
+
+def login_with_sms_code(*, phone: str, code: str) -> User:
+    """The account of `phone` if `code` is its live login code (spent now); a wrong,
+    expired or spent code, or a phone with no active account, is `400 invalid_sms_code`."""
+    sms.check_code(phone=phone, purpose=SmsPurpose.LOGIN, code=code, consume=True)
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:  # no code was ever sent to it: cannot happen with a right code
+        raise INVALID_SMS_CODE(attempts_left=0)
     return user

@@ -32,6 +32,7 @@ def sync_dishonest_list(city_code: str) -> dict:
         "entries": report.entries,
         "newly_listed": report.newly_listed,
         "removed": report.removed,
+        "restored": report.restored,
     }
 
 
@@ -43,6 +44,25 @@ def sync_all_dishonest_lists() -> int:
     codes = list(City.objects.filter(scheme__isnull=False).values_list("code", flat=True))
     for code in codes:
         sync_dishonest_list.delay(code)
+    return len(codes)
+
+
+@shared_task(name="accounts.sync_honours", acks_late=True)
+def sync_honours(city_code: str) -> dict:
+    from accounts.credit.services import sync_honours as sync
+
+    report = sync(city_code=city_code)
+    return {"city": report.city, "entries": report.entries}
+
+
+@shared_task(name="accounts.sync_all_honour_lists", acks_late=True)
+def sync_all_honour_lists() -> int:
+    """Queue one honour-list sync per partner city that has a credit scheme."""
+    from accounts.models import City
+
+    codes = list(City.objects.filter(scheme__isnull=False).values_list("code", flat=True))
+    for code in codes:
+        sync_honours.delay(code)
     return len(codes)
 
 

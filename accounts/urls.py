@@ -3,10 +3,15 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
+    path("legal/agreement", api.AgreementView.as_view(), name="legal-agreement"),
+    path("auth/sms-code", api.SmsCodeView.as_view(), name="auth-sms-code"),
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
     path("auth/token", api.TokenView.as_view(), name="auth-token"),
     path("auth/token/refresh", api.TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("me", api.MeView.as_view(), name="me"),
+    path("me/data", api.MyDataView.as_view(), name="me-data"),
+    path("me/agreement", api.AcceptAgreementView.as_view(), name="me-agreement"),
     path("cities", api.CityListView.as_view(), name="cities"),
 ]
 

@@ -11,6 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
 from core.errors import CODES, DomainError, envelope
+from core.middleware import (
+    current_outage,
+    is_database_outage,
+    log_outage,
+    outage_response,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger("xinyou.api")
 
@@ -61,6 +68,16 @@ def _classify(exc: Exception) -> tuple[int, str, Any, Any] | None:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
+    if is_database_outage(exc):  # 503 with Retry-After, never a 500 (api.md)
+        log_outage(context.get("request"), exc)
+        retry = retry_after_seconds()
+        body = envelope(
+            "service_unavailable", CODES["service_unavailable"].message, {"retry_after": retry}
+        )
+        headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
+        response = Response(body, status=503, headers=headers)
+        response._has_been_logged = True  # logged above as a warning, not as a server error
+        return response
     classified = _classify(exc)
     if classified is None:
         view = context.get("view")
@@ -84,7 +101,11 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
 
 
 def server_error(request, *args, **kwargs):
-    """handler500: the envelope for /api/ paths, Django's plain page elsewhere."""
+    """handler500: the envelope for /api/ paths, Django's plain page elsewhere; a database
+    outage met outside a view (in middleware) is a 503 like everywhere else."""
+    outage = current_outage()
+    if outage is not None:
+        return outage_response(request, outage)
     if request.path.startswith("/api/"):
         return JsonResponse(envelope("server_error", CODES["server_error"].message), status=500)
     from django.views.defaults import server_error as default_500

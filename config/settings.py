@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,10 @@ if PRODUCTION:
         )
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is refused with DJANGO_ENV=production: it shows settings and code to anyone."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -71,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -81,7 +87,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RejectNulMiddleware",
+    "core.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +111,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.csp",
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
@@ -124,10 +134,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif "postgresql" in DATABASES["default"]["ENGINE"]:
     # Short OLTP queries: JIT compilation costs more than it saves (measured in bench/offers).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # An unreachable server fails a request fast (503 service_unavailable), never hangs it.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+# Retry-After of a 503 while the database is unreachable (docs/outages.md).
+OUTAGE_RETRY_AFTER_SECONDS = int(env("OUTAGE_RETRY_AFTER_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+# While Redis is unreachable the cache answers from process memory (core.resilience,
+# docs/outages.md); after a failure Redis is not tried again for REDIS_RETRY_SECONDS.
+REDIS_CONNECT_TIMEOUT = float(env("REDIS_CONNECT_TIMEOUT", "0.5"))
+REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "1.0"))
+REDIS_RETRY_SECONDS = float(env("REDIS_RETRY_SECONDS", "5"))
 # The test suite under pytest-xdist (workers gw0, gw1, …): each worker its own Redis
 # database, 1–14 (the suite empties its cache database at every test's start; 15 is the
 # credit tests' breaker database), so that parallel workers never wipe each other's keys.
@@ -139,14 +158,14 @@ if REDIS_URL and env("PYTEST_XDIST_WORKER"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "core.resilience.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "xinyou"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 # fail fast when Redis is away: probes, breakers and throttles must answer
-                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "1.0")),
-                "SOCKET_TIMEOUT": float(env("REDIS_SOCKET_TIMEOUT", "2.0")),
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             },
         }
     }
@@ -170,6 +189,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Outages (docs/outages.md). Publishing gives up fast (the caller then runs the work
+# in-process: core.resilience.enqueue); a worker reconnects to a restarted Redis forever,
+# and a task cut by the lost connection is delivered again (tasks are idempotent).
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# (A worker's BRPOP waits 1 s: its socket timeout must be longer.)
+_QUEUE_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": _QUEUE_SOCKET_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = _QUEUE_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Periodic work; the tasks named here are added by the apps as they land.
 # Periodic work: `celery beat` in production; under the embedded default (no REDIS_URL)
 # the web process runs the same schedule itself (config/scheduler.py).
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL and not PRODUCTION)
@@ -179,11 +215,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.sync_all_dishonest_lists",
         "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
     },
+    "credit-sync-honour-lists": {
+        "task": "accounts.sync_all_honour_lists",
+        "schedule": float(env("CREDIT_HONOUR_SYNC_SECONDS", str(24 * 3600))),
+    },
+    "enterprise-credit-sync": {
+        "task": "merchants.sync_enterprise_credit",
+        "schedule": float(env("ENTERPRISE_CREDIT_SYNC_SECONDS", str(24 * 3600))),
+    },
     "credit-refresh-lapsing-standings": {
         "task": "accounts.refresh_lapsing_standings",
         "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
     },
     "vouchers-expire": {"task": "incentives.expire_vouchers", "schedule": 60.0},
+    # behind the listing signal: revokes what a lost revocation task left open
+    "vouchers-revoke-listed": {
+        "task": "incentives.revoke_listed_vouchers",
+        "schedule": float(env("VOUCHER_LISTED_SWEEP_SECONDS", "300")),
+    },
     "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
     "dashboard-refresh-rollups": {
         "task": "incentives.refresh_dashboard_rollups",
@@ -201,6 +250,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The lockout backend first: a locked phone gets no password login on any path.
+AUTHENTICATION_BACKENDS = [
+    "accounts.security.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- identity and account security (docs/accounts.md) ---------------------------------
+# Proxies in front of the service whose X-Forwarded-For is trusted (0: none, the client
+# address is REMOTE_ADDR). Used by the throttles (NUM_PROXIES) and the login lockout.
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+LOGIN_LOCK_FAILURES = int(env("LOGIN_LOCK_FAILURES", "10"))
+LOGIN_LOCK_WINDOW_SECONDS = int(env("LOGIN_LOCK_WINDOW_SECONDS", "900"))
+LOGIN_LOCK_SECONDS = int(env("LOGIN_LOCK_SECONDS", "900"))
+# SMS codes (docs/sms-gateway-api.md): the gateway, and the codes' rules
+SMS_GATEWAY: dict = json.loads(env("SMS_GATEWAY", '{"kind": "sandbox"}'))
+SMS_CODE_KEY = env("SMS_CODE_KEY", f"sms:{SECRET_KEY}")
+SMS_CODE_TTL_SECONDS = int(env("SMS_CODE_TTL_SECONDS", "300"))
+SMS_RESEND_SECONDS = int(env("SMS_RESEND_SECONDS", "60"))
+SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "5"))
+SMS_CODES_PER_PHONE_PER_HOUR = int(env("SMS_CODES_PER_PHONE_PER_HOUR", "10"))
+# The real-name check before an account exists (docs/identity-api.md)
+IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
+# In production a sandbox would prove nothing (no SMS leaves; any unknown ID matches any
+# name): refuse to start with one unless explicitly allowed (a staging deployment).
+if PRODUCTION:
+    for _name, _conf, _allow in (
+        ("SMS_GATEWAY", SMS_GATEWAY, "ALLOW_SANDBOX_SMS"),
+        ("IDENTITY_PROVIDER", IDENTITY_PROVIDER, "ALLOW_SANDBOX_IDENTITY"),
+    ):
+        if _conf.get("kind", "sandbox") == "sandbox" and not env_bool(_allow, False):
+            raise ImproperlyConfigured(
+                f"DJANGO_ENV=production needs {_name} (kind http), or {_allow}=1 for staging."
+            )
+LOGIN_REDIRECT_URL = "admin:index"  # the admin login without `next` lands on the admin
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,7 +291,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -216,7 +299,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth_token": env("THROTTLE_AUTH_TOKEN", "10/min"),
         "register": env("THROTTLE_REGISTER", "20/hour"),
+        "sms_code": env("THROTTLE_SMS_CODE", "20/hour"),
     },
+    # the client address of throttles: X-Forwarded-For only through trusted proxies
+    "NUM_PROXIES": TRUSTED_PROXY_HOPS,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -227,6 +313,9 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # refresh tokens rotate; the one sent is spent (token_blacklist)
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "信游 Xinyou API",
@@ -244,6 +333,8 @@ SPECTACULAR_SETTINGS = {
         "OfferKindEnum": "merchants.models.Offer.Kind",
         "IncidentKindEnum": "incentives.incidents.models.Incident.Kind",
         "IncidentStatusEnum": "incentives.incidents.models.Incident.Status",
+        "HonourKindEnum": "accounts.credit.models.HonourKind",
+        "SchemeKindEnum": "accounts.credit.models.Scheme.Kind",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -284,7 +375,29 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+    LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (Django's own middleware): scripts only from
+# this origin or with the request's nonce, never inline without it and never eval; the
+# same for <style> elements. Style attributes stay allowed: the admin's widgets, ECharts'
+# tooltips and Swagger UI set them, and they cannot run code. Camera frames and QR images
+# are blob: or data: URLs of the page itself.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF, "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {
@@ -320,6 +433,13 @@ CREDIT_VERIFY_REUSE_SECONDS = int(env("CREDIT_VERIFY_REUSE_SECONDS", "300"))
 CREDIT_REFRESH_AHEAD_SECONDS = int(env("CREDIT_REFRESH_AHEAD_SECONDS", str(24 * 3600)))
 CREDIT_REFRESH_SPREAD_SECONDS = int(env("CREDIT_REFRESH_SPREAD_SECONDS", "3600"))
 CREDIT_LIST_BATCH_SIZE = int(env("CREDIT_LIST_BATCH_SIZE", "5000"))
+# Enterprise credit of merchants (docs/partner-enterprise-credit-api.md): the sandbox unless
+# e.g. {"kind": "http", "base_url": "https://...", "app_key": "...", "app_secret": "..."}.
+ENTERPRISE_CREDIT_PROVIDER: dict = json.loads(env("ENTERPRISE_CREDIT_PROVIDER", "{}"))
+ENTERPRISE_CREDIT_SANDBOX_FILE = env(
+    "ENTERPRISE_CREDIT_SANDBOX_FILE", str(BASE_DIR / "merchants/credit/sandbox_enterprises.json")
+)
+ENTERPRISE_CREDIT_SANDBOX_LIST_FILE = env("ENTERPRISE_CREDIT_SANDBOX_LIST_FILE")
 
 
 # --- voucher signing ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, Window
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
@@ -13,22 +14,47 @@ from rest_framework.pagination import PageNumberPagination
 from . import roles
 
 
+class QuerySerializer(serializers.Serializer):
+    """For query strings: a parameter given empty or twice is a mistake to report, not a
+    parameter to drop (DRF's form handling would ignore `?date_to=`)."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        getlist = getattr(data, "getlist", None)
+        for name in self.fields:
+            if name not in data:
+                continue
+            values = getlist(name) if getlist else [data[name]]
+            if len(values) != 1 or values[0] == "":
+                errors[name] = [_("请只给出一个非空值。")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+MAX_PAGE = 1_000_000
+
+
 class Pagination(PageNumberPagination):
     """`?page=N&page_size=M` (M at most 100). Malformed values are refused, not ignored."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # Far beyond any list, and its offset still fits a bigint: larger is a bad request.
+    max_page = MAX_PAGE
 
     def _check_params(self, request) -> None:
         errors = {}
-        for name, low, high in (("page", 1, None), ("page_size", 1, self.max_page_size)):
+        # No list has a million pages; a larger number is out of range (400), and would
+        # overflow the database's OFFSET (a 500) if it reached the query.
+        for name, low, high in (("page", 1, MAX_PAGE), ("page_size", 1, self.max_page_size)):
             raw = request.query_params.getlist(name)
             if not raw:
                 continue
             if (
                 len(raw) > 1
-                or not raw[0].isdigit()
+                or not (raw[0].isascii() and raw[0].isdigit())
                 or int(raw[0]) < low
                 or (high is not None and int(raw[0]) > high)
             ):
@@ -66,7 +92,7 @@ class Pagination(PageNumberPagination):
         params = super().get_schema_operation_parameters(view)
         for param in params:
             if param["name"] == "page":
-                param["schema"].update(minimum=1)
+                param["schema"].update(minimum=1, maximum=self.max_page)
             if param["name"] == "page_size":
                 param["schema"].update(minimum=1, maximum=self.max_page_size)
         return params

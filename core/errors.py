@@ -87,3 +87,4 @@ UNSUPPORTED_MEDIA_TYPE = declare(
 )
 THROTTLED = declare("throttled", 429, _("请求过于频繁，请稍后再试。"))
 SERVER_ERROR = declare("server_error", 500, _("服务器开小差了，请稍后再试。"))
+SERVICE_UNAVAILABLE = declare("service_unavailable", 503, _("服务暂时中断，请稍后再试。"))

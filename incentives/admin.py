@@ -1,10 +1,15 @@
 """Admin of incentives: the city staff's queue of incidents (confirm or dismiss a report,
 uphold or overturn after an objection), with each incident's audit trail. Read-only
-otherwise; decisions go through incentives.incidents.services."""
+otherwise; decisions go through incentives.incidents.services.
+
+Offline redemptions: read-only, scoped per role (superusers all, city staff their city's
+merchants, merchant staff their own merchant). Conflicts — vouchers an offline scanner
+redeemed after someone else had — are one filter away."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -12,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.identity import mask_name
 from core.errors import DomainError
-from merchants.scopes import is_city_staff, is_superuser
+from merchants.scopes import is_city_staff, is_merchant_staff, is_superuser, staff_merchant_id
 
 from .incidents import services
 from .incidents.models import Incident, IncidentEvent
+from .models import OfflineRedemption
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -198,3 +204,51 @@ DECISION_TITLES = [
     ("uphold", _("维持事件")),
     ("overturn", _("撤销事件")),
 ]
+
+
+@admin.register(OfflineRedemption)
+class OfflineRedemptionAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
+    list_display = [
+        "synced_at",
+        "voucher",
+        "merchant",
+        "outcome",
+        "conflict",
+        "scanned_at",
+        "redeemed_at",
+        "device_id",
+        "staff",
+    ]
+    list_filter = ["conflict", "outcome", ("merchant", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["voucher__code", "nonce", "device_id"]
+    list_select_related = ["voucher", "merchant", "staff"]
+    date_hierarchy = "synced_at"
+    ordering = ["-synced_at", "-id"]
+    readonly_fields = [f.name for f in OfflineRedemption._meta.fields if f.name != "fingerprint"]
+    exclude = ["fingerprint"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OfflineRedemption]:
+        qs = super().get_queryset(request)
+        user = request.user
+        if is_superuser(user):
+            return qs
+        if is_city_staff(user):
+            return qs.filter(city_id=user.staff_city_id)
+        merchant_id = staff_merchant_id(user)
+        return qs.filter(merchant_id=merchant_id) if merchant_id else qs.none()
+
+    def has_module_permission(self, request) -> bool:
+        u = request.user
+        return is_superuser(u) or is_city_staff(u) or is_merchant_staff(u)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)  # the queryset scopes objects
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

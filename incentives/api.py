@@ -26,14 +26,19 @@ from merchants.api import OfferFilter
 from merchants.models import Offer
 from merchants.selectors import published_offers
 
-from . import selectors, services, signing
+from . import offline, selectors, services, signing
 from .idempotency import HEADER, idempotent
 from .models import Voucher
 from .serializers import (
     MatchedOfferOutput,
     OfferQuery,
+    OfflineRedemptionOutput,
+    OfflineRedemptionQuery,
+    RedemptionBatchInput,
+    RedemptionBatchOutput,
     RedemptionListQuery,
     RedemptionOutput,
+    ScannerSetupOutput,
     ScanOutput,
     VoucherKeyOutput,
     VoucherListQuery,
@@ -216,8 +221,13 @@ class VoucherListView(GenericAPIView):
 
 
 def _own_voucher(request: Request, code: str) -> Voucher:
-    normalized = signing.normalize_code(code) or code
-    voucher = selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+    # what cannot be a code (a NUL, a wrong check character) names no voucher
+    normalized = signing.normalize_code(code)
+    voucher = (
+        selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+        if normalized
+        else None
+    )
     if voucher is None:
         raise NOT_FOUND()
     return voucher
@@ -337,7 +347,16 @@ class ScanView(APIView):
         request=VoucherRefInput,
         responses={
             200: ScanOutput,
-            **error_responses(400, 401, 403, 404, 415, s400="invalid_token, invalid_request"),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                415,
+                s400="invalid_token (detail.reason: malformed, unknown_key, key_not_valid, "
+                "bad_signature, bad_code), invalid_request",
+                s404="not_found: no such voucher, or another merchant's (its status is not told)",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -407,3 +426,87 @@ class RedemptionsView(GenericAPIView):
         )
         page = self.paginate_queryset(redemptions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class RedemptionBatchView(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Upload what a scanner redeemed while offline",
+        description=(
+            f"At most {offline.MAX_BATCH} rows per request (more is 400 invalid_request; a "
+            "body over the upload limit is 413 request_too_large). A batch that does not "
+            "parse (no rows, a malformed row, a nonce twice) is refused whole and changes "
+            "nothing. Otherwise each row is applied on its own and atomically, exactly once "
+            "per nonce: the same nonce again answers the stored result, so a scanner "
+            "simply re-sends its queue after a lost answer. A voucher is judged as it was "
+            "at `scanned_at` (no earlier than 72 hours before the upload); a voucher that "
+            "someone else redeemed first is `already_redeemed` with the first time and is "
+            "recorded as a conflict (GET merchant/redemptions/offline?conflict=true)."
+        ),
+        request=RedemptionBatchInput,
+        responses={
+            200: RedemptionBatchOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                413,
+                415,
+                s400="invalid_request (detail per row index)",
+                s403="not_merchant_staff, permission_denied",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        batch = RedemptionBatchInput(data=request.data)
+        batch.is_valid(raise_exception=True)
+        scans = [offline.OfflineScan(**row) for row in batch.validated_data["redemptions"]]
+        results = offline.redeem_offline_batch(staff=request.user, scans=scans)
+        return Response(RedemptionBatchOutput({"results": results}).data)
+
+
+class OfflineRedemptionsView(GenericAPIView):
+    permission_classes = [IsMerchantStaff]
+    serializer_class = OfflineRedemptionOutput
+    queryset = Voucher.objects.none()
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="My merchant's uploaded offline redemptions and their outcomes, newest first",
+        description="Dates are Asia/Shanghai days of the upload (inclusive); conflict=true "
+        "lists only vouchers that had been redeemed elsewhere first.",
+        parameters=[OfflineRedemptionQuery],
+        responses={
+            200: OfflineRedemptionOutput(many=True),
+            **error_responses(400, 401, 403, 404, s404="not_found (page out of range)"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = OfflineRedemptionQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        rows = selectors.merchant_offline_redemptions(
+            merchant_id=services.merchant_of(request.user), **query.validated_data
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ScannerSetupView(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="What a scanner needs to work offline: its merchant and the batch limits",
+        responses={200: ScannerSetupOutput, **error_responses(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        merchant = services.merchant_for_scanner(request.user)
+        data = {
+            "merchant_id": merchant.pk,
+            "merchant_name": merchant.name,
+            "max_batch": offline.MAX_BATCH,
+            "max_offline_age_hours": int(offline.MAX_OFFLINE_AGE.total_seconds() // 3600),
+        }
+        return Response(ScannerSetupOutput(data).data)

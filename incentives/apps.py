@@ -7,8 +7,12 @@ class IncentivesConfig(AppConfig):
     verbose_name = _("守信激励")
 
     def ready(self) -> None:
-        from accounts.signals import resident_listed
+        from accounts.privacy import register_section
+        from accounts.signals import account_closing, resident_listed
 
-        from .receivers import on_resident_listed
+        from .privacy import vouchers_of
+        from .receivers import on_account_closing, on_resident_listed
 
         resident_listed.connect(on_resident_listed, dispatch_uid="incentives-revoke-listed")
+        account_closing.connect(on_account_closing, dispatch_uid="incentives-account-closing")
+        register_section("vouchers", vouchers_of)

@@ -1,12 +1,18 @@
 """`Idempotency-Key` for write endpoints (after Stripe and pretix).
 
-The first request with a key stores a row (user, scope, key, fingerprint of the body)
-before the work; when the work is done its response is stored on the row. The same key
-from the same user within 24 hours replays that response (same status, same body); with
-another body it is `409 idempotency_key_reused`; while the first is still running,
-`409 request_in_progress`. Only 2xx answers and domain refusals (4xx with a stable code)
-are stored: after anything else (a crash, a 5xx) the row is removed and a retry does the
-work.
+The first request with a key stores a row (user, scope, key, fingerprint of the body).
+The work then runs in one transaction with the row locked, and its response is stored on
+the row in that same transaction: the work and its recorded answer are committed together
+or not at all. The same key from the same user within 24 hours replays that response
+(same status, same body); with another body it is `409 idempotency_key_reused`; while the
+first is still running (its row is locked), `409 request_in_progress`. Only 2xx answers and
+domain refusals (4xx with a stable code) are stored.
+
+When the first request died before committing (its process crashed, the database went
+away mid-request), nothing of its work is kept and its row is unlocked: a retry with the
+same key takes the row over at once and does the work, exactly once. (SQLite, the
+embedded default, has no row locks: there a first attempt counts as running for
+`STALE_IN_PROGRESS`.)
 """
 
 import hashlib
@@ -15,7 +21,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +32,7 @@ from . import errors
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-KEY_RE = re.compile(r"^[\x20-\x7e]{1,64}$")
+KEY_RE = re.compile(r"[\x20-\x7e]{1,64}")
 TTL = timedelta(hours=24)
 # A first request still unfinished after this long died with its process: take it over.
 STALE_IN_PROGRESS = timedelta(minutes=2)
@@ -40,38 +46,30 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _claim_record(request: Request, scope: str, key: str) -> IdempotencyRecord | Response:
-    """Our own fresh record, or the stored response to replay; raises 409s."""
-    fingerprint = _fingerprint(request)
-    now = timezone.now()
+def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
+    """Store the key's row if it is new (committed at once); True when this request did."""
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(
+            IdempotencyRecord.objects.create(
                 user=request.user, scope=scope, key=key, fingerprint=fingerprint
             )
+        return True
     except IntegrityError:
-        pass
-    record = IdempotencyRecord.objects.get(user=request.user, scope=scope, key=key)
-    expired = record.created_at < now - TTL
-    if not expired:
-        if record.fingerprint != fingerprint:
-            raise errors.IDEMPOTENCY_KEY_REUSED()
-        if record.completed:
-            return Response(record.response_body, status=record.response_status)
-        if record.created_at > now - STALE_IN_PROGRESS:
-            raise errors.REQUEST_IN_PROGRESS()
-    # expired key, or an abandoned first attempt: take the row over, once
-    taken = IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).update(
-        created_at=now,
-        fingerprint=fingerprint,
-        completed=False,
-        response_status=None,
-        response_body=None,
-    )
-    if not taken:
-        raise errors.REQUEST_IN_PROGRESS()
-    record.refresh_from_db()
-    return record
+        return False
+
+
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT met a lock
+
+
+def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
+    """The key's row, locked until the transaction ends; 409 while another holds it."""
+    rows = IdempotencyRecord.objects.filter(user=request.user, scope=scope, key=key)
+    try:
+        return rows.select_for_update(nowait=True).get()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise errors.REQUEST_IN_PROGRESS() from None
+        raise
 
 
 def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Response:
@@ -79,23 +77,46 @@ def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Re
     key = request.headers.get(HEADER)
     if key is None:
         return work()
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise DomainError(detail={HEADER: ["1–64 printable ASCII characters"]})
-    claimed = _claim_record(request, scope, key)
-    if isinstance(claimed, Response):
-        return claimed
-    try:
-        response = work()
-    except DomainError as exc:
-        _complete(claimed, exc.status, render(exc))
-        raise
-    except BaseException:
-        claimed.delete()
-        raise
-    if response.status_code >= 500:
-        claimed.delete()
-    else:
-        _complete(claimed, response.status_code, response.data)
+    fingerprint = _fingerprint(request)
+    for _attempt in range(2):  # the row may be purged (expired) between insert and lock
+        inserted = _insert(request, scope, key, fingerprint)
+        try:
+            return _run(request, scope, key, fingerprint, inserted, work)
+        except IdempotencyRecord.DoesNotExist:
+            continue
+    raise errors.REQUEST_IN_PROGRESS()
+
+
+def _run(request, scope, key, fingerprint, inserted: bool, work) -> Response:
+    refusal: DomainError | None = None
+    with transaction.atomic():
+        record = _lock(request, scope, key)
+        now = timezone.now()
+        if record.created_at >= now - TTL:
+            if record.fingerprint != fingerprint:
+                raise errors.IDEMPOTENCY_KEY_REUSED()
+            if record.completed:
+                return Response(record.response_body, status=record.response_status)
+            if (
+                not inserted
+                and not connection.features.has_select_for_update_nowait
+                and record.created_at > now - STALE_IN_PROGRESS
+            ):
+                raise errors.REQUEST_IN_PROGRESS()
+        # ours, or left by a first attempt that died uncommitted, or expired: (re)start it
+        record.created_at, record.fingerprint = now, fingerprint
+        try:
+            response = work()
+        except DomainError as exc:
+            refusal = exc
+            _complete(record, exc.status, render(exc))
+        else:
+            if response.status_code < 500:
+                _complete(record, response.status_code, response.data)
+    if refusal is not None:
+        raise refusal
     return response
 
 
@@ -103,7 +124,9 @@ def _complete(record: IdempotencyRecord, status: int, body) -> None:
     record.completed = True
     record.response_status = status
     record.response_body = json.loads(json.dumps(body, default=str))
-    record.save(update_fields=["completed", "response_status", "response_body"])
+    record.save(
+        update_fields=["created_at", "fingerprint", "completed", "response_status", "response_body"]
+    )
 
 
 def purge_expired() -> int:

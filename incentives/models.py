@@ -110,7 +110,11 @@ class Redemption(models.Model):
         related_name="+",
         verbose_name=_("核销员"),
     )
+    # when the server recorded it (for an offline redemption: when the scanner synced)
     redeemed_at = models.DateTimeField(_("核销时间"), default=timezone.now)
+    # an offline redemption: when and on which device the clerk scanned it (null online)
+    scanned_at = models.DateTimeField(_("扫码时间"), null=True, blank=True)
+    device_id = models.CharField(_("扫码设备"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("核销记录")
@@ -119,6 +123,80 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher_id} @ {self.redeemed_at:%Y-%m-%d %H:%M}"
+
+
+class OfflineRedemption(models.Model):
+    """One row a scanner uploaded from its offline queue (merchant/redemptions/batch) and
+    the outcome it got. The (merchant, nonce) pair is unique: the same nonce again gets the
+    stored outcome. A voucher that had been redeemed elsewhere first is a `conflict`."""
+
+    class Outcome(models.TextChoices):
+        REDEEMED = "redeemed", _("已核销")
+        ALREADY_REDEEMED = "already_redeemed", _("已被核销（冲突）")
+        WRONG_MERCHANT = "wrong_merchant", _("非本商户的券")
+        NOT_FOUND = "not_found", _("券不存在")
+        INVALID_TOKEN = "invalid_token", _("二维码或券码无效")
+        VOUCHER_EXPIRED = "voucher_expired", _("已过期")
+        VOUCHER_REVOKED = "voucher_revoked", _("已撤销")
+        VOUCHER_CANCELLED = "voucher_cancelled", _("已取消")
+
+    merchant = models.ForeignKey(
+        "merchants.Merchant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("商户"),
+    )
+    # the merchant's city, copied: what city staff see and the dashboard counts by
+    city = models.ForeignKey(
+        "accounts.City",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("城市"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("核销员"),
+    )
+    nonce = models.CharField(_("离线记录编号"), max_length=64)
+    device_id = models.CharField(_("扫码设备"), max_length=64)
+    # sha-256 of what was scanned: the same nonce with another voucher is refused
+    fingerprint = models.CharField(max_length=64)
+    voucher = models.ForeignKey(
+        Voucher,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offline_redemptions",
+        verbose_name=_("优惠券"),
+    )
+    scanned_at = models.DateTimeField(_("扫码时间"))
+    synced_at = models.DateTimeField(_("同步时间"), default=timezone.now)
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)
+    # redeemed: this redemption's time; already_redeemed: the first redemption's time
+    redeemed_at = models.DateTimeField(_("核销时间"), null=True, blank=True)
+    conflict = models.BooleanField(_("冲突"), default=False)
+
+    class Meta:
+        verbose_name = _("离线核销")
+        verbose_name_plural = _("离线核销")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "nonce"], name="offline_nonce_unique")
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-synced_at"], name="offline_merchant_recent"),
+            models.Index(
+                fields=["city", "synced_at"],
+                name="offline_conflicts",
+                condition=Q(conflict=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nonce}: {self.outcome}"
 
 
 class ClaimTally(models.Model):

@@ -15,29 +15,35 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    StringAgg,
+    Subquery,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.credit.models import TIER_RANK, Standing
+from accounts.credit.models import TIER_RANK, Consent, Honour, Standing
 from accounts.credit.selectors import equivalents
 from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
 from .incidents.models import Incident
-from .models import Redemption, Voucher
+from .models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 EQUIVALENTS_CACHE_SECONDS = 60
 
 REASONS = (
     "no_standing",
+    "consent_withdrawn",
     "seriously_dishonest",
     "standing_expired",
     "home_city_not_eligible",
     "tier_too_low",
+    "score_too_low",
+    "claim_limit_reached",
+    "honour_required",
     "offer_not_started",
     "offer_ended",
     "suspended",
@@ -53,11 +59,17 @@ class ResidentView:
     tier_rank: int = -1
     scores: dict[str, int] = field(default_factory=dict)  # city code -> score in its scheme
     resident_id: int | None = None
+    consented: bool = True  # withdrawn consent: no stored standing is used
+    # grade-scheme city -> the grades the resident's equivalent meets (theirs and below)
+    grades: dict[str, list[str]] = field(default_factory=dict)
+    honours: tuple[str, ...] = ()  # honour kinds in force on the home city's lists
 
     @property
     def personal_reasons(self) -> list[str]:
         if self.standing is None:
             return ["no_standing"]
+        if not self.consented:
+            return ["consent_withdrawn"]
         reasons = []
         if self.standing.seriously_dishonest:
             reasons.append("seriously_dishonest")
@@ -67,10 +79,25 @@ class ResidentView:
 
 
 def resident_view(resident: User) -> ResidentView:
-    """The resident's standing, tier and equivalent score in every partner city's scheme
-    (their own scheme included): three or four queries."""
+    """The resident's standing (with whether they still consent and the honours in force),
+    tier and equivalent score or grades in every partner city's scheme (their own scheme
+    included): one to four queries."""
+    active = Consent.objects.filter(resident_id=OuterRef("resident_id"), withdrawn_at__isnull=True)
+    # The honours in force come in the same query, as one comma-separated string.
+    honours = (
+        Honour.objects.filter(
+            person_hash=OuterRef("resident__id_hash"), city_id=OuterRef("city_id")
+        )
+        .exclude(valid_until__lt=timezone.localdate())
+        .values("person_hash")
+        .annotate(kinds=StringAgg("kind", delimiter=Value(",")))
+        .values("kinds")
+    )
     standing = (
-        Standing.objects.select_related("rule_version__scheme").filter(resident=resident).first()
+        Standing.objects.select_related("rule_version__scheme")
+        .annotate(consented=Exists(active), honour_kinds=Subquery(honours))
+        .filter(resident=resident)
+        .first()
     )
     return view_of(resident, standing)
 
@@ -81,19 +108,40 @@ def view_of(resident: User, standing: Standing | None) -> ResidentView:
         return ResidentView(resident.home_city_id, None, resident_id=resident.pk)
     # Every list page and claim needs these; they change only with a new verification or
     # a new rule version, so a minute's reuse is safe (and saves three queries).
-    key = f"equivalents:{standing.pk}:{standing.verified_at.timestamp()}:{standing.score}"
-    scores = cache.get(key)
-    if scores is None:
-        scores = {e["city"]: e["score"] for e in equivalents(standing)}
-        scores[standing.city_id] = standing.score
-        cache.set(key, scores, EQUIVALENTS_CACHE_SECONDS)
+    key = (
+        f"equivalents:{standing.pk}:{standing.verified_at.timestamp()}:"
+        f"{standing.score}:{standing.grade}"
+    )
+    cached = cache.get(key)
+    if cached is None:
+        scores, grades = {}, {}
+        for e in equivalents(standing):
+            if e.get("grade") is not None:
+                grades[e["city"]] = e["admits"]
+            else:
+                scores[e["city"]] = e["score"]
+        if standing.grade:
+            grades[standing.city_id] = standing.rule_version.grade_scale.at_most(standing.grade)
+        else:
+            scores[standing.city_id] = standing.score
+        cached = (scores, grades)
+        cache.set(key, cached, EQUIVALENTS_CACHE_SECONDS)
+    scores, grades = cached
+    kinds = tuple(sorted(filter(None, (standing.honour_kinds or "").split(","))))
     return ResidentView(
-        resident.home_city_id, standing, TIER_RANK[standing.tier], scores, resident.pk
+        resident.home_city_id,
+        standing,
+        TIER_RANK[standing.tier],
+        scores,
+        resident_id=resident.pk,
+        consented=standing.consented,
+        grades=grades,
+        honours=kinds,
     )
 
 
 def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None):
-    """Adds `e_home`, `e_level`, `e_started`, `e_not_ended` and `eligible` in SQL."""
+    """Adds the flags of ELIGIBILITY_FLAGS and `eligible` in SQL."""
     now = now or timezone.now()
     through = Offer.eligible_home_cities.through
     min_rank = Case(
@@ -110,9 +158,22 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         [v for item in who.scores.items() for v in item],
         output_field=IntegerField(),
     )
+    # In a grade city: does the offer's minimum grade lie at or below the resident's?
+    grade_branches = " ".join(
+        "WHEN %s THEN merchants_offer.min_grade IN ({})".format(", ".join(["%s"] * len(g)))
+        for g in who.grades.values()
+    )
+    grade_ok = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
+        f"CASE merchants_merchant.city_id {grade_branches} ELSE FALSE END"
+        if who.grades
+        else "FALSE",
+        [v for city, g in who.grades.items() for v in (city, *g)],
+        output_field=BooleanField(),
+    )
     qs = qs.annotate(
         _min_rank=min_rank,
         _my_score=my_score,
+        _grade_ok=grade_ok,
         _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
         # a confirmed incident suspends the resident from the offers of its scenario
         _suspended=Exists(
@@ -123,26 +184,48 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
                 suspended_until__gt=now,
             )
         ),
+        _at_limit=Exists(
+            ClaimTally.objects.filter(
+                offer_id=OuterRef("pk"),
+                resident_id=who.resident_id,
+                held__gte=OuterRef("per_resident_limit"),
+            )
+        ),
     )
     home_ok = (
         Q(home_city_rule=Offer.HomeCityRule.ALL)
         | (Q(home_city_rule=Offer.HomeCityRule.VISITORS) & ~Q(merchant__city_id=who.home_city))
         | (Q(home_city_rule=Offer.HomeCityRule.LISTED) & Q(_listed_home=True))
     )
-    level_ok = (Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)) & (
-        Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))
+    tier_ok = Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)
+    # An offer's minimum local score, or in a grade city its minimum grade
+    score_ok = (Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))) & (
+        Q(min_grade="") | Q(_grade_ok=True)
     )
+    # Honours only ever add an offer; the dishonest flag still refuses it (personal_ok).
+    honour_ok = Q(required_honour="") | Q(required_honour__in=who.honours)
+    under_limit = Q(_at_limit=False)
     personal_ok = not who.personal_reasons
     bool_ = BooleanField()
     qs = qs.annotate(
         e_home=ExpressionWrapper(home_ok, output_field=bool_),
-        e_level=ExpressionWrapper(level_ok, output_field=bool_),
+        e_tier=ExpressionWrapper(tier_ok, output_field=bool_),
+        e_score=ExpressionWrapper(score_ok, output_field=bool_),
+        e_honour=ExpressionWrapper(honour_ok, output_field=bool_),
+        e_under_limit=ExpressionWrapper(under_limit, output_field=bool_),
         e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
         e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
         e_not_suspended=ExpressionWrapper(Q(_suspended=False), output_field=bool_),
     )
     eligible = (
-        home_ok & level_ok & Q(valid_from__lte=now) & Q(valid_until__gt=now) & Q(_suspended=False)
+        home_ok
+        & tier_ok
+        & score_ok
+        & honour_ok
+        & under_limit
+        & Q(valid_from__lte=now)
+        & Q(valid_until__gt=now)
+        & Q(_suspended=False)
     )
     return qs.annotate(
         eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
@@ -154,8 +237,14 @@ def eligibility_of(offer: Offer, who: ResidentView) -> dict:
     reasons = list(who.personal_reasons)
     if not offer.e_home:
         reasons.append("home_city_not_eligible")
-    if not offer.e_level:
+    if not offer.e_tier:
         reasons.append("tier_too_low")
+    if not offer.e_score:
+        reasons.append("score_too_low")
+    if not offer.e_under_limit:
+        reasons.append("claim_limit_reached")
+    if not offer.e_honour:
+        reasons.append("honour_required")
     if not offer.e_started:
         reasons.append("offer_not_started")
     if not offer.e_not_ended:
@@ -193,18 +282,29 @@ def matched_offers(
     return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-ELIGIBILITY_FLAGS = ("e_home", "e_level", "e_started", "e_not_ended", "e_not_suspended")
+ELIGIBILITY_FLAGS = (
+    "e_home",
+    "e_tier",
+    "e_score",
+    "e_honour",
+    "e_under_limit",
+    "e_started",
+    "e_not_ended",
+    "e_not_suspended",
+)
 
 
 # What an offer list shows, read as plain rows: a page is built without model instances.
 OFFER_ROW_FIELDS = (
     "id", "title", "title_en", "description", "description_en", "category",
     "benefit_type", "benefit_value", "benefit_note", "min_tier", "min_score",
-    "home_city_rule", "valid_from", "valid_until", "total_quota", "claimed_count",
+    "min_grade", "required_honour", "home_city_rule", "valid_from", "valid_until",
+    "total_quota", "claimed_count",
     "per_resident_limit", "voucher_lifetime_hours", "usage_notes", "terms_version",
     "kind", "scenario", "limit_per_period", "period",
     "merchant_id", "merchant__name", "merchant__city_id", "merchant__city__name",
     "merchant__district", "merchant__address", "merchant__category",
+    "merchant__credit_grade", "merchant__seriously_dishonest",
     "merchant__city__scheme__name",
 )  # fmt: skip
 
@@ -282,3 +382,25 @@ def merchant_redemptions(
             redeemed_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
         )
     return qs.order_by("-redeemed_at", "-id")
+
+
+def merchant_offline_redemptions(
+    *,
+    merchant_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    conflict: bool | None = None,
+) -> QuerySet[OfflineRedemption]:
+    """A merchant's uploaded offline redemptions, newest upload first; dates are
+    Asia/Shanghai days of the upload."""
+    qs = OfflineRedemption.objects.filter(merchant_id=merchant_id).select_related("voucher")
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(synced_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(
+            synced_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
+        )
+    if conflict is not None:
+        qs = qs.filter(conflict=conflict)
+    return qs.order_by("-synced_at", "-id")

@@ -1,16 +1,23 @@
 """Shapes of the incentives API (shape only: rules live in services and selectors)."""
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.identity import mask_name
 from core import i18n
+from core.api import QuerySerializer
 from core.i18n import localized
 from merchants.serializers import OfferOutput
 
 from . import signing
-from .models import Redemption, Voucher
+from .dashboard.serializers import EARLIEST, LATEST, within_years
+from .models import OfflineRedemption, Redemption, Voucher
+from .offline import MAX_BATCH
 from .selectors import REASONS
 
 
@@ -25,8 +32,10 @@ class EligibilityOutput(serializers.Serializer):
 class MatchedOfferOutput(OfferOutput):
     """An offer; for a resident also their own `eligibility` (explainable: PIPL art. 24)."""
 
+    # Not read_only: drf-spectacular lists every read-only field as required, and anonymous
+    # callers, merchant and city staff get offers without it.
     eligibility = EligibilityOutput(
-        required=False, read_only=True, help_text="Present when the caller is a resident."
+        required=False, help_text="Present only when the caller is a resident."
     )
 
     class Meta(OfferOutput.Meta):
@@ -39,7 +48,7 @@ class MatchedOfferOutput(OfferOutput):
         return data
 
 
-class OfferQuery(serializers.Serializer):
+class OfferQuery(QuerySerializer):
     eligible = serializers.BooleanField(
         required=False, help_text="true: only offers the calling resident may claim now"
     )
@@ -114,7 +123,7 @@ class VoucherOutput(serializers.ModelSerializer):
         return self._url(voucher, "voucher-qr-svg")
 
 
-class VoucherListQuery(serializers.Serializer):
+class VoucherListQuery(QuerySerializer):
     status = serializers.ChoiceField(choices=Voucher.Status.choices, required=False)
 
 
@@ -155,8 +164,8 @@ class ScanOutput(serializers.Serializer):
     redeemable = serializers.BooleanField()
     reason = serializers.CharField(
         allow_null=True,
-        help_text="Why not: wrong_merchant, already_redeemed, voucher_expired, "
-        "voucher_revoked, voucher_cancelled",
+        help_text="Why not: already_redeemed, voucher_expired, voucher_revoked (also when "
+        "the holder is on a seriously-dishonest list), voucher_cancelled",
     )
 
 
@@ -178,16 +187,36 @@ class RedemptionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Redemption
-        fields = ["code", "display_code", "redeemed_at", "offer", "holder"]
+        fields = ["code", "display_code", "redeemed_at", "scanned_at", "offer", "holder"]
+        extra_kwargs = {
+            "scanned_at": {
+                "help_text": "Offline redemptions: when the clerk scanned it "
+                "(redeemed_at is when the server recorded it); null for online ones"
+            }
+        }
 
     @extend_schema_field(serializers.CharField())
     def get_display_code(self, redemption: Redemption) -> str:
         return signing.format_code(redemption.voucher.code)
 
 
-class RedemptionListQuery(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+class RedemptionListQuery(QuerySerializer):
+    date_from = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text=f"First day, inclusive (Asia/Shanghai); {EARLIEST} to {LATEST}.",
+    )
+    date_to = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text=f"Last day, inclusive (Asia/Shanghai); {EARLIEST} to {LATEST}.",
+    )
+
+    def validate_date_from(self, value):
+        return within_years(value)
+
+    def validate_date_to(self, value):
+        return within_years(value)
 
     def validate(self, attrs: dict) -> dict:
         if (
@@ -233,6 +262,9 @@ def redemption_payload(redemption: Redemption) -> dict:
         "code": voucher.code,
         "display_code": signing.format_code(voucher.code),
         "redeemed_at": _DATETIME.to_representation(redemption.redeemed_at),
+        "scanned_at": None
+        if redemption.scanned_at is None
+        else _DATETIME.to_representation(redemption.scanned_at),
         "offer": _offer_terms(voucher.terms),
         "holder": {
             "name": mask_name(voucher.resident.real_name),
@@ -266,11 +298,16 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
             "district": row["merchant__district"],
             "address": row["merchant__address"],
             "category": row["merchant__category"],
+            "credit_grade": row["merchant__credit_grade"] or None,
+            "trustworthy": row["merchant__credit_grade"] == "A"
+            and not row["merchant__seriously_dishonest"],
         },
         "stations": page.stations.get(row["merchant_id"], []),
         "eligibility_rule": {
             "min_tier": row["min_tier"] or None,
             "min_score": row["min_score"],
+            "min_grade": row["min_grade"] or None,
+            "honour": row["required_honour"] or None,
             "scheme": row["merchant__city__scheme__name"],
             "home_city_rule": row["home_city_rule"],
             "eligible_home_cities": page.home_cities.get(row["id"], []),
@@ -291,3 +328,140 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
     if eligibility is not None:
         data["eligibility"] = eligibility
     return data
+
+
+# --------------------------------------------------------------------------- offline
+
+
+_PRINTABLE = r"^[\x21-\x7e]{1,64}$"
+_PRINTABLE_HELP = "1–64 printable ASCII characters, no spaces"
+
+
+class OfflineRowInput(serializers.Serializer):
+    """One voucher a scanner redeemed while offline."""
+
+    token = serializers.CharField(required=False, max_length=256)
+    code = serializers.CharField(required=False, max_length=32)
+    scanned_at = serializers.DateTimeField(
+        help_text="When the clerk scanned it (ISO 8601 with offset), by the device's clock"
+    )
+    device_id = serializers.RegexField(
+        _PRINTABLE, help_text="The scanner's stable id (" + _PRINTABLE_HELP + ")"
+    )
+    nonce = serializers.RegexField(
+        _PRINTABLE,
+        help_text="Unique per scan, made by the device (" + _PRINTABLE_HELP + "); the same "
+        "nonce again answers the same result",
+    )
+
+    def validate_scanned_at(self, value):
+        try:
+            if abs(value - timezone.now()) > timedelta(days=3650):
+                raise serializers.ValidationError(_("扫码时间超出合理范围。"))
+        except OverflowError:
+            raise serializers.ValidationError(_("扫码时间超出合理范围。")) from None
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("token")) == bool(attrs.get("code")):
+            raise serializers.ValidationError(_("token 和 code 须且只能提供其一。"))
+        return attrs
+
+
+class _BoundedRows(serializers.ListField):
+    """A list whose length is checked before any row is parsed (a 10,000-row upload is
+    refused at once, not after parsing every row)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class RedemptionBatchInput(serializers.Serializer):
+    redemptions = _BoundedRows(
+        child=OfflineRowInput(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} rows; nonces unique within the batch. A batch that "
+        "does not parse is refused whole (400) and changes nothing.",
+    )
+
+    def validate_redemptions(self, rows: list[dict]) -> list[dict]:
+        seen: set[str] = set()
+        duplicates = {}
+        for i, row in enumerate(rows):
+            if row["nonce"] in seen:
+                duplicates[str(i)] = {"nonce": [_("同一批次中的 nonce 重复。")]}
+            seen.add(row["nonce"])
+        if duplicates:
+            raise serializers.ValidationError(duplicates)
+        return rows
+
+
+class OfflineResultOutput(serializers.Serializer):
+    nonce = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=[*OfflineRedemption.Outcome.values, "idempotency_key_reused"],
+        help_text="redeemed, or the error code a single redemption would have answered; "
+        "idempotency_key_reused when this nonce was used before for another voucher",
+    )
+    redeemed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="redeemed: when the server recorded it; already_redeemed: the first "
+        "redemption's time; otherwise null",
+    )
+
+
+class RedemptionBatchOutput(serializers.Serializer):
+    results = OfflineResultOutput(many=True, help_text="One per row, in the order sent")
+
+
+class OfflineRedemptionQuery(RedemptionListQuery):
+    conflict = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true: only conflicts"
+    )
+
+
+class OfflineRedemptionOutput(serializers.ModelSerializer):
+    code = serializers.CharField(source="voucher.code", allow_null=True, default=None)
+    display_code = serializers.SerializerMethodField()
+    offer_title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OfflineRedemption
+        fields = [
+            "nonce",
+            "device_id",
+            "code",
+            "display_code",
+            "offer_title",
+            "outcome",
+            "conflict",
+            "scanned_at",
+            "synced_at",
+            "redeemed_at",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_display_code(self, row: OfflineRedemption) -> str | None:
+        return signing.format_code(row.voucher.code) if row.voucher_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_offer_title(self, row: OfflineRedemption) -> str | None:
+        if not row.voucher_id:
+            return None
+        terms = row.voucher.terms
+        return localized(terms["title"], terms.get("title_en"))
+
+
+class ScannerSetupOutput(serializers.Serializer):
+    merchant_id = serializers.IntegerField(
+        help_text="The merchant this staff member redeems for: an offline scanner refuses "
+        "a voucher token that names another merchant"
+    )
+    merchant_name = serializers.CharField()
+    max_batch = serializers.IntegerField(help_text="Rows per merchant/redemptions/batch")
+    max_offline_age_hours = serializers.IntegerField(
+        help_text="A scan older than this at upload is judged as of this long ago"
+    )

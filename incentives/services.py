@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
+from accounts.credit.models import ListedPerson, Standing
 from accounts.credit.services import active_consent
 from accounts.models import City, User
 from core.errors import NOT_FOUND
@@ -42,11 +43,13 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     and the quota are then taken atomically, and the offer's terms are copied onto the
     voucher (later changes of the offer do not touch it).
     """
-    if active_consent(resident) is None:
-        raise credit_errors.CONSENT_REQUIRED()
     who = resident_view(resident)
     if who.standing is None:
+        if active_consent(resident) is None:
+            raise credit_errors.CONSENT_REQUIRED()
         raise credit_errors.NO_STANDING(http_status=403)
+    if not who.consented:  # withdrawn: no stored standing is used
+        raise credit_errors.CONSENT_REQUIRED(reasons=["consent_withdrawn"])
     now = timezone.now()
     offer = (
         annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
@@ -64,6 +67,8 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
+    if verdict["reasons"] == ["claim_limit_reached"]:
+        raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
     if not verdict["eligible"]:
         _count_refusal(offer, verdict["reasons"][0])
         raise errors.NOT_ELIGIBLE(reasons=verdict["reasons"])
@@ -129,8 +134,10 @@ def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key
 
 def cancel_voucher(*, resident: User, code: str) -> Voucher:
     """The resident gives an unused voucher back; its quota and limit return at once."""
-    normalized = signing.normalize_code(code) or code
-    voucher = Voucher.objects.filter(code=normalized, resident=resident).first()
+    normalized = signing.normalize_code(code)  # None: cannot be a code (e.g. holds a NUL)
+    voucher = (
+        Voucher.objects.filter(code=normalized, resident=resident).first() if normalized else None
+    )
     if voucher is None:
         raise NOT_FOUND()
     now = timezone.now()
@@ -175,6 +182,11 @@ def merchant_of(staff: User) -> int:
     return merchant_id
 
 
+def merchant_for_scanner(staff: User) -> Merchant:
+    """The merchant a scanner redeems for (what it checks offline tokens against)."""
+    return Merchant.objects.only("pk", "name").get(pk=merchant_of(staff))
+
+
 def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> int:
     """The voucher a QR token (signature checked) or a typed code points at."""
     if token:
@@ -191,6 +203,16 @@ def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> 
     return found
 
 
+def holder_listed(resident_id: int) -> bool:
+    """Whether the holder is on a seriously-dishonest list (synced from any city, or flagged
+    on their standing), whatever became of the task that revokes their vouchers."""
+    listed = ListedPerson.objects.filter(
+        person_hash=Subquery(User.objects.filter(pk=resident_id).values("id_hash")[:1])
+    )
+    flagged = Standing.objects.filter(resident_id=resident_id, seriously_dishonest=True)
+    return listed.exists() or flagged.exists()
+
+
 def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     """Why a voucher cannot be redeemed by this merchant now, or None."""
     if voucher.merchant_id != merchant_id:
@@ -205,6 +227,8 @@ def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
     if voucher.status == Voucher.Status.EXPIRED or voucher.expires_at <= now:
         expires_at = timezone.localtime(voucher.expires_at).isoformat()
         return errors.VOUCHER_EXPIRED(expires_at=expires_at)
+    if holder_listed(voucher.resident_id):
+        return errors.VOUCHER_REVOKED()
     return None
 
 
@@ -225,8 +249,8 @@ def preview_voucher(*, staff: User, token: str | None = None, code: str | None =
         .filter(pk=voucher_id)
         .first()
     )
-    if voucher is None:
-        raise NOT_FOUND()
+    if voucher is None or voucher.merchant_id != merchant_id:
+        raise NOT_FOUND()  # another merchant's voucher: not even its status
     refusal = _refusal(voucher, merchant_id, timezone.now())
     return Preview(
         voucher,
@@ -240,79 +264,155 @@ def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = 
     """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
     (of this merchant's voucher, not expired) and the redemption row, atomically;
     whoever loses a race learns why."""
-    voucher_id = resolve_voucher_id(token=token, code=code)
-    now = timezone.now()
+    return redeem_voucher_id(staff=staff, voucher_id=resolve_voucher_id(token=token, code=code))
+
+
+def redeem_voucher_id(
+    *,
+    staff: User,
+    voucher_id: int,
+    now: datetime | None = None,
+    valid_at: datetime | None = None,
+    scanned_at: datetime | None = None,
+    device_id: str = "",
+) -> Redemption:
+    """The redemption of both paths, online and offline (`incentives.offline`). The
+    voucher must not have expired by `valid_at` (default: now; an offline scan is judged at
+    its scan time, so a voucher that expired while the scanner was offline is redeemed
+    even if the expiry task has already marked it); `scanned_at` and `device_id` record an
+    offline scan (only an offline scan may redeem a voucher the expiry task has marked)."""
+    now = now or timezone.now()
+    when = _When(now, valid_at or now, scanned_at, device_id)
     if connection.vendor == "postgresql":
-        redemption = _redeem_in_one_statement(staff, voucher_id, now)
+        redemption = _redeem_in_one_statement(staff, voucher_id, when)
     else:
-        redemption = _redeem_with_orm(staff, voucher_id, now)
+        redemption = _redeem_with_orm(staff, voucher_id, when)
     if redemption is None:
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
             raise NOT_FOUND()
-        raise _refusal(voucher, merchant_id, now) or errors.ALREADY_REDEEMED()
+        refusal = _refusal(voucher, merchant_id, when.valid_at) or errors.ALREADY_REDEEMED()
+        if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
+            revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
+        raise refusal
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redemption.merchant_id)
     return redemption
 
 
-# The gate's hot path, as one statement: the staff member's merchant, the conditional flip,
-# the redemption row and what the answer shows, in one round trip (a single statement is
-# atomic). Table names come from model metadata.
+@dataclass(frozen=True)
+class _When:
+    now: datetime  # the redemption's time (the server's clock)
+    valid_at: datetime  # the time expiry is judged at
+    scanned_at: datetime | None
+    device_id: str
+
+
+# The gate's hot path, as one statement: the staff member's merchant, the conditional flip
+# (which re-checks the holder's listing: a voucher whose revocation task was lost is still
+# refused), the redemption row and what the answer shows, in one round trip (a single
+# statement is atomic). Table names come from model metadata. Only an offline scan made before the
+# voucher's expiry may flip one that the expiry task has since marked `expired`.
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
     WHERE ms.user_id = %(staff)s AND m.status = 'active'
 ), flipped AS (
-    UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s
-    WHERE id = %(voucher_id)s AND status = 'issued' AND expires_at > %(now)s
+    UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s, closed_at = NULL
+    WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
+      AND (status = 'issued' OR (status = 'expired' AND %(offline)s))
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
-    RETURNING id, code, terms, resident_id, merchant_id
+      AND NOT EXISTS (SELECT 1 FROM {standing} s
+                      WHERE s.resident_id = {voucher}.resident_id AND s.seriously_dishonest)
+      AND NOT EXISTS (SELECT 1 FROM {listed} l JOIN {user} h ON h.id_hash = l.person_hash
+                      WHERE h.id = {voucher}.resident_id)
+    RETURNING id, code, terms, resident_id, merchant_id, expires_at
 ), redemption AS (
-    INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at)
-    SELECT id, merchant_id, %(staff)s, %(now)s FROM flipped
+    INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
+                              device_id)
+    SELECT id, merchant_id, %(staff)s, %(now)s, %(scanned_at)s, %(device_id)s FROM flipped
     RETURNING id
 )
-SELECT r.id, f.id, f.code, f.terms, f.merchant_id, u.real_name, u.id_masked
+SELECT r.id, f.id, f.code, f.terms, f.merchant_id, f.expires_at, u.real_name, u.id_masked
 FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redemption | None:
     sql = _REDEEM_SQL.format(
         staff=MerchantStaff._meta.db_table,
         merchant=Merchant._meta.db_table,
         voucher=Voucher._meta.db_table,
         redemption=Redemption._meta.db_table,
         user=User._meta.db_table,
+        standing=Standing._meta.db_table,
+        listed=ListedPerson._meta.db_table,
     )
     with connection.cursor() as cur:
-        cur.execute(sql, {"staff": staff.pk, "now": now, "voucher_id": voucher_id})
+        cur.execute(
+            sql,
+            {
+                "staff": staff.pk,
+                "now": when.now,
+                "valid_at": when.valid_at,
+                "scanned_at": when.scanned_at,
+                "device_id": when.device_id,
+                "offline": when.scanned_at is not None,
+                "voucher_id": voucher_id,
+            },
+        )
         row = cur.fetchone()
     if row is None:
         return None
-    redemption_id, vid, code, terms, merchant_id, real_name, id_masked = row
+    redemption_id, vid, code, terms, merchant_id, expires_at, real_name, id_masked = row
     holder = User(real_name=real_name, id_masked=id_masked)
     terms = json.loads(terms) if isinstance(terms, str) else terms
-    voucher = Voucher(pk=vid, code=code, terms=terms, resident=holder, merchant_id=merchant_id)
+    voucher = Voucher(
+        pk=vid,
+        code=code,
+        terms=terms,
+        resident=holder,
+        merchant_id=merchant_id,
+        expires_at=expires_at,
+    )
     return Redemption(
-        pk=redemption_id, voucher=voucher, merchant_id=merchant_id, staff=staff, redeemed_at=now
+        pk=redemption_id,
+        voucher=voucher,
+        merchant_id=merchant_id,
+        staff=staff,
+        redeemed_at=when.now,
+        scanned_at=when.scanned_at,
+        device_id=when.device_id,
     )
 
 
-def _redeem_with_orm(staff: User, voucher_id: int, now: datetime) -> Redemption | None:
+def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redemption | None:
     merchant_id = _active_merchant_id(staff)
     with transaction.atomic():
+        statuses = [Voucher.Status.ISSUED]
+        if when.scanned_at is not None:
+            statuses.append(Voucher.Status.EXPIRED)
         flipped = Voucher.objects.filter(
+            ~Exists(
+                Standing.objects.filter(
+                    resident_id=OuterRef("resident_id"), seriously_dishonest=True
+                )
+            ),
+            ~Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash"))),
             pk=voucher_id,
-            status=Voucher.Status.ISSUED,
+            status__in=statuses,
             merchant_id=merchant_id,
-            expires_at__gt=now,
-        ).update(status=Voucher.Status.REDEEMED, redeemed_at=now)
+            expires_at__gt=when.valid_at,
+        ).update(status=Voucher.Status.REDEEMED, redeemed_at=when.now, closed_at=None)
         if not flipped:
             return None
         redemption = Redemption.objects.create(
-            voucher_id=voucher_id, merchant_id=merchant_id, staff=staff, redeemed_at=now
+            voucher_id=voucher_id,
+            merchant_id=merchant_id,
+            staff=staff,
+            redeemed_at=when.now,
+            scanned_at=when.scanned_at,
+            device_id=when.device_id,
         )
     redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
     return redemption
@@ -357,3 +457,40 @@ def revoke_open_vouchers(*, resident_id: int) -> int:
         _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
     logger.info("vouchers revoked resident=%s count=%s", resident_id, len(rows))
     return len(rows)
+
+
+def cancel_open_vouchers(*, resident_id: int) -> int:
+    """A resident closes their account: every open voucher is cancelled and its place
+    returns to the offer. Runs inside the closing transaction (no commit of its own)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Voucher.objects.select_for_update()
+            .filter(resident_id=resident_id, status=Voucher.Status.ISSUED)
+            .order_by("pk")
+            .values_list("pk", "offer_id")
+        )
+        if not rows:
+            return 0
+        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=Voucher.Status.CANCELLED, closed_at=now
+        )
+        _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
+    return len(rows)
+
+
+def revoke_listed_holders_vouchers() -> int:
+    """The periodic sweep: every open voucher of a holder on a seriously-dishonest list (or
+    flagged so) is revoked and its place returned, whatever became of the revocation task
+    the listing queued. Returns how many were revoked; a second run finds none."""
+    listed = Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash")))
+    flagged = Exists(
+        Standing.objects.filter(resident_id=OuterRef("resident_id"), seriously_dishonest=True)
+    )
+    holders = (
+        Voucher.objects.filter(status=Voucher.Status.ISSUED)
+        .filter(listed | flagged)
+        .values_list("resident_id", flat=True)
+        .distinct()
+    )
+    return sum(revoke_open_vouchers(resident_id=rid) for rid in sorted(set(holders)))

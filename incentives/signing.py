@@ -1,8 +1,10 @@
 """Signed voucher tokens for the QR code, and the short human code.
 
 Token: `XY1` + key id + `.` + base32(voucher id: 8 bytes, expiry: 4 bytes unix seconds,
-Ed25519 signature over `kid || voucher id || expiry`: 64 bytes), upper case without
-padding — only QR alphanumeric-mode characters, about 130 of them. The signature needs
+merchant id: 4 bytes, Ed25519 signature over `kid || voucher id || expiry || merchant id`:
+64 bytes), upper case without padding — only QR alphanumeric-mode characters, about 140
+of them. The merchant lets an offline scanner refuse another merchant's voucher; tokens
+signed before it was added (no merchant, 12-byte body) still verify. The signature needs
 only the public key (published at /api/v1/voucher-keys) to check, so a scanner can tell a
 forged or expired QR offline; whether the voucher is still good is the server's word
 (cancelled, revoked, redeemed are database states).
@@ -15,7 +17,8 @@ and no tier (a merchant can read a QR); the pass id makes each issued pass one t
 counter can tell "this pass was already used for this offer".
 
 Keys come from settings.VOUCHER_SIGNING_KEYS; several may be active for rotation, one
-signs (VOUCHER_ACTIVE_KID).
+signs (VOUCHER_ACTIVE_KID). A key signs and is accepted only between its `not_before` and
+`not_after` (each optional); the scanner's offline check (voucher-token.js) judges the same.
 """
 
 import base64
@@ -33,15 +36,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
+from django.utils import timezone
 
 PREFIX = "XY1"
 _KID_RE = re.compile(r"[A-Z0-9]{1,8}")
 _PAYLOAD_RE = re.compile(r"[A-Z2-7]+")
 _BODY = struct.Struct(">QI")  # voucher id, expiry (unix seconds)
+_MERCHANT = struct.Struct(">I")  # merchant id, after the body in current tokens
 
 
 class InvalidToken(ValueError):
-    """Malformed token, unknown key, or a signature that does not verify."""
+    """Malformed token, unknown key, a key outside its validity, or a signature that does
+    not verify."""
+
+
+class KeyNotInForce(RuntimeError):
+    """No key (or not the one asked for) may sign now: a configuration to fix."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,12 @@ class SigningKey:
     public: Ed25519PublicKey
     not_before: dt.datetime | None
     not_after: dt.datetime | None
+
+    def in_force(self, at: dt.datetime) -> bool:
+        """Between not_before (inclusive) and not_after (exclusive)."""
+        if self.not_before is not None and at < self.not_before:
+            return False
+        return self.not_after is None or at < self.not_after
 
     @property
     def public_b64(self) -> str:
@@ -71,10 +87,14 @@ class TokenClaims:
     kid: str
     voucher_id: int
     expires_at: dt.datetime
+    merchant_id: int | None = None
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed)  # the service's zone
 
 
 @lru_cache(maxsize=8)
@@ -112,11 +132,18 @@ def signing_keys() -> dict[str, SigningKey]:
     return _keys(config)
 
 
-def active_key() -> SigningKey:
-    key = signing_keys()[settings.VOUCHER_ACTIVE_KID]
-    if key.private is None:
-        raise RuntimeError(f"voucher signing key {key.kid} has no private half")
-    return key
+def active_key(at: dt.datetime | None = None) -> SigningKey:
+    """The key that signs now: VOUCHER_ACTIVE_KID while it is in force, else the newest
+    key in force that has its private half."""
+    at = at or timezone.now()
+    keys = signing_keys()
+    usable = [k for k in keys.values() if k.private is not None and k.in_force(at)]
+    preferred = keys.get(settings.VOUCHER_ACTIVE_KID)
+    if preferred in usable:
+        return preferred
+    if not usable:
+        raise KeyNotInForce("no voucher signing key with a private half is in force")
+    return max(usable, key=lambda k: k.not_before or dt.datetime.min.replace(tzinfo=dt.UTC))
 
 
 def _b32(data: bytes) -> str:
@@ -127,23 +154,47 @@ def _unb32(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
-def sign(*, kid: str, voucher_id: int, expires_at: dt.datetime) -> str:
+def sign(
+    *,
+    kid: str,
+    voucher_id: int,
+    expires_at: dt.datetime,
+    merchant_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> str:
     key = signing_keys()[kid]
     if key.private is None:
         raise RuntimeError(f"voucher signing key {kid} has no private half")
+    if not key.in_force(at or timezone.now()):
+        raise KeyNotInForce(f"voucher signing key {kid} is outside its not_before..not_after")
     body = _BODY.pack(voucher_id, int(expires_at.timestamp()))
+    if merchant_id is not None:
+        body += _MERCHANT.pack(merchant_id)
     signature = key.private.sign(kid.encode() + body)
     return f"{PREFIX}{kid}.{_b32(body + signature)}"
 
 
 def voucher_token(voucher) -> str:
-    """The token of a voucher (anything with `key_id`, `pk` and `expires_at`)."""
-    return sign(kid=voucher.key_id, voucher_id=voucher.pk, expires_at=voucher.expires_at)
+    """The token of a voucher (anything with `key_id`, `pk`, `expires_at` and
+    `merchant_id`): signed with the key it was issued under while that key is in force,
+    else with the active key."""
+    now = timezone.now()
+    key = signing_keys().get(voucher.key_id)
+    if key is None or key.private is None or not key.in_force(now):
+        key = active_key(now)
+    return sign(
+        kid=key.kid,
+        voucher_id=voucher.pk,
+        expires_at=voucher.expires_at,
+        merchant_id=voucher.merchant_id,
+        at=now,
+    )
 
 
-def verify(token: str) -> TokenClaims:
-    """The token's claims if its signature verifies with a known key; else InvalidToken.
-    Expiry is reported, not judged: the voucher's state decides."""
+def verify(token: str, at: dt.datetime | None = None) -> TokenClaims:
+    """The token's claims if its signature verifies with a known key in force (at `at`,
+    default now); else InvalidToken. Expiry is reported, not judged: the voucher's state
+    decides."""
     token = (token or "").strip().upper()
     if token.startswith(PASS_PREFIX):
         raise InvalidToken("pass_token")  # a credit pass is shown for entitlements
@@ -155,19 +206,22 @@ def verify(token: str) -> TokenClaims:
     key = signing_keys().get(kid)
     if key is None:
         raise InvalidToken("unknown_key")
+    if not key.in_force(at or timezone.now()):
+        raise InvalidToken("key_not_valid")
     try:
         raw = _unb32(payload)
     except ValueError:
         raise InvalidToken("malformed") from None
-    if len(raw) != _BODY.size + 64:
+    if len(raw) not in (_BODY.size + 64, _BODY.size + _MERCHANT.size + 64):
         raise InvalidToken("malformed")
-    body, signature = raw[: _BODY.size], raw[_BODY.size :]
+    body, signature = raw[:-64], raw[-64:]
     try:
         key.public.verify(signature, kid.encode() + body)
     except InvalidSignature:
         raise InvalidToken("bad_signature") from None
-    voucher_id, expiry = _BODY.unpack(body)
-    return TokenClaims(kid, voucher_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC))
+    voucher_id, expiry = _BODY.unpack(body[: _BODY.size])
+    merchant_id = _MERCHANT.unpack(body[_BODY.size :])[0] if len(body) > _BODY.size else None
+    return TokenClaims(kid, voucher_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC), merchant_id)
 
 
 # --------------------------------------------------------------------------- credit pass

@@ -21,6 +21,15 @@ def revoke_resident_vouchers(resident_id: int) -> int:
     return revoke_open_vouchers(resident_id=resident_id)
 
 
+@shared_task(name="incentives.revoke_listed_vouchers", acks_late=True)
+def revoke_listed_vouchers() -> int:
+    """The beat sweep behind the listing signal: revoke any open voucher of a listed
+    holder that a lost task left open (a second run finds none)."""
+    from .services import revoke_listed_holders_vouchers
+
+    return revoke_listed_holders_vouchers()
+
+
 @shared_task(name="incentives.purge_idempotency_records", acks_late=True)
 def purge_idempotency_records() -> int:
     from .idempotency import purge_expired

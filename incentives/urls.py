@@ -33,4 +33,15 @@ urlpatterns = [
     path("merchant/pass-checks", pass_api.PassChecksView.as_view(), name="merchant-pass-checks"),
     path("merchant/offers", pass_api.MerchantOffersView.as_view(), name="merchant-offers"),
     path("merchant/incidents", pass_api.MerchantIncidentsView.as_view(), name="merchant-incidents"),
+    path("merchant/scanner", api.ScannerSetupView.as_view(), name="merchant-scanner"),
+    path(
+        "merchant/redemptions/batch",
+        api.RedemptionBatchView.as_view(),
+        name="merchant-redemptions-batch",
+    ),
+    path(
+        "merchant/redemptions/offline",
+        api.OfflineRedemptionsView.as_view(),
+        name="merchant-redemptions-offline",
+    ),
 ]

@@ -39,9 +39,23 @@ class _CityCodeFilter(django_filters.ModelChoiceFilter):
     field_class = _CityCodeField
 
 
-@extend_schema_field({"type": "integer", "minimum": 1})
+MAX_ID = 2**63 - 1
+
+
+class _StationField(forms.ModelChoiceField):
+    """A station id; one out of the database's integer range is refused before any query."""
+
+    def to_python(self, value: Any) -> Station | None:
+        if value in self.empty_values:
+            return None
+        if not re.fullmatch(r"\d{1,19}", str(value)) or not 1 <= int(value) <= MAX_ID:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class _StationFilter(django_filters.ModelChoiceFilter):
-    pass
+    field_class = _StationField
 
 
 @extend_schema_field({"type": "string", "maxLength": 100})
@@ -78,6 +92,10 @@ class OfferFilter(StrictFilterSet):
     q = _SearchFilter(
         max_length=100, help_text="Words in the title (Chinese or English) or merchant name."
     )
+    trustworthy = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        help_text="true: only offers of trustworthy merchants (诚信商户: grade A, not listed).",
+    )
 
     class Meta:
         model = Offer
@@ -85,10 +103,12 @@ class OfferFilter(StrictFilterSet):
 
     def selector_kwargs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
-        return {
+        kwargs = {
             k: data.get(k) or None
             for k in ("city", "category", "benefit_type", "scenario", "kind", "station", "q")
         }
+        kwargs["trustworthy"] = data.get("trustworthy") == "true"
+        return kwargs
 
 
 class StationFilter(StrictFilterSet):

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import City, User
+from core.errors import DomainError
 
 from . import services
+from .credit.services import check_merchant_credit
 from .demo_data import DEMO_MERCHANT_STAFF, ENTITLEMENTS, MERCHANTS, OFFERS, STATIONS
 from .models import Merchant, MerchantStaff, Offer, Station
 from .validators import credit_code_check_char, organisation_code_check_char
@@ -36,6 +38,8 @@ def _score_threshold(city: City) -> dict[str, Any]:
     if scheme is None:
         return {"min_tier": "good"}
     rule = scheme.rule_in_force()
+    if scheme.is_grade:  # a grade city asks for the lowest 'good' grade (桃花分: A)
+        return {"min_grade": rule.grade_scale.in_tier("good")[0] if rule else "A"}
     floor = rule.good_lo if rule is not None else (scheme.min_score + scheme.max_score) // 2
     return {"min_score": floor}
 
@@ -64,6 +68,9 @@ def seed() -> list[tuple[str, str]]:
             },
         )
         merchants[key] = merchant
+        if merchant.credit_checked_at is None:  # the enterprise sandbox grades it
+            check_merchant_credit(merchant_id=merchant.pk)
+            merchant.refresh_from_db()
 
     for name, (city, description, keys) in STATIONS.items():
         station, _created = Station.objects.get_or_create(
@@ -88,12 +95,16 @@ def seed() -> list[tuple[str, str]]:
         logins.append((phone, f"{real_name} (merchant_staff, {merchants[key].name})"))
 
     superuser = User.objects.get(phone=SUPERUSER)
-    for key, title, title_en, category, benefit, value, note, rule, tier, quota, state in OFFERS:
+    for row in OFFERS:
+        key, title, title_en, category, benefit, value, note, rule, tier, quota, state = row[:11]
+        honour = row[11] if len(row) > 11 else ""
         merchant = merchants[key]
         if Offer.objects.filter(merchant=merchant, title=title).exists():
             continue
         author = staff_users.get(key, superuser)
         eligibility = _score_threshold(merchant.city) if tier == "score" else {"min_tier": tier}
+        if honour:
+            eligibility = {"required_honour": honour}
         fields: dict[str, Any] = {
             "title": title,
             "title_en": title_en,
@@ -115,7 +126,10 @@ def seed() -> list[tuple[str, str]]:
         offer = services.create_offer(actor=author, merchant=merchant, fields=fields)
         if state == "draft":
             continue
-        offer = services.submit_offer(actor=author, offer=offer)
+        try:
+            offer = services.submit_offer(actor=author, offer=offer)
+        except DomainError:
+            continue  # the D-graded demo merchant: its offer stays a draft (the gate)
         reviewer = _reviewer(merchant.city_id)
         if state == "published":
             services.publish_offer(actor=reviewer, offer=offer)

@@ -235,8 +235,23 @@ STATIONS = {
     "骑楼老街站": ("460100", "海口骑楼老街一带的合作商户", ["hk-arcade", "hk-dutyfree"]),
 }
 
-# (merchant, title, title_en, category, benefit_type, value, note, rule, min_tier, quota, state)
+# (merchant, title, title_en, category, benefit_type, value, note, rule, min_tier, quota, state
+#  [, required honour])
 OFFERS: list[tuple[Any, ...]] = [
+    (
+        "hz-boat",
+        "无偿献血者免费游船",
+        "Free boat trip for blood donors",
+        "scenic",
+        "free_entry",
+        None,
+        "凭无偿献血荣誉免费乘坐游船一次",
+        "all",
+        "",
+        200,
+        "published",
+        "blood_donor",
+    ),
     (
         "hz-boat",
         "西湖游船船票八折",

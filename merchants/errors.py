@@ -15,3 +15,8 @@ NOT_DELETABLE = declare(
 PAUSED_BY_CITY = declare(
     "paused_by_city", 403, _("该优惠由城市工作人员暂停，需由城市工作人员恢复。")
 )
+MERCHANT_NOT_IN_GOOD_STANDING = declare(
+    "merchant_not_in_good_standing",
+    409,
+    _("商户企业信用不良（D 级或列入严重失信主体名单），不能提交、发布或恢复优惠。"),
+)

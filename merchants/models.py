@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
 from core.roles import Role
 
@@ -57,6 +58,15 @@ SCENARIO_OF_CATEGORY = {
     "culture": "culture",
     "other": "travel",
 }
+
+
+class CreditGrade(models.TextChoices):
+    """Enterprise public-credit grades after the 京津冀晋 standard (A best, D worst)."""
+
+    A = "A", _("A 级")
+    B = "B", _("B 级")
+    C = "C", _("C 级")
+    D = "D", _("D 级")
 
 
 class Merchant(models.Model):
@@ -109,6 +119,17 @@ class Merchant(models.Model):
     status = models.CharField(
         _("合作状态"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
+    # Enterprise credit, from the enterprise credit provider (merchants/credit): never
+    # typed in by anyone, so not editable in forms.
+    credit_grade = models.CharField(
+        _("企业信用等级"), max_length=1, choices=CreditGrade.choices, blank=True, editable=False
+    )
+    seriously_dishonest = models.BooleanField(
+        _("列入严重失信主体名单"), default=False, editable=False
+    )
+    credit_checked_at = models.DateTimeField(
+        _("信用核查时间"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -118,6 +139,10 @@ class Merchant(models.Model):
         ordering = ["city", "name"]
         constraints = [
             models.CheckConstraint(
+                name="merchant_credit_grade_known",
+                condition=Q(credit_grade__in=["", "A", "B", "C", "D"]),
+            ),
+            models.CheckConstraint(
                 name="merchant_coordinates_both_or_neither",
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
@@ -126,6 +151,16 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def in_good_standing(self) -> bool:
+        """Not graded D and not on the seriously-dishonest entities list."""
+        return not self.seriously_dishonest and self.credit_grade != CreditGrade.D
+
+    @property
+    def trustworthy(self) -> bool:
+        """The 诚信商户 badge: graded A and not listed."""
+        return not self.seriously_dishonest and self.credit_grade == CreditGrade.A
 
     def clean(self) -> None:
         if self.credit_code:
@@ -236,6 +271,8 @@ class Offer(models.Model):
         "benefit_note",
         "min_tier",
         "min_score",
+        "min_grade",
+        "required_honour",
         "home_city_rule",
         "eligible_home_cities",
         "valid_from",
@@ -290,6 +327,19 @@ class Offer(models.Model):
         null=True,
         blank=True,
         help_text=_("按商户所在城市的信用分体系；外地居民的分数按互认规则换算。与最低等级二选一。"),
+    )
+    min_grade = models.CharField(
+        _("最低信用等级（本市等级制）"),
+        max_length=8,
+        blank=True,
+        help_text=_("商户所在城市使用等级制信用体系（如榆林桃花分）时填写，如 A。"),
+    )
+    required_honour = models.CharField(
+        _("需持有的荣誉"),
+        max_length=20,
+        choices=HonourKind.choices,
+        blank=True,
+        help_text=_("只面向持有该荣誉（如无偿献血）的居民；严重失信者仍不可享受。"),
     )
     home_city_rule = models.CharField(
         _("适用居民"),
@@ -346,6 +396,16 @@ class Offer(models.Model):
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
     terms_version = models.PositiveIntegerField(_("条款版本"), default=1, editable=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
+    # A change of terms of a published or paused offer, waiting for the city's review: the
+    # row keeps the approved terms (what residents, claims and exports see) until then.
+    pending_terms = models.JSONField(_("待审核的条款修改"), default=dict, editable=False)
+    credit_paused_at = models.DateTimeField(
+        _("因商户信用暂停于"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("信用同步发现商户不再守信（D 级或列入严重失信主体名单）时自动暂停。"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -393,6 +453,10 @@ class Offer(models.Model):
                     limit_per_period__gte=1,
                     period__in=["day", "week", "month", "offer"],
                 ),
+            ),
+            models.CheckConstraint(
+                name="offer_min_grade_alone",
+                condition=Q(min_grade="") | (Q(min_tier="") & Q(min_score__isnull=True)),
             ),
             models.CheckConstraint(
                 name="offer_benefit_value_fits_type",
@@ -463,11 +527,33 @@ class Offer(models.Model):
         elif self.benefit_type and value is not None:
             add("benefit_value", _("该优惠方式不需要填写数值，请留空（可在补充说明中描述）。"))
 
+        scheme = self.merchant.city.scheme if self.merchant_id is not None else None
+        if self.min_grade:
+            if scheme is None or not scheme.is_grade:
+                add("min_grade", _("商户所在城市不使用等级制信用体系，请改用最低信用分或等级。"))
+            elif self.min_grade not in scheme.grades:
+                add(
+                    "min_grade",
+                    _("未知等级 %(grade)s：%(scheme)s 的等级为 %(known)s。")
+                    % {
+                        "grade": self.min_grade,
+                        "scheme": scheme.name,
+                        "known": "、".join(scheme.grades),
+                    },
+                )
+            if self.min_tier or self.min_score is not None:
+                add(
+                    "min_grade", _("最低等级（本市等级制）不能与最低通用等级或最低信用分同时填写。")
+                )
         if self.min_tier and self.min_score is not None:
             add("min_score", _("最低信用等级和最低信用分只能填写其中一项。"))
         elif self.min_score is not None and self.merchant_id is not None:
-            scheme = self.merchant.city.scheme
-            if scheme is None:
+            if scheme is not None and scheme.is_grade:
+                add(
+                    "min_score",
+                    _("%(scheme)s 是等级制体系，请填写最低等级。") % {"scheme": scheme.name},
+                )
+            elif scheme is None:
                 add("min_score", _("商户所在城市尚未配置信用分体系，请改用最低信用等级。"))
             elif not scheme.min_score <= self.min_score <= scheme.max_score:
                 add(
@@ -498,6 +584,8 @@ class Offer(models.Model):
             "benefit_note": self.benefit_note,
             "min_tier": self.min_tier or None,
             "min_score": self.min_score,
+            "min_grade": self.min_grade or None,
+            "required_honour": self.required_honour or None,
             "scheme": self.merchant.city.scheme.name if self.merchant.city.scheme_id else None,
             "home_city_rule": self.home_city_rule,
             "eligible_home_cities": sorted(c.code for c in self.eligible_home_cities.all()),
@@ -559,3 +647,43 @@ class OfferTransition(models.Model):
     def __str__(self) -> str:
         # shown as each row's title in the offer's review history: labels, not keys
         return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
+
+
+class MerchantCreditCheck(models.Model):
+    """Audit of the enterprise credit provider: every query, every sync, and every item
+    refused as malformed (never stored on a merchant). Append-only; read-only in admin."""
+
+    class Source(models.TextChoices):
+        QUERY = "query", _("单户查询")
+        SYNC = "sync", _("每日同步")
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("成功")
+        NOT_FOUND = "not_found", _("查无此企业")
+        UNAVAILABLE = "unavailable", _("服务不可用")
+        REJECTED = "rejected", _("数据不合规，已拒收")
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_checks",
+        verbose_name=_("商户"),
+    )
+    credit_code = models.CharField(_("统一社会信用代码（原样）"), max_length=40, blank=True)
+    grade = models.CharField(_("等级"), max_length=1, blank=True)
+    seriously_dishonest = models.BooleanField(_("严重失信"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=200, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("企业信用核查记录")
+        verbose_name_plural = _("企业信用核查记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.source} {self.outcome}"

@@ -19,6 +19,7 @@ def published_offers(
     kind: str | None = None,
     station: Station | int | None = None,
     q: str | None = None,
+    trustworthy: bool | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Offer]:
     """Offers residents may see: published, inside their dates, of an active merchant.
@@ -45,6 +46,8 @@ def published_offers(
         qs = qs.filter(kind=kind)
     if station:
         qs = qs.filter(merchant__stations=station)
+    if trustworthy:
+        qs = qs.filter(merchant__credit_grade="A", merchant__seriously_dishonest=False)
     if q:
         qs = qs.filter(
             Q(title__icontains=q) | Q(title_en__icontains=q) | Q(merchant__name__icontains=q)

@@ -6,10 +6,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
 from core.i18n import localized
 
-from .models import Category, Merchant, Offer, Scenario, Station
+from .models import Category, CreditGrade, Merchant, Offer, Scenario, Station
 
 
 class CityBrief(serializers.ModelSerializer):
@@ -27,10 +28,32 @@ class StationBrief(serializers.ModelSerializer):
 class MerchantBrief(serializers.ModelSerializer):
     city = CityBrief()
     category = serializers.ChoiceField(choices=Category.choices)
+    credit_grade = serializers.ChoiceField(
+        choices=CreditGrade.choices,
+        allow_null=True,
+        help_text="Enterprise public-credit grade (A best … D worst), null until graded.",
+    )
+    trustworthy = serializers.BooleanField(
+        help_text="Graded A and not on the seriously-dishonest entities list: the 诚信商户 badge."
+    )
 
     class Meta:
         model = Merchant
-        fields = ["id", "name", "city", "district", "address", "category"]
+        fields = [
+            "id",
+            "name",
+            "city",
+            "district",
+            "address",
+            "category",
+            "credit_grade",
+            "trustworthy",
+        ]
+
+    def to_representation(self, merchant: Merchant) -> dict[str, Any]:
+        data = super().to_representation(merchant)
+        data["credit_grade"] = merchant.credit_grade or None
+        return data
 
 
 class EligibilityRuleOutput(serializers.Serializer):
@@ -41,6 +64,15 @@ class EligibilityRuleOutput(serializers.Serializer):
     )
     min_score = serializers.IntegerField(
         allow_null=True, help_text="Lowest score in the offer city's scheme, or null."
+    )
+    min_grade = serializers.CharField(
+        allow_null=True,
+        help_text="Lowest grade in the offer city's scheme when it is a grade scheme, or null.",
+    )
+    honour = serializers.ChoiceField(
+        choices=HonourKind.choices,
+        allow_null=True,
+        help_text="The honour a resident must hold (e.g. blood_donor), or null.",
     )
     scheme = serializers.CharField(
         allow_null=True, help_text="Name of the offer city's credit scheme (for min_score)."
@@ -59,6 +91,8 @@ class EligibilityRuleOutput(serializers.Serializer):
         return {
             "min_tier": offer.min_tier or None,
             "min_score": offer.min_score,
+            "min_grade": offer.min_grade or None,
+            "honour": offer.required_honour or None,
             "scheme": scheme.name if scheme is not None else None,
             "home_city_rule": offer.home_city_rule,
             "eligible_home_cities": [c.code for c in offer.eligible_home_cities.all()],

@@ -7,10 +7,12 @@ status change writes an `OfferTransition` row. Admin, API and shell all come thr
 here, so every rule holds whoever asks.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,7 @@ from core.errors import INVALID_REQUEST, PERMISSION_DENIED, DomainError
 from . import workflow
 from .errors import (
     INVALID_TRANSITION,
+    MERCHANT_NOT_IN_GOOD_STANDING,
     MERCHANT_SUSPENDED,
     NOT_DELETABLE,
     NOT_EDITABLE,
@@ -96,9 +99,11 @@ def create_offer(*, actor: User, merchant: Merchant, fields: Mapping[str, Any]) 
 
 
 def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Offer:
-    """Change an offer's fields. If a term of a published or paused offer changes, the
-    terms version goes up and the offer goes back to review; vouchers already issued keep
-    the terms they were issued under. The quota may change without review."""
+    """Change an offer's fields. A change of terms of a published or paused offer does not
+    touch the offer: it waits in `pending_terms` for the city's review, and residents,
+    claims and exports keep the approved terms until the city approves it (the terms
+    version goes up then) or rejects it. Vouchers keep the terms they were issued under.
+    The quota may change without review."""
     unknown = set(changes) - set(Offer.EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable offer fields: {sorted(unknown)}")
@@ -111,6 +116,7 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
 
         current_cities = set(locked.eligible_home_cities.values_list("code", flat=True))
         new_cities = _city_codes(changes[_M2M]) if _M2M in changes else current_cities
+        approved = {f: getattr(locked, f) for f in changes if f != _M2M}
         changed: list[str] = []
         for field, value in changes.items():
             if field == _M2M:
@@ -128,41 +134,151 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
         _validate(locked, new_cities)
 
         terms_changed = [f for f in changed if f in Offer.TERMS_FIELDS]
-        from_status = locked.status
-        scalar_fields = [f for f in changed if f != _M2M]
-        back_to_review = workflow.leads_to("revise", from_status)
-        if terms_changed and back_to_review is not None:
-            locked.status = back_to_review
-            locked.terms_version += 1
-            scalar_fields += ["status", "terms_version"]
-        locked.save(update_fields=[*scalar_fields, "updated_at"])
-        if _M2M in changed:
-            locked.eligible_home_cities.set(sorted(new_cities))
-        if locked.status != from_status:
+        if terms_changed and locked.status in REVIEWED_STATUSES:
+            proposal = dict(locked.pending_terms)
+            for field in terms_changed:
+                proposal[field] = sorted(new_cities) if field == _M2M else _encode(locked, field)
+                if field != _M2M:
+                    setattr(locked, field, approved[field])  # the row keeps the approved term
+            locked.pending_terms = proposal
+            others = [f for f in changed if f not in terms_changed]
+            locked.save(update_fields=[*others, "pending_terms", "updated_at"])
             labels = "、".join(str(Offer._meta.get_field(f).verbose_name) for f in terms_changed)
             _record(
                 offer=locked,
                 actor=actor,
                 action="revise",
-                from_status=from_status,
-                reason=str(_("条款修改（%(fields)s），重新提交审核。") % {"fields": labels}),
+                from_status=locked.status,
+                reason=str(
+                    _("条款修改（%(fields)s）已提交审核；审核通过前居民仍看到原条款。")
+                    % {"fields": labels}
+                ),
             )
+            return locked
+        locked.save(update_fields=[*[f for f in changed if f != _M2M], "updated_at"])
+        if _M2M in changed:
+            locked.eligible_home_cities.set(sorted(new_cities))
+    return locked
+
+
+REVIEWED_STATUSES = workflow.REVIEWED_STATUSES
+
+
+def _encode(offer: Offer, field: str) -> Any:
+    """A field's value as JSON (decimals and times as strings; `to_python` reads it back)."""
+    return json.loads(json.dumps(getattr(offer, field), cls=DjangoJSONEncoder))
+
+
+def pending_changes(offer: Offer) -> list[tuple[str, Any, Any]]:
+    """`(field, approved value, proposed value)` of the revision waiting for review."""
+    rows = []
+    for field, proposed in offer.pending_terms.items():
+        if field == _M2M:
+            current = sorted(offer.eligible_home_cities.values_list("code", flat=True))
+            rows.append((field, current, proposed))
+        else:
+            value = Offer._meta.get_field(field).to_python(proposed)
+            rows.append((field, getattr(offer, field), value))
+    return rows
+
+
+def _has_revision(offer: Offer) -> bool:
+    row = Offer.objects.filter(pk=offer.pk).values_list("status", "pending_terms").first()
+    return bool(row and row[0] in REVIEWED_STATUSES and row[1])
+
+
+def _review_revision(actor: User, offer: Offer, *, approve: bool, reason: str = "") -> Offer:
+    """Approve (apply, next terms version) or reject the revision of a published or
+    paused offer; the offer stays as it is for residents either way."""
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if not may(actor, "publish", locked):
+            raise PERMISSION_DENIED()
+        if not locked.pending_terms or locked.status not in REVIEWED_STATUSES:
+            action = "publish" if approve else "reject"
+            raise INVALID_TRANSITION(status=locked.status, action=action)
+        if approve:
+            cities = set(locked.eligible_home_cities.values_list("code", flat=True))
+            for field, proposed in locked.pending_terms.items():
+                if field == _M2M:
+                    cities = set(proposed)
+                else:
+                    setattr(locked, field, Offer._meta.get_field(field).to_python(proposed))
+            if locked.home_city_rule != Offer.HomeCityRule.LISTED:
+                cities = set()
+            _validate(locked, cities)
+            locked.terms_version += 1
+            locked.eligible_home_cities.set(sorted(cities))
+            locked.rejection_reason = ""
+        else:
+            locked.rejection_reason = reason
+        locked.pending_terms = {}
+        locked.save()
+        _record(
+            offer=locked,
+            actor=actor,
+            action="publish" if approve else "reject",
+            from_status=locked.status,
+            reason=reason or str(_("条款修改审核通过。")),
+        )
+    return locked
+
+
+# What residents and exports show of a merchant is the city's word: merchant staff keep
+# their contact details and address current, city staff (of the merchant's city) and
+# superusers alone change these.
+CITY_FIELDS = frozenset({"name", "credit_code", "city", "city_id", "status"})
+
+
+def update_merchant(*, actor: User, merchant: Merchant, changes: Mapping[str, Any]) -> Merchant:
+    """Change a merchant's fields: name, credit code, city and status only by city staff
+    of its city or a superuser; the rest also by the merchant's own staff."""
+    if is_superuser(actor):
+        allowed = True
+    elif is_city_staff(actor):
+        moved_to = changes.get("city_id", getattr(changes.get("city"), "pk", merchant.city_id))
+        allowed = merchant.city_id == actor.staff_city_id == moved_to  # never out of their city
+    else:
+        allowed = staff_merchant_id(actor) == merchant.pk and not CITY_FIELDS & set(changes)
+    if not allowed:
+        raise PERMISSION_DENIED()
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        try:
+            locked.full_clean()
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        locked.save()
     return locked
 
 
 def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> Offer:
     """Take the offer row, check role and current status, move it, record the move."""
     sources, target = workflow.TRANSITIONS[action]
+    gated = action in workflow.NEEDS_LIVE_WINDOW  # submit, publish, resume
     with transaction.atomic():
+        if gated:
+            # The merchant row first (the credit sync takes merchants, then offers): a
+            # sync that downgrades the merchant and this step are decided one after the
+            # other, so no offer of a downgraded merchant is published behind its back.
+            merchant_id = Offer.objects.filter(pk=offer.pk).values_list("merchant_id", flat=True)
+            Merchant.objects.select_for_update(no_key=True).filter(pk__in=merchant_id).first()
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if not may(actor, action, locked):
             raise PERMISSION_DENIED()
         if locked.status not in sources:
             raise INVALID_TRANSITION(status=locked.status, action=action)
         now = timezone.now()
-        if action in workflow.NEEDS_LIVE_WINDOW:
+        if gated:
             if locked.merchant.status != Merchant.Status.ACTIVE:
                 raise MERCHANT_SUSPENDED()
+            if not locked.merchant.in_good_standing:
+                raise MERCHANT_NOT_IN_GOOD_STANDING(
+                    credit_grade=locked.merchant.credit_grade or None,
+                    seriously_dishonest=locked.merchant.seriously_dishonest,
+                )
             if locked.valid_until <= now:
                 raise OFFER_WINDOW_OVER()
         if action == "resume" and roles_on_offer(actor, locked) == {workflow.MERCHANT}:
@@ -177,6 +293,9 @@ def _transition(*, actor: User, offer: Offer, action: str, reason: str = "") -> 
             locked.published_at = now
             locked.rejection_reason = ""
             update += ["published_at", "rejection_reason"]
+        if action in ("resume", "end") and locked.credit_paused_at is not None:
+            locked.credit_paused_at = None
+            update.append("credit_paused_at")
         from_status = locked.status
         locked.status = target
         locked.save(update_fields=update)
@@ -199,7 +318,10 @@ def withdraw_offer(*, actor: User, offer: Offer) -> Offer:
 
 
 def publish_offer(*, actor: User, offer: Offer) -> Offer:
-    """Approve a submitted offer (city staff of the merchant's city); residents see it."""
+    """Approve a submitted offer (city staff of the merchant's city); residents see it. For
+    a published or paused offer with a revision waiting, approve the revision."""
+    if _has_revision(offer):
+        return _review_revision(actor, offer, approve=True)
     return _transition(actor=actor, offer=offer, action="publish")
 
 
@@ -208,6 +330,8 @@ def reject_offer(*, actor: User, offer: Offer, reason: str) -> Offer:
     reason = (reason or "").strip()
     if not reason:
         raise REASON_REQUIRED()
+    if _has_revision(offer):
+        return _review_revision(actor, offer, approve=False, reason=reason)
     return _transition(actor=actor, offer=offer, action="reject", reason=reason)
 
 
@@ -217,8 +341,30 @@ def pause_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:
 
 
 def resume_offer(*, actor: User, offer: Offer) -> Offer:
-    """Publish a paused offer again; an offer the city paused only the city may resume."""
+    """Publish a paused offer again; an offer the city (or the credit sync) paused only
+    the city may resume, and only while its merchant is in good standing."""
     return _transition(actor=actor, offer=offer, action="resume")
+
+
+def resume_credit_paused_offers(*, actor: User, merchant: Merchant) -> list[Offer]:
+    """Resume every offer the credit sync paused for `merchant` (city staff, one action),
+    once the merchant is back in good standing. Offers whose window is over stay paused."""
+    merchant.refresh_from_db(fields=["credit_grade", "seriously_dishonest", "status"])
+    if not merchant.in_good_standing:
+        raise MERCHANT_NOT_IN_GOOD_STANDING(
+            credit_grade=merchant.credit_grade or None,
+            seriously_dishonest=merchant.seriously_dishonest,
+        )
+    resumed = []
+    paused = Offer.objects.filter(
+        merchant=merchant,
+        status=Offer.Status.PAUSED,
+        credit_paused_at__isnull=False,
+        valid_until__gt=timezone.now(),
+    ).order_by("pk")
+    for offer in paused:
+        resumed.append(_transition(actor=actor, offer=offer, action="resume"))
+    return resumed
 
 
 def end_offer(*, actor: User, offer: Offer, reason: str = "") -> Offer:

@@ -23,9 +23,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "pause": (frozenset({S.PUBLISHED}), S.PAUSED),
     "resume": (frozenset({S.PAUSED}), S.PUBLISHED),
     "end": (frozenset({S.DRAFT, S.SUBMITTED, S.PUBLISHED, S.PAUSED, S.REJECTED}), S.ENDED),
-    # a term of a live offer changed: back to review (merchants.services.revise_offer)
-    "revise": (frozenset({S.PUBLISHED, S.PAUSED}), S.SUBMITTED),
+    # (a change of terms of a published or paused offer does not move it: it waits in
+    # Offer.pending_terms until the city approves or rejects it; services.revise_offer)
 }
+
+# Statuses whose terms the city has approved: a change of their terms waits for review
+# (approved with "publish", refused with "reject") while residents keep the approved ones.
+REVIEWED_STATUSES: frozenset[str] = frozenset({S.PUBLISHED, S.PAUSED})
 
 # Who may take each action (superusers may take all). "revise" also governs editing and
 # deleting: the merchant's side changes its offers, the city reviews them.
@@ -41,7 +45,7 @@ ALLOWED_ACTORS: dict[str, frozenset[str]] = {
 }
 
 # Statuses in which the merchant may change the offer (submitted: under review; ended:
-# for good). Changing a term of a published or paused offer sends it back to review.
+# for good). A change of a term of a published or paused offer waits for review.
 EDITABLE_STATUSES: frozenset[str] = frozenset({S.DRAFT, S.REJECTED, S.PUBLISHED, S.PAUSED})
 
 # Only an offer that never went out may be deleted; anything else is ended instead.

@@ -40,9 +40,9 @@ trap cleanup EXIT INT TERM
 
 "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -U xinyou --auth=trust -E UTF8 \
   --locale=C.UTF-8 >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; echo "error: initdb failed" >&2; exit 1; }
+pg_opts="-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB"
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/postgres.log" -w -t 60 start \
-  -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB" \
-  >/dev/null || { cat "$work/pg/postgres.log" >&2; echo "error: PostgreSQL did not start" >&2; exit 1; }
+  -o "$pg_opts" >/dev/null || { cat "$work/pg/postgres.log" >&2; echo "error: PostgreSQL did not start" >&2; exit 1; }
 "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U xinyou xinyou
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
@@ -56,5 +56,12 @@ redis-cli -p "$redis_port" ping >/dev/null 2>&1 || { cat "$work/redis.log" >&2; 
 export DATABASE_URL="postgres://xinyou@127.0.0.1:$pg_port/xinyou"
 export REDIS_URL="redis://127.0.0.1:$redis_port/0"
 export XINYOU_PG_BIN="$pg_bin"
+# For tests that stop and restart the servers mid-run (tests/services.py, the chaos test).
+export XINYOU_SERVICES_DIR="$work"
+export XINYOU_PG_DATA="$work/pg/data"
+export XINYOU_PG_PORT="$pg_port"
+export XINYOU_PG_OPTS="$pg_opts"
+export XINYOU_PG_RUNAS="${as_pg[2]:-}"
+export XINYOU_REDIS_PORT="$redis_port"
 echo "services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port ($work)"
 "$@"

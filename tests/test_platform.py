@@ -38,6 +38,10 @@ def test_production_profile_passes_check_deploy():
             "SECRET_KEY": "p" * 20 + "-RealRandom-" + "k9" * 20,
             "ID_HASH_KEY": "alliance-pepper-" + "z" * 32,
             "ALLOWED_HOSTS": "xinyou.example.cn",
+            "SMS_GATEWAY": '{"kind": "http", "base_url": "https://sms.example.cn", '
+            '"app_key": "k", "app_secret": "s"}',
+            "IDENTITY_PROVIDER": '{"kind": "http", "base_url": "https://id.example.cn", '
+            '"app_key": "k", "app_secret": "s"}',
             "VOUCHER_SIGNING_KEYS": '[{"kid": "P1", "private_key": "'
             + base64.b64encode(b"k" * 32).decode()
             + '"}]',

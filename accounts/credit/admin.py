@@ -1,41 +1,116 @@
 """Admin of credit schemes (city staff: the schemes of their own city), consent texts,
 and the read-only audit of provider queries."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from core import roles
 
+from .conversion import TIERS
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
+from .services import may_version_scheme
 
 
 def _is_city_staff(request) -> bool:
     return roles.is_city_staff(request.user)
 
 
-def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
+def _may_see_scheme(request, scheme: Scheme | None) -> bool:
+    """Superusers, and staff of a city that uses or owns the scheme."""
     if roles.is_superuser(request.user):
         return True
     if not _is_city_staff(request):
         return False
-    return scheme is None or scheme.cities.filter(pk=request.user.staff_city_id).exists()
+    city = request.user.staff_city_id
+    return scheme is None or scheme.owner_city_id == city or scheme.cities.filter(pk=city).exists()
+
+
+def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
+    """Changing a scheme and adding its rule versions: its owning city's staff only."""
+    if scheme is None:
+        return request.user.is_superuser or _is_city_staff(request)
+    return may_version_scheme(request.user, scheme)
+
+
+_TIER_WORDS = {
+    "excellent": "excellent",
+    "优秀": "excellent",
+    "good": "good",
+    "良好": "good",
+    "fair": "fair",
+    "一般": "fair",
+    "poor": "poor",
+    "较差": "poor",
+}
+_TIER_LABEL = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
+
+
+class GradeTiersField(forms.CharField):
+    """A grade scheme's grade → tier map, edited as one line per grade: ``AA = 优秀``."""
+
+    widget = forms.Textarea(attrs={"rows": 7, "cols": 30})
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{g} = {_TIER_LABEL.get(t, t)}" for g, t in value.items())
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        out: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            grade, sep, tier = line.partition("=")
+            grade, tier = grade.strip(), _TIER_WORDS.get(tier.strip().lower())
+            if not sep or not grade or tier is None:
+                raise ValidationError(
+                    _("第 %(n)s 行应为“等级 = 通用等级”，通用等级为优秀、良好、一般或较差。")
+                    % {"n": number}
+                )
+            if grade in out:
+                raise ValidationError(_("等级 %(g)s 出现了不止一次。") % {"g": grade})
+            out[grade] = tier
+        return out
+
+
+class RuleVersionForm(forms.ModelForm):
+    grade_tiers = GradeTiersField(
+        label=_("等级对应的通用等级"),
+        required=False,
+        help_text=_("等级制体系：每行一个等级，如 “AA = 优秀”，按由高到低的顺序。"),
+    )
+
+    class Meta:
+        model = RuleVersion
+        fields = ["version", "effective_from", *(f"{t}_{e}" for t in TIERS for e in ("lo", "hi"))]
+
+
+BAND_FIELDS = [
+    ("poor_lo", "poor_hi"),
+    ("fair_lo", "fair_hi"),
+    ("good_lo", "good_hi"),
+    ("excellent_lo", "excellent_hi"),
+]
 
 
 class RuleVersionInline(admin.StackedInline):
-    """New versions only: a saved version is never rewritten."""
+    """New versions only: a saved version is never rewritten. A numeric scheme's version
+    gives four score bands; a grade scheme's version puts each grade in a tier."""
 
     model = RuleVersion
+    form = RuleVersionForm
     extra = 0
-    fields = [
-        "version",
-        "effective_from",
-        ("poor_lo", "poor_hi"),
-        ("fair_lo", "fair_hi"),
-        ("good_lo", "good_hi"),
-        ("excellent_lo", "excellent_hi"),
-    ]
     can_delete = False
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.is_grade:
+            return ["version", "effective_from", "grade_tiers"]
+        return ["version", "effective_from", *BAND_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         return []
@@ -44,15 +119,26 @@ class RuleVersionInline(admin.StackedInline):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return _may_edit_scheme(request, obj)
+        return _may_see_scheme(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
+        if obj is None:  # the scheme's own add page: superusers only
+            return request.user.is_superuser
         return _may_edit_scheme(request, obj)
 
 
 @admin.register(Scheme)
 class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
-    list_display = ["name", "min_score", "max_score", "validity_days", "illustrative", "city_list"]
+    list_display = [
+        "name",
+        "kind",
+        "min_score",
+        "max_score",
+        "validity_days",
+        "illustrative",
+        "owner_city",
+        "city_list",
+    ]
     search_fields = ["name"]
     inlines = [RuleVersionInline]
 
@@ -64,17 +150,24 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         qs = super().get_queryset(request).prefetch_related("cities")
         if request.user.is_superuser:
             return qs
-        return qs.filter(cities=request.user.staff_city_id)
+        city = request.user.staff_city_id
+        return qs.filter(Q(cities=city) | Q(owner_city=city)).distinct()
 
     def get_readonly_fields(self, request, obj=None):
-        # the range is part of every version's meaning: fixed once versions exist
-        return ["min_score", "max_score"] if obj and obj.rule_versions.exists() else []
+        # the range (or the grades) is part of every version's meaning: fixed once
+        # versions exist
+        fixed = (
+            ["kind", "min_score", "max_score", "grades"]
+            if obj and obj.rule_versions.exists()
+            else []
+        )
+        return fixed if request.user.is_superuser else [*fixed, "owner_city"]
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_superuser or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return _may_edit_scheme(request, obj)
+        return _may_see_scheme(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return _may_edit_scheme(request, obj)
@@ -87,6 +180,8 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
+            if instance.pk is None and not may_version_scheme(request.user, instance.scheme):
+                raise PermissionDenied  # the inline is not offered; a forged POST ends here
             if instance.pk is None and instance.created_by_id is None:
                 instance.created_by = request.user
             instance.save()

@@ -13,7 +13,9 @@ Keys (``<p>`` is ``xinyou:breaker:<name>``, e.g. ``xinyou:breaker:330100``):
 States: ``open`` (``:open`` present), ``half_open`` (``:tripped`` without ``:open``),
 ``closed`` (neither). Redis expires the keys, so no clocks are compared between processes.
 If Redis itself fails, the breaker lets calls through (it protects partners, it must not
-become a second point of failure) and logs the error.
+become a second point of failure) and logs a warning; after a failure it does not try Redis
+again for `REDIS_RETRY_SECONDS` (`core.resilience.redis_dependency`, shared with the
+cache), so a stalled Redis costs a call one socket timeout at most once per interval.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import logging
 
 import redis
+
+from core.resilience import redis_dependency
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +70,12 @@ class CircuitBreaker:
 
     def state(self) -> str:
         """``closed``, ``open`` or ``half_open``."""
+        if not redis_dependency.available():
+            return CLOSED
         try:
             is_open, tripped = self.redis.exists(self.k_open), self.redis.exists(self.k_tripped)
-        except redis.RedisError:
-            logger.exception("breaker %s: Redis unavailable, reporting closed", self.name)
+        except redis.RedisError as exc:
+            redis_dependency.failed(f"breaker {self.name}: state, reporting closed", exc)
             return CLOSED
         if is_open:
             return OPEN
@@ -77,25 +83,31 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a call go out now? In half-open, True for exactly one caller at a time."""
+        if not redis_dependency.available():
+            return True
         try:
             if self.redis.exists(self.k_open):
                 return False
             if not self.redis.exists(self.k_tripped):
                 return True
             return bool(self.redis.set(self.k_trial, "1", nx=True, px=self.trial_ms))
-        except redis.RedisError:
-            logger.exception("breaker %s: Redis unavailable, letting the call through", self.name)
+        except redis.RedisError as exc:
+            redis_dependency.failed(f"breaker {self.name}: letting the call through", exc)
             return True
 
     def record_success(self) -> None:
         """The partner answered properly: close the breaker and forget past failures."""
+        if not redis_dependency.available():
+            return
         try:
             self.redis.delete(self.k_failures, self.k_open, self.k_tripped, self.k_trial)
-        except redis.RedisError:
-            logger.exception("breaker %s: Redis unavailable, success not recorded", self.name)
+        except redis.RedisError as exc:
+            redis_dependency.failed(f"breaker {self.name}: success not recorded", exc)
 
     def record_failure(self) -> None:
         """The partner failed: count it; open at the threshold, or re-open if half-open."""
+        if not redis_dependency.available():
+            return
         try:
             if self.redis.exists(self.k_tripped):
                 if not self.redis.exists(self.k_open):  # the half-open trial failed
@@ -110,8 +122,8 @@ class CircuitBreaker:
                 logger.warning(
                     "breaker %s: open after %s consecutive failures", self.name, failures
                 )
-        except redis.RedisError:
-            logger.exception("breaker %s: Redis unavailable, failure not recorded", self.name)
+        except redis.RedisError as exc:
+            redis_dependency.failed(f"breaker {self.name}: failure not recorded", exc)
 
     def _open(self) -> None:
         pipe = self.redis.pipeline()

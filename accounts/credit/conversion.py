@@ -237,9 +237,10 @@ def _scheme(
     }
 
 
-# The demo schemes of docs/domain.md. "published": the city has published these levels (our
-# four tiers merge its finer ones); "illustrative": range or cutoffs are not public and
-# the demo invents plausible ones -- say so wherever the demo shows them.
+# The demo's numeric schemes of docs/domain.md (grade ones, 桃花分, are in grades.py).
+# "published": the city has published these levels (our four tiers merge its finer
+# ones); "illustrative": range or cutoffs are not public and the demo invents plausible
+# ones -- say so wherever the demo shows them.
 DEMO_SCHEMES: list[dict] = [
     _scheme(
         "钱江分",
@@ -296,15 +297,6 @@ DEMO_SCHEMES: list[dict] = [
         (0, 109, 110, 129, 130, 159, 160, 200),
         "illustrative",
         "illustrative cutoffs (maximum 200 is public)",
-    ),
-    _scheme(
-        "桃花分",
-        ["610800"],
-        0,
-        1000,
-        (0, 599, 600, 699, 700, 799, 800, 1000),
-        "illustrative",
-        "illustrative: published as grades AAA–D (A and above qualify); a numeric stand-in",
     ),
     _scheme(
         "阿福分",

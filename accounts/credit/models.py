@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .conversion import TIERS, Band, Bands, validate_bands
+from .grades import Grades, validate_grades
 
 
 class Tier(models.TextChoices):
@@ -24,13 +25,37 @@ class Tier(models.TextChoices):
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
+class HonourKind(models.TextChoices):
+    """Administrative awards and honours of the shared catalogue (行政奖励)."""
+
+    BLOOD_DONOR = "blood_donor", _("无偿献血")
+    GOOD_SAMARITAN = "good_samaritan", _("见义勇为")
+    MODEL_WORKER = "model_worker", _("劳动模范")
+    VOLUNTEER = "volunteer", _("优秀志愿者")
+
+
 class Scheme(models.Model):
-    """A city credit score such as 钱江分 (杭州) or 金椰分 (海南); may serve several cities."""
+    """A city credit score such as 钱江分 (杭州) or 金椰分 (海南); may serve several cities.
+
+    `numeric`: a score range, and rule versions that band it into the common tiers.
+    `grade`: an ordered list of grades (best first, e.g. AAA … D), and rule versions
+    that put each grade in one common tier."""
+
+    class Kind(models.TextChoices):
+        NUMERIC = "numeric", _("分数制")
+        GRADE = "grade", _("等级制")
 
     name = models.CharField(_("名称"), max_length=40, unique=True)
     name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
-    min_score = models.IntegerField(_("最低分"))
-    max_score = models.IntegerField(_("最高分"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.NUMERIC)
+    min_score = models.IntegerField(_("最低分"), null=True, blank=True)
+    max_score = models.IntegerField(_("最高分"), null=True, blank=True)
+    grades = models.JSONField(
+        _("等级（由高到低）"),
+        default=list,
+        blank=True,
+        help_text=_('等级制体系的全部等级，由高到低，如 ["AAA", "AA", "A", "B"]。'),
+    )
     validity_days = models.PositiveIntegerField(
         _("核验结果有效天数"), default=30, help_text=_("核验后多少天内有效，到期需重新核验。")
     )
@@ -38,18 +63,48 @@ class Scheme(models.Model):
         _("演示用分段"), default=True, help_text=_("分数范围或分段未公开，演示数据为示意。")
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    # A scheme several cities use (金椰分: 海口 and 三亚) is kept by one of them.
+    owner_city = models.ForeignKey(
+        "accounts.City",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="owned_schemes",
+        verbose_name=_("所属城市"),
+        help_text=_("只有该城市的工作人员（或平台超级管理员）可以为本体系新增规则版本。"),
+    )
 
     class Meta:
         verbose_name = _("信用分体系")
         verbose_name_plural = _("信用分体系")
         constraints = [
             models.CheckConstraint(
-                name="scheme_range_ordered", condition=Q(max_score__gt=models.F("min_score"))
+                name="scheme_range_ordered",
+                condition=Q(kind="grade") | Q(max_score__gt=models.F("min_score")),
             )
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_grade(self) -> bool:
+        return self.kind == self.Kind.GRADE
+
+    def clean(self) -> None:
+        if self.is_grade:
+            names = self.grades if isinstance(self.grades, list) else []
+            if (
+                not names
+                or len(set(names)) != len(names)
+                or not all(isinstance(n, str) and n for n in names)
+            ):
+                raise ValidationError(
+                    {"grades": _("请按由高到低列出各不相同的等级，如 AAA、AA、A、B、C、D。")}
+                )
+        elif self.min_score is None or self.max_score is None:
+            raise ValidationError(_("分数制体系须填写最低分和最高分。"))
+        elif self.max_score <= self.min_score:
+            raise ValidationError(_("最高分须大于最低分。"))
 
     def rule_in_force(self, at=None) -> "RuleVersion | None":
         at = at or timezone.now()
@@ -69,14 +124,20 @@ class RuleVersion(models.Model):
     )
     version = models.PositiveIntegerField(_("版本号"))
     effective_from = models.DateTimeField(_("生效时间"), default=timezone.now)
-    poor_lo = models.IntegerField(_("较差 下限"))
-    poor_hi = models.IntegerField(_("较差 上限"))
-    fair_lo = models.IntegerField(_("一般 下限"))
-    fair_hi = models.IntegerField(_("一般 上限"))
-    good_lo = models.IntegerField(_("良好 下限"))
-    good_hi = models.IntegerField(_("良好 上限"))
-    excellent_lo = models.IntegerField(_("优秀 下限"))
-    excellent_hi = models.IntegerField(_("优秀 上限"))
+    poor_lo = models.IntegerField(_("较差 下限"), null=True, blank=True)
+    poor_hi = models.IntegerField(_("较差 上限"), null=True, blank=True)
+    fair_lo = models.IntegerField(_("一般 下限"), null=True, blank=True)
+    fair_hi = models.IntegerField(_("一般 上限"), null=True, blank=True)
+    good_lo = models.IntegerField(_("良好 下限"), null=True, blank=True)
+    good_hi = models.IntegerField(_("良好 上限"), null=True, blank=True)
+    excellent_lo = models.IntegerField(_("优秀 下限"), null=True, blank=True)
+    excellent_hi = models.IntegerField(_("优秀 上限"), null=True, blank=True)
+    grade_tiers = models.JSONField(
+        _("等级对应的通用等级"),
+        default=dict,
+        blank=True,
+        help_text=_('等级制体系：每个等级对应的通用等级，如 {"A": "good"}。'),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,6 +164,11 @@ class RuleVersion(models.Model):
             raise ValidationError(_("规则版本一经保存不可修改，请新建版本。"))
         super().save(*args, **kwargs)
 
+    @property
+    def is_grade(self) -> bool:
+        """A version of a grade scheme (its grades mapped to tiers), else score bands."""
+        return bool(self.grade_tiers)
+
     def band_list(self) -> list[Band]:
         return [Band(t, getattr(self, f"{t}_lo"), getattr(self, f"{t}_hi")) for t in TIERS]
 
@@ -110,14 +176,30 @@ class RuleVersion(models.Model):
     def bands(self) -> Bands:
         return Bands(*self.band_list())
 
+    @property
+    def grade_scale(self) -> Grades:
+        """The grades, best first in the scheme's order, with their tiers."""
+        order = list(self.scheme.grades) if self.scheme_id else []
+        names = [g for g in order if g in self.grade_tiers] or list(self.grade_tiers)
+        return Grades.build([(g, self.grade_tiers[g]) for g in names])
+
+    @property
+    def scale(self) -> Bands | Grades:
+        return self.grade_scale if self.is_grade else self.bands
+
     def as_dict(self) -> dict[str, list[int]]:
         return {b.tier: [b.lo, b.hi] for b in self.band_list()}
 
     def clean(self) -> None:
-        if self.scheme_id is None or None in [
-            getattr(self, f"{t}_{e}") for t in TIERS for e in ("lo", "hi")
-        ]:
+        if self.scheme_id is not None and self.scheme.is_grade:
+            self._clean_grades()
             return
+        if self.scheme_id is None:
+            return
+        if None in [getattr(self, f"{t}_{e}") for t in TIERS for e in ("lo", "hi")]:
+            raise ValidationError(_("分数制体系的规则版本须填写四个分段的上下限。"))
+        if self.grade_tiers:
+            raise ValidationError(_("分数制体系的规则版本不填写等级。"))
         lo, hi = self.scheme.min_score, self.scheme.max_score
         problems = validate_bands(lo, hi, self.band_list())
         if problems:
@@ -126,6 +208,36 @@ class RuleVersion(models.Model):
                 "分段规则有误：较差、一般、良好、优秀四个分段须依次覆盖 %(lo)s–%(hi)s 的全部分数，"
                 "既不重叠也不留空档，每段至少两个分数。"
             ) % {"lo": lo, "hi": hi}
+            raise ValidationError([rule, *problems])
+
+    def _clean_grades(self) -> None:
+        """Every grade of the scheme in exactly one tier, tiers falling with the grades;
+        a grade the scheme does not have is named as such."""
+        scheme_grades = list(self.scheme.grades)
+        mapping = self.grade_tiers if isinstance(self.grade_tiers, dict) else {}
+        problems: list[str] = []
+        unknown = [g for g in mapping if g not in scheme_grades]
+        if unknown:
+            problems.append(
+                _("未知等级：%(grades)s（%(scheme)s 的等级为 %(known)s）。")
+                % {
+                    "grades": "、".join(map(str, unknown)),
+                    "scheme": self.scheme.name,
+                    "known": "、".join(scheme_grades),
+                }
+            )
+        missing = [g for g in scheme_grades if g not in mapping]
+        if missing:
+            problems.append(_("缺少等级：%(grades)s。") % {"grades": "、".join(missing)})
+        if not problems:
+            problems += validate_grades([(g, mapping[g]) for g in scheme_grades])
+        if any(None is not getattr(self, f"{t}_{e}") for t in TIERS for e in ("lo", "hi")):
+            problems.append(_("等级制体系的规则版本不填写分数段。"))
+        if problems:
+            rule = _(
+                "等级规则有误：%(scheme)s 的每个等级须对应一个通用等级（较差、一般、良好、优秀），"
+                "等级越高，通用等级不得越低，且四个通用等级都须有对应等级。"
+            ) % {"scheme": self.scheme.name}
             raise ValidationError([rule, *problems])
 
 
@@ -198,7 +310,10 @@ class Standing(models.Model):
     rule_version = models.ForeignKey(
         RuleVersion, on_delete=models.PROTECT, verbose_name=_("规则版本")
     )
-    score = models.IntegerField(_("信用分"))
+    score = models.IntegerField(_("信用分"), null=True, blank=True)
+    grade = models.CharField(
+        _("信用等级（等级制）"), max_length=8, blank=True, help_text=_("等级制体系的城市。")
+    )
     tier = models.CharField(_("等级"), max_length=10, choices=Tier.choices)
     seriously_dishonest = models.BooleanField(_("严重失信"), default=False)
     verified_at = models.DateTimeField(_("核验时间"))
@@ -209,9 +324,21 @@ class Standing(models.Model):
     class Meta:
         verbose_name = _("信用状况")
         verbose_name_plural = _("信用状况")
+        constraints = [
+            models.CheckConstraint(
+                name="standing_score_or_grade",
+                condition=(Q(score__isnull=False) & Q(grade=""))
+                | (Q(score__isnull=True) & ~Q(grade="")),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.tier}"
+
+    @property
+    def value(self) -> int | str:
+        """The score, or the grade in a grade scheme: what conversion starts from."""
+        return self.grade if self.grade else self.score
 
     @property
     def stale(self) -> bool:
@@ -277,3 +404,27 @@ class ListedPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.city_id} {self.person_hash[:12]}…"
+
+
+class Honour(models.Model):
+    """One entry of a city's honour list as last synced (keyed ID hash, kind, validity).
+
+    Positive signals only: an honour never overrides the seriously-dishonest flag."""
+
+    city = models.ForeignKey("accounts.City", on_delete=models.CASCADE, verbose_name=_("城市"))
+    person_hash = models.CharField(_("身份证号密钥哈希"), max_length=64)
+    kind = models.CharField(_("荣誉类别"), max_length=20, choices=HonourKind.choices)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    synced_at = models.DateTimeField(_("同步时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("荣誉名单条目")
+        verbose_name_plural = _("荣誉名单条目")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_hash", "city", "kind"], name="honour_unique_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id} {self.kind} {self.person_hash[:12]}…"

@@ -35,8 +35,9 @@ H_SIGNATURE = "X-Signature"
 
 QUERY_PATH = "/open/v1/credit/query"
 DISHONEST_LIST_PATH = "/open/v1/credit/dishonest-list"
+HONOURS_PATH = "/open/v1/credit/honours"
 
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 _PERSON_HASH = re.compile(r"^[0-9a-f]{64}$")
 _NONCE = re.compile(r"^[0-9a-f]{16,64}$")
 

@@ -6,20 +6,21 @@ streams the hashes of the seriously-dishonest persons. No Django here: settings 
 (keys, URLs, timeouts) come in through the constructors.
 
 DEMO_PERSONS (``sandbox_persons.json``, all FICTIONAL; tiers per the demo schemes of
-docs/domain.md)::
+docs/domain.md; names are what the sandbox identity provider checks, those of the demo
+logins where one exists)::
 
     ID number            city    score  tier       listed  name
-    330106198803120118   330100  812    excellent  no      杭优演
-    330106199107050229   330100  655    good       no      杭良演
-    330105198509200313   330100  572    fair       no      杭中演
-    330102197901180421   330100  480    poor       no      杭差演
-    330108198306040531   330100  735    excellent  YES     杭失信演
-    460106199002280158   460100  788    excellent  no      琼优演
-    460105198708110264   460100  668    good       no      琼良演
+    330106198803120118   330100  812    excellent  no      王小明
+    330106199107050229   330100  655    good       no      李华
+    330105198509200313   330100  572    fair       no      张伟
+    330102197901180421   330100  480    poor       no      赵强
+    330108198306040531   330100  735    excellent  YES     钱多多
+    460106199002280158   460100  788    excellent  no      陈静怡
+    460105198708110264   460100  668    good       no      林海
     460108199304030376   460100  566    fair       no      琼中演
     460107197609150488   460100  455    poor       no      琼差演
-    310101198601210195   310100  845    excellent  no      沪优演
-    310104199206170203   310100  690    good       no      沪良演
+    310101198601210195   310100  845    excellent  no      周敏
+    310104199206170203   310100  690    good       no      吴新
     310115198103090336   310100  600    fair       no      沪中演
     310106197507260441   310100  430    poor       no      沪差演
     350203198905140179   350200  770    excellent  no      鹭优演
@@ -28,15 +29,16 @@ docs/domain.md)::
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import requests
 
@@ -45,16 +47,50 @@ from accounts.credit.breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 SANDBOX_PERSONS_FILE = Path(__file__).with_name("sandbox_persons.json")
 
 
 @dataclass(frozen=True)
 class ProviderAnswer:
-    """A found person's standing at their city's platform."""
+    """A found person's standing at their city's platform: a score, or in a grade
+    scheme's city a grade (then ``score`` is None)."""
 
-    score: int
+    score: int | None
     seriously_dishonest: bool
     reference: str  # the provider's query id (or our request id): for the audit record
+    grade: str | None = None
+
+
+HONOUR_KINDS = ("blood_donor", "good_samaritan", "model_worker", "volunteer")
+
+
+@dataclass(frozen=True)
+class HonourEntry:
+    """One entry of a city's honour list: who (keyed hash), which honour, until when."""
+
+    person_hash: str
+    kind: str
+    valid_until: dt.date | None
+
+
+def honour_entry(item: Any) -> HonourEntry:
+    """Check one honour list item; ProviderUnavailable (the whole list is refused) if it
+    is malformed: a bad hash, an unknown kind or a date that is not ISO ``YYYY-MM-DD``."""
+    if not isinstance(item, dict) or not protocol.is_person_hash(item.get("person_hash")):
+        raise ProviderUnavailable("honour list: malformed person hash")
+    if item.get("kind") not in HONOUR_KINDS:
+        raise ProviderUnavailable("honour list: unknown honour kind")
+    until = item.get("valid_until")
+    if until is not None:
+        try:
+            until = dt.date.fromisoformat(until) if len(str(until)) == 10 else None
+        except (TypeError, ValueError):
+            until = None
+        if until is None:
+            raise ProviderUnavailable("honour list: malformed valid_until")
+    return HonourEntry(item["person_hash"], item["kind"], until)
 
 
 class ProviderError(Exception):
@@ -84,6 +120,10 @@ class CreditProvider(Protocol):
         """Person hashes of the city's seriously-dishonest list, streamed. Raises
         ProviderUnavailable, possibly after some hashes were yielded: a consumer stages
         what it receives and applies it only when the iterator ends normally."""
+        ...
+
+    def iter_honours(self) -> Iterator[HonourEntry]:
+        """The city's honour lists (行政奖励), streamed; the same contract as the list."""
         ...
 
 
@@ -117,6 +157,7 @@ class SandboxProvider:
         score_range: tuple[int, int] = (0, 1000),
         fallback: bool = True,
         list_file: str | Path | None = None,
+        grades: list[str] | None = None,
     ) -> None:
         if not id_key:
             raise ValueError("SandboxProvider needs the alliance ID key")
@@ -127,6 +168,7 @@ class SandboxProvider:
         self.down = down
         self.score_range = score_range
         self.fallback = fallback
+        self.grades = list(grades or [])
         self.list_file = Path(list_file) if list_file else None
         self._here: dict[str, dict[str, Any]] = {}
         self._elsewhere: set[str] = set()
@@ -138,8 +180,10 @@ class SandboxProvider:
             city = entry.get("city")
             if city in (None, "", city_code):
                 self._here[digest] = {
-                    "score": int(entry["score"]),
+                    "score": None if entry.get("score") is None else int(entry["score"]),
+                    "grade": entry.get("grade"),
                     "seriously_dishonest": bool(entry.get("seriously_dishonest", False)),
+                    "honours": list(entry.get("honours", [])),
                 }
             else:
                 self._elsewhere.add(digest)
@@ -164,10 +208,19 @@ class SandboxProvider:
         reference = f"sandbox-{uuid.uuid4().hex}"
         entry = self._here.get(person_hash)
         if entry is not None:
+            if self.grades:
+                grade = entry["grade"] or self.fallback_grade(person_hash)
+                return ProviderAnswer(None, entry["seriously_dishonest"], reference, grade)
             return ProviderAnswer(entry["score"], entry["seriously_dishonest"], reference)
         if person_hash in self._elsewhere or not self.fallback:
             raise PersonNotFound(f"sandbox {self.city_code}: person not found")
+        if self.grades:
+            return ProviderAnswer(None, False, reference, self.fallback_grade(person_hash))
         return ProviderAnswer(self.fallback_score(person_hash), False, reference)
+
+    def fallback_grade(self, person_hash: str) -> str:
+        seed = hashlib.sha256(f"xinyou-sandbox:{self.city_code}:{person_hash}".encode()).digest()
+        return self.grades[int.from_bytes(seed[:8], "big") % len(self.grades)]
 
     def iter_dishonest_list(self) -> Iterator[str]:
         self._wait_or_fail()
@@ -182,6 +235,12 @@ class SandboxProvider:
                         if not protocol.is_person_hash(value):
                             raise ProviderUnavailable(f"{self.list_file}: not a person hash")
                         yield value
+
+    def iter_honours(self) -> Iterator[HonourEntry]:
+        self._wait_or_fail()
+        for digest, entry in self._here.items():
+            for honour in entry["honours"]:
+                yield honour_entry({"person_hash": digest, **honour})
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -209,6 +268,7 @@ class HttpProvider:
         breaker: CircuitBreaker | None = None,
         *,
         score_range: tuple[int, int] | None = None,
+        grades: list[str] | None = None,
         session: requests.Session | None = None,
         max_skew: int = protocol.MAX_SKEW_SECONDS,
     ) -> None:
@@ -221,6 +281,7 @@ class HttpProvider:
         self.backoff = backoff
         self.breaker = breaker
         self.score_range = score_range
+        self.grades = list(grades or [])
         self.session = session or requests.Session()
         self.max_skew = max_skew
 
@@ -347,16 +408,18 @@ class HttpProvider:
             raise ProviderUnavailable(f"{self.city_code}: HTTP 404 {data.get('error', '')}")
         score = data.get("score")
         dishonest = data.get("seriously_dishonest")
-        if (
-            data.get("person_hash") != person_hash
-            or not isinstance(score, int)
-            or isinstance(score, bool)
-            or not isinstance(dishonest, bool)
-        ):
+        if data.get("person_hash") != person_hash or not isinstance(dishonest, bool):
+            raise ProviderUnavailable(f"{self.city_code}: malformed answer")
+        reference = str(data.get("query_id") or data.get("request_id") or request_id)
+        if self.grades:  # a grade scheme's city answers a grade, one the scheme has
+            grade = data.get("grade")
+            if not isinstance(grade, str) or grade not in self.grades:
+                raise ProviderUnavailable(f"{self.city_code}: malformed grade {grade!r}")
+            return ProviderAnswer(None, dishonest, reference, grade)
+        if not isinstance(score, int) or isinstance(score, bool):
             raise ProviderUnavailable(f"{self.city_code}: malformed answer")
         if self.score_range and not self.score_range[0] <= score <= self.score_range[1]:
             raise ProviderUnavailable(f"{self.city_code}: score {score} outside the scheme range")
-        reference = str(data.get("query_id") or data.get("request_id") or request_id)
         return ProviderAnswer(score, dishonest, reference)
 
     def iter_dishonest_list(self) -> Iterator[str]:
@@ -372,8 +435,32 @@ class HttpProvider:
             raise
         self._ok()
 
+    def iter_honours(self) -> Iterator[HonourEntry]:
+        """Stream the city's honour lists: NDJSON items ``{person_hash, kind,
+        valid_until}`` with the dishonest list's signed trailer."""
+        self._guard()
+        try:
+            yield from self.iter_ndjson(protocol.HONOURS_PATH, honour_entry)
+        except ProviderUnavailable:
+            self._failed()
+            raise
+        self._ok()
+
     def _iter_list(self) -> Iterator[str]:
-        response, path, nonce = self._send("GET", protocol.DISHONEST_LIST_PATH, b"", stream=True)
+        def person(item: dict[str, Any]) -> str:
+            value = item.get("person_hash")
+            if not protocol.is_person_hash(value):
+                raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
+            return value
+
+        return self.iter_ndjson(protocol.DISHONEST_LIST_PATH, person)
+
+    def iter_ndjson(self, endpoint: str, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+        """Stream a signed NDJSON list (header, items, signed trailer) from ``endpoint``,
+        yielding ``parse(item)`` for each item line. ``parse`` may raise
+        ProviderUnavailable to refuse the whole list, or return a marker for one bad item.
+        The trailer is checked after the last item (see ``iter_dishonest_list``)."""
+        response, path, nonce = self._send("GET", endpoint, b"", stream=True)
         with response:
             if response.status_code != 200:
                 raise ProviderUnavailable(f"{self.city_code}: list HTTP {response.status_code}")
@@ -401,11 +488,8 @@ class HttpProvider:
                     running.update(line + b"\n")
                     if item.get("kind") == "header":
                         continue
-                    value = item.get("person_hash")
-                    if not protocol.is_person_hash(value):
-                        raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
                     count += 1
-                    yield value
+                    yield parse(item)
             except requests.RequestException as exc:
                 raise ProviderUnavailable(f"{self.city_code}: list stream broke: {exc}") from exc
         if trailer is None:

@@ -30,7 +30,13 @@ def breaker_for(city_code: str) -> CircuitBreaker | None:
     )
 
 
-def provider_for(city_code: str, score_range: tuple[int, int] = (0, 1000)) -> CreditProvider:
+def provider_for(
+    city_code: str,
+    score_range: tuple[int, int] | None = (0, 1000),
+    grades: list[str] | None = None,
+) -> CreditProvider:
+    """The city's provider; a grade scheme's city passes its `grades` (then answers carry
+    a grade, which must be one of them)."""
     conf = settings.CREDIT_PROVIDERS.get(city_code, {})
     kind = conf.get("kind", "sandbox")
     if kind == "sandbox":
@@ -40,8 +46,9 @@ def provider_for(city_code: str, score_range: tuple[int, int] = (0, 1000)) -> Cr
             id_key=settings.ID_HASH_KEY,
             delay_seconds=float(conf.get("delay", settings.CREDIT_SANDBOX_DELAY_SECONDS)),
             down=city_code in settings.CREDIT_SANDBOX_DOWN_CITIES or bool(conf.get("down")),
-            score_range=score_range,
+            score_range=score_range or (0, 1000),
             list_file=conf.get("list_file", settings.CREDIT_SANDBOX_LIST_FILE),
+            grades=grades,
         )
     if kind == "http":
         return HttpProvider(
@@ -54,5 +61,6 @@ def provider_for(city_code: str, score_range: tuple[int, int] = (0, 1000)) -> Cr
             backoff=float(conf.get("backoff", 0.2)),
             breaker=breaker_for(city_code),
             score_range=score_range,
+            grades=grades,
         )
     raise ImproperlyConfigured(f"unknown credit provider kind {kind!r} for city {city_code}")

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from accounts.models import City
 
-from .conversion import convert, tier_of
-from .models import RuleVersion, Scheme, Standing
+from .grades import Grades, convert_value, tier_of_value
+from .models import Honour, RuleVersion, Scheme, Standing
 
 
 def _rules_in_force(schemes) -> dict[int, RuleVersion]:
@@ -27,26 +27,33 @@ def cities_with_schemes():
 
 
 def describe_scheme(scheme: Scheme | None) -> dict | None:
-    """A scheme as the public sees it: name, range and the tier bands in force."""
+    """A scheme as the public sees it: name, kind, and the tier bands (numeric) or the
+    grades with their tiers (grade) of the rule version in force."""
     if scheme is None:
         return None
     rule = _rules_in_force([scheme]).get(scheme.pk)
+    grade = scheme.is_grade
+    tiers, grades = [], []
+    if rule is not None and rule.is_grade:
+        grades = rule.grade_scale.as_list()
+    elif rule is not None:
+        tiers = [{"tier": b.tier, "min_score": b.lo, "max_score": b.hi} for b in rule.band_list()]
     return {
         "name": scheme.name,
-        "min_score": scheme.min_score,
-        "max_score": scheme.max_score,
+        "kind": scheme.kind,
+        "min_score": None if grade else scheme.min_score,
+        "max_score": None if grade else scheme.max_score,
         "illustrative": scheme.illustrative,
         "rule_version": rule.version if rule else None,
-        "tiers": [{"tier": b.tier, "min_score": b.lo, "max_score": b.hi} for b in rule.band_list()]
-        if rule
-        else [],
+        "tiers": tiers,
+        "grades": grades,
     }
 
 
 def equivalents(standing: Standing) -> list[dict]:
     """The standing's score and tier converted into every other partner city's scheme
     (that city's rules in force now). A fixed number of queries."""
-    source = standing.rule_version.bands
+    source = standing.rule_version.scale
     cities = list(cities_with_schemes().filter(scheme__isnull=False).exclude(pk=standing.city_id))
     rules = _rules_in_force({c.scheme for c in cities})
     out = []
@@ -54,15 +61,19 @@ def equivalents(standing: Standing) -> list[dict]:
         rule = rules.get(city.scheme_id)
         if rule is None:
             continue
-        score = convert(standing.score, source, rule.bands)
+        target = rule.scale
+        value = convert_value(standing.value, source, target)
+        is_grade = isinstance(target, Grades)
         out.append(
             {
                 "city": city.code,
                 "city_name": city.name,
                 "scheme": city.scheme.name,
-                "score": score,
-                "tier": tier_of(score, rule.bands),
+                "score": None if is_grade else value,
+                "grade": value if is_grade else None,
+                "tier": tier_of_value(value, target),
                 "rule_version": rule.version,
+                "admits": target.at_most(value) if is_grade else None,
             }
         )
     return out
@@ -74,6 +85,18 @@ def standing_of(resident) -> Standing | None:
         .filter(resident=resident)
         .first()
     )
+
+
+def honours_of(*, person_hash: str, city_code: str, today=None) -> list[dict]:
+    """The honours in force on the city's synced lists for one person (one query)."""
+    today = today or timezone.localdate()
+    rows = (
+        Honour.objects.filter(person_hash=person_hash, city_id=city_code)
+        .exclude(valid_until__lt=today)
+        .order_by("kind")
+        .values("kind", "valid_until")
+    )
+    return list(rows)
 
 
 def credit_summary(resident) -> dict[str, bool]:

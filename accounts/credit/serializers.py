@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from core.i18n import localized
 
-from .models import Consent, ConsentText, Standing
-from .selectors import equivalents
+from .models import Consent, ConsentText, HonourKind, Standing
+from .selectors import equivalents, honours_of
 
 
 class ConsentTextOutput(serializers.ModelSerializer):
@@ -47,9 +47,15 @@ class EquivalentOutput(serializers.Serializer):
     city = serializers.CharField()
     city_name = serializers.CharField()
     scheme = serializers.CharField()
-    score = serializers.IntegerField()
+    score = serializers.IntegerField(allow_null=True, help_text="null in a grade scheme")
+    grade = serializers.CharField(allow_null=True, help_text="in a grade scheme, else null")
     tier = serializers.CharField()
     rule_version = serializers.IntegerField()
+
+
+class HonourOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=HonourKind.choices)
+    valid_until = serializers.DateField(allow_null=True, help_text="null: no end date")
 
 
 class StandingOutput(serializers.ModelSerializer):
@@ -60,7 +66,14 @@ class StandingOutput(serializers.ModelSerializer):
     rule_version = serializers.IntegerField(source="rule_version.version")
     stale = serializers.BooleanField()
     expired = serializers.BooleanField()
+    grade = serializers.SerializerMethodField(
+        help_text="The grade in a grade scheme (then score is null), else null"
+    )
     equivalents = serializers.SerializerMethodField()
+    honours = serializers.SerializerMethodField(
+        help_text="Honours in force on the home city's synced lists (行政奖励). They never "
+        "override seriously_dishonest."
+    )
 
     class Meta:
         model = Standing
@@ -68,6 +81,7 @@ class StandingOutput(serializers.ModelSerializer):
             "city",
             "scheme",
             "score",
+            "grade",
             "tier",
             "seriously_dishonest",
             "verified_at",
@@ -76,7 +90,17 @@ class StandingOutput(serializers.ModelSerializer):
             "expired",
             "rule_version",
             "equivalents",
+            "honours",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_grade(self, standing: Standing) -> str | None:
+        return standing.grade or None
+
+    @extend_schema_field(HonourOutput(many=True))
+    def get_honours(self, standing: Standing) -> list[dict]:
+        found = honours_of(person_hash=standing.resident.id_hash, city_code=standing.city_id)
+        return HonourOutput(found, many=True).data
 
     @extend_schema_field(EquivalentOutput(many=True))
     def get_equivalents(self, standing: Standing) -> list[dict]:

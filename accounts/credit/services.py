@@ -14,17 +14,28 @@ from datetime import timedelta
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, User
 from accounts.signals import resident_listed
-from core.errors import INVALID_REQUEST
+from core.errors import INVALID_REQUEST, PERMISSION_DENIED
+from core.resilience import enqueue, is_queue_error, queue_of_tasks
 
 from . import errors
 from .conversion import tier_of
-from .models import Consent, ConsentText, CreditQuery, ListedPerson, Standing
+from .models import (
+    Consent,
+    ConsentText,
+    CreditQuery,
+    Honour,
+    ListedPerson,
+    RuleVersion,
+    Scheme,
+    Standing,
+)
 from .providers import BreakerOpen, PersonNotFound, ProviderUnavailable
 from .registry import breaker_for, provider_for
 
@@ -80,6 +91,44 @@ def withdraw_consent(*, resident: User) -> int:
     )
 
 
+# --------------------------------------------------------------------------- rules
+
+
+def may_version_scheme(actor: User, scheme: Scheme) -> bool:
+    """Who keeps a scheme's rules: a superuser, or staff of the city that owns it. A scheme
+    several cities use (金椰分: 海口 and 三亚) changes only by its owner's word."""
+    if not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return (
+        actor.role == User.Role.CITY_STAFF
+        and scheme.owner_city_id is not None
+        and scheme.owner_city_id == actor.staff_city_id
+    )
+
+
+def add_rule_version(
+    *, actor: User, scheme: Scheme, version: int, effective_from=None, **bands: int
+) -> RuleVersion:
+    """Add a new rule version (its bands) to a scheme; only its keeper may (above)."""
+    if not may_version_scheme(actor, scheme):
+        raise PERMISSION_DENIED(reason="not_the_schemes_city")
+    rule = RuleVersion(
+        scheme=scheme,
+        version=version,
+        effective_from=effective_from or timezone.now(),
+        created_by=actor,
+        **bands,
+    )
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        raise INVALID_REQUEST(**exc.message_dict) from None
+    rule.save()
+    return rule
+
+
 # --------------------------------------------------------------------------- queries
 
 
@@ -98,7 +147,10 @@ def query_provider(*, resident_id: int, purpose: str, requested_by: str) -> str:
     rule = scheme.rule_in_force() if scheme else None
     if rule is None:
         return "no_scheme"
-    provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
+    if scheme.is_grade:
+        provider = provider_for(city.code, None, grades=list(scheme.grades))
+    else:
+        provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
     started = time.monotonic()
     answer, error = None, ""
     try:
@@ -152,8 +204,15 @@ def _store_standing(resident: User, city: City, rule, answer, now) -> Standing:
     standing = standing or Standing(resident=resident)
     standing.city = city
     standing.rule_version = rule
-    standing.score = answer.score
-    standing.tier = tier_of(answer.score, rule.bands)
+    if rule.is_grade:
+        scale = rule.grade_scale
+        if answer.grade not in scale:  # the scheme lists it but this version does not
+            raise ProviderUnavailable(f"grade {answer.grade!r} not in {rule}")
+        standing.score, standing.grade = None, answer.grade
+        standing.tier = scale.tier(answer.grade)
+    else:
+        standing.score, standing.grade = answer.score, ""
+        standing.tier = tier_of(answer.score, rule.bands)
     standing.seriously_dishonest = listed
     standing.verified_at = now
     standing.valid_until = now + timedelta(days=rule.scheme.validity_days)
@@ -203,7 +262,8 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
 
     A standing verified moments ago is served again; a slow provider gives `pending` (the
     query goes on in a worker); a provider that is down gives the last standing as `stale`,
-    or `503 provider_unavailable` when there is none.
+    or `503 provider_unavailable` when there is none. With Redis (the queue) down the query
+    is made in this process, synchronously.
     """
     from accounts.tasks import query_standing  # tasks wrap services; import at call time
 
@@ -216,11 +276,19 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
     reuse = timedelta(seconds=settings.CREDIT_VERIFY_REUSE_SECONDS)
     if current and current.verified_at >= started_wall - reuse and not current.stale:
         return Verification(current, "fresh")
-    result = query_standing.apply_async(args=[resident.pk, PURPOSE_ELIGIBILITY, "resident"])
+    args = [resident.pk, PURPOSE_ELIGIBILITY, "resident"]
+    # For a worker; when the queue (Redis) cannot take it, asked here and now instead.
+    result = enqueue(query_standing, *args)
     try:
         outcome = result.get(timeout=budget, disable_sync_subtasks=False)
     except CeleryTimeout:
         return Verification(current, "pending")
+    except Exception as exc:
+        if not is_queue_error(exc):
+            raise
+        # queued, but Redis went away before the answer came back: ask here and now
+        queue_of_tasks().failed("credit verification result", exc)
+        outcome = query_standing.apply(args=args).get()
     if outcome == "in_flight":
         outcome = _wait_for_other_query(resident.pk, deadline)
         if outcome == "pending":
@@ -260,6 +328,7 @@ class ListSync:
     entries: int
     newly_listed: int
     removed: int
+    restored: int = 0  # flags cleared: off every list now (credit repair)
 
 
 def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> ListSync:
@@ -269,7 +338,8 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
     then applied with set-based SQL, all in one transaction: memory stays bounded, and a
     list whose end does not authenticate changes nothing. Residents newly on the list are
     marked at once and announced (listeners revoke their open vouchers); those taken off
-    the list (credit repair) become eligible again at their next refresh.
+    the list (credit repair) and on no other city's list are cleared in the same sync, so
+    eligibility comes back at once.
     """
     batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
     City.objects.get(code=city_code)
@@ -300,6 +370,21 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
                 "CREATE INDEX credit_list_staging_hash ON credit_list_staging (person_hash)"
             )
         # Table names come from model metadata, never from input: the f-strings are safe.
+        # Credit repair first, while this city's old entries still show who was on its
+        # list: a flagged resident who is not on the new list, nor on any other city's, and
+        # whom this city listed (or whose home city it is) is cleared now.
+        cur.execute(
+            f"UPDATE {standing} SET seriously_dishonest = %s FROM {users} u "  # noqa: S608
+            f"WHERE u.id = {standing}.resident_id AND {standing}.seriously_dishonest "
+            "AND NOT EXISTS (SELECT 1 FROM credit_list_staging s WHERE s.person_hash = u.id_hash) "
+            f"AND NOT EXISTS (SELECT 1 FROM {listed} o "
+            "WHERE o.person_hash = u.id_hash AND o.city_id <> %s) "
+            f"AND ({standing}.city_id = %s OR EXISTS (SELECT 1 FROM {listed} l "
+            "WHERE l.person_hash = u.id_hash AND l.city_id = %s)) "
+            f"RETURNING {standing}.resident_id",
+            [False, city_code, city_code, city_code],
+        )
+        restored = len(cur.fetchall())
         cur.execute(
             f"DELETE FROM {listed} WHERE city_id = %s AND NOT EXISTS "  # noqa: S608
             f"(SELECT 1 FROM credit_list_staging s WHERE s.person_hash = {listed}.person_hash)",
@@ -325,13 +410,14 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
         if newly:
             _announce_listed(newly)
     logger.info(
-        "dishonest list synced city=%s entries=%s newly_listed=%s removed=%s",
+        "dishonest list synced city=%s entries=%s newly_listed=%s removed=%s restored=%s",
         city_code,
         entries,
         len(newly),
         removed,
+        restored,
     )
-    return ListSync(city_code, entries, len(newly), removed)
+    return ListSync(city_code, entries, len(newly), removed, restored)
 
 
 def _stage(cur, hashes: list[str]) -> None:
@@ -342,6 +428,72 @@ def _stage(cur, hashes: list[str]) -> None:
     else:
         cur.executemany(
             "INSERT INTO credit_list_staging (person_hash) VALUES (%s)", [(h,) for h in hashes]
+        )
+
+
+# --------------------------------------------------------------------------- honours
+
+
+@dataclass(frozen=True)
+class HonourSync:
+    city: str
+    entries: int
+
+
+def sync_honours(*, city_code: str, batch_size: int | None = None) -> HonourSync:
+    """Replace the city's synced honour lists with the provider's current ones.
+
+    Like the dishonest list: streamed into a temporary staging table in batches (COPY on
+    PostgreSQL) and applied set-based in one transaction, so a list whose end does not
+    authenticate, or holds a malformed item, changes nothing.
+    """
+    batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
+    City.objects.get(code=city_code)
+    provider = provider_for(city_code)
+    table = Honour._meta.db_table
+    entries = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS credit_honour_staging")
+        cur.execute(
+            "CREATE TEMPORARY TABLE credit_honour_staging "
+            "(person_hash varchar(64), kind varchar(20), valid_until date)"
+        )
+        batch: list[tuple] = []
+        for entry in provider.iter_honours():
+            batch.append((entry.person_hash, entry.kind, entry.valid_until))
+            if len(batch) >= batch_size:
+                _stage_honours(cur, batch)
+                entries += len(batch)
+                batch = []
+        if batch:
+            _stage_honours(cur, batch)
+            entries += len(batch)
+        cur.execute(f"DELETE FROM {table} WHERE city_id = %s", [city_code])  # noqa: S608
+        # one row per (person, kind): the latest validity, no end date winning
+        cur.execute(
+            f"INSERT INTO {table} (city_id, person_hash, kind, valid_until, synced_at) "  # noqa: S608
+            "SELECT %s, person_hash, kind, "
+            "CASE WHEN COUNT(*) > COUNT(valid_until) THEN NULL ELSE MAX(valid_until) END, %s "
+            "FROM credit_honour_staging GROUP BY person_hash, kind ORDER BY person_hash",
+            [city_code, timezone.now()],
+        )
+        cur.execute("DROP TABLE credit_honour_staging")
+    logger.info("honour lists synced city=%s entries=%s", city_code, entries)
+    return HonourSync(city_code, entries)
+
+
+def _stage_honours(cur, rows: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        with cur.copy(
+            "COPY credit_honour_staging (person_hash, kind, valid_until) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cur.executemany(
+            "INSERT INTO credit_honour_staging (person_hash, kind, valid_until) "
+            "VALUES (%s, %s, %s)",
+            rows,
         )
 
 

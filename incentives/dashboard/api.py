@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -71,6 +72,11 @@ _ERRORS = error_responses(
 
 class _DashboardView(APIView):
     permission_classes = [IsCityStaffOrSuperuser]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # a city's figures are kept by no browser or proxy (Cache-Control: no-store)
+        add_never_cache_headers(response)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class SummaryView(_DashboardView):

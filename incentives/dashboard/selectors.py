@@ -2,7 +2,7 @@
 
 Every function takes the scope (`city`: a City code, or None for all cities) and an
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
-summary 6, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
+summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
@@ -29,6 +30,7 @@ from core.i18n import localized
 from merchants.models import Category, Merchant, Offer, Scenario, Station
 
 from ..incidents.models import Incident
+from ..models import OfflineRedemption
 from ..passes.models import RefusalCount
 from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
 from .rollup import day_start
@@ -79,7 +81,8 @@ def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
 
 def summary(*, scope: Scope) -> dict[str, Any]:
     """Totals of the range, distinct claiming residents, refusals and incidents, the city's
-    live offers and merchants, and the time of the figures (7 queries)."""
+    live and paused offers and merchants, offline redemptions that met a voucher redeemed
+    first elsewhere, and the time of the figures (9 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -98,10 +101,21 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         reported_at__gte=day_start(scope.date_from),
         reported_at__lt=day_start(scope.date_to + timedelta(days=1)),
     )
+    paused = Offer.objects.filter(status=Offer.Status.PAUSED, valid_until__gt=timezone.now())
+    conflicts = OfflineRedemption.objects.filter(
+        conflict=True,
+        synced_at__gte=day_start(scope.date_from),
+        synced_at__lt=day_start(scope.date_to + timedelta(days=1)),
+    )
     if scope.city is not None:
         offers = offers.filter(merchant__city_id=scope.city)
         merchants = merchants.filter(city_id=scope.city)
         incidents = incidents.filter(dest_city_id=scope.city)
+        paused = paused.filter(merchant__city_id=scope.city)
+        conflicts = conflicts.filter(city_id=scope.city)
+    paused_counts = paused.aggregate(
+        all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
+    )
     refusals = _at_destination(RefusalCount.objects, scope).aggregate(n=Sum("count"))["n"]
     return {
         "city": scope.city,
@@ -111,10 +125,13 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "redemption_rate": rate(totals["redemptions"], totals["claims"]),
         "unique_residents": residents or 0,
         "active_offers": offers.count(),
+        "paused_offers": paused_counts["all"],
+        "credit_paused_offers": paused_counts["credit"],
         "merchants": merchants.count(),
         "entitlement_uses": totals["uses"],
         "refusals": int(refusals or 0),
         "incidents": incidents.count(),
+        "offline_conflicts": conflicts.count(),
         "as_of": RollupRefresh.last(),
     }
 

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import QuerySerializer
+
 from .selectors import BREAKDOWNS, INTERVALS
 
 # Days of the widest range one request may ask for: three years, one of them leap.
@@ -15,7 +17,7 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 
 
-class RangeQuery(serializers.Serializer):
+class RangeQuery(QuerySerializer):
     """`date_from`/`date_to` (inclusive, YYYY-MM-DD, Asia/Shanghai) and `city`."""
 
     date_from = serializers.DateField(
@@ -38,10 +40,10 @@ class RangeQuery(serializers.Serializer):
     )
 
     def validate_date_from(self, value: date) -> date:
-        return _within_years(value)
+        return within_years(value)
 
     def validate_date_to(self, value: date) -> date:
-        return _within_years(value)
+        return within_years(value)
 
     def validate(self, attrs: dict) -> dict:
         today = self.context["today"]
@@ -56,7 +58,7 @@ class RangeQuery(serializers.Serializer):
         return {**attrs, "date_from": date_from, "date_to": date_to}
 
 
-def _within_years(value: date) -> date:
+def within_years(value: date) -> date:
     if not EARLIEST <= value <= LATEST:
         raise serializers.ValidationError(
             _("日期应在 %(lo)s 至 %(hi)s 之间。") % {"lo": EARLIEST, "hi": LATEST}
@@ -118,6 +120,13 @@ class SummaryOutput(_Counts):
         help_text="Offers located in the city that are published now and whose validity "
         "overlaps the range (live count)."
     )
+    paused_offers = serializers.IntegerField(
+        help_text="Offers located in the city that are paused now and not yet over (live)."
+    )
+    credit_paused_offers = serializers.IntegerField(
+        help_text="Of paused_offers, those the enterprise credit sync paused because their "
+        "merchant is graded D or on the seriously-dishonest entities list."
+    )
     merchants = serializers.IntegerField(
         help_text="Merchants located in the city that are participating (status active) now."
     )
@@ -130,6 +139,10 @@ class SummaryOutput(_Counts):
     )
     incidents = serializers.IntegerField(
         help_text="Incidents reported by the city's merchants in the range."
+    )
+    offline_conflicts = serializers.IntegerField(
+        help_text="Offline redemptions uploaded in the range (by the city's merchants) whose "
+        "voucher had already been redeemed elsewhere: each one a voucher used twice."
     )
     as_of = serializers.DateTimeField(
         allow_null=True,

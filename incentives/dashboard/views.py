@@ -19,12 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
 from accounts.models import City, User
+from accounts.security.auth import DashboardLoginForm
 from core import roles
 
 from . import selectors
@@ -59,7 +61,14 @@ def _with_language(view: Callable) -> Callable:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()  # a TemplateResponse renders in this language
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            lang,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,  # True in production
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+        )
         return response
 
     return wrapped
@@ -80,7 +89,10 @@ def _languages(request: HttpRequest, query: dict[str, str] | None = None) -> lis
 
 
 class DashboardLoginView(LoginView):
+    """City staff and superusers only, with the per-account lockout (accounts.security)."""
+
     template_name = "dashboard/login.html"
+    authentication_form = DashboardLoginForm
     next_page = reverse_lazy("dashboard:page")
 
     def get_context_data(self, **kwargs):
@@ -99,7 +111,8 @@ class DashboardLogoutView(LogoutView):
 
 def _city_staff_page(view: Callable) -> Callable:
     """Session login required; only city staff and superusers (anyone else gets a
-    translated 403 page with a way out); `?lang=` switches the language."""
+    translated 403 page with a way out); never stored by a browser or proxy
+    (Cache-Control: no-store); `?lang=` switches the language."""
 
     @login_required(login_url="dashboard:login")
     @_with_language
@@ -108,8 +121,11 @@ def _city_staff_page(view: Callable) -> Callable:
         user = request.user
         if not roles.sees_city_dashboards(user):
             context = {"languages": _languages(request), "user": user, "back": _back(request)}
-            return render(request, "dashboard/forbidden.html", context, status=403)
-        return view(request, *args, **kwargs)
+            response = render(request, "dashboard/forbidden.html", context, status=403)
+        else:
+            response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     return wrapped
 
@@ -256,6 +272,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [_("核销率"), _rate(summary["redemption_rate"])],
         [_("领取居民数"), summary["unique_residents"]],
         [_("进行中的优惠"), summary["active_offers"]],
+        [_("已暂停的优惠"), summary["paused_offers"]],
+        [_("因商户信用暂停的优惠"), summary["credit_paused_offers"]],
         [_("合作商户"), summary["merchants"]],
         [counts[2], summary["cancelled"]],
         [counts[3], summary["expired"]],
@@ -263,6 +281,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [counts[5], summary["entitlement_uses"]],
         [_("被拒次数"), summary["refusals"]],
         [_("失信事件"), summary["incidents"]],
+        [_("离线核销冲突"), summary["offline_conflicts"]],
         [],
         [_("趋势（%(interval)s）") % {"interval": dict(_intervals())[interval]}],
         [_("时段"), _("起"), _("止"), *counts],
@@ -304,6 +323,19 @@ def _counts(row: dict[str, Any]) -> list[int]:
     return [row[name] for name in selectors.COUNTS]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (a merchant named
+# =HYPERLINK(...) would be a live link in city staff's Excel): such text gets a leading
+# apostrophe, which spreadsheets show as text (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """The cell as text a spreadsheet will not run; numbers are left as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 @_city_staff_page
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The figures as CSV: UTF-8 with a BOM so that Excel and WPS read the Chinese text."""
@@ -320,5 +352,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    csv.writer(response).writerows(csv_rows(scope, interval, city_name))
+    rows = csv_rows(scope, interval, city_name)
+    csv.writer(response).writerows([[neutralise(cell) for cell in row] for row in rows])
     return response

@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
-from accounts.credit.models import TIER_RANK, Consent, Standing
+from accounts.credit.models import TIER_RANK, Consent, Honour, Standing
 from accounts.credit.services import active_consent
 from accounts.identity import mask_name
 from accounts.models import City, User
@@ -30,6 +30,7 @@ from merchants.models import Merchant, MerchantStaff, Offer
 
 from .. import errors, signing
 from ..incidents.models import Incident
+from ..models import ClaimTally
 from ..selectors import resident_view, view_of
 from .models import EntitlementTally, EntitlementUse, RefusalCount
 
@@ -140,10 +141,12 @@ class CheckedUse:
 
 # Everything a check decides on, read in one statement: the offer and its merchant, the
 # staff member's merchant, the holder, their standing and consent, whether their home city
-# is listed for the offer, and any suspension from the offer's scenario.
+# is listed for the offer, any suspension from the offer's scenario, whether they hold as
+# many of the offer's vouchers as one person may, and whether they hold its honour.
 _READ_SQL = """
 SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.scenario,
        o.category, o.title, o.title_en, o.benefit_type, o.min_tier, o.min_score,
+       o.min_grade, o.required_honour,
        o.home_city_rule, o.valid_from, o.valid_until, o.limit_per_period, o.period,
        (SELECT ms.merchant_id FROM {staff} ms WHERE ms.user_id = %(staff)s),
        u.id, u.real_name, u.id_masked, u.home_city_id,
@@ -153,7 +156,14 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id),
        (SELECT MAX(i.suspended_until) FROM {incident} i
         WHERE i.resident_id = u.id AND i.scenario = o.scenario
-          AND i.status IN ('confirmed', 'objected', 'upheld') AND i.suspended_until > %(now)s)
+          AND i.status IN ('confirmed', 'objected', 'upheld') AND i.suspended_until > %(now)s),
+       EXISTS (SELECT 1 FROM {tally} ct
+               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
+                 AND ct.held >= o.per_resident_limit),
+       EXISTS (SELECT 1 FROM {honour} hn
+               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
+                 AND hn.kind = o.required_honour
+                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))
 FROM {offer} o
 JOIN {merchant} m ON m.id = o.merchant_id
 LEFT JOIN {user} u ON u.id = %(resident)s AND u.role = 'resident' AND u.is_active
@@ -164,10 +174,11 @@ WHERE o.id = %(offer)s
 _READ_FIELDS = (
     "id", "merchant_id", "kind", "status", "merchant_status", "city_id", "merchant_name",
     "scenario", "category", "title", "title_en", "benefit_type", "min_tier", "min_score",
-    "home_city_rule", "valid_from", "valid_until", "limit_per_period", "period",
+    "min_grade", "required_honour", "home_city_rule", "valid_from", "valid_until",
+    "limit_per_period", "period",
     "staff_merchant", "holder_id", "real_name", "id_masked", "home_city_id", "standing_id",
     "tier", "seriously_dishonest", "standing_valid_until", "consented", "listed_home",
-    "suspended_until",
+    "suspended_until", "at_limit", "has_honour",
 )  # fmt: skip
 
 
@@ -189,6 +200,8 @@ class _Facts:
     benefit_type: str
     min_tier: str
     min_score: int | None
+    min_grade: str
+    required_honour: str
     home_city_rule: str
     valid_from: datetime
     valid_until: datetime
@@ -206,6 +219,8 @@ class _Facts:
     consented: bool
     listed_home: bool
     suspended_until: datetime | None
+    at_limit: bool
+    has_honour: bool
 
 
 def _read(staff_id: int, resident_id: int, offer_id: int, now: datetime) -> _Facts | None:
@@ -218,10 +233,19 @@ def _read(staff_id: int, resident_id: int, offer_id: int, now: datetime) -> _Fac
         merchant=Merchant._meta.db_table,
         user=User._meta.db_table,
         standing=Standing._meta.db_table,
+        tally=ClaimTally._meta.db_table,
+        honour=Honour._meta.db_table,
     )
     with connection.cursor() as cur:
         cur.execute(
-            sql, {"staff": staff_id, "resident": resident_id, "offer": offer_id, "now": now}
+            sql,
+            {
+                "staff": staff_id,
+                "resident": resident_id,
+                "offer": offer_id,
+                "now": now,
+                "today": timezone.localdate(now),
+            },
         )
         row = cur.fetchone()
     if row is None:
@@ -243,13 +267,17 @@ def _aware(value):
     return value
 
 
-def _score_in(facts: _Facts, city: str) -> int:
-    """The holder's score in `city`'s scheme (-1 when it has none): only asked for an offer
-    with a minimum score; the conversions come from the same one-minute cache as the
-    offer lists (a miss costs the standing and the schemes, a few queries)."""
+def _level_in(facts: _Facts, city: str) -> tuple[int, list[str]]:
+    """The holder's score in `city`'s scheme (-1 when it has none) and, in a grade city,
+    the grades they meet: only asked for an offer with a minimum score or grade; the
+    conversions come from the same one-minute cache as the offer lists (a miss costs the
+    standing and the schemes, a few queries)."""
     holder = User(pk=facts.holder_id, home_city_id=facts.home_city_id)
     standing = Standing.objects.select_related("rule_version__scheme").get(pk=facts.standing_id)
-    return view_of(holder, standing).scores.get(city, -1)
+    standing.consented = facts.consented
+    standing.honour_kinds = ""
+    who = view_of(holder, standing)
+    return who.scores.get(city, -1), who.grades.get(city, [])
 
 
 def offer_reasons(facts: _Facts, now: datetime) -> list[str]:
@@ -258,6 +286,8 @@ def offer_reasons(facts: _Facts, now: datetime) -> list[str]:
     reasons: list[str] = []
     if facts.standing_id is None:
         reasons.append("no_standing")
+    elif not facts.consented:
+        reasons.append("consent_withdrawn")  # no stored standing is used
     else:
         if facts.seriously_dishonest:
             reasons.append("seriously_dishonest")
@@ -272,12 +302,18 @@ def offer_reasons(facts: _Facts, now: datetime) -> list[str]:
     if not home_ok:
         reasons.append("home_city_not_eligible")
     rank = TIER_RANK.get(facts.tier, -1) if facts.standing_id else -1
-    level_ok = not facts.min_tier or TIER_RANK.get(facts.min_tier, -1) <= rank
-    if level_ok and facts.min_score is not None:
-        score = _score_in(facts, facts.city_id) if facts.standing_id else -1
-        level_ok = facts.min_score <= score
-    if not level_ok:
+    if facts.min_tier and TIER_RANK.get(facts.min_tier, -1) > rank:
         reasons.append("tier_too_low")
+    if facts.min_score is not None or facts.min_grade:
+        score, grades = _level_in(facts, facts.city_id) if facts.standing_id else (-1, [])
+        if (facts.min_score is not None and facts.min_score > score) or (
+            facts.min_grade and facts.min_grade not in grades
+        ):
+            reasons.append("score_too_low")
+    if facts.at_limit:
+        reasons.append("claim_limit_reached")
+    if facts.required_honour and not facts.has_honour:
+        reasons.append("honour_required")
     if not facts.valid_from <= now:
         reasons.append("offer_not_started")
     if not facts.valid_until > now:
@@ -327,7 +363,7 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
     timing = [r for r in found if r in ("offer_not_started", "offer_ended")]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    reasons = ([] if facts.consented else ["consent_withdrawn"]) + found
+    reasons = found
     if reasons:
         _refuse(facts, reasons[0])
         detail: dict = {"reasons": reasons}

@@ -56,7 +56,11 @@ def _page(request: HttpRequest, template: str, extra: dict):
 @require_GET
 @never_cache
 def resident_app(request: HttpRequest) -> HttpResponse:
-    return _page(request, "web/resident.html", {"home": reverse("web:resident")})
+    return _page(
+        request,
+        "web/resident.html",
+        {"home": reverse("web:resident"), "serviceWorker": reverse("web:resident-worker")},
+    )
 
 
 @require_GET
@@ -67,6 +71,7 @@ def scanner_app(request: HttpRequest) -> HttpResponse:
         "web/scanner.html",
         {
             "home": reverse("web:scanner"),
+            "serviceWorker": reverse("web:scanner-worker"),
             "zxing": static("vendor/zxing-browser/zxing-browser.min.js"),
             "noble": static("vendor/noble-ed25519/index.js"),
         },

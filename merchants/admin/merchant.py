@@ -1,14 +1,18 @@
 """Admin of merchants (superusers: all; city staff: their city's; merchant staff: their own)."""
 
-from django.contrib import admin
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City, User
+from core.errors import DomainError
 
-from ..models import Merchant, MerchantStaff
+from .. import services
+from ..models import Merchant, MerchantCreditCheck, MerchantStaff
 from ..scopes import (
     is_city_staff,
     is_merchant_staff,
@@ -45,10 +49,15 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "district",
         "category",
         "status",
+        "credit_grade",
+        "credit_badge",
         "offer_count",
+        "credit_paused_count",
     ]
     list_filter = [
         "status",
+        "credit_grade",
+        "seriously_dishonest",
         "category",
         ("city", admin.RelatedOnlyFieldListFilter),
         ("stations", admin.RelatedOnlyFieldListFilter),
@@ -59,15 +68,67 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (None, {"fields": ["name", "credit_code", "city", "district", "address", "category"]}),
         (_("联系方式与位置"), {"fields": ["contact_phone", "latitude", "longitude"]}),
         (_("合作状态"), {"fields": ["status"]}),
+        (
+            _("企业信用（由企业信用服务同步，不可手工修改）"),
+            {"fields": ["credit_grade", "seriously_dishonest", "credit_checked_at"]},
+        ),
     ]
     inlines = [MerchantStaffInline]
+    actions = ["resume_credit_paused_selected"]
+    _credit_fields = ["credit_grade", "seriously_dishonest", "credit_checked_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return merchants_visible_to(request.user).annotate(_offer_count=Count("offers"))
+        return merchants_visible_to(request.user).annotate(
+            _offer_count=Count("offers"),
+            _credit_paused=Count(
+                "offers",
+                filter=Q(offers__status="paused", offers__credit_paused_at__isnull=False),
+            ),
+        )
 
     @admin.display(description=_("优惠数"), ordering="_offer_count")
     def offer_count(self, merchant: Merchant) -> int:
         return merchant._offer_count
+
+    @admin.display(description=_("因信用暂停的优惠"), ordering="_credit_paused")
+    def credit_paused_count(self, merchant: Merchant) -> int:
+        return merchant._credit_paused
+
+    @admin.display(description=_("信用状况"))
+    def credit_badge(self, merchant: Merchant) -> str:
+        if not merchant.in_good_standing:
+            if merchant.seriously_dishonest:
+                return str(_("严重失信，优惠已暂停"))
+            return str(_("D 级，优惠已暂停"))
+        if merchant.trustworthy:
+            return str(_("诚信商户"))
+        return str(_("未评级")) if not merchant.credit_grade else "—"
+
+    def has_resume_credit_permission(self, request) -> bool:
+        return is_superuser(request.user) or is_city_staff(request.user)
+
+    @admin.action(
+        description=_("恢复因商户信用暂停的优惠"),
+        permissions=["resume_credit"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def resume_credit_paused_selected(self, request, queryset):
+        resumed, refused = 0, []
+        for merchant in queryset:
+            try:
+                resumed += len(
+                    services.resume_credit_paused_offers(actor=request.user, merchant=merchant)
+                )
+            except DomainError as exc:
+                refused.append(f"{merchant.name}：{exc.message}")
+        if resumed:
+            self.message_user(
+                request, _("已恢复发布 %(n)s 个优惠。") % {"n": resumed}, messages.SUCCESS
+            )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        if not resumed and not refused:
+            self.message_user(request, _("没有因商户信用暂停的优惠。"), messages.WARNING)
 
     def get_inlines(self, request, obj):
         return self.inlines if is_superuser(request.user) else []
@@ -75,10 +136,12 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         user = request.user
         if is_superuser(user):
-            return []
+            return list(self._credit_fields)
         if is_city_staff(user):
-            return ["city"] if obj is not None else []
-        return ["credit_code", "city", "status"]
+            return ["city", *self._credit_fields] if obj is not None else self._credit_fields
+        # what residents and exports show of the merchant is the city's word (services
+        # refuse it too): merchant staff keep their contact details and address current
+        return ["name", "credit_code", "city", "status", *self._credit_fields]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "city" and is_city_staff(request.user):
@@ -95,6 +158,26 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return obj.city_id == user.staff_city_id
         return obj.pk == staff_merchant_id(user)
 
+    def save_model(self, request, obj: Merchant, form, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            # a new merchant: ask the enterprise credit provider about it
+            from ..tasks import check_merchant_credit
+
+            transaction.on_commit(lambda: check_merchant_credit.delay(obj.pk))
+            return
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        original = Merchant.objects.get(pk=obj.pk)
+        services.update_merchant(actor=request.user, merchant=original, changes=changes)
+        obj.refresh_from_db()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # refused by the service: nothing was saved
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def has_module_permission(self, request) -> bool:
         u = request.user
         return is_superuser(u) or is_city_staff(u) or is_merchant_staff(u)
@@ -110,3 +193,35 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return is_superuser(request.user)
+
+
+@admin.register(MerchantCreditCheck)
+class MerchantCreditCheckAdmin(admin.ModelAdmin):
+    """Append-only audit of the enterprise credit provider: read-only to everyone."""
+
+    list_display = ["created_at", "source", "outcome", "merchant", "credit_code", "grade", "error"]
+    list_filter = ["source", "outcome"]
+    search_fields = ["credit_code", "merchant__name"]
+    date_hierarchy = "created_at"
+    actions = None
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request).select_related("merchant")
+        if is_superuser(request.user):
+            return qs
+        return qs.filter(merchant__city_id=request.user.staff_city_id)
+
+    def has_module_permission(self, request) -> bool:
+        return is_superuser(request.user) or is_city_staff(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -72,6 +72,19 @@ class OfferTransitionInline(admin.TabularInline):
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
+class PendingRevisionFilter(admin.SimpleListFilter):
+    """Published or paused offers whose change of terms waits for the city's review."""
+
+    title = _("待审核的条款修改")
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("有待审核的修改"))]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(pending_terms={}) if self.value() == "pending" else queryset
+
+
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
@@ -84,6 +97,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "scenario",
         "benefit",
         "status",
+        "credit_pause",
         "goes_live",
         "valid_until",
         "remaining",
@@ -93,8 +107,10 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "status",
         "kind",
         "scenario",
+        PendingRevisionFilter,
         "category",
         "benefit_type",
+        "merchant__credit_grade",
         ("merchant__city", admin.RelatedOnlyFieldListFilter),
         ("merchant__stations", admin.RelatedOnlyFieldListFilter),
     ]
@@ -131,7 +147,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("优惠内容"), {"fields": ["benefit_type", "benefit_value", "benefit_note"]}),
         (
             _("适用条件"),
-            {"fields": ["min_tier", "min_score", "home_city_rule", "eligible_home_cities"]},
+            {
+                "fields": [
+                    "min_tier",
+                    "min_score",
+                    "min_grade",
+                    "required_honour",
+                    "home_city_rule",
+                    "eligible_home_cities",
+                ]
+            },
         ),
         (
             _("有效期与名额"),
@@ -157,14 +182,25 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         (_("使用说明"), {"fields": ["usage_notes"]}),
         (
             _("审核"),
-            {"fields": ["status", "goes_live", "terms_version", "published_at"]},
+            {
+                "fields": [
+                    "status",
+                    "credit_pause",
+                    "goes_live",
+                    "pending",
+                    "terms_version",
+                    "published_at",
+                ]
+            },
         ),
     ]
     _always_readonly = [
         "claimed_count",
         "remaining",
         "status",
+        "credit_pause",
         "goes_live",
+        "pending",
         "rejection_reason",
         "terms_version",
         "published_at",
@@ -264,17 +300,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             obj.pk = offer.pk
             obj._state.adding = False
         else:
-            before = obj.terms_version
+            before = dict(Offer.objects.get(pk=obj.pk).pending_terms)
             changes = {f: v for f, v in fields.items() if f in form.changed_data}
             offer = services.revise_offer(actor=request.user, offer=obj, changes=changes)
-            if offer.terms_version != before:
+            if offer.pending_terms != before:
                 self.message_user(
                     request,
                     _(
-                        "条款已修改，优惠已重新提交审核（条款版本 %(v)s）；"
+                        "条款修改已提交城市审核；审核通过前，居民仍看到原条款，"
                         "已发放的券仍按原条款有效。"
-                    )
-                    % {"v": offer.terms_version},
+                    ),
                     messages.WARNING,
                 )
         obj.refresh_from_db()
@@ -294,6 +329,22 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     # columns ------------------------------------------------------------------------------
+
+    @admin.display(description=_("因商户信用暂停"))
+    def credit_pause(self, offer: Offer) -> str:
+        """Why the credit sync paused it (city staff resume it from the merchant list)."""
+        if offer.credit_paused_at is None or offer.status != Offer.Status.PAUSED:
+            return "—"
+        merchant = offer.merchant
+        why = (
+            _("列入严重失信主体名单")
+            if merchant.seriously_dishonest
+            else _("企业信用等级 %(g)s") % {"g": merchant.credit_grade or "—"}
+        )
+        return _("%(at)s 起暂停：%(why)s") % {
+            "at": offer.credit_paused_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "why": why,
+        }
 
     @admin.display(description=_("城市"), ordering="merchant__city")
     def city(self, offer: Offer) -> str:
@@ -320,6 +371,16 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if offer.valid_until <= now:
             return str(_("已过结束时间"))
         return str(_("已上线"))
+
+    @admin.display(description=_("待审核的条款修改"))
+    def pending(self, offer: Offer) -> str:
+        rows = services.pending_changes(offer) if offer.pk else []
+        if not rows:
+            return "—"
+        return "；".join(
+            f"{Offer._meta.get_field(field).verbose_name}：{old} → {new}"
+            for field, old, new in rows
+        )
 
     @admin.display(description=_("剩余名额"))
     def remaining(self, offer: Offer) -> str:

@@ -23,6 +23,8 @@ def partner_server(_partner_server_session):
     server = _partner_server_session
     server.reset()
     server.persons.clear()
+    server.enterprises.clear()
+    server.honours.clear()
     server.list_source = None
     yield server
     server.reset()

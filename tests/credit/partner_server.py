@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from accounts.credit import protocol
+from merchants.credit.providers import LIST_PATH as ENTERPRISE_LIST_PATH
+from merchants.credit.providers import QUERY_PATH as ENTERPRISE_QUERY_PATH
 
 MODES = {
     "normal",
@@ -47,6 +49,11 @@ class PartnerServer:
         self.scheme = "钱江分"
         self.persons: dict[str, dict] = {}  # person hash -> {"score", "seriously_dishonest"}
         self.list_source: Callable[[], Iterable[str]] | None = None
+        # enterprise credit (docs/partner-enterprise-credit-api.md): code -> answer fields,
+        # served as stored (so a test can plant a malformed grade or code)
+        self.enterprises: dict[str, dict] = {}
+        # honour lists: items {"person_hash", "kind", "valid_until"}, served as stored
+        self.honours: list[dict] = []
         self.nonces = protocol.NonceCache()
         self._lock = threading.Lock()
         self.reset()
@@ -188,6 +195,9 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             nonce = self._common(body)
             if nonce is None:
                 return
+            if self.path == ENTERPRISE_QUERY_PATH:
+                self._enterprise_query(body, nonce)
+                return
             if self.path != protocol.QUERY_PATH:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)
                 return
@@ -212,7 +222,8 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 200,
                 {
                     "person_hash": digest,
-                    "score": person["score"],
+                    "score": person.get("score"),
+                    **({"grade": person["grade"]} if "grade" in person else {}),
                     "seriously_dishonest": bool(person.get("seriously_dishonest")),
                     "scheme": server.scheme,
                     "queried_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -222,11 +233,33 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 nonce,
             )
 
+        def _enterprise_query(self, body: bytes, nonce: str) -> None:
+            try:
+                request = json.loads(body)
+                code = request["credit_code"]
+                assert isinstance(code, str) and request["purpose"] and request["request_id"]
+            except (ValueError, KeyError, TypeError, AssertionError):
+                self._json(400, {"error": "bad_request"}, nonce)
+                return
+            entry = server.enterprises.get(code)
+            if entry is None or server.mode == "not_found":
+                self._json(404, {"error": "enterprise_not_found"}, nonce)
+                return
+            answer = {"credit_code": code, **entry, "request_id": request["request_id"]}
+            self._json(200, {**answer, "query_id": f"e-{uuid.uuid4().hex}"}, nonce)
+
         def do_GET(self) -> None:
             nonce = self._common(b"")
             if nonce is None:
                 return
-            if self.path.split("?")[0] != protocol.DISHONEST_LIST_PATH:
+            path = self.path.split("?")[0]
+            if path == ENTERPRISE_LIST_PATH:
+                items = ({"credit_code": c, **e} for c, e in server.enterprises.items())
+            elif path == protocol.HONOURS_PATH:
+                items = iter(server.honours)
+            elif path == protocol.DISHONEST_LIST_PATH:
+                items = ({"person_hash": h} for h in server.list_hashes())
+            else:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)
                 return
             headers = self._sign(200, nonce, b"", body_hash=protocol.STREAMING_BODY)
@@ -237,14 +270,14 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self._stream(headers[protocol.H_TIMESTAMP], nonce)
+                self._stream(headers[protocol.H_TIMESTAMP], nonce, items)
             except OSError:
                 pass
 
         def _chunk(self, data: bytes) -> None:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
-        def _stream(self, timestamp: str, nonce: str) -> None:
+        def _stream(self, timestamp: str, nonce: str, items: Iterable[dict]) -> None:
             running = hashlib.sha256()
             buffer: list[bytes] = []
             generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -252,11 +285,11 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             running.update(header)
             buffer.append(header)
             count = 0
-            for digest in server.list_hashes():
-                line = json.dumps({"person_hash": digest}).encode() + b"\n"
+            for item in items:
+                line = json.dumps(item, ensure_ascii=False).encode() + b"\n"
                 running.update(line)
                 if server.mode == "tampered_list" and count == 0:
-                    line = json.dumps({"person_hash": "f" * 64}).encode() + b"\n"
+                    line = json.dumps({**item, "person_hash": "f" * 64}).encode() + b"\n"
                 buffer.append(line)
                 count += 1
                 if len(buffer) >= 512:

@@ -19,6 +19,7 @@ from accounts.credit.conversion import (
     tier_of,
     validate_bands,
 )
+from accounts.credit.grades import DEMO_GRADE_SCHEMES
 
 DEMO = [Bands.build(s["min_score"], s["max_score"], s["bands"]) for s in DEMO_SCHEMES]
 
@@ -108,8 +109,8 @@ def test_round_half_up_exact():
 
 
 def test_demo_schemes_are_valid_and_complete():
-    cities = [c for s in DEMO_SCHEMES for c in s["cities"]]
-    assert len(cities) == len(set(cities)) == 17
+    cities = [c for s in DEMO_SCHEMES + DEMO_GRADE_SCHEMES for c in s["cities"]]
+    assert len(cities) == len(set(cities)) == 17  # every partner city, 榆林 by grades
     for s in DEMO_SCHEMES:
         assert validate_bands(s["min_score"], s["max_score"], s["bands"]) == []
         assert s["status"] in {"published", "illustrative"}

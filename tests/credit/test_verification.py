@@ -380,7 +380,7 @@ def test_list_sync_marks_listed_residents_and_signals_once(
 
 
 @pytest.mark.django_db
-def test_credit_repair_restores_eligibility_at_the_next_refresh(schemes, settings, tmp_path):
+def test_credit_repair_restores_eligibility_in_the_same_sync(schemes, settings, tmp_path):
     from accounts.identity import id_hash
     from accounts.models import City
 
@@ -397,12 +397,12 @@ def test_credit_repair_restores_eligibility_at_the_next_refresh(schemes, setting
 
     list_file.write_text("")  # 信用修复: off the list
     report = services.sync_dishonest_list(city_code="330100")
-    assert report.removed == 1
-    assert Standing.objects.get(resident=resident).seriously_dishonest is True  # until refresh
+    assert (report.removed, report.restored) == (1, 1)
+    assert Standing.objects.get(resident=resident).seriously_dishonest is False  # at once
     Standing.objects.update(valid_until=timezone.now() + timedelta(hours=2))
     settings.CREDIT_REFRESH_SPREAD_SECONDS = 0
     assert services.refresh_lapsing_standings() == 1
-    assert Standing.objects.get(resident=resident).seriously_dishonest is False
+    assert Standing.objects.get(resident=resident).seriously_dishonest is False  # and stays
 
 
 @pytest.mark.django_db

@@ -138,8 +138,18 @@ def test_active_offers_and_merchants_are_live_counts_of_the_city(cities, staff, 
     f.offer(m1, status=Offer.Status.DRAFT)
     f.offer(m1, status=Offer.Status.PAUSED)
     f.offer(f.merchant("460100"))
+    credit = f.offer(m2, status=Offer.Status.PAUSED)
+    Offer.objects.filter(pk=credit.pk).update(credit_paused_at=now)
+    f.offer(
+        m1,
+        status=Offer.Status.PAUSED,
+        valid_from=now - timedelta(days=5),
+        valid_until=now - timedelta(days=1),
+    )  # over
+    f.offer(f.merchant("460100"), status=Offer.Status.PAUSED)
     summary = get(api_client, staff["330100"], "summary").json()
     assert (summary["active_offers"], summary["merchants"]) == (1, 2)
+    assert (summary["paused_offers"], summary["credit_paused_offers"]) == (2, 1)
     old = (now - timedelta(days=75)).date().isoformat()
     summary = get(api_client, staff["330100"], "summary", date_from=old, date_to=old).json()
     assert summary["active_offers"] == 1  # the offer valid back then
@@ -207,7 +217,7 @@ def test_default_range_is_the_last_30_days_and_3_years_is_the_limit(admin_user, 
 @pytest.mark.parametrize(
     ("path", "params", "queries"),
     [
-        ("summary", {}, 8),
+        ("summary", {}, 10),  # paused (15), offline conflicts (16), refusals + incidents (14)
         ("series", {"interval": "week"}, 2),
         ("breakdown", {"by": "category"}, 2),
         ("breakdown", {"by": "merchant"}, 3),

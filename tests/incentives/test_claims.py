@@ -136,17 +136,86 @@ def test_same_key_for_another_request_is_refused(world, resident, merchant, offe
     assert Voucher.objects.count() == 1
 
 
-def test_a_repeat_while_the_first_is_running_is_in_progress(resident, offer):
+def _fingerprint(path: str) -> str:
     import hashlib
 
+    return hashlib.sha256(f"POST {path}\n{{}}".encode()).hexdigest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_while_the_first_is_running_is_in_progress(resident, offer):
+    """ "Running" is a first attempt holding its key's row lock (another connection here):
+    a repeat answers 409 meanwhile; once that attempt ends without finishing (its
+    process died, the database cut it), the repeat does the work at once, once."""
+    import threading
+
+    from django.db import connection, transaction
+
     path = f"/api/v1/offers/{offer.pk}/claim"
-    fingerprint = hashlib.sha256(f"POST {path}\n{{}}".encode()).hexdigest()
     IdempotencyRecord.objects.create(
-        user=resident, scope="claim", key="busy", fingerprint=fingerprint
+        user=resident, scope="claim", key="busy", fingerprint=_fingerprint(path)
     )
-    res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="busy")
-    assert (res.status_code, res.json()["error"]["code"]) == (409, "request_in_progress")
-    assert not Voucher.objects.exists()
+    locked, release = threading.Event(), threading.Event()
+
+    def first_attempt():
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.select_for_update().get(key="busy")
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_attempt)
+    thread.start()
+    try:
+        assert locked.wait(30)
+        res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="busy")
+        assert (res.status_code, res.json()["error"]["code"]) == (409, "request_in_progress")
+        assert not Voucher.objects.exists()
+    finally:
+        release.set()
+        thread.join(30)
+    retry = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="busy")
+    assert retry.status_code == 201, retry.content
+    again = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="busy")
+    assert again.status_code == 201 and again.json() == retry.json()
+    assert Voucher.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_and_its_recorded_answer_commit_together(resident, offer):
+    """A claim whose answer cannot be recorded (the database connection fails at that very
+    moment: a trigger raises a connection-failure error) leaves no voucher behind, and the
+    retry with the same key issues exactly one."""
+    from django.db import connection
+
+    table = IdempotencyRecord._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE FUNCTION cut_on_complete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'connection cut' USING ERRCODE = '08006'; END $$"
+        )
+        cur.execute(
+            f"CREATE TRIGGER cut_on_complete BEFORE UPDATE ON {table} FOR EACH ROW "
+            "WHEN (NEW.completed) EXECUTE FUNCTION cut_on_complete()"
+        )
+    try:
+        res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="cut")
+        assert res.status_code == 503 and res.json()["error"]["code"] == "service_unavailable"
+        assert int(res["Retry-After"]) == res.json()["error"]["detail"]["retry_after"] > 0
+        assert not Voucher.objects.exists()
+        offer.refresh_from_db()
+        assert offer.claimed_count == 0
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TRIGGER cut_on_complete ON {table}")
+            cur.execute("DROP FUNCTION cut_on_complete()")
+    retry = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="cut")
+    assert retry.status_code == 201, retry.content
+    assert Voucher.objects.count() == 1
+    offer.refresh_from_db()
+    assert offer.claimed_count == 1
 
 
 def test_bad_idempotency_key_is_invalid(resident, offer):
@@ -155,13 +224,14 @@ def test_bad_idempotency_key_is_invalid(resident, offer):
 
 
 def test_vouchers_keep_the_terms_they_were_issued_under(world, resident, merchant, offer):
-    from merchants.services import revise_offer
-    from tests.merchants.factories import merchant_staff
+    from merchants.services import publish_offer, revise_offer
+    from tests.merchants.factories import city_staff, merchant_staff
 
     claim(resident, offer.pk)
     revise_offer(actor=merchant_staff(merchant), offer=offer, changes={"title": "新标题"})
+    publish_offer(actor=city_staff("330100"), offer=offer)
     offer.refresh_from_db()
-    assert offer.status == Offer.Status.SUBMITTED and offer.terms_version == 2
+    assert offer.status == Offer.Status.PUBLISHED and offer.terms_version == 2
     voucher = client_for(resident).get("/api/v1/me/vouchers").json()["results"][0]
     assert voucher["offer"]["title"] != "新标题" and voucher["offer"]["terms_version"] == 1
 

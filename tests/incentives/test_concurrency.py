@@ -42,6 +42,33 @@ def fire(calls: list) -> list:
     return results
 
 
+def fire_sequences(sequences: list[list]) -> list[list]:
+    """Start every sequence of (user, path, body) POSTs at once, each in its own thread
+    running its calls one after another; collect the answers per sequence."""
+    barrier = threading.Barrier(len(sequences))
+    results: list[list] = [[] for _ in sequences]
+
+    def run(i: int, calls: list) -> None:
+        try:
+            barrier.wait()
+            for user, path, body in calls:
+                client = APIClient()
+                client.credentials(**bearer(user))
+                res = client.post(path, body, format="json")
+                results[i].append((res.status_code, res.json() if res.content else None))
+        except Exception as exc:  # a crash must show up as a failed assertion, not vanish
+            results[i].append((599, repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(sequences)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def codes(results) -> Counter:
     return Counter(
         (status, body["error"]["code"] if status >= 400 and isinstance(body, dict) else None)
@@ -134,3 +161,113 @@ def test_cancel_racing_redeem_leaves_one_winner_and_counts_that_match(world, mer
     assert all(r[0] in (200, 201, 409, 410) for r in results), results
     live = Voucher.objects.exclude(status__in=["cancelled", "revoked"]).count()
     assert Offer.objects.get(pk=offer.pk).claimed_count == live
+
+
+def test_a_listed_holders_voucher_scanned_20_times_at_once_is_revoked_once(world, merchant):
+    """The listing landed but its task was lost: every simultaneous redemption is refused,
+    the voucher ends revoked and its place returns exactly once."""
+    from accounts.credit.models import ListedPerson
+
+    offer = publish(merchant=merchant, min_tier="", total_quota=10)
+    resident = make_resident()
+    claimer = APIClient()
+    claimer.credentials(**bearer(resident))
+    voucher = claimer.post(f"/api/v1/offers/{offer.pk}/claim").json()
+    ListedPerson.objects.create(city_id="310100", person_hash=resident.id_hash)
+    scanners = [merchant_staff(merchant), merchant_staff(merchant)]
+    calls = [
+        (scanners[i % 2], "post", "/api/v1/merchant/redemptions", {"token": voucher["token"]}, {})
+        for i in range(20)
+    ]
+    tally = codes(fire(calls))
+    assert tally == Counter({(410, "voucher_revoked"): 20}), tally
+    assert not Redemption.objects.exists()
+    assert Voucher.objects.get().status == "revoked"
+    assert Offer.objects.get(pk=offer.pk).claimed_count == 0
+    assert ClaimTally.objects.get(resident=resident).held == 0
+
+
+def test_offline_batches_racing_online_redemptions_redeem_each_voucher_once(world, merchant):
+    """Two scanners upload offline batches of the same 30 vouchers (one of them twice at
+    once, a retry racing its original) while a third scanner redeems each voucher online:
+    every voucher is redeemed exactly once, and every offline row that lost is a recorded
+    conflict with the winner's time."""
+    from datetime import timedelta
+    from uuid import uuid4
+
+    from django.utils import timezone
+
+    from incentives.models import OfflineRedemption
+
+    offer = publish(merchant=merchant, min_tier="", total_quota=None, per_resident_limit=50)
+    vouchers = []
+    for _ in range(30):
+        claimer = APIClient()
+        claimer.credentials(**bearer(make_resident()))
+        vouchers.append(claimer.post(f"/api/v1/offers/{offer.pk}/claim").json())
+    gate_a, gate_b, online = (merchant_staff(merchant) for _ in range(3))
+    scanned = (timezone.now() - timedelta(minutes=3)).isoformat()
+
+    def batch(device: str) -> dict:
+        return {
+            "redemptions": [
+                {
+                    "token": v["token"],
+                    "scanned_at": scanned,
+                    "device_id": device,
+                    "nonce": uuid4().hex,
+                }
+                for v in vouchers
+            ]
+        }
+
+    batch_a, batch_b = batch("gate-a"), batch("gate-b")
+    batch_b["redemptions"].reverse()  # the two gates meet in the middle
+    path = "/api/v1/merchant/redemptions/batch"
+    online_order = [*range(15, 30), *range(14, -1, -1)]  # from the middle outwards
+    sequences = [
+        [(gate_a, path, batch_a)],
+        [(gate_a, path, batch_a)],  # the same batch again, at the same time
+        [(gate_b, path, batch_b)],
+        *(
+            [(online, "/api/v1/merchant/redemptions", {"token": vouchers[i]["token"]})]
+            for i in online_order[:10]  # ten single redemptions at the start
+        ),
+        [  # and one clerk going through the rest, one after another
+            (online, "/api/v1/merchant/redemptions", {"token": vouchers[i]["token"]})
+            for i in online_order[10:]
+        ],
+    ]
+    results = fire_sequences(sequences)
+    (a1, body_a1), (a2, body_a2), (b, body_b) = (r[0] for r in results[:3])
+    assert (a1, a2, b) == (200, 200, 200), results[:3]
+    assert body_a1 == body_a2  # one nonce, one result, whichever request applied it
+    answered = [answer for sequence in results[3:] for answer in sequence]
+    by_voucher = dict(zip(online_order, answered, strict=True))
+    online_answers = [by_voucher[i] for i in range(30)]
+    assert {status for status, _body in online_answers} <= {201, 409}
+
+    assert Redemption.objects.count() == 30
+    assert Voucher.objects.filter(status="redeemed").count() == 30
+    nonce_a = {r["token"]: r["nonce"] for r in batch_a["redemptions"]}
+    nonce_b = {r["token"]: r["nonce"] for r in batch_b["redemptions"]}
+    outcome_a = {r["nonce"]: r for r in body_a1["results"]}
+    outcome_b = {r["nonce"]: r for r in body_b["results"]}
+    for i, voucher in enumerate(vouchers):
+        row_a = outcome_a[nonce_a[voucher["token"]]]
+        row_b = outcome_b[nonce_b[voucher["token"]]]
+        online_won = online_answers[i][0] == 201
+        winners = [online_won, row_a["outcome"] == "redeemed", row_b["outcome"] == "redeemed"]
+        assert sum(winners) == 1, (voucher["code"], winners)
+        first = timezone.localtime(Voucher.objects.get(code=voucher["code"]).redeemed_at)
+        for row in (row_a, row_b):
+            assert row["outcome"] in ("redeemed", "already_redeemed")
+            assert row["redeemed_at"] == first.isoformat()
+    lost_rows = [
+        r for r in [*body_a1["results"], *body_b["results"]] if r["outcome"] == "already_redeemed"
+    ]
+    online_wins = sum(1 for status, _body in online_answers if status == 201)
+    assert len(lost_rows) == 60 - (30 - online_wins)  # every offline row but the winners
+    conflicts = set(OfflineRedemption.objects.filter(conflict=True).values_list("nonce", flat=True))
+    assert conflicts == {r["nonce"] for r in lost_rows}
+    assert OfflineRedemption.objects.count() == 60  # the retried batch added nothing

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incentives.models import ClaimTally
 from tests.incentives.conftest import client_for, make_resident, publish
 from tests.merchants.factories import MerchantFactory
 
@@ -141,9 +142,18 @@ def test_list_rows_equal_the_documented_offer_shape(shelf, api_client, language,
     shelf["haikou_soon"].total_quota = None
     shelf["haikou_soon"].save()
     shelf["haikou_soon"].eligible_home_cities.set(["330100", "310100"])
-    client = client_for(make_resident("330100", 650)) if as_resident else api_client
+    # every reason the list computes in SQL: a minimum score, a limit already reached
+    shelf["excellent"].min_tier, shelf["excellent"].min_score = "", 700
+    shelf["excellent"].save()
+    holder = make_resident("330100", 650)
+    ClaimTally.objects.create(offer=shelf["visitors"], resident=holder, held=1)
+    client = client_for(holder) if as_resident else api_client
     rows = client.get("/api/v1/offers?page_size=50", HTTP_ACCEPT_LANGUAGE=language).json()
     assert rows["count"] == 5
+    if as_resident:
+        reasons = {r["title"]: r["eligibility"]["reasons"] for r in rows["results"]}
+        assert reasons["优秀专享"] == ["score_too_low"]
+        assert reasons["游客专享"] == ["home_city_not_eligible", "claim_limit_reached"]
     for row in rows["results"]:
         detail = client.get(f"/api/v1/offers/{row['id']}", HTTP_ACCEPT_LANGUAGE=language)
         assert row == detail.json()

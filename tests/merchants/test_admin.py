@@ -237,17 +237,26 @@ def test_merchant_staff_edits_own_draft(client, world):
     assert snapshot(offer)[:2] == ("改过的", "draft")
 
 
-def test_changing_terms_of_a_published_offer_goes_back_to_review(client, world):
+def test_changing_terms_of_a_published_offer_waits_for_the_citys_review(client, world):
     offer = world["offer_a"]
     Offer.objects.filter(pk=offer.pk).update(status="published")
     offer.refresh_from_db()
     res = login(client, world["staff_a"]).post(
         change_url(offer), form_data(offer, benefit_value="30"), follow=True
     )
-    assert any("重新提交审核" in m for m in messages_of(res))
+    assert any("已提交城市审核" in m for m in messages_of(res))
     offer.refresh_from_db()
-    assert (offer.status, offer.terms_version, offer.claimed_count) == ("submitted", 2, 10)
+    assert (offer.status, offer.terms_version, offer.claimed_count) == ("published", 1, 10)
+    assert offer.pending_terms == {"benefit_value": "30"}
     assert offer.transitions.get().action == "revise"
+    # the city finds it, sees what is proposed, and approves it with the usual action
+    reviewer = login(client, world["city_hz"])
+    waiting = reviewer.get(CHANGELIST, {"revision": "pending"}).content.decode()
+    assert "甲的优惠" in waiting and "乙的优惠" not in waiting
+    assert "30" in reviewer.get(change_url(offer)).content.decode()
+    reviewer.post(CHANGELIST, {"action": "publish_selected", "_selected_action": [offer.pk]})
+    offer.refresh_from_db()
+    assert (offer.status, offer.terms_version, offer.pending_terms) == ("published", 2, {})
 
 
 def test_quota_below_claimed_is_a_form_error(client, world):

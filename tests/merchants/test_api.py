@@ -88,10 +88,14 @@ def test_the_offer_shape(api_client, catalogue):
         "district": "西湖区",
         "address": "测试路 1 号",
         "category": "culture",
+        "credit_grade": None,
+        "trustworthy": False,
     }
     assert offer["eligibility_rule"] == {
         "min_tier": "good",
         "min_score": None,
+        "min_grade": None,
+        "honour": None,
         "scheme": None,
         "home_city_rule": "listed",
         "eligible_home_cities": ["310100", "330100"],
@@ -260,3 +264,9 @@ def test_pages_count_and_link_like_any_list(api_client, cities):
     assert beyond.status_code == 404 and beyond.json()["error"]["code"] == "not_found"
     empty_first = api_client.get(LIST, {"q": "no-such-offer"}).json()
     assert empty_first == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("station", ["99999999999999999999", "9223372036854775808", "0", "-1"])
+def test_a_station_id_out_of_range_is_a_400_not_a_database_error(api_client, cities, station):
+    res = api_client.get(LIST, {"station": station})
+    assert (res.status_code, res.json()["error"]["code"]) == (400, "invalid_request")

@@ -215,21 +215,50 @@ def test_publishing_after_the_end_or_for_a_suspended_merchant_is_refused(people)
     )
 
 
-def test_revising_terms_of_a_published_offer_sends_it_back_to_review(people):
+def test_revising_terms_of_a_published_offer_waits_for_review_and_changes_nothing(people):
     offer = offer_in(people, "published", claimed_count=5)
     revised = services.revise_offer(
         actor=people["staff"], offer=offer, changes={"benefit_value": Decimal("30")}
     )
-    assert revised.status == "submitted" and revised.terms_version == 2
+    # residents, claims and exports keep the approved terms until the city decides
+    fresh = Offer.objects.get(pk=offer.pk)
+    assert (fresh.status, fresh.terms_version, fresh.benefit_value) == (
+        "published",
+        1,
+        offer.benefit_value,
+    )
+    assert fresh.pending_terms == {"benefit_value": "30"}
     t = revised.transitions.get()
     assert (t.action, t.from_status, t.to_status, t.terms_version) == (
         "revise",
         "published",
-        "submitted",
-        2,
+        "published",
+        1,
     )
     assert "优惠数值" in t.reason
-    assert revised.claimed_count == 5  # claims already made are untouched
+    approved = services.publish_offer(actor=people["city"], offer=fresh)
+    assert (approved.status, approved.terms_version, approved.benefit_value) == (
+        "published",
+        2,
+        Decimal("30"),
+    )
+    assert approved.pending_terms == {} and approved.claimed_count == 5
+    assert approved.transitions.last().action == "publish"
+
+
+def test_a_rejected_revision_leaves_the_approved_terms(people):
+    offer = offer_in(people, "published")
+    services.revise_offer(actor=people["staff"], offer=offer, changes={"title": "未审核"})
+    rejected = services.reject_offer(actor=people["city"], offer=offer, reason="标题不实")
+    assert (rejected.status, rejected.title, rejected.terms_version) == (
+        "published",
+        offer.title,
+        1,
+    )
+    assert (rejected.pending_terms, rejected.rejection_reason) == ({}, "标题不实")
+    assert code_of(
+        lambda: services.reject_offer(actor=people["city"], offer=offer, reason="x")
+    ) == ("invalid_transition")
 
 
 def test_revising_a_paused_offer_and_the_home_city_list_counts_as_terms(people):
@@ -239,7 +268,18 @@ def test_revising_a_paused_offer_and_the_home_city_list_counts_as_terms(people):
         offer=offer,
         changes={"home_city_rule": "listed", "eligible_home_cities": ["460100"]},
     )
-    assert (revised.status, revised.terms_version) == ("submitted", 2)
+    assert (revised.status, revised.terms_version) == ("paused", 1)
+    assert revised.pending_terms == {
+        "home_city_rule": "listed",
+        "eligible_home_cities": ["460100"],
+    }
+    approved = services.publish_offer(actor=people["city"], offer=revised)
+    assert (approved.status, approved.terms_version, approved.home_city_rule) == (
+        "paused",
+        2,
+        "listed",
+    )
+    assert list(approved.eligible_home_cities.values_list("code", flat=True)) == ["460100"]
 
 
 def test_quota_change_alone_keeps_the_offer_published(people):

@@ -93,3 +93,30 @@ def test_every_other_check_character_is_refused(p, d, b, check):
     if check == credit_code_check_char(first17):
         return
     assert reason(first17 + check) == "check"
+
+
+ALPHABET_PLUS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZa -"
+
+
+@given(st.text(alphabet=ALPHABET_PLUS, min_size=16, max_size=19))
+def test_the_fast_check_agrees_with_the_parser_on_any_string(raw):
+    from merchants.validators import is_valid_credit_code
+
+    try:
+        parsed = parse_credit_code(raw).normalized == raw  # the fast check never normalises
+    except InvalidCreditCode:
+        parsed = False
+    assert is_valid_credit_code(raw) is parsed
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
+def test_the_fast_check_agrees_with_the_parser_on_coded_strings(first17):
+    from merchants.validators import is_valid_credit_code
+
+    code = first17 + credit_code_check_char(first17)
+    try:
+        parse_credit_code(code)
+        parsed = True
+    except InvalidCreditCode:
+        parsed = False
+    assert is_valid_credit_code(code) is parsed

@@ -35,6 +35,11 @@ def phone(chromium):
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        # a Content-Security-Policy violation is an error too (Chromium logs each one)
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
         return page
 
     new_page.errors = errors

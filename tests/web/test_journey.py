@@ -14,7 +14,8 @@ from PIL import Image
 
 from accounts.credit.errors import CONSENT_REQUIRED
 from accounts.credit.models import ConsentText
-from incentives.errors import CLAIM_LIMIT_REACHED
+from accounts.legal.models import Agreement
+from tests.accounts.conftest import current_version, last_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +56,7 @@ def decode_qr(image: Image.Image) -> str:
 def test_resident_claims_and_merchant_redeems(live_server, phone, shots, programme):
     offer, clerk = programme["offer"], programme["clerk"]
     consent_text = ConsentText.objects.get(is_current=True)
+    current_version()  # the agreement the data migration published (flushed between tests)
 
     # ------------------------------------------------------------------ resident
     page = phone()
@@ -62,24 +64,51 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     page.get_by_role("heading", name="登录").wait_for()
     shots(page, "01-resident-login")
 
+    # registration: phone → SMS code → name and ID → agreement (consent comes later)
     page.click("[data-test=to-register]")
     page.get_by_role("heading", name="注册居民账号").wait_for()
+    page.click("[data-test=next-1]")  # empty: each field says what it needs
+    assert "手机号" in page.inner_text("[data-test=error-phone]")
+    assert "验证码" in page.inner_text("[data-test=error-sms_code]")
     page.fill("#f-phone", RESIDENT_PHONE)
-    page.fill("#f-password", RESIDENT_PASSWORD)
-    page.fill("#f-real_name", "钱江月")
-    page.fill("#f-id_number", "330106198803120119")  # wrong check digit first
+    page.click("[data-test=send-code]")
+    page.locator("[data-test=code-sent] .notice").wait_for()
+    shots(page, "02-resident-register-sms")
+    page.fill("#f-sms_code", last_code(RESIDENT_PHONE))  # the sandbox gateway's outbox
+    page.click("[data-test=next-1]")
+    page.locator("[data-test=step-identity]").wait_for()
+    page.click("[data-test=next-2]")  # empty again: one message per field
+    for name in ("real_name", "id_number", "home_city", "password"):
+        assert page.inner_text(f"[data-test=error-{name}]"), name
+    page.fill("#f-real_name", "钱江月")  # not the holder's name
+    page.fill("#f-id_number", "330106198803120119")  # and a wrong check digit
     page.select_option("#f-home_city", "330100")
+    page.fill("#f-password", RESIDENT_PASSWORD)
+    page.click("[data-test=next-2]")
+    page.locator("[data-test=agreement-text]").wait_for()
+    assert Agreement.objects.get(is_current=True).body_zh in page.inner_text(
+        "[data-test=agreement-text]"
+    )
+    page.click("[data-test=register-submit]")  # not accepted yet
+    assert page.inner_text("[data-test=error-agreement_version]")
+    page.check("[data-test=agreement-accept]")
     page.click("[data-test=register-submit]")
-    page.locator("[data-test=error-id_number]").wait_for()
+    page.locator("[data-test=error-id_number]").wait_for()  # back on step 2, next to the ID
     assert "校验码" in page.inner_text("[data-test=error-id_number]")
     shots(page, "02-resident-register-error")
     page.fill("#f-id_number", ID_NUMBER)
+    page.click("[data-test=next-2]")
+    page.click("[data-test=register-submit]")
+    page.locator("[data-test=error-real_name]").wait_for()  # the identity provider refuses
+    assert "姓名与身份证号不一致" in page.inner_text("[data-test=error-real_name]")
+    page.fill("#f-real_name", "王小明")
+    page.click("[data-test=next-2]")
     page.click("[data-test=register-submit]")
 
     # consent: the text of the current version is shown before asking
     page.locator("[data-test=consent-card]").wait_for()
     assert page.inner_text("[data-test=consent-text]") == consent_text.body_zh
-    assert "你好，钱江月" in page.inner_text("[data-test=hello]")
+    assert "你好，王小明" in page.inner_text("[data-test=hello]")
     shots(page, "03-resident-consent")
     # a first visit asks only for what exists: no 404 for the consent or the standing
     assert not not_found_logged(phone), phone.console
@@ -145,7 +174,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
         "[...document.querySelectorAll('[data-test=category-art]')]"
         ".every((img) => img.complete && img.naturalWidth > 0)"
     )
-    assert page.locator("#tabbar svg.tab-icon").count() == 4  # 我的信用, 信用码, 优惠, 券包
+    assert page.locator("#tabbar svg.tab-icon").count() == 5  # 我的信用, 信用码, 优惠, 券包, 我的
     assert not set("◎✦▣") & set(page.inner_text("#tabbar"))
     claimable = page.locator(f"[data-test=offer][data-offer-id='{offer.id}']")
     assert "您可领取" in claimable.inner_text()
@@ -245,7 +274,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     scanner.fill("[data-test=code-input]", voucher["display_code"].lower())
     scanner.click("[data-test=code-submit]")
     scanner.locator("[data-test=preview]").wait_for()
-    assert scanner.inner_text("[data-test=preview-holder]") == "钱*月"
+    assert scanner.inner_text("[data-test=preview-holder]") == "王*明"
     assert scanner.inner_text("[data-test=preview-id-last4]") == ID_NUMBER[-4:]
     assert scanner.inner_text("[data-test=preview-offer]") == "西湖游船守信八折"
     preview_text = scanner.inner_text("[data-test=preview]")
@@ -332,7 +361,7 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     page.click("[data-test=tab-wallet]")
     page.locator("[data-test=wallet-empty-text]").wait_for()
 
-    # claim, then claim again: the limit is one per person
+    # claim; then the offer says the limit of one per person is reached, before any tap
     page.goto(f"{live_server.url}/m/#/offers/{offer.id}")
     page.locator("[data-test=offer-detail]").wait_for()
     shots(page, "20-resident-offer-detail")
@@ -341,9 +370,8 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     code = page.get_attribute("[data-test=voucher]", "data-code")
     page.goto(f"{live_server.url}/m/#/offers/{offer.id}")
     page.locator("[data-test=offer-detail]").wait_for()
-    page.click("[data-test=claim]")
-    page.locator("#toast.toast-error").wait_for()
-    assert message(CLAIM_LIMIT_REACHED) in page.inner_text("#toast")  # the registry's words
+    assert "您已达到每人限领数量" in page.inner_text("[data-test=not-eligible]")
+    assert page.locator("[data-test=claim]").is_disabled()
     shots(page, "21-resident-claim-limit")
 
     # cancel the voucher (after a confirmation)
@@ -374,8 +402,20 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
             localStorage.setItem('xinyou.resident.tokens', JSON.stringify(tokens));
         }"""
     )
+    spent = page.evaluate("JSON.parse(localStorage.getItem('xinyou.resident.tokens')).refresh")
     page.click("[data-test=tab-credit]")
     page.locator("[data-test=standing]").wait_for()
+    rotated = page.evaluate("JSON.parse(localStorage.getItem('xinyou.resident.tokens')).refresh")
+    assert rotated != spent  # the refresh token rotated; the spent one is refused now
+    assert (
+        page.evaluate(
+            """async (refresh) => (await fetch('/api/v1/auth/token/refresh', {
+            method: 'POST', headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({refresh})})).status""",
+            spent,
+        )
+        == 401
+    )
 
     # withdraw consent: the consent card comes back, claims need it again
     page.click("[data-test=consent-withdraw]")
@@ -384,10 +424,33 @@ def test_resident_errors_cancel_and_withdraw(live_server, phone, shots, programm
     shots(page, "23-resident-consent-withdrawn")
     page.goto(f"{live_server.url}/m/#/offers/{offer.id}")
     page.locator("[data-test=offer-detail]").wait_for()
+    assert "您已撤回信用查询授权" in page.inner_text("[data-test=not-eligible]")
     page.click("[data-test=claim]")
     page.locator("#toast.toast-error").wait_for()
     assert message(CONSENT_REQUIRED) in page.inner_text("#toast")
     page.locator("[data-test=consent-card]").wait_for()  # sent back to give it
+
+    # 我的 › 我的数据: everything held; 我的 › 注销账号: password, confirmation, gone
+    page.click("[data-test=tab-me]")
+    page.click("[data-test=to-my-data]")
+    page.locator("[data-test=data-vouchers]").wait_for()
+    assert code in page.inner_text("[data-test=data-vouchers]")
+    assert "李华" in page.inner_text("[data-test=data-profile]")
+    shots(page, "24-resident-my-data")
+    page.goto(f"{live_server.url}/m/#/me/close")
+    page.fill("#f-password", "wrong-password")
+    page.click("[data-test=close-account]")
+    page.click("[data-test=modal-confirm]")
+    page.locator("[data-test=error-password]").wait_for()
+    page.fill("#f-password", "Trust-reward-2026")
+    page.click("[data-test=close-account]")
+    page.locator("[data-test=modal-confirm]").wait_for()
+    shots(page, "25-resident-close-confirm")
+    page.click("[data-test=modal-confirm]")
+    page.get_by_role("heading", name="登录").wait_for()
+    assert "账号已注销" in page.inner_text("#toast")
+    resident.refresh_from_db()
+    assert resident.closed_at is not None and resident.real_name == ""
     assert not phone.errors, phone.errors
 
 

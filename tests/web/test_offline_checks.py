@@ -104,3 +104,25 @@ def test_scanner_refuses_an_expired_qr_offline(live_server, phone, programme):
     page.locator("[data-test=result-fail][data-reason=offline_expired]").wait_for()
     assert "过期" in page.inner_text("[data-test=fail-reason]")
     assert not [url for url in requests if "/api/v1/" in url], requests
+
+
+def test_a_key_outside_its_window_is_refused_offline(checker):
+    good = token()
+    result = checker.page.evaluate(
+        """async ([module, token]) => {
+            const m = await import(module);
+            const keys = await (await fetch('/api/v1/voucher-keys')).json();
+            const day = 86400 * 1000, now = Date.now();
+            const iso = (ms) => new Date(ms).toISOString();
+            const check = async (window) =>
+                (await m.checkToken(token, keys.map((k) => ({...k, ...window})))).reason || 'ok';
+            return [
+                await check({not_before: null, not_after: null}),
+                await check({not_before: iso(now - day), not_after: iso(now + day)}),
+                await check({not_after: iso(now - day)}),
+                await check({not_before: iso(now + day)}),
+            ];
+        }""",
+        [MODULE, good],
+    )
+    assert result == ["ok", "ok", "key_not_valid", "key_not_valid"]

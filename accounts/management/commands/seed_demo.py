@@ -29,3 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         for phone, label in logins:
             self.stdout.write(f"  {phone}  {label}")
+        self.stdout.write(
+            "SMS codes (registration, login by code) go to the sandbox outbox, nothing is "
+            "sent: read them with `python manage.py sms_outbox` or in admin › 演示短信发件箱."
+        )

@@ -1,7 +1,15 @@
 // Shared pieces of the resident app and the scanner: config, strings, the API client
-// (Bearer tokens in localStorage, one refresh on 401), DOM helpers, dates, toasts, modals.
+// (Bearer tokens in localStorage, one refresh on 401 with a rotating refresh token, logout
+// that revokes it), DOM helpers, dates, toasts, modals.
 
 export const config = JSON.parse(document.getElementById("web-config").textContent);
+
+// The page's service worker keeps the app shell for offline use (incentives/web/pwa.py).
+if (config.serviceWorker && "serviceWorker" in navigator) {
+  navigator.serviceWorker.register(config.serviceWorker).catch(() => {
+    /* no worker (e.g. plain HTTP on a LAN address): the page still works online */
+  });
+}
 
 // ------------------------------------------------------------------------------ i18n
 
@@ -156,8 +164,25 @@ export class Api {
     return pair;
   }
 
-  logout() {
+  /** Log in with a code sent by sendCode(phone, "login"). */
+  async loginWithCode(phone, smsCode) {
+    const pair = await this.request("POST", "/auth/token", { body: { phone, sms_code: smsCode }, auth: false });
+    this.tokens = pair;
+    return pair;
+  }
+
+  /** Ask for a 6-digit SMS code (purpose "register" or "login"): {expires_in, resend_after}. */
+  sendCode(phone, purpose) {
+    return this.request("POST", "/auth/sms-code", { body: { phone, purpose }, auth: false });
+  }
+
+  /** Forget the tokens; `revoke` also tells the server, so the refresh token is dead. */
+  logout({ revoke = true } = {}) {
+    const refresh = this.tokens?.refresh;
     this.tokens = null;
+    if (revoke && refresh) {
+      this.request("POST", "/auth/logout", { body: { refresh }, auth: false }).catch(() => {});
+    }
   }
 
   async refresh() {
@@ -167,11 +192,12 @@ export class Api {
       this.refreshing = (async () => {
         if (!refresh) return false;
         try {
-          const { access } = await this.request("POST", "/auth/token/refresh", {
+          // the refresh token rotates: the one sent is spent, keep the new one
+          const pair = await this.request("POST", "/auth/token/refresh", {
             body: { refresh },
             auth: false,
           });
-          this.tokens = { ...this.tokens, access };
+          this.tokens = { access: pair.access, refresh: pair.refresh };
           return true;
         } catch {
           return false;
@@ -204,7 +230,7 @@ export class Api {
       if (await this.refresh()) {
         return this.request(method, path, { body, headers, auth, blob, retry: false });
       }
-      this.logout();
+      this.logout({ revoke: false });
       this.onLoggedOut?.();
     }
     if (response.ok) {

@@ -22,21 +22,22 @@
 // strings.js (RESIDENT), their English into locale/en/LC_MESSAGES/djangojs.po.
 //
 // Routes today: #/login #/register #/credit #/pass #/offers #/offers/<id> #/wallet
-// #/wallet/<code>.
+// #/wallet/<code> #/me #/me/data #/me/close #/agreement.
 
 import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, useStrings, watchOnline } from "./common.js";
 import { RESIDENT, SHARED } from "./strings.js";
-import { api, setRenderer, state, go } from "./resident/app.js";
+import { api, setRenderer, state, go, me as loadMe } from "./resident/app.js";
 import * as login from "./resident/screens/login.js";
 import * as register from "./resident/screens/register.js";
 import * as credit from "./resident/screens/credit.js";
 import * as offers from "./resident/screens/offers.js";
 import * as wallet from "./resident/screens/wallet.js";
 import * as pass from "./resident/screens/pass.js";
+import * as me from "./resident/screens/me.js";
 
 useStrings(SHARED, RESIDENT);
 
-const SCREENS = [login, register, credit, pass, offers, wallet];
+const SCREENS = [login, register, credit, pass, offers, wallet, me];
 const ROUTES = Object.assign({}, ...SCREENS.map((module) => module.routes));
 const HOME = "credit"; // where a logged-in resident lands; unknown paths show it too
 
@@ -51,6 +52,11 @@ async function render() {
   const route = ROUTES[path] || ROUTES[HOME];
   if (route.needsLogin && !api.loggedIn) return go("#/login");
   if (route.guestOnly && api.loggedIn) return go(`#/${HOME}`);
+  // a newer user agreement is accepted before anything else (GET /me: agreement_outdated)
+  if (api.loggedIn && path !== "agreement") {
+    const profile = await loadMe().catch(() => null);
+    if (profile?.agreement_outdated) return go("#/agreement");
+  }
   tabbar.hidden = !api.loggedIn && !route.guestTabbar;
   for (const a of tabbar.querySelectorAll("a")) {
     a.classList.toggle("active", a.dataset.tab === path);

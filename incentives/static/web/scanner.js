@@ -1,10 +1,16 @@
 // The merchant scanner: staff login, camera scanning (@zxing/browser, loaded on demand),
 // manual code entry and a "paste token" field; an offline signature check with the keys
 // of /api/v1/voucher-keys; a preview to compare with the ID card; a confirm button; a
-// large green or red result; today's redemptions. Redemption always goes to the server.
+// large green or red result; today's redemptions.
 // A personal credit pass (信用码, token XP1…) instead lists the merchant's entitlement
 // offers to apply; the pass check always goes to the server. Today's entitlement uses and
 // redemptions can be reported as incidents (city staff decide).
+//
+// Offline: when the server cannot be reached, a scanned QR is checked here (signature
+// with a cached key inside its validity, expiry, this merchant, not already redeemed on
+// this device), queued in IndexedDB (scanner-offline.js) and shown as redeemed offline;
+// the pending count is always on screen; back online, the queue is uploaded to
+// /merchant/redemptions/batch and each row shows its outcome.
 
 import {
   Api,
@@ -31,11 +37,15 @@ import {
 } from "./common.js";
 import { SCANNER, SHARED } from "./strings.js";
 import { checkToken, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
+import { queueRedemption, rows as offlineRows, syncPending } from "./scanner-offline.js";
 
 useStrings(SHARED, SCANNER);
 useNobleFallback(config.noble);
 
 const KEYS_CACHE = "xinyou.scan.voucher-keys";
+const ME_CACHE = "xinyou.scan.me"; // who is logged in and their merchant, for offline starts
+const KEYS_REFRESH_MS = 10 * 60 * 1000;
+const SYNC_RETRY_MS = 20 * 1000;
 const view = document.getElementById("view");
 const api = new Api("xinyou.scanner.tokens", () => {
   state.me = null;
@@ -49,6 +59,9 @@ const state = {
   keysSource: "none", // live | cached | none
   camera: null, // zxing controls while the camera runs
   result: null, // what the result panel shows (kept across a language switch)
+  setup: null, // GET /merchant/scanner: merchant_id, max_batch
+  offline: [], // this merchant's offline rows (IndexedDB), newest first
+  syncing: false,
 };
 let els = {}; // the live elements of the main screen
 
@@ -88,10 +101,21 @@ async function render() {
   if (!api.loggedIn) return loginScreen();
   mount(view, spinner());
   try {
-    if (!state.me) state.me = await api.request("GET", "/me");
+    if (!state.me) {
+      state.me = await api.request("GET", "/me");
+      if (state.me.roles.includes("merchant_staff")) {
+        state.setup = await api.request("GET", "/merchant/scanner");
+        localStorage.setItem(ME_CACHE, JSON.stringify({ me: state.me, setup: state.setup }));
+      }
+    }
   } catch (error) {
-    mount(view, notice("error", errorText(error)), h("button", { type: "button", class: "btn btn-primary btn-block", onclick: render }, t("common.retry")));
-    return;
+    const cached = error.code === "network_error" && readCachedMe();
+    if (!cached) {
+      mount(view, notice("error", errorText(error)), h("button", { type: "button", class: "btn btn-primary btn-block", onclick: render }, t("common.retry")));
+      return;
+    }
+    state.me = cached.me; // offline start: the last known clerk and merchant
+    state.setup = cached.setup;
   }
   if (!state.me.roles.includes("merchant_staff")) {
     api.logout();
@@ -100,6 +124,15 @@ async function render() {
     return loginScreen();
   }
   mainScreen();
+}
+
+function readCachedMe() {
+  try {
+    const cached = JSON.parse(localStorage.getItem(ME_CACHE));
+    return cached?.me && cached?.setup ? cached : null;
+  } catch {
+    return null;
+  }
 }
 
 function loginScreen() {
@@ -153,6 +186,8 @@ function mainScreen() {
   const cameraMessage = h("div");
   els = {
     keys: h("p", { class: "key-status", "data-test": "key-status" }),
+    pending: h("div", { class: "pending-bar", "data-test": "pending", "aria-live": "polite" }),
+    offline: h("section", { class: "card offline-list", "data-test": "offline-list" }),
     result: h("section", { class: "result-area", id: "result", "aria-live": "assertive" }),
     today: h("section", { class: "card today", "data-test": "today" }),
     uses: h("section", { class: "card today", "data-test": "uses-today" }),
@@ -172,6 +207,7 @@ function mainScreen() {
       h("button", { type: "button", class: "link-button", onclick: logout, "data-test": "logout" }, t("common.logout"))
     ),
     els.keys,
+    els.pending,
     els.result,
     h("section", { class: "card" }, h("h2", {}, t("scan.camera_title")), cameraBox, cameraMessage, cameraButton),
     h(
@@ -191,6 +227,7 @@ function mainScreen() {
         h("button", { type: "submit", class: "btn btn-secondary btn-block", "data-test": "token-submit" }, t("scan.token_submit"))
       )
     ),
+    els.offline,
     els.today,
     els.uses
   );
@@ -198,10 +235,13 @@ function mainScreen() {
   drawKeyStatus();
   drawResult();
   loadToday();
+  refreshOffline().then(() => syncNow());
 }
 
 function logout() {
   stopCamera();
+  localStorage.removeItem(ME_CACHE);
+  state.setup = null;
   api.logout();
   state.me = null;
   state.result = null;
@@ -283,12 +323,14 @@ async function onScanned(text) {
       ({
         malformed: t("scan.offline_malformed"),
         unknown_key: t("scan.offline_unknown_key"),
+        key_not_valid: t("scan.offline_key_not_valid"),
         bad_signature: t("scan.offline_forged"),
         expired: t("scan.offline_expired", { time: fmtDateTime(check.claims?.expiresAt?.toISOString()) }),
       })[check.reason];
     showResult({ kind: "fail", text: () => text(), offline: true, reason: `offline_${check.reason}` });
     return;
   }
+  if (!navigator.onLine) return offlineCheck(value.toUpperCase(), check);
   return lookUp({ token: value.toUpperCase() });
 }
 
@@ -298,6 +340,7 @@ function onCode(raw) {
     showResult({ kind: "fail", text: () => t("scan.code_bad"), offline: true, reason: "offline_bad_code" });
     return;
   }
+  if (!navigator.onLine) return offlineCheck(null, null);
   return lookUp({ code });
 }
 
@@ -307,6 +350,10 @@ async function lookUp(ref) {
   try {
     preview = await api.request("POST", "/merchant/scan", { body: ref });
   } catch (error) {
+    if (error.code === "network_error") {
+      // the server cannot be reached: decide on this device
+      return offlineCheck(ref.token || null, ref.token ? await checkToken(ref.token, state.keys) : null);
+    }
     showResult({ kind: "fail", text: () => errorText(error, "scan"), reason: error.code });
     return;
   }
@@ -412,6 +459,123 @@ function drawPass(box, r) {
   );
 }
 
+// ------------------------------------------------------------------------------ offline
+
+/** Is the key inside its validity window (not_before ≤ at < not_after, each optional)? */
+function keyValidAt(kid, at) {
+  const key = state.keys.find((k) => k.kid === kid);
+  if (!key) return false;
+  if (key.not_before && new Date(key.not_before) > at) return false;
+  if (key.not_after && new Date(key.not_after) <= at) return false;
+  return true;
+}
+
+/** The server cannot be reached: may this token be redeemed on this device's word? */
+async function offlineCheck(token, check) {
+  const refuse = (reason, text) => showResult({ kind: "fail", text, offline: true, reason: `offline_${reason}` });
+  if (!token) return refuse("code", () => t("scan.offline_code"));
+  if (state.keysSource === "none" || !state.keys.length) return refuse("no_keys", () => t("scan.offline_no_keys"));
+  if (!state.setup) return refuse("no_merchant", () => t("scan.offline_no_merchant"));
+  if (!check.ok) {
+    const texts = {
+      malformed: () => t("scan.offline_malformed"),
+      unknown_key: () => t("scan.offline_unknown_key"),
+      key_not_valid: () => t("scan.offline_key_not_valid"),
+      bad_signature: () => t("scan.offline_forged"),
+      expired: () => t("scan.offline_expired", { time: fmtDateTime(check.claims?.expiresAt?.toISOString()) }),
+      unsupported: () => t("scan.offline_unsupported"),
+    };
+    return refuse(check.reason, texts[check.reason] || texts.malformed);
+  }
+  const { claims } = check;
+  if (!keyValidAt(claims.kid, new Date())) return refuse("key_not_valid", () => t("scan.offline_key_not_valid"));
+  if (claims.merchantId === null) return refuse("no_merchant", () => t("scan.offline_no_merchant"));
+  if (claims.merchantId !== state.setup.merchant_id) return refuse("wrong_merchant", () => t("scan.offline_wrong_merchant"));
+  const earlier = state.offline.find((r) => r.voucherKey === `${state.setup.merchant_id}:${claims.voucherId}` && (r.outcome === null || r.outcome === "redeemed"));
+  if (earlier) return refuse("duplicate", () => t("scan.offline_duplicate", { time: fmtDateTime(earlier.scanned_at) }));
+  showResult({ kind: "offline-preview", token, claims });
+}
+
+async function confirmOffline(button) {
+  const { token, claims } = state.result;
+  await busy(button, t("scan.confirming"), async () => {
+    const queued = await queueRedemption({ token, merchantId: state.setup.merchant_id, voucherId: String(claims.voucherId) });
+    await refreshOffline();
+    if (queued.duplicate) {
+      showResult({ kind: "fail", text: () => t("scan.offline_duplicate", { time: fmtDateTime(queued.duplicate.scanned_at) }), offline: true, reason: "offline_duplicate" });
+      return;
+    }
+    showResult({ kind: "offline-ok", row: queued.row, claims });
+  });
+}
+
+async function refreshOffline() {
+  if (!state.setup) return;
+  try {
+    state.offline = await offlineRows(state.setup.merchant_id);
+  } catch {
+    state.offline = []; // no IndexedDB (private mode of some browsers): nothing queued
+  }
+  drawPending();
+  drawOffline();
+}
+
+async function syncNow() {
+  if (!state.setup || state.syncing || !api.loggedIn) return;
+  if (!state.offline.some((r) => r.state === "pending")) return;
+  state.syncing = true;
+  drawPending();
+  try {
+    const n = await syncPending(api, state.setup.merchant_id, state.setup.max_batch);
+    if (n) {
+      toast(t("scan.synced", { n }));
+      loadToday();
+    }
+  } catch {
+    /* still offline, or the server refused: the rows stay pending and are retried */
+  } finally {
+    state.syncing = false;
+    await refreshOffline();
+  }
+}
+
+function drawPending() {
+  const box = els.pending;
+  if (!box) return;
+  const n = state.offline.filter((r) => r.state === "pending").length;
+  box.dataset.count = String(n);
+  box.className = `pending-bar${n ? " has-pending" : ""}`;
+  mount(
+    box,
+    h("span", { "data-test": "pending-count" }, n ? t("scan.pending", { n }) : t("scan.pending_none")),
+    n ? h("button", { type: "button", class: "link-button", "data-test": "sync-now", disabled: state.syncing, onclick: syncNow }, state.syncing ? t("scan.syncing") : t("scan.sync_now")) : null
+  );
+}
+
+function outcomeText(row) {
+  if (row.state === "pending") return t("scan.state_pending");
+  if (row.outcome === "redeemed") return t("scan.outcome_redeemed");
+  if (row.outcome === "already_redeemed") return t("scan.outcome_conflict", { time: fmtDateTime(row.redeemed_at) });
+  return t("scan.outcome_refused", { reason: reasonText(row.outcome) });
+}
+
+function drawOffline() {
+  const box = els.offline;
+  if (!box) return;
+  const recent = state.offline.slice(0, 50);
+  box.hidden = !recent.length;
+  mount(
+    box,
+    h("h2", {}, t("scan.offline_title")),
+    h("ul", { class: "today-list" }, recent.map((r) =>
+      h("li", { "data-test": "offline-row", "data-outcome": r.outcome || "pending", "data-nonce": r.nonce },
+        h("span", { class: "today-time" }, fmtTime(r.scanned_at)),
+        h("span", { class: "today-main" },
+          h("strong", { class: `outcome outcome-${r.outcome === "already_redeemed" ? "conflict" : r.outcome || "pending"}` }, outcomeText(r)),
+          h("small", {}, `${t("scan.offline_voucher")} ${r.voucherKey.split(":")[1]}`)))))
+  );
+}
+
 // ------------------------------------------------------------------------------ result
 
 function showResult(result) {
@@ -469,6 +633,32 @@ function drawResult() {
       nextButton()
     );
   }
+  if (r.kind === "offline-preview") {
+    const button = h("button", { type: "button", class: "btn btn-confirm btn-block btn-xl", "data-test": "confirm-offline" }, t("scan.confirm"));
+    button.addEventListener("click", () => confirmOffline(button));
+    return mount(
+      box,
+      h("div", { class: "result result-preview", "data-test": "offline-preview" },
+        h("h2", {}, t("scan.offline_preview_title")),
+        h("dl", { class: "facts big-facts" },
+          h("dt", {}, t("scan.offline_voucher")), h("dd", { class: "mono" }, String(r.claims.voucherId)),
+          h("dt", {}, t("scan.expires")), h("dd", {}, fmtDateTime(r.claims.expiresAt.toISOString()))),
+        h("p", { class: "id-hint" }, t("scan.offline_preview_hint")),
+        button,
+        h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
+    );
+  }
+  if (r.kind === "offline-ok") {
+    return mount(
+      box,
+      h("div", { class: "result result-ok result-offline", role: "status", "data-test": "result-offline" },
+        h("div", { class: "result-icon", "aria-hidden": "true" }, "✓"),
+        h("p", { class: "result-title" }, t("scan.offline_ok_title")),
+        h("p", { class: "result-sub" }, t("scan.offline_ok_at", { time: fmtDateTime(r.row.scanned_at) })),
+        h("p", { class: "result-note" }, `${t("scan.offline_voucher")} ${r.claims.voucherId}`)),
+      nextButton()
+    );
+  }
   if (r.kind === "ok") {
     const d = r.redemption;
     return mount(
@@ -504,7 +694,12 @@ async function loadToday() {
       h("button", { type: "button", class: "link-button", onclick: loadToday }, t("scan.refresh")));
   mount(box, header(null), spinner());
   try {
-    const page = await api.request("GET", `/merchant/redemptions?date_from=${today}&date_to=${today}&page_size=100`);
+    const range = `date_from=${today}&date_to=${today}`;
+    // today's redemptions, and this shop's offline conflicts (any of its devices)
+    const [page, conflicts] = await Promise.all([
+      api.request("GET", `/merchant/redemptions?${range}&page_size=100`),
+      api.request("GET", `/merchant/redemptions/offline?${range}&conflict=true&page_size=20`),
+    ]);
     mount(
       box,
       header(page.count),
@@ -514,7 +709,18 @@ async function loadToday() {
               h("span", { class: "today-time" }, fmtTime(r.redeemed_at)),
               h("span", { class: "today-main" }, h("strong", {}, r.offer.title), h("small", {}, `${r.display_code} · ${r.holder.name} · ${r.holder.id_last4}`)),
               reportButton({ voucher_code: r.code }))))
-        : h("p", { class: "muted" }, t("scan.today_empty"))
+        : h("p", { class: "muted" }, t("scan.today_empty")),
+      conflicts.count
+        ? [
+            h("h3", { class: "outcome-conflict", "data-test": "today-conflicts" }, t("scan.conflicts_today", { n: conflicts.count })),
+            h("ul", { class: "today-list" }, conflicts.results.map((c) =>
+              h("li", { "data-test": "today-conflict" },
+                h("span", { class: "today-time" }, fmtTime(c.scanned_at)),
+                h("span", { class: "today-main" },
+                  h("strong", {}, c.offer_title || c.display_code || "—"),
+                  h("small", {}, `${c.display_code || ""} · ${t("scan.outcome_conflict", { time: fmtDateTime(c.redeemed_at) })} · ${c.device_id}`)))))
+          ]
+        : null
     );
   } catch (error) {
     mount(box, header(null), notice("error", errorText(error)));
@@ -581,3 +787,13 @@ onLangSwitch(() => {
 watchOnline();
 loadKeys();
 render();
+addEventListener("online", () => {
+  loadKeys(); // refresh the keys whenever the network is back
+  syncNow();
+});
+setInterval(() => {
+  if (navigator.onLine) loadKeys();
+}, KEYS_REFRESH_MS);
+setInterval(() => {
+  if (navigator.onLine) syncNow();
+}, SYNC_RETRY_MS);

@@ -1,7 +1,8 @@
 // Offline checks of what a clerk scans or types, mirroring incentives/signing.py:
 //
 //   token = "XY1" + kid + "." + base32(voucher id: 8 bytes BE, expiry: 4 bytes BE unix
-//           seconds, Ed25519 signature over kid || those 12 bytes: 64 bytes), no padding
+//           seconds, merchant id: 4 bytes BE (absent in older tokens), Ed25519 signature
+//           over kid || those 16 (or 12) bytes: 64 bytes), no padding
 //   code  = 9 characters of CODE_ALPHABET + 1 check character (weighted, modulo 29)
 //
 // A forged or expired token is told apart here, without the network; whether the voucher
@@ -50,18 +51,19 @@ export function parseToken(raw) {
   } catch {
     return null;
   }
-  if (bytes.length !== 12 + 64) return null;
-  const body = bytes.slice(0, 12);
+  if (bytes.length !== 12 + 64 && bytes.length !== 16 + 64) return null;
+  const body = bytes.slice(0, bytes.length - 64);
   const view = new DataView(body.buffer);
   const kidBytes = new TextEncoder().encode(kid);
-  const signed = new Uint8Array(kidBytes.length + 12);
+  const signed = new Uint8Array(kidBytes.length + body.length);
   signed.set(kidBytes);
   signed.set(body, kidBytes.length);
   return {
     kid,
     voucherId: view.getBigUint64(0),
     expiresAt: new Date(view.getUint32(8) * 1000),
-    signature: bytes.slice(12),
+    merchantId: body.length === 16 ? view.getUint32(12) : null, // null: signed before it was added
+    signature: bytes.slice(body.length),
     signed,
   };
 }
@@ -84,16 +86,25 @@ async function ed25519Verify(publicKey, signature, message) {
   return ed.verifyAsync(signature, message, publicKey);
 }
 
+/** Is the key inside its validity window (`not_before` ≤ now < `not_after`, each optional)? */
+export function keyInForce(key, now = new Date()) {
+  if (key.not_before && new Date(key.not_before) > now) return false;
+  if (key.not_after && new Date(key.not_after) <= now) return false;
+  return true;
+}
+
 /**
- * Check a token against the published keys ([{kid, public_key}]).
+ * Check a token against the published keys ([{kid, public_key, not_before, not_after}]).
  * → {ok: true, claims} or {ok: false, reason, claims?} with reason one of
- *   malformed, unknown_key, bad_signature, expired, unsupported (cannot tell here).
+ *   malformed, unknown_key, key_not_valid (outside the key's not_before..not_after),
+ *   bad_signature, expired, unsupported (cannot tell here).
  */
 export async function checkToken(raw, keys, now = new Date()) {
   const claims = parseToken(raw);
   if (!claims) return { ok: false, reason: "malformed" };
   const key = keys.find((k) => k.kid === claims.kid);
   if (!key) return { ok: false, reason: "unknown_key", claims };
+  if (!keyInForce(key, now)) return { ok: false, reason: "key_not_valid", claims };
   let valid;
   try {
     valid = await ed25519Verify(base64Decode(key.public_key), claims.signature, claims.signed);

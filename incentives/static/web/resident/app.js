@@ -2,18 +2,29 @@
 // (go/render) and the data several screens load (the profile, the city list).
 
 import { Api, ApiError, getLang, t } from "../common.js";
+import { clearPocket } from "./pocket.js";
 
 export const api = new Api("xinyou.resident.tokens", () => {
   state.me = null;
   state.flash = t("login.expired");
+  clearPocket();
   go("#/login");
 });
+
+// Whoever logs in starts with an empty pocket: what the device kept for offline use
+// belongs to one person (../pocket.js).
+const logIn = api.login.bind(api);
+api.login = async (...args) => {
+  const pair = await logIn(...args);
+  clearPocket();
+  return pair;
+};
 
 export const state = {
   me: null, // the profile (GET /me)
   cities: null, // [{code, name, name_en, scheme}]
   flash: null, // a message to show on the next screen
-  offerFilters: { city: "", station: "", category: "", q: "", eligible: false },
+  offerFilters: { city: "", station: "", category: "", q: "", eligible: false, trustworthy: false },
   stations: {}, // city code → [{id, name}]
   walletTab: "issued",
   qrUrls: [], // object URLs to revoke when leaving a voucher
@@ -37,6 +48,7 @@ export const go = (hash) => {
 
 export function logout() {
   api.logout();
+  clearPocket(); // the next person on this phone sees nothing of this one's vouchers
   state.me = null;
   go("#/login");
 }

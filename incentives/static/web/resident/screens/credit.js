@@ -195,6 +195,10 @@ function standingCard(s, action) {
           h("div", { class: "score" }, h("span", { class: "score-scheme" }, s.scheme), h("span", { class: "score-value", "data-test": "score" }, s.score ?? s.grade)),
           tierBadge(s.tier, muted)
         ),
+    s.honours?.length
+      ? h("p", { class: "honours", "data-test": "honours" }, t("credit.honours"), " ",
+          s.honours.map((x) => h("span", { class: "badge honour" }, t(`honour.${x.kind}`))))
+      : null,
     s.seriously_dishonest ? notice("error", t("credit.dishonest"), "dishonest") : null,
     s.stale ? notice("warn", t("credit.stale"), "stale") : null,
     s.expired ? notice("warn", t("credit.expired"), "expired") : null,

@@ -9,6 +9,7 @@ function offerQuery(filters, extra = {}) {
   const params = new URLSearchParams({ page_size: "20", ...extra });
   for (const name of ["city", "station", "category", "q"]) if (filters[name]) params.set(name, filters[name]);
   if (filters.eligible && api.loggedIn) params.set("eligible", "true");
+  if (filters.trustworthy) params.set("trustworthy", "true");
   if (!filters.city && state.me?.home_city) params.set("near", state.me.home_city.code);
   return `/offers?${params}`;
 }
@@ -45,6 +46,7 @@ async function offersScreen(_arg, root) {
   const eligibleToggle = api.loggedIn
     ? h("label", { class: "toggle" }, h("input", { type: "checkbox", checked: filters.eligible, "data-test": "filter-eligible", onchange: (e) => update({ eligible: e.target.checked }) }), t("offers.eligible_only"))
     : null;
+  const trustworthyToggle = h("label", { class: "toggle" }, h("input", { type: "checkbox", checked: filters.trustworthy, "data-test": "filter-trustworthy", onchange: (e) => update({ trustworthy: e.target.checked }) }), t("offers.trustworthy_only"));
   const results = h("div", { class: "offer-list", "data-test": "offer-list" }, spinner());
   const more = h("div", { class: "more" });
 
@@ -52,7 +54,7 @@ async function offersScreen(_arg, root) {
     root,
     h("h1", { class: "page-title" }, t("offers.title")),
     h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); update({ q: search.value.trim() }); } },
-      h("div", { class: "filter-row" }, citySelect, stationSelect), search, chips, eligibleToggle),
+      h("div", { class: "filter-row" }, citySelect, stationSelect), search, chips, eligibleToggle, trustworthyToggle),
     results,
     more
   );
@@ -100,7 +102,7 @@ function offerCard(offer) {
           h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)),
           h("span", { class: "benefit" }, benefitText(offer))),
         h("h2", { class: "offer-title" }, offer.title),
-        h("p", { class: "muted small" }, offer.merchant.name, " · ", cityName(offer.merchant.city.code) || offer.merchant.city.name, offer.merchant.district ? ` ${offer.merchant.district}` : ""),
+        h("p", { class: "muted small" }, offer.merchant.name, trustBadge(offer), " · ", cityName(offer.merchant.city.code) || offer.merchant.city.name, offer.merchant.district ? ` ${offer.merchant.district}` : ""),
         h("p", { class: "muted small" }, t("offers.until", { date: fmtDate(offer.valid_until) }), " · ", quotaText(offer)))),
     h("div", { class: "offer-foot" }, eligibilityLine(offer), claim)
   );
@@ -111,8 +113,11 @@ function claimButton(offer, block = false) {
     // nothing to claim: the credit pass is shown at the counter
     return h("a", { href: "#/pass", class: `btn btn-primary${block ? " btn-block" : ""}`, "data-test": "show-pass" }, t("offers.show_pass"));
   }
-  const can = !offer.eligibility || offer.eligibility.eligible;
-  const button = h("button", { type: "button", class: `btn ${can ? "btn-primary" : "btn-disabled"}${block ? " btn-block" : ""}`, disabled: Boolean(offer.eligibility && !offer.eligibility.eligible), "data-test": "claim" }, t("offers.claim"));
+  // withdrawn consent is the resident's to give again: the tap says so and leads there
+  const reasons = offer.eligibility?.reasons || [];
+  const fixable = reasons.length === 1 && reasons[0] === "consent_withdrawn";
+  const can = !offer.eligibility || offer.eligibility.eligible || fixable;
+  const button = h("button", { type: "button", class: `btn ${can ? "btn-primary" : "btn-disabled"}${block ? " btn-block" : ""}`, disabled: !can, "data-test": "claim" }, t("offers.claim"));
   let key = null; // one key per attempt, reused if the same attempt is retried
   button.addEventListener("click", async () => {
     if (!api.loggedIn) return go("#/login");
@@ -134,6 +139,13 @@ function claimButton(offer, block = false) {
   return button;
 }
 
+function trustBadge(offer) {
+  // 诚信商户: the merchant's enterprise credit is grade A and it is not on the list
+  return offer.merchant.trustworthy
+    ? h("span", { class: "badge trust", "data-test": "trust-badge", title: t("offers.trustworthy_hint") }, t("offers.trustworthy"))
+    : null;
+}
+
 async function offerScreen(id, root) {
   await Promise.all([cities(), api.loggedIn ? me() : null]);
   const offer = await api.request("GET", `/offers/${encodeURIComponent(id)}`);
@@ -141,6 +153,8 @@ async function offerScreen(id, root) {
   const ruleLines = [];
   if (rule.min_tier) ruleLines.push(t("offers.rule_tier", { tier: t(`tier.${rule.min_tier}`) }));
   if (rule.min_score != null) ruleLines.push(t("offers.rule_score", { scheme: rule.scheme, score: rule.min_score }));
+  if (rule.min_grade) ruleLines.push(t("offers.rule_grade", { scheme: rule.scheme, grade: rule.min_grade }));
+  if (rule.honour) ruleLines.push(t("offers.rule_honour", { honour: t(`honour.${rule.honour}`) }));
   if (!ruleLines.length) ruleLines.push(t("offers.rule_any"));
   ruleLines.push(
     rule.home_city_rule === "listed"
@@ -158,7 +172,7 @@ async function offerScreen(id, root) {
         h("div", { class: "offer-hero-text" },
           h("div", { class: "offer-top" }, h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)), h("span", { class: "benefit big" }, benefitText(offer))),
           h("h1", {}, offer.title))),
-      h("p", { class: "muted" }, offer.merchant.name),
+      h("p", { class: "muted" }, offer.merchant.name, trustBadge(offer)),
       offer.benefit_note ? h("p", {}, offer.benefit_note) : null,
       h("p", {}, offer.description),
       eligibilityLine(offer),

@@ -5,6 +5,15 @@
 
 import { busy, errorText, fmtDateTime, getLang, h, mount, notice, spinner, t, toast } from "../../common.js";
 import { api, state, go } from "../app.js";
+import { lastPass, passView, savePass } from "../pocket.js";
+
+const dataUrlOf = (blob) =>
+  new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => resolve(null);
+    reader.readAsDataURL(blob);
+  });
 
 // Renew this many seconds before the pass expires (a counter's scan takes a few seconds).
 const RENEW_BEFORE = 30;
@@ -33,6 +42,8 @@ async function passScreen(_arg, root) {
       const url = URL.createObjectURL(blob);
       state.qrUrls.push(url);
       mount(qrBox, h("img", { class: "qr pass-qr", src: url, alt: t("pass.qr_alt"), "data-test": "pass-qr" }));
+      // kept on the device: shown offline while it is valid (resident/pocket.js)
+      dataUrlOf(blob).then((dataUrl) => savePass(data, dataUrl));
       mount(facts,
         h("dt", {}, t("pass.holder")), h("dd", { "data-test": "pass-holder" }, data.holder),
         h("dt", {}, t("pass.tier")), h("dd", { "data-test": "pass-tier" }, t(`tier.${data.tier}`)),
@@ -47,6 +58,10 @@ async function passScreen(_arg, root) {
       }
       mount(qrBox, notice("error", text, "pass-error"));
       mount(validity);
+      if (error.code === "network_error") {
+        const kept = passView(lastPass()); // offline: the pass kept on the device, if valid
+        if (kept) mount(qrBox, kept);
+      }
       if (error.code === "consent_required" || error.code === "no_standing") {
         mount(qrBox, notice("error", text, "pass-error"), h("a", { href: "#/credit", class: "btn btn-primary" }, t("pass.to_credit")));
       }

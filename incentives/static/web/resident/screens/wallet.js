@@ -1,16 +1,38 @@
 // The wallet screens: the voucher list (#/wallet) and one voucher with its QR code
-// (#/wallet/<code>).
+// (#/wallet/<code>). Both work offline: what the API last returned, and each usable
+// voucher's QR image, are kept on the device (../pocket.js) and shown, marked offline,
+// when the network is gone.
 
 import { benefitText, busy, confirmDialog, errorText, fmtDateTime, h, mount, notice, spinner, t, toast } from "../../common.js";
 import { api, state, render, cityName } from "../app.js";
 import { icon } from "../icons.js";
+import { hasQr, objectUrlOf, offlineStatus, pocketQr, pocketVoucher, pocketVouchers, saveQr, savedAt, saveVouchers } from "../pocket.js";
+
+const offline = (error) => error?.code === "network_error";
+
+function offlineNote() {
+  return notice("warn", t("pocket.offline", { time: fmtDateTime(savedAt()) }), "offline-note");
+}
 
 async function walletScreen(_arg, root) {
   const tab = state.walletTab;
   const query = tab === "issued" ? "?status=issued&page_size=50" : "?page_size=50";
-  const page = await api.request("GET", `/me/vouchers${query}`);
-  // nothing usable: say "empty" only when there is no voucher at all (used ones count)
-  const any = page.results.length || tab !== "issued" ? null : await api.request("GET", "/me/vouchers?page_size=1");
+  let page;
+  let any = null;
+  let away = false;
+  try {
+    page = await api.request("GET", `/me/vouchers${query}`);
+    saveVouchers(page.results);
+    keepQrImages(page.results); // in the background: every usable voucher shows offline
+    // nothing usable: say "empty" only when there is no voucher at all (used ones count)
+    any = page.results.length || tab !== "issued" ? null : await api.request("GET", "/me/vouchers?page_size=1");
+  } catch (error) {
+    if (!offline(error)) throw error;
+    away = true;
+    const kept = pocketVouchers(tab === "issued" ? "issued" : null);
+    page = { results: kept.map((v) => ({ ...v, status: offlineStatus(v) })) };
+    any = page.results.length || tab !== "issued" ? null : { results: pocketVouchers(null) };
+  }
   const tabs = h("div", { class: "segmented", role: "tablist" },
     ["issued", "all"].map((name) =>
       h("button", { type: "button", role: "tab", class: name === tab ? "active" : "", "aria-selected": String(name === tab), onclick: () => { state.walletTab = name; render(); } },
@@ -18,6 +40,7 @@ async function walletScreen(_arg, root) {
   mount(
     root,
     h("h1", { class: "page-title" }, t("wallet.title")),
+    away ? offlineNote() : null,
     tabs,
     page.results.length
       ? h("div", { class: "voucher-list" }, page.results.map(voucherRow))
@@ -56,17 +79,39 @@ function voucherRow(v) {
   );
 }
 
+async function keepQrImages(vouchers) {
+  for (const v of vouchers.slice(0, 20)) {
+    if (v.status !== "issued" || !v.token || hasQr(v)) continue;
+    try {
+      await saveQr(v, await api.request("GET", v.qr_png_url, { blob: true }));
+    } catch {
+      return; // offline again, or the server said no: try on the next visit
+    }
+  }
+}
+
 async function voucherScreen(code, root) {
-  const v = await api.request("GET", `/me/vouchers/${encodeURIComponent(code)}`);
+  let v;
+  let away = false;
+  try {
+    v = await api.request("GET", `/me/vouchers/${encodeURIComponent(code)}`);
+    saveVouchers([v]);
+  } catch (error) {
+    const kept = offline(error) && pocketVoucher(code);
+    if (!kept) throw error;
+    away = true;
+    v = { ...kept, status: offlineStatus(kept) };
+  }
   const usable = v.status === "issued";
   const qrBox = h("div", { class: "qr-box" });
   const cancel = usable ? h("button", { type: "button", class: "btn btn-danger-outline btn-block", "data-test": "cancel-voucher" }, t("wallet.cancel")) : null;
   mount(
     root,
     h("a", { href: "#/wallet", class: "back" }, icon("back"), t("common.back")),
+    away ? offlineNote() : null,
     h(
       "article",
-      { class: `card voucher voucher-${v.status}`, "data-test": "voucher", "data-code": v.code, "data-token": v.token || "" },
+      { class: `card voucher voucher-${v.status}`, "data-test": "voucher", "data-code": v.code, "data-token": v.token || "", "data-offline": away ? "true" : "false" },
       h("div", { class: "voucher-head" }, h("h1", {}, v.offer.title), statusBadge(v.status)),
       h("p", { class: "muted" }, v.offer.merchant),
       usable ? qrBox : h("div", { class: "stamp", "data-test": "voucher-stamp" }, t(`status.${v.status}`), v.status === "redeemed" ? h("small", {}, fmtDateTime(v.redeemed_at)) : null),
@@ -79,10 +124,10 @@ async function voucherScreen(code, root) {
         h("dt", {}, t("wallet.expires_at")), h("dd", { "data-test": "expires-at" }, fmtDateTime(v.expires_at)),
         v.redeemed_at ? [h("dt", {}, t("status.redeemed")), h("dd", {}, fmtDateTime(v.redeemed_at))] : null,
         h("dt", {}, t("wallet.terms")), h("dd", { "data-test": "terms" }, v.offer.usage_notes || "—")),
-      cancel
+      away ? null : cancel
     )
   );
-  if (usable) loadQr(v, qrBox);
+  if (usable) loadQr(v, qrBox, away);
   cancel?.addEventListener("click", async () => {
     const yes = await confirmDialog({ title: t("wallet.cancel_title"), body: t("wallet.cancel_body"), confirm: t("wallet.cancel_confirm"), cancel: t("wallet.keep"), danger: true });
     if (!yes) return;
@@ -99,17 +144,27 @@ async function voucherScreen(code, root) {
   });
 }
 
-async function loadQr(v, box) {
+async function loadQr(v, box, away) {
   // <img src> cannot send the Bearer token: fetch the PNG, show it as an object URL
   mount(box, spinner());
-  try {
-    const blob = await api.request("GET", v.qr_png_url, { blob: true });
-    const url = URL.createObjectURL(blob);
-    state.qrUrls.push(url);
-    mount(box, h("img", { class: "qr", src: url, alt: t("wallet.qr_alt"), "data-test": "voucher-qr" }));
-  } catch {
-    mount(box, notice("warn", t("wallet.qr_failed"), "qr-failed"));
+  let url = null;
+  if (!away) {
+    try {
+      const blob = await api.request("GET", v.qr_png_url, { blob: true });
+      url = URL.createObjectURL(blob);
+      saveQr(v, blob).catch(() => {});
+    } catch {
+      /* the network failed just now: the kept image, if any */
+    }
   }
+  const kept = url ? null : pocketQr(v);
+  if (kept) url = objectUrlOf(kept);
+  if (!url) {
+    mount(box, notice("warn", t("wallet.qr_failed"), "qr-failed"));
+    return;
+  }
+  state.qrUrls.push(url);
+  mount(box, h("img", { class: "qr", src: url, alt: t("wallet.qr_alt"), "data-test": "voucher-qr", "data-source": kept ? "device" : "server" }));
 }
 
 export const routes = {

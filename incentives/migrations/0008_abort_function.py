@@ -26,6 +26,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incentives", "0006_passes_and_incidents")]
+    dependencies = [("incentives", "0007_passes_and_incidents")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_listed_person_index'),
-        ('incentives', '0005_rollup_refresh'),
-        ('merchants', '0002_offer_kinds_and_scenarios'),
+        ('incentives', '0006_offline_redemption'),
+        ('merchants', '0004_offer_kinds_and_scenarios'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

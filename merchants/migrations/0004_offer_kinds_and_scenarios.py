@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_listed_person_index'),
-        ('merchants', '0001_initial'),
+        ('merchants', '0003_merge_20261130_2108'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

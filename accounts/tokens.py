@@ -1,0 +1,65 @@
+"""Access and refresh tokens (simplejwt): issue, rotate (the one sent is spent), revoke.
+
+Spent and revoked refresh tokens are simplejwt's blacklist rows; the blacklist's unique
+token column decides a race between two refreshes of one token: exactly one wins.
+"""
+
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.errors import INVALID_TOKEN
+from accounts.models import User
+
+
+def issue_tokens(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)  # recorded as an outstanding token
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _outstanding(token: RefreshToken) -> OutstandingToken:
+    row = OutstandingToken.objects.filter(jti=token.payload[api_settings.JTI_CLAIM]).first()
+    return row or token.outstand()
+
+
+def rotate_refresh(raw: str) -> dict[str, str]:
+    """A new access and refresh token for a valid refresh token, which is spent. A spent,
+    revoked, expired or forged token, or one of a closed or inactive account, is
+    `401 invalid_token`."""
+    try:
+        token = RefreshToken(raw)  # signature, expiry and the blacklist
+    except TokenError:
+        raise INVALID_TOKEN() from None
+    user = User.objects.filter(pk=token.payload.get(api_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active:
+        raise INVALID_TOKEN()
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=_outstanding(token))
+    except IntegrityError:  # spent by a simultaneous refresh
+        raise INVALID_TOKEN() from None
+    return issue_tokens(user)
+
+
+def revoke_refresh(raw: str) -> None:
+    """Log out: this refresh token stops working. One that is already spent, expired or
+    not ours needs nothing more (logging out twice is fine)."""
+    try:
+        token = RefreshToken(raw)
+    except TokenError:
+        return
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.get_or_create(token=_outstanding(token))
+    except IntegrityError:
+        pass
+
+
+def revoke_all(user: User) -> int:
+    """Every refresh token of `user` stops working (closing an account)."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    rows = [BlacklistedToken(token=t) for t in live]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

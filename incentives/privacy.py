@@ -1,0 +1,25 @@
+"""What incentives holds about a person, for GET /api/v1/me/data."""
+
+from accounts.models import User
+
+from .models import Voucher
+
+
+def vouchers_of(user: User) -> list[dict]:
+    rows = (
+        Voucher.objects.filter(resident=user)
+        .select_related("offer__merchant")
+        .order_by("-issued_at", "-pk")
+    )
+    return [
+        {
+            "code": v.code,
+            "status": v.status,
+            "offer": {"id": v.offer_id, "title": v.offer.title, "merchant": v.offer.merchant.name},
+            "issued_at": v.issued_at.isoformat(),
+            "expires_at": v.expires_at.isoformat(),
+            "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
+            "closed_at": v.closed_at.isoformat() if v.closed_at else None,
+        }
+        for v in rows
+    ]
