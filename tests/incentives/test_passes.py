@@ -203,6 +203,30 @@ def test_a_counter_applies_an_entitlement_once_and_sees_only_the_masked_holder(
     assert EntitlementUse.objects.count() == 1
 
 
+def test_an_offer_paused_by_the_merchants_credit_is_refused_at_the_counter(
+    resident, merchant, clerk
+):
+    """The enterprise credit sync (issue 15) pauses a D-graded merchant's offers: its
+    entitlements are refused like any offer not published, and nothing is recorded."""
+    from merchants.credit.services import pause_offers_of_bad_merchants
+
+    offer = entitlement(merchant)
+    token = pass_of(resident)["token"]
+    merchant.credit_grade = "D"
+    merchant.save(update_fields=["credit_grade"])
+    assert pause_offers_of_bad_merchants(merchant_ids=[merchant.pk]) == 1
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.PAUSED and offer.credit_paused_at is not None
+    res = check(clerk, token, offer)
+    assert res.status_code == 410, res.content
+    assert res.json()["error"] == {
+        "code": "offer_not_active",
+        "message": res.json()["error"]["message"],
+        "detail": {"status": "paused"},
+    }
+    assert nothing_recorded()
+
+
 def test_the_same_pass_below_the_limit_is_refused_and_the_tally_undone(resident, merchant, clerk):
     """The statement that finds the pass already used after moving the tally aborts itself:
     the tally keeps counting uses, not attempts."""

@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from accounts.legal.models import AgreementAcceptance
+from accounts.legal.services import current_agreement
 from incentives.models import EntitlementUse
 from tests.factories import PASSWORD
 from tests.merchants.factories import OfferFactory
@@ -37,6 +39,9 @@ def test_resident_shows_the_pass_and_the_clerk_applies_an_entitlement(
         period="day",
     )
     resident = make_resident(score=812, real_name="钱江月")
+    current = current_agreement()  # the app asks for the current agreement first (issue 11)
+    if current is not None:
+        AgreementAcceptance.objects.create(user=resident, agreement=current)
 
     # ------------------------------------------------------------------ resident
     page = phone()

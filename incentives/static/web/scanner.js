@@ -235,6 +235,7 @@ function mainScreen() {
   drawKeyStatus();
   drawResult();
   loadToday();
+  loadUses();
   refreshOffline().then(() => syncNow());
 }
 
@@ -725,7 +726,6 @@ async function loadToday() {
   } catch (error) {
     mount(box, header(null), notice("error", errorText(error)));
   }
-  loadUses();
 }
 
 async function loadUses() {

@@ -360,7 +360,6 @@ export const SCANNER = {
   "scan.offline_forged": gettext_noop("二维码签名无效，可能是伪造或被篡改的券。"),
   "scan.offline_malformed": gettext_noop("这不是信游券的二维码。"),
   "scan.offline_unknown_key": gettext_noop("二维码的签名密钥不被认可，可能是伪造的券。"),
-  "scan.offline_key_not_valid": gettext_noop("二维码的签名密钥不在有效期内，请让顾客刷新券码或改为输入券码。"),
   "scan.offline_expired": gettext_noop("该券已于 {time} 过期。"),
   "scan.offline_note": gettext_noop("本机离线校验结果，未联网查询"),
   "scan.next": gettext_noop("继续核销下一张"),
