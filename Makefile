@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run run-https demo test install system-deps lint format messages messages-js migrate \
-	seed test-inner test-embedded clean
+	seed test-inner test-embedded clean \
+	cluster cluster-down cluster-status cluster-test
 
 # `make run HOST=0.0.0.0 PORT=8080` serves the LAN (a phone in the same network).
 HOST ?= 127.0.0.1
@@ -47,7 +48,10 @@ run-https: demo
 system-deps:
 	@scripts/ensure-system-deps.sh
 
+# (compilemessages skips a catalogue whose .mo looks newer than its .po, as a fresh clone's
+# may: touch the sources so the committed .mo never stands in for them)
 messages: install
+	touch locale/*/LC_MESSAGES/*.po
 	$(PY) manage.py compilemessages --ignore='.venv/*' >/dev/null
 
 # The front end's strings (incentives/static/web/strings.js) into locale/en/.../djangojs.po;
@@ -84,3 +88,21 @@ format: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache
+
+# The production topology on this machine (HAProxy, 3 gunicorn nodes, PgBouncer, PostgreSQL
+# primary + streaming replica, Redis, 2 Celery workers, beat): docs/deploy.md.
+cluster: install messages
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
+
+cluster-status:
+	scripts/cluster.sh status
+
+# Up, the journey and a 60 s load with web-2 and worker-1 killed, checks, down; the result
+# is appended to bench/RESULTS.md.
+cluster-test: install messages
+	@scripts/cluster.sh down >/dev/null 2>&1 || true
+	scripts/cluster.sh up
+	$(PY) bench/cluster/cluster_test.py --record; status=$$?; scripts/cluster.sh down; exit $$status

@@ -1,5 +1,13 @@
 """Access and refresh tokens (simplejwt): issue, rotate (the one sent is spent), revoke.
 
+Tokens carry the user's `role` as a claim (issue 18), so the gate's views take the caller
+from the verified token alone (`core.auth.ClaimsJWTAuthentication`, no statement). Nothing
+is weakened: the redemption statement itself re-checks, in the same round trip, that the
+caller is an active user on the staff of an active merchant, so a deactivated clerk or a
+suspended merchant is refused at once; a changed role is seen at the latest when the
+access token expires (SIMPLE_JWT ACCESS_TOKEN_LIFETIME, 10 minutes by default), since a
+rotation re-reads the user (and refuses a closed or inactive account).
+
 Spent and revoked refresh tokens are simplejwt's blacklist rows; the blacklist's unique
 token column decides a race between two refreshes of one token: exactly one wins.
 """
@@ -8,14 +16,29 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.errors import INVALID_TOKEN
 from accounts.models import User
 
 
+def tokens_for(user: User) -> RefreshToken:
+    """A refresh token (and through it the access token) with the user's role as a claim;
+    recorded as an outstanding token."""
+    refresh = RefreshToken.for_user(user)
+    refresh["role"] = user.role
+    return refresh
+
+
+def access_token_for(user: User) -> AccessToken:
+    """An access token alone, with the role claim (no outstanding-token row)."""
+    access = AccessToken.for_user(user)
+    access["role"] = user.role
+    return access
+
+
 def issue_tokens(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)  # recorded as an outstanding token
+    refresh = tokens_for(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from core import replica
 from core.resilience import ping_redis
 
 
@@ -48,4 +49,13 @@ def readyz(request) -> JsonResponse:
     # Redis alone away: the API keeps serving from process memory ("degraded").
     status = "ok" if not failed else "degraded" if failed == ["redis"] else "unavailable"
     body = {"status": status, "checks": checks, "failed": failed}
+    if replica.configured():
+        # the replica is reported, not required: reads fall back to the primary without it
+        lag = replica.replica_lag()
+        body["replica"] = {
+            "lag_seconds": lag,
+            "status": "unreachable"
+            if lag is None
+            else ("lagging" if lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS else "ok"),
+        }
     return JsonResponse(body, status=503 if failed else 200)

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.observability.RequestIdMiddleware",
+    "config.observability.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -129,13 +131,36 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
-elif "postgresql" in DATABASES["default"]["ENGINE"]:
-    # Short OLTP queries: JIT compilation costs more than it saves (measured in bench/offers).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-    # An unreachable server fails a request fast (503 service_unavailable), never hangs it.
-    DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+# A streaming replica for reads that may lag (dashboards, anonymous offer lists): see
+# core/replica.py. Unset, every read goes to the primary.
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"),
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.PrimaryReplicaRouter"]
+# Behind PgBouncer in transaction pooling a server connection is shared between clients
+# from one transaction to the next: no server-side cursors, no prepared statements, no
+# startup options (jit=off is then set on the server instead).
+DATABASE_POOLER = env("DATABASE_POOLER", "")  # "transaction" behind PgBouncer
+for _db in DATABASES.values():
+    if _db["ENGINE"] == "django.db.backends.sqlite3":
+        _db["OPTIONS"] = {"timeout": 20}
+    elif "postgresql" in _db["ENGINE"]:
+        _db.setdefault("OPTIONS", {})
+        if DATABASE_POOLER == "transaction":
+            _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _db["OPTIONS"]["prepare_threshold"] = None
+        else:
+            # Short OLTP queries: JIT compilation costs more than it saves (bench/offers).
+            _db["OPTIONS"]["options"] = "-c jit=off"
+        # An unreachable server fails a request fast (503 service_unavailable), never hangs.
+        _db["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+# Replica lag beyond which /readyz reports the replica as lagging (and reads of the
+# router fall back to the primary).
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(env("DATABASE_REPLICA_MAX_LAG_SECONDS", "30"))
 # Retry-After of a 503 while the database is unreachable (docs/outages.md).
 OUTAGE_RETRY_AFTER_SECONDS = int(env("OUTAGE_RETRY_AFTER_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -199,13 +224,24 @@ _QUEUE_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 2.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
     "socket_timeout": _QUEUE_SOCKET_TIMEOUT,
+    # A message taken by a worker that dies unacknowledged goes back to the queue after
+    # this many seconds; keep it above the longest task's time limit.
+    "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = _QUEUE_SOCKET_TIMEOUT
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# Periodic work; the tasks named here are added by the apps as they land.
+# Workers log through Django's LOGGING (JSON lines with request ids), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# One beat in the whole deployment, however many are started: celery-redbeat keeps the
+# schedule in Redis under a lock (`celery -A config beat -S redbeat.RedBeatScheduler`).
+CELERY_REDBEAT_REDIS_URL = env("CELERY_REDBEAT_REDIS_URL", REDIS_URL)
+CELERY_REDBEAT_REDIS_OPTIONS: dict = {}
+# The lock must outlive the longest sleep between two ticks, or the running beat loses it.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+CELERY_REDBEAT_LOCK_TIMEOUT = int(env("CELERY_REDBEAT_LOCK_TIMEOUT", "60"))
 # Periodic work: `celery beat` in production; under the embedded default (no REDIS_URL)
 # the web process runs the same schedule itself (config/scheduler.py).
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL and not PRODUCTION)
@@ -400,11 +436,28 @@ SECURE_CSP = {
 }
 
 # --- logging ------------------------------------------------------------------------------
+# LOG_FORMAT=json gives one JSON object a line (python-json-logger), with the request id
+# that crosses from the web request into the Celery tasks it queued.
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
@@ -467,3 +520,10 @@ CREDIT_PASS_SECONDS = int(env("CREDIT_PASS_SECONDS", "300"))
 # Days a confirmed incident suspends a resident from a scenario's offers, per scenario, as
 # JSON ({"stay": 180, "medical": 365}); a scenario not named gets 90 days.
 INCIDENT_SUSPENSION_DAYS: dict[str, int] = json.loads(env("INCIDENT_SUSPENSION_DAYS", "{}"))
+
+# --- observability ------------------------------------------------------------------------
+# GET /metrics (Prometheus text format) answers a request carrying
+# `Authorization: Bearer $METRICS_TOKEN`, or, with no token set, one from loopback only.
+METRICS_TOKEN = env("METRICS_TOKEN")
+# With several gunicorn workers, prometheus-client aggregates through files in this folder
+# (PROMETHEUS_MULTIPROC_DIR, set by the process manager before start and emptied then).

@@ -7,6 +7,7 @@ from accounts.security.auth import AdminLoginForm
 
 from .exceptions import api_not_found
 from .health import healthz, readyz
+from .observability import metrics
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -19,6 +20,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the init script is a file of its own (…/?script): nothing inline under the CSP

@@ -21,7 +21,9 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.api import IsMerchantStaff, IsResident, error_responses
+from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
+from core.replica import ReplicaReadsMixin
 from merchants.api import OfferFilter
 from merchants.models import Offer
 from merchants.selectors import published_offers
@@ -103,7 +105,11 @@ class _MatchedOffersMixin:
         ),
     },
 )
-class OfferListView(_MatchedOffersMixin, _PublicOfferView):
+class OfferListView(ReplicaReadsMixin, _MatchedOffersMixin, _PublicOfferView):
+    def replica_for(self, request: Request) -> bool:
+        # anonymous browsing may lag a little; a signed-in caller reads the primary
+        return not request.user.is_authenticated
+
     filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
     filterset_class = OfferFilter
 
@@ -372,6 +378,8 @@ class ScanView(APIView):
 
 
 class RedemptionsView(GenericAPIView):
+    # The caller from the token's claims alone; the statement re-checks active staff.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsMerchantStaff]
     serializer_class = RedemptionOutput
     queryset = Voucher.objects.none()

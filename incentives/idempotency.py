@@ -51,7 +51,7 @@ def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(
-                user=request.user, scope=scope, key=key, fingerprint=fingerprint
+                user_id=request.user.pk, scope=scope, key=key, fingerprint=fingerprint
             )
         return True
     except IntegrityError:
@@ -63,7 +63,7 @@ _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT met a lock
 
 def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     """The key's row, locked until the transaction ends; 409 while another holds it."""
-    rows = IdempotencyRecord.objects.filter(user=request.user, scope=scope, key=key)
+    rows = IdempotencyRecord.objects.filter(user_id=request.user.pk, scope=scope, key=key)
     try:
         return rows.select_for_update(nowait=True).get()
     except DatabaseError as exc:

@@ -168,7 +168,9 @@ def _give_back(per_offer: Counter, resident_id: int) -> None:
 
 def _active_merchant_id(staff: User) -> int | None:
     return (
-        MerchantStaff.objects.filter(user=staff, merchant__status=Merchant.Status.ACTIVE)
+        MerchantStaff.objects.filter(
+            user_id=staff.pk, user__is_active=True, merchant__status=Merchant.Status.ACTIVE
+        )
         .values_list("merchant_id", flat=True)
         .first()
     )
@@ -316,7 +318,8 @@ class _When:
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
-    WHERE ms.user_id = %(staff)s AND m.status = 'active'
+    JOIN {user} su ON su.id = ms.user_id
+    WHERE ms.user_id = %(staff)s AND m.status = 'active' AND su.is_active
 ), flipped AS (
     UPDATE {voucher} SET status = 'redeemed', redeemed_at = %(now)s, closed_at = NULL
     WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
@@ -379,7 +382,7 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redem
         pk=redemption_id,
         voucher=voucher,
         merchant_id=merchant_id,
-        staff=staff,
+        staff_id=staff.pk,
         redeemed_at=when.now,
         scanned_at=when.scanned_at,
         device_id=when.device_id,
@@ -409,7 +412,7 @@ def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redemption | 
         redemption = Redemption.objects.create(
             voucher_id=voucher_id,
             merchant_id=merchant_id,
-            staff=staff,
+            staff_id=staff.pk,
             redeemed_at=when.now,
             scanned_at=when.scanned_at,
             device_id=when.device_id,

@@ -117,8 +117,17 @@ def _keys(config: tuple) -> dict[str, SigningKey]:
     return keys
 
 
+_loaded: tuple[object, dict[str, SigningKey]] | None = None
+
+
 def signing_keys() -> dict[str, SigningKey]:
-    """All configured keys by kid (cached per configuration)."""
+    """All configured keys by kid, loaded once per configuration: the setting's list object
+    is remembered, so the gate's hot path does not rebuild and hash the configuration on
+    every scan (a changed setting, e.g. override_settings, is a new list and reloads)."""
+    global _loaded
+    configured = settings.VOUCHER_SIGNING_KEYS
+    if _loaded is not None and _loaded[0] is configured:
+        return _loaded[1]
     config = tuple(
         (
             k["kid"],
@@ -127,9 +136,11 @@ def signing_keys() -> dict[str, SigningKey]:
             k.get("not_before"),
             k.get("not_after"),
         )
-        for k in settings.VOUCHER_SIGNING_KEYS
+        for k in configured
     )
-    return _keys(config)
+    keys = _keys(config)
+    _loaded = (configured, keys)
+    return keys
 
 
 def active_key(at: dt.datetime | None = None) -> SigningKey:

@@ -149,10 +149,11 @@ def api_client():
 
 
 def bearer(user) -> dict:
-    # an access token alone (a refresh token would be recorded as outstanding: a query)
-    from rest_framework_simplejwt.tokens import AccessToken
+    # an access token alone (a refresh token would be recorded as outstanding: a query),
+    # with the role claim the gate's views read
+    from accounts.tokens import access_token_for
 
-    return {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
 
 
 @pytest.fixture
@@ -220,6 +221,7 @@ def start_celery_worker(transactional_db):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        proc.log = log  # what the worker printed, for tests that read its log lines
         procs.append(proc)
         app.conf.task_always_eager = False
         # Celery keeps "a task is running here, never join" in one process-wide flag that

@@ -25,6 +25,9 @@ PROD = {
     "VOUCHER_SIGNING_KEYS": json.dumps(
         [{"kid": "P1", "private_key": base64.b64encode(b"k" * 32).decode()}]
     ),
+    # the sandbox SMS gateway and identity provider are refused in production otherwise
+    "ALLOW_SANDBOX_SMS": "1",
+    "ALLOW_SANDBOX_IDENTITY": "1",
 }
 
 

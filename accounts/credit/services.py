@@ -352,7 +352,11 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
         if connection.vendor == "postgresql":
             cur.execute("SET LOCAL work_mem = '128MB'")
         cur.execute("DROP TABLE IF EXISTS credit_list_staging")
-        cur.execute("CREATE TEMPORARY TABLE credit_list_staging (person_hash varchar(64))")
+        # ON COMMIT DROP: behind a transaction pooler the server session outlives us
+        on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+        cur.execute(
+            f"CREATE TEMPORARY TABLE credit_list_staging (person_hash varchar(64)){on_commit}"
+        )
         batch: list[str] = []
         for person_hash in provider.iter_dishonest_list():
             batch.append(person_hash)

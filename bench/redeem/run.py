@@ -1,6 +1,8 @@
-"""Redemption under load (issue 5): the service under gunicorn on PostgreSQL with 100,000
-issued vouchers, loaded by wrk with distinct valid tokens; in the same run, the floor: a
-minimal endpoint on the same stack and auth doing one conditional UPDATE of one row.
+"""Redemption under load (issues 5 and 18): the service under gunicorn on PostgreSQL with
+100,000 issued vouchers, loaded by wrk with distinct valid tokens; in the same run, two
+comparison endpoints doing one conditional UPDATE of one row: the floor (same stack and
+auth as redemption) and bare (DRF token auth, IsAuthenticated); and the resident's claim
+(distinct residents, distinct idempotency keys) and the pass check when it exists.
 
 Run: scripts/with-services.sh .venv/bin/python bench/redeem/run.py [--vouchers N]
 """
@@ -100,7 +102,63 @@ def seed(count: int):
         cur.execute("ANALYZE incentives_voucher")
     ids = list(Voucher.objects.order_by("pk").values_list("pk", flat=True))
     tokens = [signing.sign(kid=kid, voucher_id=pk, expires_at=expires) for pk in ids]
-    return clerk, ids, tokens
+    return clerk, merchant, ids, tokens
+
+
+def seed_claimants(merchant, count: int) -> tuple[int, list[str]]:
+    """`count` residents with consent and a verified standing, and an open offer (no quota,
+    one per resident, no tier): each claim is a distinct resident's first."""
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.credit.conversion import tier_of
+    from accounts.credit.models import Consent, ConsentText, RuleVersion, Standing
+    from accounts.identity import id_check_char
+    from accounts.models import User
+    from merchants.models import Offer
+
+    now = timezone.now()
+    offer = Offer.objects.create(
+        merchant=merchant,
+        title="压测领取",
+        description="压测",
+        category="scenic",
+        benefit_type="free_entry",
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+        status="published",
+        published_at=now,
+        per_resident_limit=1,
+    )
+    residents = []
+    for i in range(count):
+        user = User(
+            phone=f"157{i:08d}", real_name="压测居民", role="resident", home_city_id="330100"
+        )
+        user.set_unusable_password()
+        first17 = f"330106199001{i // 900 % 28 + 1:02d}{i % 900 + 100:03d}"
+        user.set_id_number(first17 + id_check_char(first17))
+        residents.append(user)
+    residents = User.objects.bulk_create(residents)
+    text = ConsentText.objects.get(is_current=True)
+    Consent.objects.bulk_create([Consent(resident=r, text=text) for r in residents])
+    rule = RuleVersion.objects.filter(scheme__cities="330100").order_by("-version").first()
+    Standing.objects.bulk_create(
+        [
+            Standing(
+                resident=r,
+                city_id="330100",
+                rule_version=rule,
+                score=720,
+                tier=tier_of(720, rule.bands),
+                seriously_dishonest=False,
+                verified_at=now,
+                valid_until=now + timedelta(days=30),
+            )
+            for r in residents
+        ]
+    )
+    return offer.pk, [str(RefreshToken.for_user(r).access_token) for r in residents]
 
 
 def reset_vouchers() -> None:
@@ -112,10 +170,8 @@ def reset_vouchers() -> None:
         cur.execute("VACUUM ANALYZE incentives_voucher")
 
 
-def wrk(url: str, bodies: Path, token: str, args) -> dict:
-    env = dict(
-        os.environ, BENCH_BODIES=str(bodies), BENCH_TOKEN=token, BENCH_THREADS=str(args.threads)
-    )
+def wrk(url: str, bodies: Path, args) -> dict:
+    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_THREADS=str(args.threads))
     out = subprocess.run(
         [
             "wrk",
@@ -150,19 +206,62 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--claimants", type=int, default=10_000)
+    parser.add_argument("--label", default="", help="what changed since the last run")
     args = parser.parse_args()
     setup_django()
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from django.urls import Resolver404, resolve
 
     t0 = time.perf_counter()
-    clerk, ids, tokens = seed(args.vouchers)
+    clerk, merchant, ids, tokens = seed(args.vouchers)
+    offer_id, claimant_tokens = seed_claimants(merchant, args.claimants)
     seeded = time.perf_counter() - t0
-    access = str(RefreshToken.for_user(clerk).access_token)
-    folder = Path(tempfile.mkdtemp())
-    floor_bodies, redeem_bodies = folder / "floor.txt", folder / "redeem.txt"
-    floor_bodies.write_text("\n".join(json.dumps({"id": pk}) for pk in ids) + "\n")
-    redeem_bodies.write_text("\n".join(json.dumps({"token": t}) for t in tokens) + "\n")
+    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import tokens_for
+
+    bearer = "Bearer " + str(tokens_for(clerk).access_token)
+    drf_token = "Token " + Token.objects.create(user=clerk).key
+    folder = Path(tempfile.mkdtemp())
+
+    def lines(name: str, rows) -> Path:
+        out = folder / f"{name}.txt"
+        out.write_text("".join(f"{auth}\t{key}\t{json.dumps(body)}\n" for auth, key, body in rows))
+        return out
+
+    targets = [
+        ("bare", "/bench/bare", lines("bare", ((drf_token, "-", {"id": pk}) for pk in ids))),
+        ("floor", "/bench/floor", lines("floor", ((bearer, "-", {"id": pk}) for pk in ids))),
+        (
+            "redeem",
+            "/api/v1/merchant/redemptions",
+            lines("redeem", ((bearer, "-", {"token": t}) for t in tokens)),
+        ),
+    ]
+    pass_path = "/api/v1/merchant/pass-checks"
+    try:
+        if "pass-checks" not in resolve(pass_path).route:
+            pass_path = None  # only a catch-all matched
+    except Resolver404:
+        pass_path = None
+    if pass_path:
+        targets.append(
+            ("pass", pass_path, lines("pass", ((bearer, "-", {"token": t}) for t in tokens)))
+        )
+    targets.append(
+        (
+            "claim",
+            f"/api/v1/offers/{offer_id}/claim",
+            lines(
+                "claim",
+                ((f"Bearer {t}", f"bench-{i}", {}) for i, t in enumerate(claimant_tokens)),
+            ),
+        )
+    )
+
+    from incentives.models import Redemption
+
+    redeemed = 0
     port = 18000 + os.getpid() % 1000
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.redeem.settings", PYTHONPATH=str(ROOT))
     server = subprocess.Popen(
@@ -191,36 +290,51 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         results = {}
-        for name, path, bodies in [
-            ("floor", "/bench/floor", floor_bodies),
-            ("redeem", "/api/v1/merchant/redemptions", redeem_bodies),
-        ]:
+        for name, path, bodies in targets:
             reset_vouchers()
-            results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, access, args)
+            results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, args)
+            if name == "redeem":
+                redeemed = Redemption.objects.count()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    from incentives.models import Redemption
-
-    redeemed = Redemption.objects.count()
-    floor, redeem = results["floor"], results["redeem"]
-    lines = [
+    titles = {
+        "bare": "bare: DRF TokenAuthentication + one conditional UPDATE",
+        "floor": "floor: one conditional UPDATE, same stack and JWT auth",
+        "redeem": "POST /api/v1/merchant/redemptions",
+        "pass": "POST /api/v1/merchant/pass-checks",
+        "claim": "POST /api/v1/offers/{id}/claim (distinct residents and keys)",
+    }
+    bare, floor, redeem = results["bare"], results["floor"], results["redeem"]
+    lines_out = [
+        f"Change measured: {args.label or '(none given)'}",
+        "",
         f"gunicorn {args.workers} sync workers, wrk {args.threads} threads / "
-        f"{args.connections} connections / {args.seconds} s on the same 2-core machine, "
-        f"PostgreSQL, {args.vouchers:,} issued vouchers (seeded by COPY in {seeded:.1f} s), "
-        "every request a distinct valid token (floor: a distinct row id).",
+        f"{args.connections} connections / {args.seconds} s on the same 2-core machine "
+        "(shared with other test runs: compare the ratios of one run, not absolute figures), "
+        f"PostgreSQL, {args.vouchers:,} issued vouchers and {args.claimants:,} claimants "
+        f"(seeded in {seeded:.1f} s), every request a distinct valid token (floor and bare: "
+        "a distinct row id; claim: a distinct resident and Idempotency-Key).",
         "",
         "| endpoint | req/s | p50 ms | p99 ms | statuses |",
         "|---|---|---|---|---|",
-        f"| floor: one conditional UPDATE, same stack and auth | {floor['rps']:.0f} | "
-        f"{floor['p50']:.1f} | {floor['p99']:.1f} | {floor['status']} |",
-        f"| POST /api/v1/merchant/redemptions | {redeem['rps']:.0f} | {redeem['p50']:.1f} | "
-        f"{redeem['p99']:.1f} | {redeem['status']} |",
+        *(
+            f"| {titles[name]} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['status']} |"
+            for name, r in results.items()
+        ),
         "",
-        f"Ratio redeem/floor: **{redeem['rps'] / floor['rps']:.2f}** (target ≥ 0.7). "
-        f"Redemption rows after the run: {redeemed:,}.",
+        f"Ratios: redeem/bare **{redeem['rps'] / bare['rps']:.2f}** (target ≥ 1.0), "
+        f"redeem/floor **{redeem['rps'] / floor['rps']:.2f}** (≥ 0.9), redeem p99 / bare p99 "
+        f"**{redeem['p99'] / bare['p99']:.2f}** (≤ 1.5), claim/bare "
+        f"**{results['claim']['rps'] / bare['rps']:.2f}** (≥ 0.5)"
+        + (
+            f", pass-checks/floor **{results['pass']['rps'] / floor['rps']:.2f}** (≥ 0.8)"
+            if "pass" in results
+            else ", pass-checks: not on main yet"
+        )
+        + f". Redemption rows after the redemption run: {redeemed:,}.",
     ]
-    record("Redeem under load (bench/redeem/run.py)", lines)
+    record("Redeem under load (bench/redeem/run.py)", lines_out)
 
 
 if __name__ == "__main__":

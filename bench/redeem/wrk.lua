@@ -1,4 +1,5 @@
--- Each request takes the next line of the body file: a distinct voucher per request.
+-- Each request takes the next line of the body file: a distinct voucher (or resident) per
+-- request. A line is `authorization<TAB>idempotency key or -<TAB>JSON body`.
 -- Threads take interleaved lines (thread k: k, k+T, k+2T, ...).
 local counter, lines, step, first = 0, {}, 1, 1
 statuses = {}  -- global: done() reads it from every thread
@@ -10,20 +11,24 @@ function setup(thread)
 end
 
 function init(args)
-  for line in io.lines(os.getenv("BENCH_BODIES")) do lines[#lines + 1] = line end
+  for line in io.lines(os.getenv("BENCH_BODIES")) do
+    local auth, key, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    lines[#lines + 1] = {auth, key, body}
+  end
   step = tonumber(os.getenv("BENCH_THREADS"))
   first = id
   counter = 0
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 end
 
 function request()
   local i = first + counter * step
   counter = counter + 1
   if i > #lines then i = ((i - 1) % #lines) + 1 end
-  return wrk.format(nil, nil, nil, lines[i])
+  local line = lines[i]
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = line[1]}
+  if line[2] ~= "-" then headers["Idempotency-Key"] = line[2] end
+  return wrk.format(nil, nil, headers, line[3])
 end
 
 function response(status, headers, body)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import City, User
 from core.api import IsCityStaffOrSuperuser, error_responses
+from core.replica import ReplicaReadsMixin
 
 from . import selectors
 from .rollup import local_today
@@ -70,7 +71,7 @@ _ERRORS = error_responses(
 )
 
 
-class _DashboardView(APIView):
+class _DashboardView(ReplicaReadsMixin, APIView):
     permission_classes = [IsCityStaffOrSuperuser]
 
     def finalize_response(self, request, response, *args, **kwargs):

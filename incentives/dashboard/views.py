@@ -28,6 +28,7 @@ from rest_framework import serializers
 from accounts.models import City, User
 from accounts.security.auth import DashboardLoginForm
 from core import roles
+from core.replica import on_replica
 
 from . import selectors
 from .api import resolve_scope
@@ -217,6 +218,7 @@ def _labels() -> dict[str, str]:
 
 
 @_city_staff_page
+@on_replica
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     scope, interval, errors = _scope(request)
     figures = selectors.dashboard(scope=scope, interval=interval)
@@ -337,6 +339,7 @@ def neutralise(cell: Any) -> Any:
 
 
 @_city_staff_page
+@on_replica
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The figures as CSV: UTF-8 with a BOM so that Excel and WPS read the Chinese text."""
     scope, interval, errors = _scope(request)

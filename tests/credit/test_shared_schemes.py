@@ -76,7 +76,7 @@ def test_a_new_scheme_in_admin_needs_an_owning_city(jinye, client):
     client.force_login(root)
     form = {
         "name": "新分",
-        "kind": "numeric",  # required since issue 15 (grade schemes)
+        "kind": "numeric",
         "min_score": "0",
         "max_score": "100",
         "validity_days": "30",

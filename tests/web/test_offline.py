@@ -170,7 +170,7 @@ def test_scanner_refuses_offline_what_it_cannot_vouch_for(live_server, phone, pr
     later = timezone.now() + timedelta(days=1)
 
     def token(kid="K2", merchant_id=merchant.pk) -> str:
-        # a retired key signs only inside its validity: sign as of then
+        # a retired key's token was signed while it was in force: two days ago
         at = timezone.now() - timedelta(days=2) if kid == "K0" else None
         return signing.sign(
             kid=kid, voucher_id=77, expires_at=later, merchant_id=merchant_id, at=at

@@ -1,0 +1,119 @@
+"""Where a request's time goes: the redeem benchmark's endpoints called in-process
+(Django's test client, the full middleware stack) under pyinstrument.
+
+Run: scripts/with-services.sh .venv/bin/python bench/redeem/profile.py [redeem|claim|bare|floor]
+     scripts/with-services.sh .venv/bin/python bench/redeem/profile.py cpu [N]
+The `cpu` form calls each endpoint N times in turn (several rounds, interleaved) and prints
+the Python CPU time per request (time.process_time: the server side's own work, which a
+machine shared with other jobs disturbs much less than wall-clock throughput).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from _common import setup_django  # noqa: E402
+
+
+def main() -> None:
+    which = sys.argv[1] if len(sys.argv) > 1 else "redeem"
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 400
+    setup_django()
+    from django.test import Client
+    from pyinstrument import Profiler
+    from redeem.run import seed, seed_claimants
+    from rest_framework.authtoken.models import Token
+
+    from accounts.tokens import tokens_for
+
+    clerk, merchant, ids, tokens = seed(n)
+    client = Client(SERVER_NAME="127.0.0.1")
+    bearer = "Bearer " + str(tokens_for(clerk).access_token)
+    if which == "cpu":
+        return cpu(client, clerk, merchant, ids, tokens, bearer)
+    if which == "claim":
+        offer_id, residents = seed_claimants(merchant, n)
+        calls = [
+            (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
+            for i, t in enumerate(residents)
+        ]
+    elif which == "bare":
+        token = "Token " + Token.objects.create(user=clerk).key
+        calls = [("/bench/bare", {"id": pk}, token, None) for pk in ids]
+    elif which == "floor":
+        calls = [("/bench/floor", {"id": pk}, bearer, None) for pk in ids]
+    else:
+        calls = [("/api/v1/merchant/redemptions", {"token": t}, bearer, None) for t in tokens]
+    for path, body, auth, key in calls[:20]:  # warm up
+        extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+        r = client.post(
+            path, body, content_type="application/json", HTTP_AUTHORIZATION=auth, **extra
+        )
+    print(r.status_code, r.content[:300])
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    statuses = {}
+    for path, body, auth, key in calls[20:]:
+        extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+        r = client.post(
+            path, body, content_type="application/json", HTTP_AUTHORIZATION=auth, **extra
+        )
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    profiler.stop()
+    print(statuses)
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
+    import statistics
+    import time
+
+    from redeem.run import seed_claimants
+    from rest_framework.authtoken.models import Token
+
+    offer_id, residents = seed_claimants(merchant, len(ids))
+    drf = "Token " + Token.objects.create(user=clerk).key
+    rounds = 5
+    per = len(ids) // rounds
+    targets = {
+        "bare": [("/bench/bare", {"id": pk}, drf, None) for pk in ids],
+        "floor": [("/bench/floor", {"id": pk}, bearer, None) for pk in ids],
+        "redeem": [("/api/v1/merchant/redemptions", {"token": t}, bearer, None) for t in tokens],
+        "claim": [
+            (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
+            for i, t in enumerate(residents)
+        ],
+    }
+    from django.db import connection
+
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    for r in range(rounds):
+        for name, calls in targets.items():
+            if name in ("bare", "floor", "redeem"):
+                with connection.cursor() as cur:  # the floors and redemption share vouchers
+                    cur.execute("DELETE FROM incentives_redemption")
+                    cur.execute("UPDATE incentives_voucher SET status='issued'")
+            t0 = time.process_time()
+            for path, body, auth, key in calls[r * per : (r + 1) * per]:
+                extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+                res = client.post(
+                    path, body, content_type="application/json", HTTP_AUTHORIZATION=auth, **extra
+                )
+                assert res.status_code in (200, 201), (name, res.status_code, res.content[:200])
+            samples[name].append((time.process_time() - t0) / per * 1000)
+    base = statistics.median(samples["bare"])
+    for name, values in samples.items():
+        med = statistics.median(values)
+        print(
+            f"{name}: {med:.3f} ms CPU per request (median of {rounds} rounds of {per}); "
+            f"x{med / base:.2f} of bare"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# The production topology on this one machine, each part its own process:
+#
+#   HAProxy 127.0.0.1:8080 (health checks on /readyz)
+#     -> gunicorn web-1, web-2, web-3 (127.0.0.1:8101-8103)
+#          -> PgBouncer 127.0.0.1:6432 (transaction pooling)
+#               -> PostgreSQL primary 127.0.0.1:5541 --streaming--> replica 127.0.0.1:5542
+#          -> Redis 127.0.0.1:6390 (cache, throttles, Celery broker, beat lock)
+#   Celery worker-1, worker-2; beat and beat-2 (celery-redbeat: one of them schedules,
+#   the other waits on the lock in Redis)
+#
+# usage: scripts/cluster.sh up|down|status|kill NAME|logs NAME
+#
+# web-*, worker-* and beat* run under a small supervisor that restarts them when they exit
+# (as systemd or Kubernetes would); `kill NAME` ends a part abruptly (SIGKILL) and its
+# supervisor brings it back after a pause. Everything lives in $XINYOU_CLUSTER_DIR
+# (default /tmp/xinyou-cluster); `down` stops all of it and removes the folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DIR=${XINYOU_CLUSTER_DIR:-/tmp/xinyou-cluster}
+PY=${PY:-$ROOT/.venv/bin/python}
+HAPROXY_PORT=${HAPROXY_PORT:-8080}
+WEB_PORTS=(8101 8102 8103)
+WEB_NODES=${WEB_NODES:-3}
+WEB_WORKERS=${WEB_WORKERS:-2}
+PGB_PORT=6432
+PG_PORT=5541
+REPLICA_PORT=5542
+REDIS_PORT=6390
+RESTART_PAUSE=${RESTART_PAUSE:-3}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+alive() { [ -f "$DIR/pids/$1" ] && kill -0 "$(cat "$DIR/pids/$1")" 2>/dev/null; }
+say() { printf '%s\n' "cluster: $*"; }
+
+ensure_packages() {
+  local need=()
+  command -v haproxy >/dev/null || need+=(haproxy)
+  command -v pgbouncer >/dev/null || need+=(pgbouncer)
+  command -v redis-server >/dev/null || need+=(redis-server)
+  [ -n "$(pg_bin)" ] || need+=(postgresql)
+  command -v curl >/dev/null || need+=(curl)
+  if [ "${#need[@]}" -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "missing packages: ${need[*]} (apt-get install them)" >&2; exit 1; }
+    say "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  fi
+}
+
+app_env() {
+  # the environment of every web node, worker and beat: production settings behind the
+  # pooler, reads that may lag on the replica
+  cat <<EOF
+export DJANGO_ENV=production
+export SECRET_KEY=$(cat "$DIR/secret_key")
+export ID_HASH_KEY=xinyou-cluster-id-hash-key-0123456789abcdef
+export VOUCHER_SIGNING_KEYS='$(cat "$DIR/voucher_keys.json")'
+export ALLOWED_HOSTS=127.0.0.1,localhost
+export SECURE_SSL_REDIRECT=0
+export TRUSTED_PROXY_HOPS=1
+# the demo runs on the sandbox SMS gateway and identity provider (docs/deploy.md)
+export ALLOW_SANDBOX_SMS=1
+export ALLOW_SANDBOX_IDENTITY=1
+export DATABASE_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou
+export DATABASE_REPLICA_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou_replica
+export DATABASE_POOLER=transaction
+export DB_CONN_MAX_AGE=60
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export CELERY_TASK_ALWAYS_EAGER=0
+export CELERY_VISIBILITY_TIMEOUT=${CELERY_VISIBILITY_TIMEOUT:-20}
+export METRICS_TOKEN=$(cat "$DIR/metrics_token")
+export LOG_FORMAT=json
+export PYTHONPATH=$ROOT
+EOF
+}
+
+# supervise NAME CMD...: run CMD, restart it when it exits, until `down`
+supervise() {
+  local name=$1; shift
+  (
+    exec >>"$DIR/logs/$name.log" 2>&1
+    set +e
+    while [ ! -f "$DIR/stopping" ]; do
+      "$@" &
+      echo $! >"$DIR/pids/$name"
+      wait $!
+      status=$?
+      [ -f "$DIR/stopping" ] && break
+      echo "supervisor: $name exited with $status at $(date -Is); restarting in ${RESTART_PAUSE}s"
+      echo $(( $(cat "$DIR/restarts/$name" 2>/dev/null || echo 0) + 1 )) >"$DIR/restarts/$name"
+      sleep "$RESTART_PAUSE"
+    done
+  ) &
+  echo $! >"$DIR/pids/$name.supervisor"
+}
+
+start_postgres() {
+  local bin; bin=$(pg_bin)
+  mkdir -p "$DIR/pg"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$DIR/pg"; fi
+  as_pg "$bin/initdb" -D "$DIR/pg/primary" -U xinyou --auth=trust -E UTF8 --locale=C.UTF-8 \
+    >"$DIR/logs/initdb.log" 2>&1 || { cat "$DIR/logs/initdb.log" >&2; exit 1; }
+  cat >>"$DIR/pg/primary/postgresql.conf" <<EOF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DIR/pg'
+max_connections = 200
+shared_buffers = 256MB
+wal_level = replica
+max_wal_senders = 5
+hot_standby = on
+jit = off
+EOF
+  as_pg "$bin/pg_ctl" -D "$DIR/pg/primary" -l "$DIR/pg/primary.log" -w -t 60 start >/dev/null
+  "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U xinyou xinyou
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U xinyou -D "$DIR/pg/replica" -R -X stream -c fast
+  sed -i "s/^port = $PG_PORT/port = $REPLICA_PORT/" "$DIR/pg/replica/postgresql.conf"
+  as_pg "$bin/pg_ctl" -D "$DIR/pg/replica" -l "$DIR/pg/replica.log" -w -t 60 start >/dev/null
+  ln -sf "$DIR/pg/primary.log" "$DIR/logs/postgres-primary.log"
+  ln -sf "$DIR/pg/replica.log" "$DIR/logs/postgres-replica.log"
+  head -n 1 "$DIR/pg/primary/postmaster.pid" >"$DIR/pids/postgres-primary"
+  head -n 1 "$DIR/pg/replica/postmaster.pid" >"$DIR/pids/postgres-replica"
+}
+
+start_pgbouncer() {
+  mkdir -p "$DIR/pgbouncer"
+  cat >"$DIR/pgbouncer/pgbouncer.ini" <<EOF
+[databases]
+xinyou = host=127.0.0.1 port=$PG_PORT dbname=xinyou
+xinyou_replica = host=127.0.0.1 port=$REPLICA_PORT dbname=xinyou
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $DIR/pgbouncer/userlist.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+reserve_pool_size = 5
+server_reset_query =
+ignore_startup_parameters = extra_float_digits,options
+logfile = $DIR/pgbouncer/pgbouncer.log
+pidfile = $DIR/pgbouncer/pgbouncer.pid
+admin_users = xinyou
+EOF
+  echo '"xinyou" ""' >"$DIR/pgbouncer/userlist.txt"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$DIR/pgbouncer"; fi
+  as_pg pgbouncer -d "$DIR/pgbouncer/pgbouncer.ini"
+  for _ in $(seq 50); do [ -s "$DIR/pgbouncer/pgbouncer.pid" ] && break; sleep 0.1; done
+  cp "$DIR/pgbouncer/pgbouncer.pid" "$DIR/pids/pgbouncer"
+  ln -sf "$DIR/pgbouncer/pgbouncer.log" "$DIR/logs/pgbouncer.log"
+}
+
+start_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$DIR/pids/redis" --logfile "$DIR/logs/redis.log" --dir "$DIR"
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+start_haproxy() {
+  {
+    cat <<EOF
+global
+    maxconn 4096
+    pidfile $DIR/pids/haproxy
+    daemon
+    # the runtime API: enable/disable servers (bench/cluster/balance.py), show stat
+    stats socket $DIR/haproxy.sock mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-request 10s
+    # a request waits for a free gunicorn worker rather than being refused at once
+    timeout queue 30s
+    timeout check 5s
+    # a refused connection (a node just died) is retried at once on another node
+    retries 3
+    option redispatch 1
+
+frontend public
+    bind 127.0.0.1:$HAPROXY_PORT
+    # /metrics is for Prometheus on the inside, never through the public door
+    http-request deny deny_status 404 if { path /metrics }
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Request-ID %[uuid] unless { req.hdr(X-Request-ID) -m found }
+    option forwardfor
+    default_backend web
+
+backend web
+    balance leastconn
+    option httpchk GET /readyz
+    # 200, or 503 "degraded" (Redis alone away: the node still serves, docs/outages.md)
+    http-check expect rstring "^..status.: .(ok|degraded)."
+    # real traffic's connection errors take a node out at once, before its health checks do
+    default-server inter 1s fall 3 rise 2 maxconn $((WEB_WORKERS * 2)) observe layer4 error-limit 1 on-error mark-down
+EOF
+    for i in $(seq "$WEB_NODES"); do
+      echo "    server web-$i 127.0.0.1:${WEB_PORTS[$((i - 1))]} check"
+    done
+    cat <<EOF
+
+listen stats
+    bind 127.0.0.1:8404
+    stats enable
+    stats uri /
+EOF
+  } >"$DIR/haproxy.cfg"
+  haproxy -c -q -f "$DIR/haproxy.cfg"
+  haproxy -f "$DIR/haproxy.cfg"
+}
+
+start_app() {
+  # shellcheck disable=SC1091
+  source "$DIR/env"
+  for i in $(seq "$WEB_NODES"); do
+    local port=${WEB_PORTS[$((i - 1))]}
+    mkdir -p "$DIR/prom/web-$i"
+    supervise "web-$i" env PROMETHEUS_MULTIPROC_DIR="$DIR/prom/web-$i" \
+      bash -c "rm -f '$DIR/prom/web-$i'/*.db; exec '$ROOT/.venv/bin/gunicorn' config.wsgi \
+        --bind 127.0.0.1:$port --workers $WEB_WORKERS --worker-class sync \
+        --graceful-timeout 5 --timeout 60 --no-control-socket --name web-$i"
+  done
+  for i in 1 2; do
+    supervise "worker-$i" "$PY" -m celery -A config worker -n "worker-$i@%h" --concurrency 2 \
+      --without-gossip --without-mingle --loglevel INFO
+  done
+  # started twice on purpose: celery-redbeat's lock lets one schedule and holds the other
+  for b in beat beat-2; do
+    supervise "$b" "$PY" -m celery -A config beat -S redbeat.RedBeatScheduler \
+      --pidfile "$DIR/pids/$b.celery" --loglevel INFO
+  done
+}
+
+wait_healthy() {
+  for _ in $(seq 300); do
+    if curl -fsS "http://127.0.0.1:$HAPROXY_PORT/readyz" >/dev/null 2>&1; then
+      local up=0
+      for i in $(seq "$WEB_NODES"); do
+        curl -fsS "http://127.0.0.1:${WEB_PORTS[$((i - 1))]}/readyz" >/dev/null 2>&1 && up=$((up + 1))
+      done
+      [ "$up" -eq "$WEB_NODES" ] && return 0
+    fi
+    sleep 1
+  done
+  echo "cluster: web nodes did not become ready; see $DIR/logs" >&2
+  return 1
+}
+
+cmd_up() {
+  if [ -d "$DIR" ]; then echo "cluster: $DIR exists; run 'scripts/cluster.sh down' first" >&2; exit 1; fi
+  ensure_packages
+  [ -x "$PY" ] || { echo "cluster: $PY missing; run 'make install' first" >&2; exit 1; }
+  mkdir -p "$DIR"/{logs,pids,restarts,prom}
+  chmod 755 "$DIR"
+  "$PY" -c 'import secrets; print(secrets.token_urlsafe(64))' >"$DIR/secret_key"
+  "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$DIR/metrics_token"
+  "$PY" -c 'import base64, json, os; print(json.dumps([{"kid": "C1",
+      "private_key": base64.b64encode(os.urandom(32)).decode()}]))' >"$DIR/voucher_keys.json"
+  app_env >"$DIR/env"
+  say "PostgreSQL primary :$PG_PORT and streaming replica :$REPLICA_PORT"
+  start_postgres
+  say "PgBouncer :$PGB_PORT (transaction pooling), Redis :$REDIS_PORT"
+  start_pgbouncer
+  start_redis
+  say "migrations and demo data (on the primary)"
+  (
+    # shellcheck disable=SC1091
+    source "$DIR/env"
+    export DATABASE_URL=postgres://xinyou@127.0.0.1:$PG_PORT/xinyou DATABASE_POOLER=
+    unset DATABASE_REPLICA_URL
+    "$PY" manage.py migrate --noinput >"$DIR/logs/migrate.log" 2>&1
+    "$PY" manage.py collectstatic --noinput >"$DIR/logs/collectstatic.log" 2>&1
+    "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
+  ) || { echo "cluster: migrate/seed failed; see $DIR/logs" >&2; exit 1; }
+  say "web-1..web-$WEB_NODES (gunicorn), worker-1, worker-2, beat (x2), HAProxy :$HAPROXY_PORT"
+  start_app
+  start_haproxy
+  wait_healthy
+  say "up: http://127.0.0.1:$HAPROXY_PORT/  (HAProxy stats: http://127.0.0.1:8404/)"
+  cmd_status
+}
+
+stop_pid() {
+  local f=$DIR/pids/$1
+  [ -f "$f" ] || return 0
+  kill "$(cat "$f")" 2>/dev/null || true
+}
+
+cmd_down() {
+  [ -d "$DIR" ] || { say "not running"; return 0; }
+  touch "$DIR/stopping"
+  for f in "$DIR"/pids/*.supervisor; do
+    [ -f "$f" ] || continue
+    local name; name=$(basename "$f" .supervisor)
+    kill "$(cat "$f")" 2>/dev/null || true
+    stop_pid "$name"
+  done
+  stop_pid haproxy
+  stop_pid pgbouncer
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || stop_pid redis
+  local bin; bin=$(pg_bin)
+  for node in replica primary; do
+    [ -d "$DIR/pg/$node" ] && as_pg "$bin/pg_ctl" -D "$DIR/pg/$node" -m fast stop >/dev/null 2>&1 || true
+  done
+  # whatever is left (a web node's workers, a task child) goes too
+  sleep 1
+  for f in "$DIR"/pids/*; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
+  pkill -9 -f "$DIR/" 2>/dev/null || true
+  rm -rf "$DIR"
+  say "down"
+}
+
+health_of() {
+  local name=$1
+  case $name in
+    web-*) local i=${name#web-}
+      curl -fsS -m 2 "http://127.0.0.1:${WEB_PORTS[$((i - 1))]}/readyz" >/dev/null 2>&1 && echo ok || echo down ;;
+    haproxy) curl -fsS -m 2 "http://127.0.0.1:$HAPROXY_PORT/healthz" >/dev/null 2>&1 && echo ok || echo down ;;
+    postgres-primary) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && echo ok || echo down ;;
+    postgres-replica) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$REPLICA_PORT" && echo ok || echo down ;;
+    pgbouncer) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PGB_PORT" && echo ok || echo down ;;
+    redis) redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && echo ok || echo down ;;
+    *) alive "$name" && echo running || echo down ;;
+  esac
+}
+
+port_of() {
+  case $1 in
+    web-*) echo "${WEB_PORTS[$((${1#web-} - 1))]}" ;;
+    haproxy) echo "$HAPROXY_PORT" ;;
+    postgres-primary) echo "$PG_PORT" ;;
+    postgres-replica) echo "$REPLICA_PORT" ;;
+    pgbouncer) echo "$PGB_PORT" ;;
+    redis) echo "$REDIS_PORT" ;;
+    *) echo "-" ;;
+  esac
+}
+
+PARTS() {
+  echo haproxy
+  for i in $(seq "$WEB_NODES"); do echo "web-$i"; done
+  echo pgbouncer postgres-primary postgres-replica redis worker-1 worker-2 beat beat-2 | tr ' ' '\n'
+}
+
+cmd_status() {
+  [ -d "$DIR" ] || { say "not running"; return 1; }
+  printf '%-18s %-8s %-6s %-8s %s\n' PART PID PORT HEALTH RESTARTS
+  for name in $(PARTS); do
+    local pid="-"
+    [ -f "$DIR/pids/$name" ] && pid=$(cat "$DIR/pids/$name")
+    printf '%-18s %-8s %-6s %-8s %s\n' "$name" "$pid" "$(port_of "$name")" "$(health_of "$name")" \
+      "$(cat "$DIR/restarts/$name" 2>/dev/null || echo 0)"
+  done
+}
+
+cmd_kill() {
+  local name=${1:?usage: cluster.sh kill NAME}
+  [ -f "$DIR/pids/$name" ] || { echo "cluster: no part named $name" >&2; exit 1; }
+  local pid; pid=$(cat "$DIR/pids/$name")
+  # the part and its children (a gunicorn master's workers, a celery worker's pool)
+  pkill -9 -P "$pid" 2>/dev/null || true
+  kill -9 "$pid" 2>/dev/null || true
+  say "killed $name (pid $pid)"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  kill) cmd_kill "${2:-}" ;;
+  logs) tail -n "${3:-50}" "$DIR/logs/${2:?usage: cluster.sh logs NAME}.log" ;;
+  env) cat "$DIR/env" ;;
+  *) echo "usage: $0 up|down|status|kill NAME|logs NAME [N]|env" >&2; exit 2 ;;
+esac
