@@ -366,6 +366,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "accounts.credit.models.Tier",
+        "OfferKindEnum": "merchants.models.Offer.Kind",
+        "IncidentKindEnum": "incentives.incidents.models.Incident.Kind",
+        "IncidentStatusEnum": "incentives.incidents.models.Incident.Status",
         "HonourKindEnum": "accounts.credit.models.HonourKind",
         "SchemeKindEnum": "accounts.credit.models.Scheme.Kind",
     },
@@ -511,6 +514,12 @@ VOUCHER_ACTIVE_KID = env("VOUCHER_ACTIVE_KID", VOUCHER_SIGNING_KEYS[0]["kid"])
 if PRODUCTION and not env("VOUCHER_SIGNING_KEYS"):
     raise ImproperlyConfigured("DJANGO_ENV=production needs VOUCHER_SIGNING_KEYS (Ed25519 keys).")
 
+# --- credit pass and incidents ------------------------------------------------------------
+# How long a personal credit pass (信用码) is good for, in seconds (at most 300).
+CREDIT_PASS_SECONDS = int(env("CREDIT_PASS_SECONDS", "300"))
+# Days a confirmed incident suspends a resident from a scenario's offers, per scenario, as
+# JSON ({"stay": 180, "medical": 365}); a scenario not named gets 90 days.
+INCIDENT_SUSPENSION_DAYS: dict[str, int] = json.loads(env("INCIDENT_SUSPENSION_DAYS", "{}"))
 
 # --- observability ------------------------------------------------------------------------
 # GET /metrics (Prometheus text format) answers a request carrying

@@ -248,3 +248,5 @@ from .dashboard.models import (  # noqa: E402, F401
     OfferDay,
     RollupRefresh,
 )
+from .incidents.models import Incident, IncidentEvent  # noqa: E402, F401
+from .passes.models import EntitlementTally, EntitlementUse, RefusalCount  # noqa: E402, F401

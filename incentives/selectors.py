@@ -29,6 +29,7 @@ from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
+from .incidents.models import Incident
 from .models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 EQUIVALENTS_CACHE_SECONDS = 60
@@ -45,6 +46,7 @@ REASONS = (
     "honour_required",
     "offer_not_started",
     "offer_ended",
+    "suspended",
 )
 
 
@@ -97,6 +99,11 @@ def resident_view(resident: User) -> ResidentView:
         .filter(resident=resident)
         .first()
     )
+    return view_of(resident, standing)
+
+
+def view_of(resident: User, standing: Standing | None) -> ResidentView:
+    """`resident_view` for a standing already read (at most three queries, usually none)."""
     if standing is None:
         return ResidentView(resident.home_city_id, None, resident_id=resident.pk)
     # Every list page and claim needs these; they change only with a new verification or
@@ -168,6 +175,15 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         _my_score=my_score,
         _grade_ok=grade_ok,
         _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
+        # a confirmed incident suspends the resident from the offers of its scenario
+        _suspended=Exists(
+            Incident.objects.filter(
+                resident_id=who.resident_id,
+                scenario=OuterRef("scenario"),
+                status__in=Incident.SUSPENDING,
+                suspended_until__gt=now,
+            )
+        ),
         _at_limit=Exists(
             ClaimTally.objects.filter(
                 offer_id=OuterRef("pk"),
@@ -199,6 +215,7 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         e_under_limit=ExpressionWrapper(under_limit, output_field=bool_),
         e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
         e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
+        e_not_suspended=ExpressionWrapper(Q(_suspended=False), output_field=bool_),
     )
     eligible = (
         home_ok
@@ -208,6 +225,7 @@ def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetim
         & under_limit
         & Q(valid_from__lte=now)
         & Q(valid_until__gt=now)
+        & Q(_suspended=False)
     )
     return qs.annotate(
         eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
@@ -231,6 +249,8 @@ def eligibility_of(offer: Offer, who: ResidentView) -> dict:
         reasons.append("offer_not_started")
     if not offer.e_not_ended:
         reasons.append("offer_ended")
+    if not offer.e_not_suspended:
+        reasons.append("suspended")
     return {"eligible": not reasons, "reasons": reasons}
 
 
@@ -270,6 +290,7 @@ ELIGIBILITY_FLAGS = (
     "e_under_limit",
     "e_started",
     "e_not_ended",
+    "e_not_suspended",
 )
 
 
@@ -280,6 +301,7 @@ OFFER_ROW_FIELDS = (
     "min_grade", "required_honour", "home_city_rule", "valid_from", "valid_until",
     "total_quota", "claimed_count",
     "per_resident_limit", "voucher_lifetime_hours", "usage_notes", "terms_version",
+    "kind", "scenario", "limit_per_period", "period",
     "merchant_id", "merchant__name", "merchant__city_id", "merchant__city__name",
     "merchant__district", "merchant__address", "merchant__category",
     "merchant__credit_grade", "merchant__seriously_dishonest",

@@ -318,6 +318,10 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
         "remaining_quota": None if total is None else max(total - claimed, 0),
         "per_resident_limit": row["per_resident_limit"],
         "voucher_lifetime_hours": row["voucher_lifetime_hours"],
+        "kind": row["kind"],
+        "scenario": row["scenario"],
+        "limit_per_period": row["limit_per_period"],
+        "period": row["period"] or None,
         "usage_notes": row["usage_notes"],
         "terms_version": row["terms_version"],
     }

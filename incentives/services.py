@@ -61,6 +61,8 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
         raise NOT_FOUND()
     if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
         raise errors.OFFER_NOT_ACTIVE(status=offer.status)
+    if offer.kind == Offer.Kind.ENTITLEMENT:
+        raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
     verdict = eligibility_of(offer, who)
     timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
     if timing:
@@ -68,6 +70,7 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
     if verdict["reasons"] == ["claim_limit_reached"]:
         raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
     if not verdict["eligible"]:
+        _count_refusal(offer, verdict["reasons"][0])
         raise errors.NOT_ELIGIBLE(reasons=verdict["reasons"])
 
     with transaction.atomic():
@@ -92,6 +95,14 @@ def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> 
         voucher = _create_voucher(resident, offer, now, idempotency_key)
     logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, offer.pk, resident.pk)
     return voucher
+
+
+def _count_refusal(offer: Offer, reason: str) -> None:
+    from .passes.services import record_refusal
+
+    record_refusal(
+        source="claim", dest_city=offer.merchant.city_id, reason=reason, scenario=offer.scenario
+    )
 
 
 def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key: str) -> Voucher:

@@ -9,6 +9,13 @@ only the public key (published at /api/v1/voucher-keys) to check, so a scanner c
 forged or expired QR offline; whether the voucher is still good is the server's word
 (cancelled, revoked, redeemed are database states).
 
+Personal credit pass (信用码): `XP1` + key id + `.` + base32(resident id: 8 bytes, expiry:
+4 bytes, pass id: 8 bytes, Ed25519 signature over `"xinyou-pass" || kid || body`: 64
+bytes). Same keys, another type: the prefix, the body length and the signed message all
+differ, so a pass never verifies as a voucher nor a voucher as a pass. It names no score
+and no tier (a merchant can read a QR); the pass id makes each issued pass one token, so a
+counter can tell "this pass was already used for this offer".
+
 Keys come from settings.VOUCHER_SIGNING_KEYS; several may be active for rotation, one
 signs (VOUCHER_ACTIVE_KID). A key signs and is accepted only between its `not_before` and
 `not_after` (each optional); the scanner's offline check (voucher-token.js) judges the same.
@@ -65,6 +72,14 @@ class SigningKey:
     def public_b64(self) -> str:
         raw = self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
         return base64.b64encode(raw).decode()
+
+
+@dataclass(frozen=True)
+class PassClaims:
+    kid: str
+    resident_id: int
+    pass_id: int
+    expires_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -192,6 +207,8 @@ def verify(token: str, at: dt.datetime | None = None) -> TokenClaims:
     default now); else InvalidToken. Expiry is reported, not judged: the voucher's state
     decides."""
     token = (token or "").strip().upper()
+    if token.startswith(PASS_PREFIX):
+        raise InvalidToken("pass_token")  # a credit pass is shown for entitlements
     if not token.startswith(PREFIX) or "." not in token or len(token) > 200:
         raise InvalidToken("malformed")
     kid, _, payload = token[len(PREFIX) :].partition(".")
@@ -216,6 +233,54 @@ def verify(token: str, at: dt.datetime | None = None) -> TokenClaims:
     voucher_id, expiry = _BODY.unpack(body[: _BODY.size])
     merchant_id = _MERCHANT.unpack(body[_BODY.size :])[0] if len(body) > _BODY.size else None
     return TokenClaims(kid, voucher_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC), merchant_id)
+
+
+# --------------------------------------------------------------------------- credit pass
+
+PASS_PREFIX = "XP1"
+_PASS_BODY = struct.Struct(">QIQ")  # resident id, expiry (unix seconds), pass id
+_PASS_DOMAIN = b"xinyou-pass"
+
+
+def sign_pass(*, resident_id: int, expires_at: dt.datetime, pass_id: int | None = None) -> str:
+    """A credit pass token for the resident, signed with the active voucher key."""
+    key = active_key()
+    pass_id = secrets.randbits(63) if pass_id is None else pass_id
+    body = _PASS_BODY.pack(resident_id, int(expires_at.timestamp()), pass_id)
+    signature = key.private.sign(_PASS_DOMAIN + key.kid.encode() + body)
+    return f"{PASS_PREFIX}{key.kid}.{_b32(body + signature)}"
+
+
+def verify_pass(token: str) -> PassClaims:
+    """The pass's claims if it is a pass signed by a key usable now; else InvalidToken
+    (`voucher_token` when it is a voucher's). Expiry is reported, not judged."""
+    token = (token or "").strip().upper()
+    if token.startswith(PREFIX):
+        raise InvalidToken("voucher_token")
+    if not token.startswith(PASS_PREFIX) or "." not in token or len(token) > 200:
+        raise InvalidToken("malformed")
+    kid, _, payload = token[len(PASS_PREFIX) :].partition(".")
+    if not _KID_RE.fullmatch(kid) or not _PAYLOAD_RE.fullmatch(payload):
+        raise InvalidToken("malformed")
+    key = signing_keys().get(kid)
+    if key is None:
+        raise InvalidToken("unknown_key")
+    now = dt.datetime.now(dt.UTC)
+    if (key.not_before and now < key.not_before) or (key.not_after and now >= key.not_after):
+        raise InvalidToken("key_not_in_force")
+    try:
+        raw = _unb32(payload)
+    except ValueError:
+        raise InvalidToken("malformed") from None
+    if len(raw) != _PASS_BODY.size + 64:
+        raise InvalidToken("malformed")
+    body, signature = raw[: _PASS_BODY.size], raw[_PASS_BODY.size :]
+    try:
+        key.public.verify(signature, _PASS_DOMAIN + kid.encode() + body)
+    except InvalidSignature:
+        raise InvalidToken("bad_signature") from None
+    resident_id, expiry, pass_id = _PASS_BODY.unpack(body)
+    return PassClaims(kid, resident_id, pass_id, dt.datetime.fromtimestamp(expiry, tz=dt.UTC))
 
 
 # --------------------------------------------------------------------------- human code

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .passes import api as pass_api
 
 urlpatterns = [
     path("offers", api.OfferListView.as_view(), name="offer-list"),
@@ -14,6 +15,24 @@ urlpatterns = [
     path("voucher-keys", api.VoucherKeysView.as_view(), name="voucher-keys"),
     path("merchant/scan", api.ScanView.as_view(), name="merchant-scan"),
     path("merchant/redemptions", api.RedemptionsView.as_view(), name="merchant-redemptions"),
+    # the credit pass, entitlements at the counter, incidents and objections
+    path("me/credit/pass", pass_api.CreditPassView.as_view(), name="credit-pass"),
+    path(
+        "me/credit/pass/qr.png", pass_api.CreditPassQrPngView.as_view(), name="credit-pass-qr-png"
+    ),
+    path(
+        "me/credit/pass/qr.svg", pass_api.CreditPassQrSvgView.as_view(), name="credit-pass-qr-svg"
+    ),
+    path("me/entitlement-uses", pass_api.ResidentUsesView.as_view(), name="entitlement-uses"),
+    path("me/incidents", pass_api.ResidentIncidentsView.as_view(), name="incident-list"),
+    path(
+        "me/incidents/<int:pk>/objection",
+        pass_api.ObjectionView.as_view(),
+        name="incident-objection",
+    ),
+    path("merchant/pass-checks", pass_api.PassChecksView.as_view(), name="merchant-pass-checks"),
+    path("merchant/offers", pass_api.MerchantOffersView.as_view(), name="merchant-offers"),
+    path("merchant/incidents", pass_api.MerchantIncidentsView.as_view(), name="merchant-incidents"),
     path("merchant/scanner", api.ScannerSetupView.as_view(), name="merchant-scanner"),
     path(
         "merchant/redemptions/batch",

@@ -19,7 +19,7 @@ from accounts.models import City
 from core.api import error_responses
 
 from . import selectors
-from .models import Category, Offer, Station
+from .models import Category, Offer, Scenario, Station
 from .serializers import StationOutput
 
 
@@ -86,6 +86,8 @@ class OfferFilter(StrictFilterSet):
     )
     category = django_filters.ChoiceFilter(choices=Category.choices)
     benefit_type = django_filters.ChoiceFilter(choices=Offer.BenefitType.choices)
+    scenario = django_filters.ChoiceFilter(choices=Scenario.choices)
+    kind = django_filters.ChoiceFilter(choices=Offer.Kind.choices)
     station = _StationFilter(queryset=Station.objects.all(), help_text="Station id.")
     q = _SearchFilter(
         max_length=100, help_text="Words in the title (Chinese or English) or merchant name."
@@ -102,7 +104,8 @@ class OfferFilter(StrictFilterSet):
     def selector_kwargs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
         kwargs = {
-            k: data.get(k) or None for k in ("city", "category", "benefit_type", "station", "q")
+            k: data.get(k) or None
+            for k in ("city", "category", "benefit_type", "scenario", "kind", "station", "q")
         }
         kwargs["trustworthy"] = data.get("trustworthy") == "true"
         return kwargs

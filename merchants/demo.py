@@ -17,7 +17,7 @@ from core.errors import DomainError
 
 from . import services
 from .credit.services import check_merchant_credit
-from .demo_data import DEMO_MERCHANT_STAFF, MERCHANTS, OFFERS, STATIONS
+from .demo_data import DEMO_MERCHANT_STAFF, ENTITLEMENTS, MERCHANTS, OFFERS, STATIONS
 from .models import Merchant, MerchantStaff, Offer, Station
 from .validators import credit_code_check_char, organisation_code_check_char
 
@@ -139,4 +139,40 @@ def seed() -> list[tuple[str, str]]:
                 offer=offer,
                 reason="赠品价值需写明（如“价值 28 元的同款咖啡”），请补充后重新提交。",
             )
+    for (
+        key,
+        title,
+        title_en,
+        category,
+        scenario,
+        benefit,
+        limit,
+        period,
+        rule,
+        tier,
+    ) in ENTITLEMENTS:
+        merchant = merchants[key]
+        if Offer.objects.filter(merchant=merchant, title=title).exists():
+            continue
+        author = staff_users.get(key, superuser)
+        fields = {
+            "kind": Offer.Kind.ENTITLEMENT,
+            "scenario": scenario,
+            "title": title,
+            "title_en": title_en,
+            "description": f"{merchant.name}为守信居民提供：{title}。到柜台出示信用码即可。",
+            "description_en": f"{title_en}: show your credit pass at the counter.",
+            "category": category,
+            "benefit_type": benefit,
+            "home_city_rule": rule,
+            "min_tier": tier,
+            "valid_from": now - timedelta(days=1),
+            "valid_until": now + timedelta(days=365),
+            "limit_per_period": limit,
+            "period": period,
+            "usage_notes": "在柜台出示信游信用码，工作人员扫码核验并核对身份证后四位。",
+        }
+        offer = services.create_offer(actor=author, merchant=merchant, fields=fields)
+        offer = services.submit_offer(actor=author, offer=offer)
+        services.publish_offer(actor=_reviewer(merchant.city_id), offer=offer)
     return logins

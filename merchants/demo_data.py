@@ -6,6 +6,7 @@ from typing import Any
 DEMO_MERCHANT_STAFF = [
     ("13600000001", "hz-boat", "西湖游船店长"),
     ("13600000002", "hk-arcade", "骑楼老街店长"),
+    ("13600000003", "hk-clinic", "市民诊所收费员"),
 ]
 
 # key -> (name, city, district, address, category, phone, lat, lng)
@@ -177,6 +178,47 @@ MERCHANTS: dict[str, tuple[str, str, str, str, str, str, str, str]] = {
         "环岛路 6 号",
         "other",
         "0592-2000002",
+        "",
+        "",
+    ),
+    # services beyond discounts: shown with the credit pass at the counter
+    "hz-library": (
+        "杭州市民图书馆（演示）",
+        "330100",
+        "拱墅区",
+        "新业路 2 号",
+        "culture",
+        "0571-87000004",
+        "",
+        "",
+    ),
+    "hk-clinic": (
+        "海口市民诊所（演示）",
+        "460100",
+        "美兰区",
+        "海府路 50 号",
+        "other",
+        "0898-66000003",
+        "",
+        "",
+    ),
+    "sh-hall": (
+        "黄浦区政务服务中心（演示）",
+        "310100",
+        "黄浦区",
+        "延安东路 300 号",
+        "other",
+        "021-63000006",
+        "",
+        "",
+    ),
+    "xm-library": (
+        "厦门市民图书馆（演示）",
+        "350200",
+        "思明区",
+        "体育路 10 号",
+        "culture",
+        "0592-2000003",
         "",
         "",
     ),
@@ -536,3 +578,24 @@ OFFERS: list[tuple[Any, ...]] = [
         "published",
     ),
 ]
+
+# Entitlements: nothing to claim, the resident shows the credit pass (信用码) at the counter.
+# (merchant, title, title_en, category, scenario, benefit_type, limit, period, rule, min_tier)
+ENTITLEMENTS: list[tuple[Any, ...]] = [
+    ("hz-boat", "信用通道·优先登船", "Credit lane: board first", "scenic", "travel",
+     "priority_service", 2, "day", "all", "good"),
+    ("hz-hotel", "信易住·免押金入住", "Deposit-free check-in", "hotel", "stay",
+     "deposit_waiver", 1, "day", "all", "good"),
+    ("hz-library", "信易借·免押金借阅", "Deposit-free library loans", "culture", "library",
+     "deposit_waiver", 10, "month", "all", "fair"),
+    ("sy-nanshan", "信易游·先游后付", "Visit now, pay later", "scenic", "travel",
+     "pay_later", 1, "day", "all", "good"),
+    ("hk-clinic", "信用+医疗·先诊疗后付费", "Treatment first, pay later", "other", "medical",
+     "pay_later", 2, "month", "all", "good"),
+    ("hk-arcade", "信用免押·讲解器免押租借", "Deposit-free audio guide", "culture", "culture",
+     "deposit_waiver", 1, "day", "all", "fair"),
+    ("sh-hall", "信易批·容缺受理绿色通道", "Fast track at the service hall", "other",
+     "government", "fast_track", 1, "week", "all", "good"),
+    ("xm-library", "信易借·免押金借阅", "Deposit-free library loans", "culture", "library",
+     "deposit_waiver", 10, "month", "all", "fair"),
+]  # fmt: skip

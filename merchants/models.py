@@ -32,6 +32,34 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class Scenario(models.TextChoices):
+    """The 信易+ family an offer belongs to (api.md): what a confirmed incident suspends."""
+
+    TRAVEL = "travel", _("信易游")
+    STAY = "stay", _("信易住")
+    SHOPPING = "shopping", _("信易购")
+    TRANSPORT = "transport", _("信易行")
+    DINING = "dining", _("餐饮")
+    CULTURE = "culture", _("文化")
+    MEDICAL = "medical", _("信用+医疗")
+    LIBRARY = "library", _("信易借")
+    GOVERNMENT = "government", _("信易批")
+    FINANCE = "finance", _("信易贷")
+
+
+# The scenario an offer of a category gets when none is given (and for offers made before
+# scenarios existed).
+SCENARIO_OF_CATEGORY = {
+    "scenic": "travel",
+    "hotel": "stay",
+    "shopping": "shopping",
+    "dining": "dining",
+    "transport": "transport",
+    "culture": "culture",
+    "other": "travel",
+}
+
+
 class CreditGrade(models.TextChoices):
     """Enterprise public-credit grades after the 京津冀晋 standard (A best, D worst)."""
 
@@ -210,6 +238,18 @@ class Offer(models.Model):
         DEPOSIT_WAIVER = "deposit_waiver", _("免押金")
         PRIORITY_SERVICE = "priority_service", _("优先服务")
         GIFT = "gift", _("赠品")
+        PAY_LATER = "pay_later", _("先享后付")
+        FAST_TRACK = "fast_track", _("绿色通道（容缺受理）")
+
+    class Kind(models.TextChoices):
+        VOUCHER = "voucher", _("优惠券（在线领取，凭券核销）")
+        ENTITLEMENT = "entitlement", _("信用权益（无需领取，凭信用码使用）")
+
+    class Period(models.TextChoices):
+        DAY = "day", _("每天")
+        WEEK = "week", _("每周")
+        MONTH = "month", _("每月")
+        OFFER = "offer", _("整个优惠期")
 
     class HomeCityRule(models.TextChoices):
         ALL = "all", _("所有合作城市")
@@ -219,6 +259,8 @@ class Offer(models.Model):
     # Everything a city reviewer approves. Changing any of these on a published or paused
     # offer bumps terms_version and sends it back to review; the quota is not a term.
     TERMS_FIELDS: tuple[str, ...] = (
+        "kind",
+        "scenario",
         "title",
         "title_en",
         "description",
@@ -237,6 +279,8 @@ class Offer(models.Model):
         "valid_until",
         "per_resident_limit",
         "voucher_lifetime_hours",
+        "limit_per_period",
+        "period",
         "usage_notes",
     )
     EDITABLE_FIELDS: tuple[str, ...] = (*TERMS_FIELDS, "total_quota")
@@ -244,6 +288,16 @@ class Offer(models.Model):
 
     merchant = models.ForeignKey(
         Merchant, on_delete=models.PROTECT, related_name="offers", verbose_name=_("商户")
+    )
+    kind = models.CharField(
+        _("形式"),
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.VOUCHER,
+        help_text=_("信用权益无需领取：居民在柜台出示信用码，由商户核验后使用。"),
+    )
+    scenario = models.CharField(
+        _("场景"), max_length=12, choices=Scenario.choices, db_index=True, blank=True
     )
     title = models.CharField(_("标题"), max_length=100)
     title_en = models.CharField(_("英文标题"), max_length=150, blank=True)
@@ -320,6 +374,20 @@ class Offer(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("领取后多少小时内有效，不超过优惠结束时间。"),
     )
+    limit_per_period = models.PositiveIntegerField(
+        _("每人每周期限用次数"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("仅信用权益：每位居民在一个周期内最多使用几次。"),
+    )
+    period = models.CharField(
+        _("限用周期"),
+        max_length=8,
+        choices=Period.choices,
+        blank=True,
+        help_text=_("仅信用权益：按天、周、月（上海时间）或整个优惠期计算。"),
+    )
     usage_notes = models.TextField(_("使用说明"), blank=True)
 
     status = models.CharField(
@@ -374,6 +442,19 @@ class Offer(models.Model):
                 condition=Q(min_tier="") | Q(min_score__isnull=True),
             ),
             models.CheckConstraint(
+                name="offer_scenario_known",
+                condition=Q(scenario__in=[c.value for c in Scenario]),
+            ),
+            models.CheckConstraint(
+                name="offer_kind_limits",
+                condition=Q(kind="voucher", limit_per_period__isnull=True, period="")
+                | Q(
+                    kind="entitlement",
+                    limit_per_period__gte=1,
+                    period__in=["day", "week", "month", "offer"],
+                ),
+            ),
+            models.CheckConstraint(
                 name="offer_min_grade_alone",
                 condition=Q(min_grade="") | (Q(min_tier="") & Q(min_score__isnull=True)),
             ),
@@ -391,6 +472,11 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.scenario and self.category:
+            self.scenario = SCENARIO_OF_CATEGORY.get(self.category, Scenario.TRAVEL)
+        super().save(*args, **kwargs)
+
     @property
     def remaining_quota(self) -> int | None:
         """Places left, or None when the quota is unlimited."""
@@ -402,11 +488,28 @@ class Offer(models.Model):
         """A voucher lives `voucher_lifetime_hours` after the claim, never past the offer."""
         return min(claimed_at + timedelta(hours=self.voucher_lifetime_hours), self.valid_until)
 
+    @property
+    def is_entitlement(self) -> bool:
+        return self.kind == self.Kind.ENTITLEMENT
+
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}
 
         def add(field: str, message: Any) -> None:
             errors.setdefault(field, []).append(message)
+
+        if not self.scenario and self.category:
+            self.scenario = SCENARIO_OF_CATEGORY.get(self.category, Scenario.TRAVEL)
+        if self.kind == self.Kind.ENTITLEMENT:
+            if self.limit_per_period is None:
+                add("limit_per_period", _("信用权益须填写每人每周期限用次数。"))
+            if not self.period:
+                add("period", _("信用权益须选择限用周期。"))
+        elif self.limit_per_period is not None or self.period:
+            if self.limit_per_period is not None:
+                add("limit_per_period", _("优惠券按“每人限领”限制，此项请留空。"))
+            if self.period:
+                add("period", _("优惠券按“每人限领”限制，此项请留空。"))
 
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             add("valid_until", _("结束时间必须晚于开始时间。"))
@@ -490,6 +593,10 @@ class Offer(models.Model):
             "valid_until": self.valid_until.isoformat(),
             "voucher_lifetime_hours": self.voucher_lifetime_hours,
             "per_resident_limit": self.per_resident_limit,
+            "kind": self.kind,
+            "scenario": self.scenario,
+            "limit_per_period": self.limit_per_period,
+            "period": self.period or None,
             "usage_notes": self.usage_notes,
         }
 

@@ -15,6 +15,8 @@ def published_offers(
     city: City | str | None = None,
     category: str | None = None,
     benefit_type: str | None = None,
+    scenario: str | None = None,
+    kind: str | None = None,
     station: Station | int | None = None,
     q: str | None = None,
     trustworthy: bool | None = None,
@@ -38,6 +40,10 @@ def published_offers(
         qs = qs.filter(category=category)
     if benefit_type:
         qs = qs.filter(benefit_type=benefit_type)
+    if scenario:
+        qs = qs.filter(scenario=scenario)
+    if kind:
+        qs = qs.filter(kind=kind)
     if station:
         qs = qs.filter(merchant__stations=station)
     if trustworthy:

@@ -10,7 +10,7 @@ from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
 from core.i18n import localized
 
-from .models import Category, CreditGrade, Merchant, Offer, Station
+from .models import Category, CreditGrade, Merchant, Offer, Scenario, Station
 
 
 class CityBrief(serializers.ModelSerializer):
@@ -122,6 +122,18 @@ class OfferOutput(serializers.ModelSerializer):
     remaining_quota = serializers.IntegerField(
         allow_null=True, help_text="null when the quota is unlimited."
     )
+    kind = serializers.ChoiceField(
+        choices=Offer.Kind.choices,
+        help_text="voucher: claimed in the app, a single-use QR voucher; entitlement: nothing "
+        "to claim, the resident shows the credit pass at the counter.",
+    )
+    scenario = serializers.ChoiceField(choices=Scenario.choices)
+    limit_per_period = serializers.IntegerField(
+        allow_null=True, help_text="Entitlements: uses per resident per period; else null."
+    )
+    period = serializers.SerializerMethodField(
+        help_text="Entitlements: day, week, month (Asia/Shanghai) or offer; else null."
+    )
 
     class Meta:
         model = Offer
@@ -142,9 +154,17 @@ class OfferOutput(serializers.ModelSerializer):
             "remaining_quota",
             "per_resident_limit",
             "voucher_lifetime_hours",
+            "kind",
+            "scenario",
+            "limit_per_period",
+            "period",
             "usage_notes",
             "terms_version",
         ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Offer.Period.choices, allow_null=True))
+    def get_period(self, offer: Offer) -> str | None:
+        return offer.period or None
 
     @extend_schema_field(serializers.CharField())
     def get_title(self, offer: Offer) -> str:

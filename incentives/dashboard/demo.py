@@ -96,7 +96,7 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
     if history_seeded():
         return 0
     offers = list(
-        Offer.objects.filter(status=Offer.Status.PUBLISHED)
+        Offer.objects.filter(status=Offer.Status.PUBLISHED, kind=Offer.Kind.VOUCHER)
         .select_related("merchant__city__scheme")
         .prefetch_related("eligible_home_cities")
     )
@@ -135,6 +135,85 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
             )
         )
     Voucher.objects.bulk_create(vouchers, batch_size=1000)
+    _seed_counter_history(rng, residents, now, days)
     today = local_today()
     rebuild_rollups(date_from=today - timedelta(days=days + 1), date_to=today)
     return len(vouchers)
+
+
+# How often each reason turned someone away, relative to the others (refusal history).
+REFUSAL_WEIGHTS = {
+    "tier_too_low": 10,
+    "seriously_dishonest": 3,
+    "home_city_not_eligible": 4,
+    "standing_expired": 2,
+    "usage_limit_reached": 3,
+    "suspended": 1,
+}
+
+
+def _seed_counter_history(rng: random.Random, residents: list[User], now, days: int) -> None:
+    """Entitlement uses (pass ids are the history's own serials, never a real pass's),
+    their per-period tallies, and refusal counts, over the same days."""
+    from ..passes.models import EntitlementTally, EntitlementUse, RefusalCount
+    from ..passes.services import period_bounds
+
+    offers = list(
+        Offer.objects.filter(status=Offer.Status.PUBLISHED, kind=Offer.Kind.ENTITLEMENT)
+        .select_related("merchant")
+        .order_by("pk")
+    )
+    if not offers:
+        return
+    tally: dict[tuple[int, int, date], int] = {}
+    uses = []
+    for i in range(len(offers) * 80):
+        offer = offers[i % len(offers)]
+        holder = rng.choice(residents)
+        at = _claim_time(rng, now, days)
+        period_start, _next = period_bounds(offer.period, at)
+        key = (offer.pk, holder.pk, period_start)
+        if tally.get(key, 0) >= offer.limit_per_period:
+            continue
+        tally[key] = tally.get(key, 0) + 1
+        uses.append(
+            EntitlementUse(
+                offer=offer,
+                resident=holder,
+                merchant_id=offer.merchant_id,
+                staff_id=None,
+                pass_id=-(i + 1),  # negative: issued passes' ids are never negative
+                period_start=period_start,
+                used_at=at,
+                scenario=offer.scenario,
+                category=offer.category,
+                dest_city_id=offer.merchant.city_id,
+                home_city_id=holder.home_city_id,
+            )
+        )
+    EntitlementUse.objects.bulk_create(uses, batch_size=1000)
+    EntitlementTally.objects.bulk_create(
+        [
+            EntitlementTally(offer_id=o, resident_id=r, period_start=p, used=n)
+            for (o, r, p), n in tally.items()
+        ],
+        ignore_conflicts=True,
+    )
+    counts: dict[tuple, int] = {}
+    reasons, weights = list(REFUSAL_WEIGHTS), list(REFUSAL_WEIGHTS.values())
+    for _i in range(days * 6):
+        offer = rng.choice(offers)
+        day = _claim_time(rng, now, days).astimezone(TZ).date()
+        source = "pass_check" if rng.random() < 0.6 else "claim"
+        reason = rng.choices(reasons, weights)[0]
+        if source == "claim" and reason == "usage_limit_reached":
+            reason = "tier_too_low"
+        key = (offer.merchant.city_id, day, source, reason, offer.scenario)
+        counts[key] = counts.get(key, 0) + 1
+    RefusalCount.objects.bulk_create(
+        [
+            RefusalCount(dest_city_id=c, day=d, source=s, reason=r, scenario=sc, count=n)
+            for (c, d, s, r, sc), n in counts.items()
+        ],
+        ignore_conflicts=True,
+    )

@@ -22,13 +22,14 @@ def _fk(to: str, verbose_name) -> models.ForeignKey:
 
 
 class _Counts(models.Model):
-    """The five event counts of one roll-up row (see rollup.py for their dates)."""
+    """The six event counts of one roll-up row (see rollup.py for their dates)."""
 
     claims = models.PositiveIntegerField(_("领取"), default=0)
     redemptions = models.PositiveIntegerField(_("核销"), default=0)
     cancelled = models.PositiveIntegerField(_("取消"), default=0)
     expired = models.PositiveIntegerField(_("过期"), default=0)
     revoked = models.PositiveIntegerField(_("撤销"), default=0)
+    uses = models.PositiveIntegerField(_("权益使用"), default=0)
 
     class Meta:
         abstract = True

@@ -6,7 +6,9 @@ What is counted, and on which day (all days are Asia/Shanghai calendar days):
   later (a cancelled voucher stays a claim; `cancelled` shows how many were given back);
 - a **redemption** on the day of `redeemed_at`;
 - a **cancellation**, **expiry** or **revocation** on the day of `closed_at`, by the
-  voucher's final status (`cancelled`, `expired`, `revoked`).
+  voucher's final status (`cancelled`, `expired`, `revoked`);
+- an entitlement **use** (a credit pass checked at the counter) on the day of `used_at`
+  (EntitlementUse rows carry the same facts as vouchers).
 
 Each event is stamped once and never moves, so a late event (a voucher claimed last
 month and redeemed today) changes only today's rows: the claim stays on last month's day,
@@ -15,9 +17,9 @@ the redemption lands on today. Vouchers carry the facts the dashboards group by
 
 The tables (incentives.dashboard.models):
 
-- `CityDay` (dest city, day, home city, category) → five counts: summary, series,
+- `CityDay` (dest city, day, home city, category) → six counts: summary, series,
   flows, and the category and home-city breakdowns;
-- `OfferDay` (dest city, day, offer, merchant) → five counts: merchant and offer
+- `OfferDay` (dest city, day, offer, merchant) → six counts: merchant and offer
   breakdowns;
 - `ClaimantDay` (dest city, resident, day): one row per resident who claimed in that
   city that day, with the resident's previous claim day in that city (`prev_day`) and
@@ -57,7 +59,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import Voucher
+from ..models import EntitlementUse, Voucher
 from .models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
 
 TZ_NAME = "Asia/Shanghai"
@@ -69,6 +71,7 @@ _LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
 
 CLOSED = ("cancelled", "expired", "revoked")
 VOUCHERS = Voucher._meta.db_table
+USES = EntitlementUse._meta.db_table
 CLAIMANTS = ClaimantDay._meta.db_table
 
 
@@ -97,18 +100,19 @@ def _day_of(column: str) -> tuple[str, list]:
 
 
 def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> int:
-    """Insert the five event counts of [lo, hi) grouped by day and `dims` into `table`.
+    """Insert the six event counts of [lo, hi) grouped by day and `dims` into `table`.
 
-    A UNION ALL of three branches, each reading the vouchers of one time column inside
+    A UNION ALL of four branches, each reading the rows of one time column inside
     [lo, hi) through its index: claims by `issued_at`, redemptions by `redeemed_at`,
-    closures by `closed_at` (counted by final status).
+    closures by `closed_at` (counted by final status), entitlement uses by `used_at`.
     """
     closed = tuple(f"CASE WHEN v.status = '{s}' THEN 1 ELSE 0 END" for s in CLOSED)
     in_closed = " AND v.status IN ('cancelled', 'expired', 'revoked')"
     branches = (
-        ("issued_at", ("1", "0", "0", "0", "0"), ""),
-        ("redeemed_at", ("0", "1", "0", "0", "0"), ""),
-        ("closed_at", ("0", "0", *closed), in_closed),
+        (VOUCHERS, "issued_at", ("1", "0", "0", "0", "0", "0"), ""),
+        (VOUCHERS, "redeemed_at", ("0", "1", "0", "0", "0", "0"), ""),
+        (VOUCHERS, "closed_at", ("0", "0", *closed, "0"), in_closed),
+        (USES, "used_at", ("0", "0", "0", "0", "0", "1"), ""),
     )
     lo_v = connection.ops.adapt_datetimefield_value(lo)
     hi_v = connection.ops.adapt_datetimefield_value(hi)
@@ -116,20 +120,21 @@ def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> i
     # has no column list on a derived table's alias.
     dims_sql = ", ".join(f"v.{d} AS {d}" for d in dims)
     parts, params = [], []
-    for column, counts, extra in branches:
+    for source, column, counts, extra in branches:
         day_sql, day_params = _day_of(f"v.{column}")
         counts_sql = ", ".join(
-            f"{v} AS {n}" for v, n in zip(counts, ("c", "r", "x", "e", "k"), strict=True)
+            f"{v} AS {n}" for v, n in zip(counts, ("c", "r", "x", "e", "k", "u"), strict=True)
         )
         parts.append(
             f"SELECT {day_sql} AS day, {dims_sql}, {counts_sql} "  # noqa: S608 (our identifiers)
-            f"FROM {VOUCHERS} v WHERE v.{column} >= %s AND v.{column} < %s{extra}"
+            f"FROM {source} v WHERE v.{column} >= %s AND v.{column} < %s{extra}"
         )
         params += [*day_params, lo_v, hi_v]
     cols = ", ".join(dims)
     sql = (
-        f"INSERT INTO {table} (day, {cols}, claims, redemptions, cancelled, expired, revoked) "  # noqa: S608
-        f"SELECT day, {cols}, SUM(c), SUM(r), SUM(x), SUM(e), SUM(k) "
+        f"INSERT INTO {table} (day, {cols}, claims, redemptions, cancelled, expired, revoked, "  # noqa: S608
+        "uses) "
+        f"SELECT day, {cols}, SUM(c), SUM(r), SUM(x), SUM(e), SUM(k), SUM(u) "
         f"FROM ({' UNION ALL '.join(parts)}) ev GROUP BY day, {cols}"
     )
     with connection.cursor() as cursor:

@@ -2,7 +2,7 @@
 
 Every function takes the scope (`city`: a City code, or None for all cities) and an
 inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
-summary 6, series 1, breakdown 2 (1 by category), flows 2.
+summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -10,6 +10,9 @@ Scope rules (docs/api.md "City staff"):
   groups those by the residents' home city ("where our visitors come from");
 - flows count every voucher that involves the city on either side: offers located there
   (`dest_city = city`) or residents whose home city it is (`home_city = city`);
+- entitlement uses (credit pass checks) count like redemptions, at the offer's city;
+  refusals (claims and pass checks turned away, by first reason) and incidents (reported
+  against residents by the city's merchants) at the offer's / merchant's city;
 - `city=None` (superusers only) counts every city.
 """
 
@@ -19,19 +22,30 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
 from core import i18n
 from core.i18n import localized
-from merchants.models import Category, Merchant, Offer
+from merchants.models import Category, Merchant, Offer, Scenario, Station
 
+from ..incidents.models import Incident
 from ..models import OfflineRedemption
+from ..passes.models import RefusalCount
 from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
 from .rollup import day_start
 
-COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked")
+COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
 INTERVALS = ("day", "week", "month")
-BREAKDOWNS = ("category", "merchant", "offer", "home_city")
+BREAKDOWNS = (
+    "category",
+    "merchant",
+    "offer",
+    "home_city",
+    "scenario",
+    "station",
+    "refusal_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,9 @@ def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
 
 
 def summary(*, scope: Scope) -> dict[str, Any]:
-    """Totals of the range, distinct claiming residents, the city's live offers and
-    merchants, offline redemptions that met a voucher redeemed first elsewhere, and the
-    time of the figures (6 queries)."""
+    """Totals of the range, distinct claiming residents, refusals and incidents, the city's
+    live and paused offers and merchants, offline redemptions that met a voucher redeemed
+    first elsewhere, and the time of the figures (9 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
     if scope.city is None:
@@ -83,21 +97,26 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         valid_until__gt=day_start(scope.date_from),
     )
     merchants = Merchant.objects.filter(status=Merchant.Status.ACTIVE)
-    paused = Offer.objects.filter(status=Offer.Status.PAUSED, valid_until__gt=timezone.now())
-    if scope.city is not None:
-        offers = offers.filter(merchant__city_id=scope.city)
-        merchants = merchants.filter(city_id=scope.city)
-        paused = paused.filter(merchant__city_id=scope.city)
-    paused_counts = paused.aggregate(
-        all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
+    incidents = Incident.objects.filter(
+        reported_at__gte=day_start(scope.date_from),
+        reported_at__lt=day_start(scope.date_to + timedelta(days=1)),
     )
+    paused = Offer.objects.filter(status=Offer.Status.PAUSED, valid_until__gt=timezone.now())
     conflicts = OfflineRedemption.objects.filter(
         conflict=True,
         synced_at__gte=day_start(scope.date_from),
         synced_at__lt=day_start(scope.date_to + timedelta(days=1)),
     )
     if scope.city is not None:
+        offers = offers.filter(merchant__city_id=scope.city)
+        merchants = merchants.filter(city_id=scope.city)
+        incidents = incidents.filter(dest_city_id=scope.city)
+        paused = paused.filter(merchant__city_id=scope.city)
         conflicts = conflicts.filter(city_id=scope.city)
+    paused_counts = paused.aggregate(
+        all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
+    )
+    refusals = _at_destination(RefusalCount.objects, scope).aggregate(n=Sum("count"))["n"]
     return {
         "city": scope.city,
         "date_from": scope.date_from,
@@ -109,6 +128,9 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         "paused_offers": paused_counts["all"],
         "credit_paused_offers": paused_counts["credit"],
         "merchants": merchants.count(),
+        "entitlement_uses": totals["uses"],
+        "refusals": int(refusals or 0),
+        "incidents": incidents.count(),
         "offline_conflicts": conflicts.count(),
         "as_of": RollupRefresh.last(),
     }
@@ -149,19 +171,77 @@ def _with_rates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
-    """The range's counts per category, merchant, offer or residents' home city, most
-    claimed first; a row appears when any of its counts is not zero (≤ 2 queries)."""
+    """The range's counts per category, merchant, offer, residents' home city, scenario or
+    station, most claimed first; or refusals per reason, most first. A row appears when
+    any of its counts is not zero (≤ 2 queries)."""
+    if by == "refusal_reason":
+        return _refusals_by_reason(scope)
     if by in ("category", "home_city"):
         source, field = CityDay.objects, by if by == "category" else "home_city_id"
+    elif by == "scenario":
+        source, field = OfferDay.objects, "offer__scenario"  # the offer's scenario now
+    elif by == "station":
+        # a merchant in two stations counts in both; merchants in none are not a row
+        source, field = OfferDay.objects, "merchant__stations"
     else:
         source, field = OfferDay.objects, f"{by}_id"
-    grouped = _at_destination(source, scope).values(field).annotate(**_sums()).order_by()
-    rows = [{"key": str(row[field]), **_counts(row)} for row in grouped]
+    grouped = _at_destination(source, scope)
+    if by == "station":
+        grouped = grouped.filter(merchant__stations__isnull=False)
+    grouped = grouped.values(field).annotate(**_sums()).order_by()
+    rows = [{"key": str(row[field]), **_counts(row), "refusals": 0} for row in grouped]
     rows = [row for row in rows if any(row[name] for name in COUNTS)]
     labels = _labels(by, [row["key"] for row in rows])
     for row in rows:
         row["label"] = labels.get(row["key"], row["key"])
     return _with_rates(rows)
+
+
+def _refusals_by_reason(scope: Scope) -> list[dict[str, Any]]:
+    """Refused claims and pass checks per (first) reason (1 query)."""
+    grouped = (
+        _at_destination(RefusalCount.objects, scope)
+        .values("reason")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    rows = [
+        {
+            "key": row["reason"],
+            "label": reason_label(row["reason"]),
+            **dict.fromkeys(COUNTS, 0),
+            "refusals": int(row["n"]),
+            "redemption_rate": None,
+        }
+        for row in grouped
+        if row["n"]
+    ]
+    rows.sort(key=lambda r: (-r["refusals"], r["key"]))
+    return rows
+
+
+# Refusal reasons as the dashboards name them (eligibility reasons of api.md, and the
+# per-period limit of entitlements).
+REASON_LABELS = {
+    "no_standing": _("尚未完成信用核验"),
+    "seriously_dishonest": _("已列入严重失信主体名单"),
+    "standing_expired": _("信用核验已过期"),
+    "home_city_not_eligible": _("户籍城市不在适用范围内"),
+    "tier_too_low": _("信用等级未达到要求"),
+    "score_too_low": _("信用分未达到要求"),
+    "consent_withdrawn": _("已撤回信用查询授权"),
+    "honour_required": _("需要相应的荣誉"),
+    "suspended": _("因失信事件暂停该场景权益"),
+    "claim_limit_reached": _("已达领取上限"),
+    "usage_limit_reached": _("本周期使用次数已用完"),
+    "offer_not_started": _("优惠尚未开始"),
+    "offer_ended": _("优惠已结束"),
+}
+
+
+def reason_label(code: str) -> str:
+    """A refusal reason's display name in the active language."""
+    return str(REASON_LABELS.get(code, code))
 
 
 def _labels(by: str, keys: list[str]) -> dict[str, str]:
@@ -170,8 +250,14 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
     if by == "category":
         names = dict(Category.choices)
         return {key: str(names.get(key, key)) for key in keys}
+    if by == "scenario":
+        names = dict(Scenario.choices)
+        return {key: str(names.get(key, key)) for key in keys}
     if not keys:
         return {}
+    if by == "station":
+        pairs = Station.objects.filter(pk__in=keys).values_list("pk", "name")
+        return {str(pk): name for pk, name in pairs}
     if by == "home_city":
         return {
             c.code: localized(c.name, c.name_en, in_english=english)

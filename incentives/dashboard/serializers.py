@@ -80,8 +80,10 @@ class BreakdownQuery(RangeQuery):
         choices=BREAKDOWNS,
         required=False,
         default="category",
-        help_text="category (the voucher's category at claim), merchant, offer, or "
-        "home_city (the residents' home city, for the offers located in the city).",
+        help_text="category (the voucher's category at claim), merchant, offer, "
+        "home_city (the residents' home city, for the offers located in the city), scenario "
+        "(the offer's scenario), station (a merchant in two stations counts in both), or "
+        "refusal_reason (refused claims and pass checks by their first reason: `refusals`).",
     )
 
 
@@ -91,6 +93,9 @@ class _Counts(serializers.Serializer):
     cancelled = serializers.IntegerField(help_text="Vouchers cancelled on these days.")
     expired = serializers.IntegerField(help_text="Vouchers that expired unused on these days.")
     revoked = serializers.IntegerField(help_text="Vouchers revoked on these days.")
+    uses = serializers.IntegerField(
+        help_text="Entitlements used on these days (credit passes checked at the counter)."
+    )
 
 
 _RATE_HELP = (
@@ -125,6 +130,16 @@ class SummaryOutput(_Counts):
     merchants = serializers.IntegerField(
         help_text="Merchants located in the city that are participating (status active) now."
     )
+    entitlement_uses = serializers.IntegerField(
+        help_text="Entitlements used at the city's merchants in the range (= uses)."
+    )
+    refusals = serializers.IntegerField(
+        help_text="Claims and pass checks of the city's offers turned away (not eligible, "
+        "usage limit reached) in the range."
+    )
+    incidents = serializers.IntegerField(
+        help_text="Incidents reported by the city's merchants in the range."
+    )
     offline_conflicts = serializers.IntegerField(
         help_text="Offline redemptions uploaded in the range (by the city's merchants) whose "
         "voucher had already been redeemed elsewhere: each one a voucher used twice."
@@ -147,10 +162,14 @@ class SeriesRowOutput(_Counts):
 
 class BreakdownRowOutput(_Counts):
     key = serializers.CharField(
-        help_text="Category code, merchant id, offer id or home-city code (as a string)."
+        help_text="Category code, merchant id, offer id, home-city code, scenario, station "
+        "id or refusal reason (as a string)."
     )
     label = serializers.CharField(help_text="Display name in the request's language.")
     redemption_rate = serializers.FloatField(allow_null=True, help_text=_RATE_HELP)
+    refusals = serializers.IntegerField(
+        help_text="by=refusal_reason: refusals with this first reason; 0 otherwise."
+    )
 
 
 class FlowRowOutput(_Counts):

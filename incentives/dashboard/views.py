@@ -188,7 +188,7 @@ def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
 
 
 def _count_names() -> list[str]:
-    """The five counts as column and legend names (取消 here is "cancelled", not the
+    """The six counts as column and legend names (取消 here is "cancelled", not the
     button "Cancel": pgettext)."""
     return [
         _("领取"),
@@ -196,18 +196,21 @@ def _count_names() -> list[str]:
         pgettext("voucher count", "取消"),
         pgettext("voucher count", "过期"),
         pgettext("voucher count", "撤销"),
+        _("权益使用"),
     ]
 
 
 def _labels() -> dict[str, str]:
     """Texts the charts draw, in the active language."""
-    claims, redemptions, cancelled, expired, revoked = _count_names()
+    claims, redemptions, cancelled, expired, revoked, _uses = _count_names()
     return {
         "claims": claims,
         "redemptions": redemptions,
         "cancelled": cancelled,
         "expired": expired,
         "revoked": revoked,
+        "uses": _("权益使用"),
+        "refusals": _("被拒次数"),
         "from_suffix": _("（居民）"),
         "to_suffix": _("（使用地）"),
         "empty": _("所选时间段内没有数据"),
@@ -277,6 +280,9 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         [counts[2], summary["cancelled"]],
         [counts[3], summary["expired"]],
         [counts[4], summary["revoked"]],
+        [counts[5], summary["entitlement_uses"]],
+        [_("被拒次数"), summary["refusals"]],
+        [_("失信事件"), summary["incidents"]],
         [_("离线核销冲突"), summary["offline_conflicts"]],
         [],
         [_("趋势（%(interval)s）") % {"interval": dict(_intervals())[interval]}],
@@ -291,6 +297,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         "merchant": _("按商户"),
         "offer": _("按优惠"),
         "home_city": _("按居民所在城市"),
+        "scenario": _("按场景"),
+        "station": _("按站点"),
     }
     for by, title in titles.items():
         rows += [[], [title], [_("编号"), _("名称"), *counts, _("核销率")]]
@@ -298,6 +306,8 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
             [r["key"], r["label"], *_counts(r), _rate(r["redemption_rate"])]
             for r in figures["breakdowns"][by]
         ]
+    rows += [[], [_("按拒绝原因")], [_("原因"), _("名称"), _("被拒次数")]]
+    rows += [[r["key"], r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
     rows += [
         [],
         [_("跨城流向")],

@@ -93,6 +93,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "merchant",
         "city",
         "category",
+        "kind",
+        "scenario",
         "benefit",
         "status",
         "credit_pause",
@@ -103,6 +105,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        "kind",
+        "scenario",
         PendingRevisionFilter,
         "category",
         "benefit_type",
@@ -130,6 +134,8 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             {
                 "fields": [
                     "merchant",
+                    "kind",
+                    "scenario",
                     "title",
                     "title_en",
                     "category",
@@ -164,6 +170,13 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
                     "per_resident_limit",
                     "voucher_lifetime_hours",
                 ]
+            },
+        ),
+        (
+            _("信用权益（凭信用码使用）"),
+            {
+                "fields": ["limit_per_period", "period"],
+                "description": _("优惠形式为“信用权益”时填写；优惠券的名额与有效时长不适用。"),
             },
         ),
         (_("使用说明"), {"fields": ["usage_notes"]}),

@@ -217,12 +217,15 @@ def test_default_range_is_the_last_30_days_and_3_years_is_the_limit(admin_user, 
 @pytest.mark.parametrize(
     ("path", "params", "queries"),
     [
-        ("summary", {}, 8),  # the last two: paused offers (issue 15), offline conflicts (16)
+        ("summary", {}, 10),  # paused (15), offline conflicts (16), refusals + incidents (14)
         ("series", {"interval": "week"}, 2),
         ("breakdown", {"by": "category"}, 2),
         ("breakdown", {"by": "merchant"}, 3),
         ("breakdown", {"by": "offer"}, 3),
         ("breakdown", {"by": "home_city"}, 3),
+        ("breakdown", {"by": "scenario"}, 2),
+        ("breakdown", {"by": "station"}, 2),  # no station in this history: no labels
+        ("breakdown", {"by": "refusal_reason"}, 2),
         ("flows", {}, 3),
     ],
 )

@@ -17,7 +17,7 @@ from tests.factories import PASSWORD
 from .conftest import build_history
 from .reference import Raw
 
-CHARTS = ("series", "category", "merchant", "home-city", "flows")
+CHARTS = ("series", "category", "merchant", "scenario", "refusals", "home-city", "flows")
 
 # Non-transparent pixels in a sample of the chart's canvas (or drawn SVG elements).
 PAINTED = """(el) => {

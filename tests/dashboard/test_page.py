@@ -201,6 +201,7 @@ def test_csv_export_has_a_bom_chinese_headers_and_the_same_figures(history, staf
         "取消",
         "过期",
         "撤销",
+        "权益使用",
         "核销率",
     ]
     flows = sections["跨城流向"]
@@ -230,6 +231,7 @@ def test_the_english_csv_is_english(history, staff):
         "Cancelled",
         "Expired",
         "Revoked",
+        "Entitlement uses",
         "Redemption rate",
     ]
     headers = [rows[0] for rows in sections.values() if rows] + [[t] for t in sections]

@@ -91,6 +91,10 @@ def form_data(offer: Offer | None = None, merchant: Merchant | None = None, **ov
         "per_resident_limit": str(src.per_resident_limit),
         "voucher_lifetime_hours": str(src.voucher_lifetime_hours),
         "usage_notes": src.usage_notes,
+        "kind": src.kind,
+        "scenario": src.scenario,
+        "limit_per_period": "" if src.limit_per_period is None else str(src.limit_per_period),
+        "period": src.period,
         # the read-only history inline: the browser sends an empty management form
         "transitions-TOTAL_FORMS": "0",
         "transitions-INITIAL_FORMS": "0",

@@ -174,7 +174,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
         "[...document.querySelectorAll('[data-test=category-art]')]"
         ".every((img) => img.complete && img.naturalWidth > 0)"
     )
-    assert page.locator("#tabbar svg.tab-icon").count() == 4  # credit, offers, wallet, 我的
+    assert page.locator("#tabbar svg.tab-icon").count() == 5  # 我的信用, 信用码, 优惠, 券包, 我的
     assert not set("◎✦▣") & set(page.inner_text("#tabbar"))
     claimable = page.locator(f"[data-test=offer][data-offer-id='{offer.id}']")
     assert "您可领取" in claimable.inner_text()

@@ -68,6 +68,31 @@
   fitHeight("chart-home-city", Math.min(homeCities.length, 40), 30, 70);
   fitHeight("chart-merchant", Math.min(data.breakdowns.merchant.length, 10), 30, 70);
   draw("chart-merchant", bars(data.breakdowns.merchant, 10));
+
+  var sc = data.breakdowns.scenario.slice().reverse();
+  draw("chart-scenario", Object.assign({
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    legend: { data: [t.claims, t.redemptions, t.uses], top: 0 },
+    grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: sc.map(function (r) { return r.label; }) },
+    series: [
+      { name: t.claims, type: "bar", data: sc.map(function (r) { return r.claims; }) },
+      { name: t.redemptions, type: "bar", data: sc.map(function (r) { return r.redemptions; }) },
+      { name: t.uses, type: "bar", data: sc.map(function (r) { return r.uses; }) }
+    ]
+  }, empty(sc)));
+
+  var rf = data.breakdowns.refusal_reason.slice().reverse();
+  draw("chart-refusals", Object.assign({
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    grid: { left: 8, right: 24, top: 16, bottom: 8, containLabel: true },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: rf.map(function (r) { return r.label; }),
+             axisLabel: { width: 160, overflow: "truncate" } },
+    series: [{ name: t.refusals, type: "bar", itemStyle: { color: "#7f8c8d" },
+               data: rf.map(function (r) { return r.refusals; }) }]
+  }, empty(rf)));
   draw("chart-home-city", bars(homeCities, 40));
 
   // Cross-city flows: tall enough for one label line per city on the busier side, small

@@ -21,8 +21,8 @@
 // below, and (for a tab) a link in templates/web/resident.html. Its strings go into
 // strings.js (RESIDENT), their English into locale/en/LC_MESSAGES/djangojs.po.
 //
-// Routes today: #/login #/register #/credit #/offers #/offers/<id> #/wallet #/wallet/<code>
-// #/me #/me/data #/me/close #/agreement.
+// Routes today: #/login #/register #/credit #/pass #/offers #/offers/<id> #/wallet
+// #/wallet/<code> #/me #/me/data #/me/close #/agreement.
 
 import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, useStrings, watchOnline } from "./common.js";
 import { RESIDENT, SHARED } from "./strings.js";
@@ -32,11 +32,12 @@ import * as register from "./resident/screens/register.js";
 import * as credit from "./resident/screens/credit.js";
 import * as offers from "./resident/screens/offers.js";
 import * as wallet from "./resident/screens/wallet.js";
+import * as pass from "./resident/screens/pass.js";
 import * as me from "./resident/screens/me.js";
 
 useStrings(SHARED, RESIDENT);
 
-const SCREENS = [login, register, credit, offers, wallet, me];
+const SCREENS = [login, register, credit, pass, offers, wallet, me];
 const ROUTES = Object.assign({}, ...SCREENS.map((module) => module.routes));
 const HOME = "credit"; // where a logged-in resident lands; unknown paths show it too
 

@@ -2,6 +2,9 @@
 // manual code entry and a "paste token" field; an offline signature check with the keys
 // of /api/v1/voucher-keys; a preview to compare with the ID card; a confirm button; a
 // large green or red result; today's redemptions.
+// A personal credit pass (信用码, token XP1…) instead lists the merchant's entitlement
+// offers to apply; the pass check always goes to the server. Today's entitlement uses and
+// redemptions can be reported as incidents (city staff decide).
 //
 // Offline: when the server cannot be reached, a scanned QR is checked here (signature
 // with a cached key inside its validity, expiry, this merchant, not already redeemed on
@@ -176,7 +179,7 @@ function mainScreen() {
     "aria-label": t("scan.manual_title"),
     "data-test": "code-input",
   });
-  const tokenInput = h("textarea", { rows: 3, spellcheck: "false", placeholder: "XY1…", "aria-label": t("scan.token_title"), "data-test": "token-input" });
+  const tokenInput = h("textarea", { rows: 3, spellcheck: "false", placeholder: "XY1… / XP1…", "aria-label": t("scan.token_title"), "data-test": "token-input" });
   const video = h("video", { class: "camera-video", muted: true, playsinline: true, autoplay: true });
   const cameraBox = h("div", { class: "camera-box", hidden: true }, video, h("div", { class: "camera-frame", "aria-hidden": "true" }), h("p", { class: "camera-hint" }, t("scan.camera_hint")));
   const cameraButton = h("button", { type: "button", class: "btn btn-primary btn-block btn-xl", "data-test": "camera" }, cameraIcon(), t("scan.camera_start"));
@@ -187,6 +190,7 @@ function mainScreen() {
     offline: h("section", { class: "card offline-list", "data-test": "offline-list" }),
     result: h("section", { class: "result-area", id: "result", "aria-live": "assertive" }),
     today: h("section", { class: "card today", "data-test": "today" }),
+    uses: h("section", { class: "card today", "data-test": "uses-today" }),
     codeInput,
     video,
     cameraBox,
@@ -224,12 +228,14 @@ function mainScreen() {
       )
     ),
     els.offline,
-    els.today
+    els.today,
+    els.uses
   );
   cameraButton.addEventListener("click", () => (state.camera ? stopCamera() : startCamera()));
   drawKeyStatus();
   drawResult();
   loadToday();
+  loadUses();
   refreshOffline().then(() => syncNow());
 }
 
@@ -305,6 +311,7 @@ function cameraStopped() {
 async function onScanned(text) {
   const value = (text || "").trim();
   if (!value) return;
+  if (/^XP1/i.test(value)) return passFlow(value.toUpperCase());
   if (!looksLikeToken(value)) return onCode(value);
   let check = await checkToken(value, state.keys);
   if (check.reason === "unknown_key" && navigator.onLine) {
@@ -380,6 +387,77 @@ async function confirm(button) {
       showResult({ kind: "fail", text: () => errorText(error, "scan"), voucher, reason: error.code });
     }
   });
+}
+
+// ------------------------------------------------------------------------------ credit pass
+
+async function passFlow(token) {
+  showResult({ kind: "busy" });
+  try {
+    const page = await api.request("GET", "/merchant/offers?kind=entitlement&page_size=100");
+    showResult({ kind: "pass", token, offers: page.results });
+  } catch (error) {
+    showResult({ kind: "fail", text: () => errorText(error, "scan"), reason: error.code });
+  }
+}
+
+async function applyOffer(button, offer) {
+  const r = state.result;
+  r.key = r.key && r.offerId === offer.id ? r.key : idempotencyKey();
+  r.offerId = offer.id;
+  await busy(button, t("scan.confirming"), async () => {
+    try {
+      const use = await api.request("POST", "/merchant/pass-checks", {
+        body: { token: r.token, offer_id: offer.id },
+        headers: { "Idempotency-Key": r.key },
+      });
+      showResult({ kind: "used", use });
+      loadUses();
+    } catch (error) {
+      if (error.code === "network_error" || error.code === "request_in_progress") {
+        toast(errorText(error), "error");
+        return;
+      }
+      showResult({ kind: "fail", text: () => passErrorText(error), reason: error.code });
+    }
+  });
+}
+
+function passErrorText(error) {
+  if (error.code === "usage_limit_reached" && error.detail?.next_available_at) {
+    return t("err.usage_limit_reached_until", { time: fmtDateTime(error.detail.next_available_at) });
+  }
+  let text = errorText(error, "pass");
+  if (error.code === "not_eligible" && error.detail?.reasons?.length) {
+    text += ` ${error.detail.reasons.map((r) => (has(`reason.${r}`) ? t(`reason.${r}`) : r)).join(" · ")}`;
+  }
+  return text;
+}
+
+function useFacts(use) {
+  return h(
+    "dl",
+    { class: "facts big-facts" },
+    h("dt", {}, t("scan.offer")), h("dd", { "data-test": "use-offer" }, use.offer.title),
+    h("dt", {}, t("scan.holder")), h("dd", { "data-test": "use-holder" }, use.holder.name),
+    h("dt", {}, t("scan.id_last4")), h("dd", { class: "id-last4", "data-test": "use-id-last4" }, use.holder.id_last4)
+  );
+}
+
+function drawPass(box, r) {
+  const offers = r.offers.map((offer) => {
+    const button = h("button", { type: "button", class: "btn btn-confirm btn-block", "data-test": "apply-offer", "data-offer-id": offer.id }, t("scan.apply", { title: offer.title }));
+    button.addEventListener("click", () => applyOffer(button, offer));
+    return button;
+  });
+  return mount(
+    box,
+    h("div", { class: "result result-preview", "data-test": "pass-preview" },
+      h("h2", {}, t("scan.pass_title")),
+      offers.length ? h("div", { class: "apply-list" }, offers) : notice("warn", t("scan.pass_no_offers"), "no-entitlements"),
+      h("p", { class: "id-hint" }, t("scan.id_hint")),
+      h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
+  );
 }
 
 // ------------------------------------------------------------------------------ offline
@@ -543,6 +621,19 @@ function drawResult() {
         h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
     );
   }
+  if (r.kind === "pass") return drawPass(box, r);
+  if (r.kind === "used") {
+    return mount(
+      box,
+      h("div", { class: "result result-ok", role: "status", "data-test": "use-ok" },
+        h("div", { class: "result-icon", "aria-hidden": "true" }, "✓"),
+        h("p", { class: "result-title" }, t("scan.use_ok_title")),
+        h("p", { class: "result-sub" }, t("scan.used_at", { time: fmtDateTime(r.use.used_at) })),
+        useFacts(r.use)),
+      h("p", { class: "id-hint" }, t("scan.id_hint")),
+      nextButton()
+    );
+  }
   if (r.kind === "offline-preview") {
     const button = h("button", { type: "button", class: "btn btn-confirm btn-block btn-xl", "data-test": "confirm-offline" }, t("scan.confirm"));
     button.addEventListener("click", () => confirmOffline(button));
@@ -617,7 +708,8 @@ async function loadToday() {
         ? h("ul", { class: "today-list" }, page.results.map((r) =>
             h("li", { "data-test": "today-row" },
               h("span", { class: "today-time" }, fmtTime(r.redeemed_at)),
-              h("span", { class: "today-main" }, h("strong", {}, r.offer.title), h("small", {}, `${r.display_code} · ${r.holder.name} · ${r.holder.id_last4}`)))))
+              h("span", { class: "today-main" }, h("strong", {}, r.offer.title), h("small", {}, `${r.display_code} · ${r.holder.name} · ${r.holder.id_last4}`)),
+              reportButton({ voucher_code: r.code }))))
         : h("p", { class: "muted" }, t("scan.today_empty")),
       conflicts.count
         ? [
@@ -634,6 +726,55 @@ async function loadToday() {
   } catch (error) {
     mount(box, header(null), notice("error", errorText(error)));
   }
+}
+
+async function loadUses() {
+  const box = els.uses;
+  if (!box) return;
+  const header = h("div", { class: "today-head" }, h("h2", {}, t("scan.uses_recent")));
+  try {
+    const page = await api.request("GET", "/merchant/pass-checks?page_size=20");
+    mount(
+      box,
+      header,
+      page.results.length
+        ? h("ul", { class: "today-list" }, page.results.map((u) =>
+            h("li", { "data-test": "use-row" },
+              h("span", { class: "today-time" }, fmtTime(u.used_at)),
+              h("span", { class: "today-main" }, h("strong", {}, u.offer.title), h("small", {}, `${u.holder.name} · ${u.holder.id_last4}`)),
+              reportButton({ use_id: u.id }))))
+        : h("p", { class: "muted" }, t("scan.uses_empty"))
+    );
+  } catch (error) {
+    mount(box, header, notice("error", errorText(error)));
+  }
+}
+
+// ------------------------------------------------------------------------------ incidents
+
+const INCIDENT_KINDS = ["deposit_default", "unpaid_pay_later", "no_show", "damage", "other"];
+
+function reportButton(target) {
+  const button = h("button", { type: "button", class: "link-button", "data-test": "report" }, t("scan.report"));
+  button.addEventListener("click", () => {
+    const kind = h("select", { "data-test": "report-kind" }, INCIDENT_KINDS.map((k) => h("option", { value: k }, t(`incident.${k}`))));
+    const note = h("input", { type: "text", maxlength: 200, placeholder: t("scan.report_note"), "data-test": "report-note" });
+    const send = h("button", { type: "submit", class: "btn btn-secondary", "data-test": "report-submit" }, t("scan.report_submit"));
+    const form = h("form", { class: "inline-form report-form", novalidate: true }, kind, note, send);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      await busy(send, t("common.loading"), async () => {
+        try {
+          await api.request("POST", "/merchant/incidents", { body: { ...target, kind: kind.value, note: note.value } });
+          mount(form, h("span", { class: "muted small", "data-test": "reported" }, t("scan.reported")));
+        } catch (error) {
+          toast(errorText(error), "error");
+        }
+      });
+    });
+    button.replaceWith(form);
+  });
+  return button;
 }
 
 // ------------------------------------------------------------------------------ start

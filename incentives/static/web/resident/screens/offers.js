@@ -109,6 +109,10 @@ function offerCard(offer) {
 }
 
 function claimButton(offer, block = false) {
+  if (offer.kind === "entitlement") {
+    // nothing to claim: the credit pass is shown at the counter
+    return h("a", { href: "#/pass", class: `btn btn-primary${block ? " btn-block" : ""}`, "data-test": "show-pass" }, t("offers.show_pass"));
+  }
   // withdrawn consent is the resident's to give again: the tap says so and leads there
   const reasons = offer.eligibility?.reasons || [];
   const fixable = reasons.length === 1 && reasons[0] === "consent_withdrawn";
@@ -179,9 +183,13 @@ async function offerScreen(id, root) {
         h("dt", {}, t("offers.address")), h("dd", {}, `${cityName(offer.merchant.city.code)} ${offer.merchant.district} ${offer.merchant.address}`),
         h("dt", {}, t("offers.usage")), h("dd", {},
           offer.usage_notes ? h("div", {}, offer.usage_notes) : null,
-          h("div", {}, t("offers.limit", { n: offer.per_resident_limit })),
-          h("div", {}, t("offers.lifetime", { n: offer.voucher_lifetime_hours })),
-          h("div", {}, quotaText(offer))),
+          offer.kind === "entitlement"
+            ? h("div", {}, t(`offers.per_${offer.period}`, { n: offer.limit_per_period }))
+            : [
+                h("div", {}, t("offers.limit", { n: offer.per_resident_limit })),
+                h("div", {}, t("offers.lifetime", { n: offer.voucher_lifetime_hours })),
+                h("div", {}, quotaText(offer)),
+              ]),
         offer.stations.length ? [h("dt", {}, t("offers.stations")), h("dd", {}, offer.stations.map((s) => s.name).join("、"))] : null)
     )
   );

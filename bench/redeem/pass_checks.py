@@ -1,0 +1,198 @@
+"""Pass checks under load (issue 14): `POST /api/v1/merchant/pass-checks` under gunicorn on
+PostgreSQL, loaded by wrk with one distinct valid credit pass of a distinct resident per
+request (each a first use of a 1-per-day entitlement: every answer a 201), against the
+same floor as bench/redeem/run.py (same stack and auth, one conditional UPDATE) in the
+same run.
+
+The passes are signed by the bench itself with a 30-minute expiry so that they outlive
+the run (the service gives residents five minutes); everything else is the product's path.
+
+Run: scripts/with-services.sh .venv/bin/python bench/redeem/pass_checks.py [--residents N]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "redeem"))
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from _common import record, setup_django  # noqa: E402
+from run import reset_vouchers, seed, wrk  # noqa: E402
+
+
+def seed_residents(count: int, merchant_id: int):
+    """`count` residents of Hangzhou with a current standing and consent, and one published
+    entitlement offer of the bench merchant (1 use per day)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.credit.models import ConsentText, RuleVersion
+    from accounts.models import User
+    from merchants.models import Offer
+
+    now = timezone.now()
+    offer = Offer.objects.create(
+        merchant_id=merchant_id,
+        kind="entitlement",
+        scenario="travel",
+        title="压测信用通道",
+        description="压测",
+        category="scenic",
+        benefit_type="priority_service",
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+        status="published",
+        published_at=now,
+        limit_per_period=1,
+        period="day",
+    )
+    rule = RuleVersion.objects.filter(scheme__cities="330100").order_by("-version").first()
+    text = ConsentText.objects.get(is_current=True)
+    with connection.cursor() as cur:
+        cols = "phone, password, real_name, role, home_city_id, id_hash, id_masked, is_active, is_staff, is_superuser, date_joined"  # noqa: E501
+        with cur.copy(f"COPY {User._meta.db_table} ({cols}) FROM STDIN") as copy:
+            for i in range(count):
+                copy.write_row(
+                    (
+                        f"159{i:08d}",
+                        "!",
+                        "压测居民",
+                        "resident",
+                        "330100",
+                        f"bench-pass-{i:040d}",
+                        f"3301**********{i % 10000:04d}",
+                        True,
+                        False,
+                        False,
+                        now,
+                    )
+                )
+        cur.execute(
+            "INSERT INTO accounts_standing (resident_id, city_id, rule_version_id, score, tier, "
+            "seriously_dishonest, verified_at, valid_until, provider_reference) "
+            "SELECT id, '330100', %s, 760, 'excellent', false, %s, %s, '' "
+            "FROM accounts_user WHERE phone LIKE '159%%'",
+            [rule.pk, now, now + timedelta(days=30)],
+        )
+        cur.execute(
+            "INSERT INTO accounts_consent (resident_id, text_id, granted_at) "
+            "SELECT id, %s, %s FROM accounts_user WHERE phone LIKE '159%%'",
+            [text.pk, now],
+        )
+        cur.execute("ANALYZE")
+    ids = list(
+        User.objects.filter(phone__startswith="159").order_by("pk").values_list("pk", flat=True)
+    )
+    return offer, ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=30_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    setup_django()
+    from django.db import connection
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from incentives import signing
+
+    t0 = time.perf_counter()
+    clerk, voucher_ids, _tokens = seed(args.residents)
+    merchant_id = clerk.merchant_membership.merchant_id
+    offer, residents = seed_residents(args.residents, merchant_id)
+    expires = timezone.now() + timedelta(minutes=30)
+    passes = [signing.sign_pass(resident_id=pk, expires_at=expires) for pk in residents]
+    seeded = time.perf_counter() - t0
+    access = str(RefreshToken.for_user(clerk).access_token)
+    folder = Path(tempfile.mkdtemp())
+    floor_bodies, pass_bodies = folder / "floor.txt", folder / "passes.txt"
+    floor_bodies.write_text("\n".join(json.dumps({"id": pk}) for pk in voucher_ids) + "\n")
+    pass_bodies.write_text(
+        "\n".join(json.dumps({"token": t, "offer_id": offer.pk}) for t in passes) + "\n"
+    )
+
+    port = 19000 + os.getpid() % 1000
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.redeem.settings", PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.redeem.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(args.workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        results = {}
+        for name, path, bodies in [
+            ("floor", "/bench/floor", floor_bodies),
+            ("passes", "/api/v1/merchant/pass-checks", pass_bodies),
+        ]:
+            reset_vouchers()
+            results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, access, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    from incentives.models import EntitlementUse
+
+    uses = EntitlementUse.objects.count()
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*), COALESCE(MAX(used), 0) FROM incentives_entitlementtally")
+        tallies, most = cur.fetchone()
+    floor, checks = results["floor"], results["passes"]
+    lines = [
+        f"gunicorn {args.workers} sync workers, wrk {args.threads} threads / "
+        f"{args.connections} connections / {args.seconds} s on the same 2-core machine, "
+        f"PostgreSQL, {args.residents:,} residents with a standing and consent and as many "
+        f"issued vouchers for the floor (seeded in {seeded:.1f} s); every pass check a "
+        "distinct valid pass of a distinct resident, a first use of a 1-per-day entitlement. "
+        "The machine is shared with other helpers' test runs while this ran: absolute figures "
+        "vary between runs, the ratio (floor and checks measured back to back) is the measure.",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | statuses |",
+        "|---|---|---|---|---|",
+        f"| floor: one conditional UPDATE, same stack and auth | {floor['rps']:.0f} | "
+        f"{floor['p50']:.1f} | {floor['p99']:.1f} | {floor['status']} |",
+        f"| POST /api/v1/merchant/pass-checks | {checks['rps']:.0f} | {checks['p50']:.1f} | "
+        f"{checks['p99']:.1f} | {checks['status']} |",
+        "",
+        f"Ratio pass checks/floor: **{checks['rps'] / floor['rps']:.2f}** (target ≥ 0.7). "
+        f"Uses after the run: {uses:,}; tally rows {tallies:,}, the most used {most} "
+        "(limit 1: never exceeded).",
+    ]
+    record("Pass checks under load (bench/redeem/pass_checks.py)", lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""The credit pass (resident), pass checks and incident reports (merchant staff), the
+resident's entitlement uses, incidents and objections (api.md)."""
+
+import io
+
+import qrcode.image.svg
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import IsMerchantStaff, IsResident, error_responses
+from core.errors import NOT_FOUND
+
+from .. import services as voucher_services
+from .. import signing
+from ..api import IDEMPOTENCY_PARAM, _qr
+from ..idempotency import idempotent
+from ..incidents import services as incident_services
+from ..incidents.models import Incident
+from ..serializers import MatchedOfferOutput
+from . import selectors, services
+from .models import EntitlementUse
+from .serializers import (
+    CreditPassOutput,
+    IncidentOutput,
+    IncidentReportInput,
+    IncidentReportOutput,
+    MerchantOfferQuery,
+    MerchantUseOutput,
+    ObjectionInput,
+    PassCheckInput,
+    PassCheckOutput,
+    PassQrQuery,
+    ResidentUseOutput,
+    pass_check_payload,
+)
+
+
+class CreditPassView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["credit"],
+        summary="My personal credit pass (信用码): a QR valid for at most five minutes",
+        description="A signed token of its own type (never accepted as a voucher). It names "
+        "the tier, home city and masked holder here, never the score; the token itself "
+        "carries only the holder's id, the expiry and the pass id (a counter can read a QR).",
+        responses={
+            200: CreditPassOutput,
+            **error_responses(
+                401,
+                403,
+                s403="consent_required, no_standing, not_eligible (detail.reasons: "
+                "seriously_dishonest, standing_expired)",
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        credit_pass = services.issue_pass(resident=request.user)
+        city = credit_pass.home_city
+        english = (request.LANGUAGE_CODE or "").startswith("en")
+        qr = {
+            kind: request.build_absolute_uri(reverse(f"credit-pass-qr-{kind}"))
+            + f"?token={credit_pass.token}"
+            for kind in ("png", "svg")
+        }
+        data = {
+            "token": credit_pass.token,
+            "expires_at": credit_pass.expires_at,
+            "valid_seconds": max(0, int((credit_pass.expires_at - timezone.now()).total_seconds())),
+            "tier": credit_pass.tier,
+            "home_city": {
+                "code": city.code,
+                "name": city.name_en if english and city.name_en else city.name,
+            },
+            "holder": credit_pass.holder,
+            "qr_png_url": qr["png"],
+            "qr_svg_url": qr["svg"],
+        }
+        return Response(CreditPassOutput(data).data, headers={"Cache-Control": "no-store, private"})
+
+
+def _own_pass_token(request: Request) -> str:
+    query = PassQrQuery(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    token = query.validated_data["token"]
+    try:
+        claims = signing.verify_pass(token)
+    except signing.InvalidToken:
+        raise NOT_FOUND() from None
+    if claims.resident_id != request.user.pk or claims.expires_at <= timezone.now():
+        raise NOT_FOUND()
+    return token
+
+
+class CreditPassQrPngView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["credit"],
+        summary="The QR of one of my current credit passes, PNG",
+        parameters=[PassQrQuery],
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(400, 401, 403, 404, s404="not_found (not my pass, or expired)"),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        buffer = io.BytesIO()
+        _qr(_own_pass_token(request)).make_image().save(buffer, format="PNG")
+        return HttpResponse(
+            buffer.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"}
+        )
+
+
+class CreditPassQrSvgView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["credit"],
+        summary="The QR of one of my current credit passes, SVG",
+        parameters=[PassQrQuery],
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR),
+            **error_responses(400, 401, 403, 404, s404="not_found (not my pass, or expired)"),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        image = _qr(_own_pass_token(request)).make_image(
+            image_factory=qrcode.image.svg.SvgPathImage
+        )
+        return HttpResponse(
+            image.to_string(), content_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+        )
+
+
+class PassChecksView(GenericAPIView):
+    permission_classes = [IsMerchantStaff]
+    serializer_class = MerchantUseOutput
+    queryset = EntitlementUse.objects.none()
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Check a credit pass and apply an entitlement offer, once",
+        request=PassCheckInput,
+        parameters=[IDEMPOTENCY_PARAM],
+        responses={
+            201: PassCheckOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                410,
+                415,
+                s400="invalid_token (malformed, bad signature, a voucher token), "
+                "invalid_request (not an entitlement offer)",
+                s403="wrong_merchant, not_merchant_staff, not_eligible (detail.reasons)",
+                s404="not_found (no such offer)",
+                s409="usage_limit_reached (detail.next_available_at), pass_already_used, "
+                "idempotency_key_reused, request_in_progress",
+                s410="pass_expired, offer_not_active",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = PassCheckInput(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def work() -> Response:
+            use = services.check_pass(staff=request.user, **body.validated_data)
+            return Response(pass_check_payload(use), status=201)
+
+        return idempotent(request, "pass-check", work)
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="My merchant's entitlement uses, newest first (to report an incident on)",
+        responses={
+            200: MerchantUseOutput(many=True),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        merchant_id = voucher_services.merchant_of(request.user)
+        page = self.paginate_queryset(selectors.merchant_uses(merchant_id=merchant_id))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MerchantOffersView(GenericAPIView):
+    permission_classes = [IsMerchantStaff]
+    serializer_class = MatchedOfferOutput
+    queryset = EntitlementUse.objects.none()
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="My merchant's published offers (kind=entitlement: what a pass can apply)",
+        parameters=[MerchantOfferQuery],
+        responses={
+            200: MatchedOfferOutput(many=True),
+            **error_responses(400, 401, 403, 404, s404="not_found (page out of range)"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = MerchantOfferQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        merchant_id = voucher_services.merchant_of(request.user)
+        offers = selectors.merchant_offers(merchant_id=merchant_id, **query.validated_data)
+        page = self.paginate_queryset(
+            offers.prefetch_related("eligible_home_cities", "merchant__stations")
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ResidentUsesView(GenericAPIView):
+    permission_classes = [IsResident]
+    serializer_class = ResidentUseOutput
+    queryset = EntitlementUse.objects.none()
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="My uses of entitlements, newest first",
+        responses={
+            200: ResidentUseOutput(many=True),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.resident_uses(resident=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ResidentIncidentsView(GenericAPIView):
+    permission_classes = [IsResident]
+    serializer_class = IncidentOutput
+    queryset = Incident.objects.none()
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="Incidents reported against me, with any suspension they bring",
+        responses={
+            200: IncidentOutput(many=True),
+            **error_responses(
+                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.resident_incidents(resident=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ObjectionView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        tags=["vouchers"],
+        summary="Object (异议) to an incident reported against me, once",
+        request=ObjectionInput,
+        responses={
+            201: IncidentOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                s409="objection_exists, incident_not_pending (dismissed or decided)",
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = ObjectionInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = incident_services.object_to_incident(
+            resident=request.user, incident_id=pk, text=body.validated_data["text"]
+        )
+        incident = selectors.resident_incidents(resident=request.user).get(pk=incident.pk)
+        return Response(IncidentOutput(incident).data, status=201)
+
+
+class MerchantIncidentsView(APIView):
+    permission_classes = [IsMerchantStaff]
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Report an incident on one of my uses or vouchers (city staff decide)",
+        request=IncidentReportInput,
+        responses={
+            201: IncidentReportOutput,
+            **error_responses(
+                400, 401, 403, 404, 415, s404="not_found (not this merchant's use or voucher)"
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = IncidentReportInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = incident_services.report_incident(staff=request.user, **body.validated_data)
+        return Response({"id": incident.pk, "status": incident.status}, status=201)

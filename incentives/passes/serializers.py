@@ -1,0 +1,198 @@
+"""Shapes of the credit pass, pass checks, entitlement uses and incidents (shape only)."""
+
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.identity import mask_name
+from accounts.models import Tier
+from merchants.models import Offer, Scenario
+
+from ..incidents.models import Incident
+from .models import EntitlementUse
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+class CityBriefOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CreditPassOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="The signed pass the QR encodes (type XP1).")
+    expires_at = serializers.DateTimeField(help_text="At most five minutes ahead.")
+    valid_seconds = serializers.IntegerField(help_text="Seconds from now until expires_at.")
+    tier = serializers.ChoiceField(choices=Tier.choices, help_text="The holder's common tier.")
+    home_city = CityBriefOutput()
+    holder = serializers.CharField(help_text="The holder's masked name.")
+    qr_png_url = serializers.CharField()
+    qr_svg_url = serializers.CharField()
+
+
+class PassQrQuery(serializers.Serializer):
+    token = serializers.CharField(max_length=256)
+
+
+class PassCheckInput(serializers.Serializer):
+    token = serializers.CharField(max_length=256, help_text="The credit pass token (QR).")
+    offer_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class UseOfferOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    merchant = serializers.CharField()
+    benefit_type = serializers.ChoiceField(choices=Offer.BenefitType.choices)
+    scenario = serializers.ChoiceField(choices=Scenario.choices)
+
+
+class HolderBriefOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="Masked name")
+    id_last4 = serializers.CharField()
+
+
+class PassCheckOutput(serializers.Serializer):
+    """A use: never a score or tier, only what the clerk compares with the ID card."""
+
+    id = serializers.IntegerField()
+    offer = UseOfferOutput()
+    used_at = serializers.DateTimeField()
+    holder = HolderBriefOutput()
+
+
+def pass_check_payload(use) -> dict:
+    """`PassCheckOutput` of a `services.CheckedUse`, built directly (the counter's hot path)."""
+    return {
+        "id": use.id,
+        "offer": {
+            "id": use.offer_id,
+            "title": use.offer_title_en if _english() and use.offer_title_en else use.offer_title,
+            "merchant": use.merchant,
+            "benefit_type": use.benefit_type,
+            "scenario": use.scenario,
+        },
+        "used_at": serializers.DateTimeField().to_representation(use.used_at),
+        "holder": {"name": mask_name(use.holder_name), "id_last4": use.id_last4},
+    }
+
+
+def _offer_brief(offer: Offer, merchant_name: str) -> dict:
+    return {
+        "id": offer.pk,
+        "title": offer.title_en if _english() and offer.title_en else offer.title,
+        "merchant": merchant_name,
+        "benefit_type": offer.benefit_type,
+        "scenario": offer.scenario,
+    }
+
+
+class MerchantUseOutput(serializers.ModelSerializer):
+    """One of the merchant's entitlement uses (the scanner's history)."""
+
+    offer = serializers.SerializerMethodField()
+    holder = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EntitlementUse
+        fields = ["id", "offer", "used_at", "holder"]
+
+    @extend_schema_field(UseOfferOutput())
+    def get_offer(self, use: EntitlementUse) -> dict:
+        return _offer_brief(use.offer, use.merchant.name)
+
+    @extend_schema_field(HolderBriefOutput())
+    def get_holder(self, use: EntitlementUse) -> dict:
+        return {"name": mask_name(use.resident.real_name), "id_last4": use.resident.id_last4}
+
+
+class ResidentUseOutput(serializers.ModelSerializer):
+    offer = serializers.SerializerMethodField()
+    city = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EntitlementUse
+        fields = ["id", "offer", "city", "used_at"]
+
+    @extend_schema_field(UseOfferOutput())
+    def get_offer(self, use: EntitlementUse) -> dict:
+        return _offer_brief(use.offer, use.merchant.name)
+
+    @extend_schema_field(CityBriefOutput())
+    def get_city(self, use: EntitlementUse) -> dict:
+        city = use.dest_city
+        return {
+            "code": city.code,
+            "name": city.name_en if _english() and city.name_en else city.name,
+        }
+
+
+class IncidentOutput(serializers.ModelSerializer):
+    """An incident reported against the resident, with the suspension it brings."""
+
+    merchant = serializers.CharField(source="merchant.name")
+    offer = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=Incident.Kind.choices)
+    status = serializers.ChoiceField(choices=Incident.Status.choices)
+    suspended_until = serializers.SerializerMethodField(
+        help_text="When the suspension from the scenario's offers ends; null when none holds."
+    )
+    may_object = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "merchant",
+            "offer",
+            "scenario",
+            "kind",
+            "note",
+            "status",
+            "reported_at",
+            "suspended_until",
+            "objection",
+            "objected_at",
+            "may_object",
+        ]
+
+    @extend_schema_field(UseOfferOutput())
+    def get_offer(self, incident: Incident) -> dict:
+        return _offer_brief(incident.offer, incident.merchant.name)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_suspended_until(self, incident: Incident):
+        if incident.status not in Incident.SUSPENDING or incident.suspended_until is None:
+            return None
+        return serializers.DateTimeField().to_representation(incident.suspended_until)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_may_object(self, incident: Incident) -> bool:
+        return incident.objected_at is None and incident.status in ("reported", "confirmed")
+
+
+class ObjectionInput(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, help_text="Why the incident is wrong.")
+
+
+class IncidentReportInput(serializers.Serializer):
+    use_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    voucher_code = serializers.CharField(required=False, max_length=32)
+    kind = serializers.ChoiceField(choices=Incident.Kind.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if (attrs.get("use_id") is None) == (not attrs.get("voucher_code")):
+            raise serializers.ValidationError("send exactly one of use_id or voucher_code")
+        return attrs
+
+
+class IncidentReportOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Incident.Status.choices)
+
+
+class MerchantOfferQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Offer.Kind.choices, required=False)
