@@ -23,3 +23,19 @@ def vouchers_of(user: User) -> list[dict]:
         }
         for v in rows
     ]
+
+
+def entitlement_uses_of(user: User) -> list[dict]:
+    """The resident's uses of entitlements, as `GET /me/entitlement-uses` shows them."""
+    from .passes import selectors
+    from .passes.serializers import ResidentUseOutput
+
+    return ResidentUseOutput(selectors.resident_uses(resident=user), many=True).data
+
+
+def incidents_of(user: User) -> list[dict]:
+    """Incidents reported against the resident, as `GET /me/incidents` shows them."""
+    from .passes import selectors
+    from .passes.serializers import IncidentOutput
+
+    return IncidentOutput(selectors.resident_incidents(resident=user), many=True).data

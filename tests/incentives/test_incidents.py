@@ -210,3 +210,11 @@ def test_the_admin_queue_shows_the_city_its_incidents_and_decides(resident, merc
     other = Client()
     assert other.login(phone=outsider.phone, password=PASSWORD)
     assert other.get(f"/admin/incentives/incident/{incident_id}/change/").status_code == 404
+
+
+def test_my_data_holds_my_entitlement_uses_and_incidents(resident, clerk, lane):
+    use_id = use_lane(resident, clerk, lane)
+    incident_id = report(clerk, use_id=use_id, kind="no_show", note="未到店").json()["id"]
+    data = client_for(resident).get("/api/v1/me/data").json()
+    assert [u["id"] for u in data["entitlement_uses"]] == [use_id]
+    assert [(i["id"], i["status"]) for i in data["incidents"]] == [(incident_id, "reported")]
