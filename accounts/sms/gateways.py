@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from typing import Protocol, runtime_checkable
 
 import requests
 
 from accounts.credit import protocol
+from accounts.signed_http import Unreachable, post_signed
 
 logger = logging.getLogger(__name__)
 
@@ -92,29 +92,21 @@ class HttpGateway:
             ensure_ascii=False,
         ).encode()
         url = self.base_url + SEND_PATH
-        problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            prepared = self.session.prepare_request(requests.Request("POST", url, data=body))
-            path = prepared.path_url
-            headers = protocol.sign_request(self.app_key, self.app_secret, "POST", path, body)
-            prepared.headers.update(headers)
-            prepared.headers["Content-Type"] = "application/json"
-            try:
-                response = self.session.send(prepared, timeout=self.timeout)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                problem = type(exc).__name__
-                logger.info("%s: attempt %d failed: %s", self, attempt + 1, problem)
-                continue
-            except requests.RequestException as exc:
-                raise SmsUnavailable(str(exc)) from exc
-            if response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
-                logger.info("%s: attempt %d failed: %s", self, attempt + 1, problem)
-                continue
-            return self._accept(response, path, headers[protocol.H_NONCE], request_id)
-        raise SmsUnavailable(f"{problem} after {self.retries + 1} attempt(s)")
+        try:
+            response, path, nonce = post_signed(
+                self.session,
+                url,
+                body,
+                app_key=self.app_key,
+                app_secret=self.app_secret,
+                timeout=self.timeout,
+                retries=self.retries,
+                backoff=self.backoff,
+                who=self,
+            )
+        except Unreachable as exc:
+            raise SmsUnavailable(str(exc)) from exc
+        return self._accept(response, path, nonce, request_id)
 
     def _accept(self, response: requests.Response, path: str, nonce: str, request_id: str) -> str:
         if response.status_code != 200:
