@@ -52,9 +52,14 @@ def streaming_replica(transactional_db, settings):
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     port = _free_port()
+    # A replication slot made before the backup starts keeps every WAL segment the clone
+    # needs: without one, the busy test server (other xdist workers writing) recycled a
+    # segment between the backup's start and its WAL stream, one run in a few.
+    slot = f"test_replica_{port}"
     subprocess.run(
         _as_pg([f"{pg_bin}/pg_basebackup", "-h", primary["HOST"], "-p", str(primary["PORT"]),
-                "-U", primary["USER"], "-D", data, "-R", "-X", "stream", "-c", "fast"]),
+                "-U", primary["USER"], "-D", data, "-R", "-X", "stream", "-c", "fast",
+                "--create-slot", "--slot", slot]),
         check=True, capture_output=True,
     )  # fmt: skip
     with connections["default"].cursor() as cursor:
@@ -89,6 +94,12 @@ def streaming_replica(transactional_db, settings):
     subprocess.run(
         _as_pg([f"{pg_bin}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True
     )
+    with connections["default"].cursor() as cursor:  # the slot would keep WAL for ever
+        cursor.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE slot_name = %s AND NOT active",
+            [slot],
+        )
     shutil.rmtree(folder, ignore_errors=True)
 
 
