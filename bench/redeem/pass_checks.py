@@ -80,8 +80,8 @@ def seed_residents(count: int, merchant_id: int):
                 )
         cur.execute(
             "INSERT INTO accounts_standing (resident_id, city_id, rule_version_id, score, tier, "
-            "seriously_dishonest, verified_at, valid_until, provider_reference) "
-            "SELECT id, '330100', %s, 760, 'excellent', false, %s, %s, '' "
+            "seriously_dishonest, verified_at, valid_until, provider_reference, grade) "
+            "SELECT id, '330100', %s, 760, 'excellent', false, %s, %s, '', '' "
             "FROM accounts_user WHERE phone LIKE '159%%'",
             [rule.pk, now, now + timedelta(days=30)],
         )
@@ -113,7 +113,7 @@ def main() -> None:
     from incentives import signing
 
     t0 = time.perf_counter()
-    clerk, voucher_ids, _tokens = seed(args.residents)
+    clerk, _merchant, voucher_ids, _tokens = seed(args.residents)
     merchant_id = clerk.merchant_membership.merchant_id
     offer, residents = seed_residents(args.residents, merchant_id)
     expires = timezone.now() + timedelta(minutes=30)
@@ -122,9 +122,14 @@ def main() -> None:
     access = str(RefreshToken.for_user(clerk).access_token)
     folder = Path(tempfile.mkdtemp())
     floor_bodies, pass_bodies = folder / "floor.txt", folder / "passes.txt"
-    floor_bodies.write_text("\n".join(json.dumps({"id": pk}) for pk in voucher_ids) + "\n")
+    # wrk.lua's lines: authorization, idempotency key (- for none), JSON body
+    auth = f"Bearer {access}"
+    floor_bodies.write_text(
+        "\n".join(f"{auth}\t-\t{json.dumps({'id': pk})}" for pk in voucher_ids) + "\n"
+    )
     pass_bodies.write_text(
-        "\n".join(json.dumps({"token": t, "offer_id": offer.pk}) for t in passes) + "\n"
+        "\n".join(f"{auth}\t-\t{json.dumps({'token': t, 'offer_id': offer.pk})}" for t in passes)
+        + "\n"
     )
 
     port = 19000 + os.getpid() % 1000
@@ -160,7 +165,7 @@ def main() -> None:
             ("passes", "/api/v1/merchant/pass-checks", pass_bodies),
         ]:
             reset_vouchers()
-            results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, access, args)
+            results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, args)
     finally:
         server.terminate()
         server.wait(timeout=30)
