@@ -156,6 +156,10 @@ for _db in DATABASES.values():
         else:
             # Short OLTP queries: JIT compilation costs more than it saves (bench/offers).
             _db["OPTIONS"]["options"] = "-c jit=off"
+            # Django's cursors bind on the client and never prepare; only the hot paths'
+            # core.db.prepared_cursor asks for a prepared statement, and psycopg prepares
+            # nothing at all while this is None (Django's default).
+            _db["OPTIONS"].setdefault("prepare_threshold", 5)
         # An unreachable server fails a request fast (503 service_unavailable), never hangs.
         _db["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
 # Replica lag beyond which /readyz reports the replica as lagging (and reads of the

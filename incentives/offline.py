@@ -157,7 +157,7 @@ def _apply(
             redeemed_at = datetime.fromisoformat(refusal.detail["redeemed_at"])
     else:
         outcome, redeemed_at = REDEEMED, redemption.redeemed_at
-        expires_at = redemption.voucher.expires_at
+        expires_at = redemption.expires_at
         if expires_at <= now:
             # the expiry task may have counted it as expired since: recount those days
             first = expires_at.astimezone(TZ).date()

@@ -1,6 +1,7 @@
 """Shapes of the incentives API (shape only: rules live in services and selectors)."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,9 @@ from .dashboard.serializers import EARLIEST, LATEST, within_years
 from .models import OfflineRedemption, Redemption, Voucher
 from .offline import MAX_BATCH
 from .selectors import REASONS
+
+if TYPE_CHECKING:
+    from .services import Redeemed
 
 
 class EligibilityOutput(serializers.Serializer):
@@ -254,21 +258,20 @@ def _offer_terms(terms: dict) -> dict:
     }
 
 
-def redemption_payload(redemption: Redemption) -> dict:
+def redemption_payload(redeemed: "Redeemed") -> dict:
     """`RedemptionOutput`'s shape built directly: the gate's hot path, where the generic
     serializer costs a third of the request (tests pin that both give the same answer)."""
-    voucher = redemption.voucher
     return {
-        "code": voucher.code,
-        "display_code": signing.format_code(voucher.code),
-        "redeemed_at": _DATETIME.to_representation(redemption.redeemed_at),
+        "code": redeemed.code,
+        "display_code": signing.format_code(redeemed.code),
+        "redeemed_at": _DATETIME.to_representation(redeemed.redeemed_at),
         "scanned_at": None
-        if redemption.scanned_at is None
-        else _DATETIME.to_representation(redemption.scanned_at),
-        "offer": _offer_terms(voucher.terms),
+        if redeemed.scanned_at is None
+        else _DATETIME.to_representation(redeemed.scanned_at),
+        "offer": _offer_terms(redeemed.terms),
         "holder": {
-            "name": mask_name(voucher.resident.real_name),
-            "id_last4": voucher.resident.id_last4,
+            "name": mask_name(redeemed.holder_name),
+            "id_last4": (redeemed.holder_id_masked or "")[-4:],
         },
     }
 

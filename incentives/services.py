@@ -21,6 +21,7 @@ from accounts.credit import errors as credit_errors
 from accounts.credit.models import ListedPerson, Standing
 from accounts.credit.services import active_consent
 from accounts.models import City, User
+from core.db import prepared_cursor
 from core.errors import NOT_FOUND
 from merchants.models import Merchant, MerchantStaff, Offer
 
@@ -262,7 +263,26 @@ def preview_voucher(*, staff: User, token: str | None = None, code: str | None =
     )
 
 
-def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Redemption:
+@dataclass(frozen=True)
+class Redeemed:
+    """A redemption as its answer shows it (api.md): built from the row the redemption
+    statement returns, with no model instances (the gate's hot path)."""
+
+    id: int
+    voucher_id: int
+    code: str
+    terms: dict
+    merchant_id: int
+    expires_at: datetime
+    holder_name: str
+    holder_id_masked: str
+    staff_id: int
+    redeemed_at: datetime
+    scanned_at: datetime | None
+    device_id: str
+
+
+def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Redeemed:
     """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
     (of this merchant's voucher, not expired) and the redemption row, atomically;
     whoever loses a race learns why."""
@@ -277,7 +297,7 @@ def redeem_voucher_id(
     valid_at: datetime | None = None,
     scanned_at: datetime | None = None,
     device_id: str = "",
-) -> Redemption:
+) -> Redeemed:
     """The redemption of both paths, online and offline (`incentives.offline`). The
     voucher must not have expired by `valid_at` (default: now; an offline scan is judged at
     its scan time, so a voucher that expired while the scanner was offline is redeemed
@@ -286,10 +306,10 @@ def redeem_voucher_id(
     now = now or timezone.now()
     when = _When(now, valid_at or now, scanned_at, device_id)
     if connection.vendor == "postgresql":
-        redemption = _redeem_in_one_statement(staff, voucher_id, when)
+        redeemed = _redeem_in_one_statement(staff, voucher_id, when)
     else:
-        redemption = _redeem_with_orm(staff, voucher_id, when)
-    if redemption is None:
+        redeemed = _redeem_with_orm(staff, voucher_id, when)
+    if redeemed is None:
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
@@ -298,8 +318,8 @@ def redeem_voucher_id(
         if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
             revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
         raise refusal
-    logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redemption.merchant_id)
-    return redemption
+    logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redeemed.merchant_id)
+    return redeemed
 
 
 @dataclass(frozen=True)
@@ -314,7 +334,8 @@ class _When:
 # (which re-checks the holder's listing: a voucher whose revocation task was lost is still
 # refused), the redemption row and what the answer shows, in one round trip (a single
 # statement is atomic). Table names come from model metadata. Only an offline scan made before the
-# voucher's expiry may flip one that the expiry task has since marked `expired`.
+# voucher's expiry may flip one that the expiry task has since marked `expired`. It runs
+# prepared (core.db): planning it cost more than running it.
 _REDEEM_SQL = """
 WITH staff_merchant AS (
     SELECT ms.merchant_id FROM {staff} ms JOIN {merchant} m ON m.id = ms.merchant_id
@@ -333,7 +354,8 @@ WITH staff_merchant AS (
 ), redemption AS (
     INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
                               device_id)
-    SELECT id, merchant_id, %(staff)s, %(now)s, %(scanned_at)s, %(device_id)s FROM flipped
+    SELECT id, merchant_id, %(staff)s, %(now)s, %(scanned_at)s::timestamptz,
+           %(device_id)s::text FROM flipped
     RETURNING id
 )
 SELECT r.id, f.id, f.code, f.terms, f.merchant_id, f.expires_at, u.real_name, u.id_masked
@@ -341,7 +363,7 @@ FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redemption | None:
+def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
     sql = _REDEEM_SQL.format(
         staff=MerchantStaff._meta.db_table,
         merchant=Merchant._meta.db_table,
@@ -351,7 +373,7 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redem
         standing=Standing._meta.db_table,
         listed=ListedPerson._meta.db_table,
     )
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:
         cur.execute(
             sql,
             {
@@ -368,20 +390,15 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redem
     if row is None:
         return None
     redemption_id, vid, code, terms, merchant_id, expires_at, real_name, id_masked = row
-    holder = User(real_name=real_name, id_masked=id_masked)
-    terms = json.loads(terms) if isinstance(terms, str) else terms
-    voucher = Voucher(
-        pk=vid,
+    return Redeemed(
+        id=redemption_id,
+        voucher_id=vid,
         code=code,
-        terms=terms,
-        resident=holder,
+        terms=json.loads(terms) if isinstance(terms, str) else terms,
         merchant_id=merchant_id,
         expires_at=expires_at,
-    )
-    return Redemption(
-        pk=redemption_id,
-        voucher=voucher,
-        merchant_id=merchant_id,
+        holder_name=real_name,
+        holder_id_masked=id_masked,
         staff_id=staff.pk,
         redeemed_at=when.now,
         scanned_at=when.scanned_at,
@@ -389,7 +406,7 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redem
     )
 
 
-def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redemption | None:
+def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
     merchant_id = _active_merchant_id(staff)
     with transaction.atomic():
         statuses = [Voucher.Status.ISSUED]
@@ -417,8 +434,21 @@ def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redemption | 
             scanned_at=when.scanned_at,
             device_id=when.device_id,
         )
-    redemption.voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
-    return redemption
+    voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
+    return Redeemed(
+        id=redemption.pk,
+        voucher_id=voucher_id,
+        code=voucher.code,
+        terms=voucher.terms,
+        merchant_id=merchant_id,
+        expires_at=voucher.expires_at,
+        holder_name=voucher.resident.real_name,
+        holder_id_masked=voucher.resident.id_masked,
+        staff_id=staff.pk,
+        redeemed_at=when.now,
+        scanned_at=when.scanned_at,
+        device_id=when.device_id,
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle

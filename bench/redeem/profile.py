@@ -66,7 +66,7 @@ def main() -> None:
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     profiler.stop()
     print(statuses)
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=os.environ.get("SHOW_ALL") == "1"))
 
 
 def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
