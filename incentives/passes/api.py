@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsMerchantStaff, IsResident, error_responses
+from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
 
 from .. import services as voucher_services
@@ -141,6 +142,8 @@ class CreditPassQrSvgView(APIView):
 
 
 class PassChecksView(GenericAPIView):
+    # The caller from the token's claims alone; the check's read re-checks active staff.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsMerchantStaff]
     serializer_class = MerchantUseOutput
     queryset = EntitlementUse.objects.none()

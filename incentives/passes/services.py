@@ -25,6 +25,7 @@ from accounts.credit.models import TIER_RANK, Consent, Honour, Standing
 from accounts.credit.services import active_consent
 from accounts.identity import mask_name
 from accounts.models import City, User
+from core.db import prepared_cursor
 from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, MerchantStaff, Offer
 
@@ -140,15 +141,17 @@ class CheckedUse:
 
 
 # Everything a check decides on, read in one statement: the offer and its merchant, the
-# staff member's merchant, the holder, their standing and consent, whether their home city
-# is listed for the offer, any suspension from the offer's scenario, whether they hold as
-# many of the offer's vouchers as one person may, and whether they hold its honour.
+# staff member's merchant (if the caller, known from the token's claims alone, is still an
+# active user), the holder, their standing and consent, whether their home city is listed
+# for the offer, any suspension from the offer's scenario, whether they hold as many of the
+# offer's vouchers as one person may, and whether they hold its honour.
 _READ_SQL = """
 SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.scenario,
        o.category, o.title, o.title_en, o.benefit_type, o.min_tier, o.min_score,
        o.min_grade, o.required_honour,
        o.home_city_rule, o.valid_from, o.valid_until, o.limit_per_period, o.period,
-       (SELECT ms.merchant_id FROM {staff} ms WHERE ms.user_id = %(staff)s),
+       (SELECT ms.merchant_id FROM {staff} ms JOIN {user} su ON su.id = ms.user_id
+        WHERE ms.user_id = %(staff)s AND su.is_active),
        u.id, u.real_name, u.id_masked, u.home_city_id,
        s.id, s.tier, s.seriously_dishonest, s.valid_until,
        EXISTS (SELECT 1 FROM {consent} c
@@ -223,6 +226,11 @@ class _Facts:
     has_honour: bool
 
 
+def _cursor():
+    # Both statements of a check run prepared on PostgreSQL (core.db); SQLite plans cheaply.
+    return prepared_cursor() if connection.vendor == "postgresql" else connection.cursor()
+
+
 def _read(staff_id: int, resident_id: int, offer_id: int, now: datetime) -> _Facts | None:
     sql = _READ_SQL.format(
         staff=MerchantStaff._meta.db_table,
@@ -236,7 +244,7 @@ def _read(staff_id: int, resident_id: int, offer_id: int, now: datetime) -> _Fac
         tally=ClaimTally._meta.db_table,
         honour=Honour._meta.db_table,
     )
-    with connection.cursor() as cur:
+    with _cursor() as cur:
         cur.execute(
             sql,
             {
@@ -441,7 +449,7 @@ WITH tally AS (
     INSERT INTO {use} (offer_id, resident_id, merchant_id, staff_id, pass_id, period_start,
                        used_at, scenario, category, dest_city_id, home_city_id)
     SELECT %(offer)s, %(resident)s, %(merchant)s, %(staff)s, %(pass)s, %(period)s, %(now)s,
-           %(scenario)s, %(category)s, %(dest)s, %(home)s FROM tally
+           %(scenario)s::text, %(category)s::text, %(dest)s::text, %(home)s::text FROM tally
     ON CONFLICT (offer_id, pass_id) DO NOTHING
     RETURNING id
 ), outcome AS (
@@ -460,7 +468,7 @@ def _take_in_one_statement(fields: dict) -> int:
     # abort to this statement; in autocommit the statement is its own transaction.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with guard, connection.cursor() as cur:
+        with guard, _cursor() as cur:
             cur.execute(sql, fields)
             took, use_id, _ = cur.fetchone()
     except DatabaseError as exc:

@@ -394,7 +394,8 @@ def test_a_suspended_resident_is_refused_with_the_end_date(resident, merchant, c
 
 def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, settings):
     """Whatever the offer and the resident: one read (offer, holder, standing, consent,
-    suspension), one taking statement (the access token's user lookup is the floor's too)."""
+    suspension, and that the caller is still active staff), one taking statement; the
+    caller comes from the access token's claims, with no statement (issue 18)."""
     offer = entitlement(merchant, limit_per_period=50)
     client = client_for(clerk)
     counts = []
@@ -408,7 +409,23 @@ def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, se
             )
         assert res.status_code == 201
         counts.append(len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]))
-    assert counts == [3, 3, 3], counts
+    assert counts == [2, 2, 2], counts
+
+
+def test_a_deactivated_clerk_is_refused_with_a_still_valid_token(resident, merchant, clerk):
+    """The caller comes from the token's claims, so the read itself must refuse a clerk
+    deactivated since the token was issued (revocation within the token's life)."""
+    offer = entitlement(merchant)
+    client = client_for(clerk)  # the token is issued while the clerk is active
+    clerk.is_active = False
+    clerk.save(update_fields=["is_active"])
+    res = client.post(
+        "/api/v1/merchant/pass-checks",
+        {"token": pass_of(resident)["token"], "offer_id": offer.pk},
+        format="json",
+    )
+    assert res.status_code == 403 and res.json()["error"]["code"] == "not_merchant_staff"
+    assert not EntitlementUse.objects.exists()
 
 
 def test_idempotency_key_replays_the_first_answer(resident, merchant, clerk):
