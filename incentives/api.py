@@ -48,6 +48,7 @@ from .serializers import (
     VoucherRefInput,
     offer_payload,
     redemption_payload,
+    voucher_ref,
 )
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
@@ -408,11 +409,10 @@ class RedemptionsView(GenericAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        ref = VoucherRefInput(data=request.data)
-        ref.is_valid(raise_exception=True)
+        ref = voucher_ref(request.data)
 
         def work() -> Response:
-            redemption = services.redeem_voucher(staff=request.user, **ref.validated_data)
+            redemption = services.redeem_voucher(staff=request.user, **ref)
             return Response(redemption_payload(redemption), status=201)
 
         return idempotent(request, "redeem", work)

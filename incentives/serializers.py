@@ -174,13 +174,33 @@ class ScanOutput(serializers.Serializer):
 
 
 class VoucherRefInput(serializers.Serializer):
-    token = serializers.CharField(required=False, max_length=256)
+    TOKEN_MAX = 256
+    token = serializers.CharField(required=False, max_length=TOKEN_MAX)
     code = serializers.CharField(required=False, max_length=32)
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("token")) == bool(attrs.get("code")):
             raise serializers.ValidationError("send exactly one of token or code")
         return attrs
+
+
+def voucher_ref(data) -> dict:
+    """VoucherRefInput's validated data. What a scanner sends (a lone printable ASCII
+    token, no surrounding spaces, within the length) is taken as it is, the answer the
+    serializer would give; anything else goes through the serializer for its checks and
+    errors. The gate's hot path: building the serializer costs an eighth of a redemption."""
+    token = data.get("token") if isinstance(data, dict) and "code" not in data else None
+    if (
+        type(token) is str
+        and 0 < len(token) <= VoucherRefInput.TOKEN_MAX
+        and token.isascii()
+        and token.isprintable()
+        and token.strip() == token
+    ):
+        return {"token": token}
+    ref = VoucherRefInput(data=data)
+    ref.is_valid(raise_exception=True)
+    return ref.validated_data
 
 
 class RedemptionOutput(serializers.ModelSerializer):

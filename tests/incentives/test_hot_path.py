@@ -5,6 +5,8 @@ still holds at once."""
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.tokens import tokens_for
 from incentives.models import IdempotencyRecord, Redemption
@@ -114,3 +116,32 @@ def test_claim_statements(world, merchant, django_assert_num_queries):
 # updates in a transaction, the voucher row, the stored answer; since issue 12 the key's
 # row is also taken FOR UPDATE inside the claim's transaction (+2 with its savepoint).
 CLAIM_STATEMENTS = 21
+
+
+_values = st.one_of(
+    st.none(), st.integers(), st.text(max_size=300), st.sampled_from(["", " XV1.A ", "XV1.AB"])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.one_of(
+        st.dictionaries(st.sampled_from(["token", "code", "other"]), _values, max_size=3),
+        st.lists(st.integers(), max_size=2),
+        st.text(max_size=5),
+    )
+)
+def test_the_redemption_fast_parse_answers_what_the_serializer_answers(data):
+    """voucher_ref takes a plain token as it is and leaves the rest to VoucherRefInput:
+    whatever the body, the validated data or the error is the serializer's."""
+    from rest_framework.exceptions import ValidationError
+
+    from incentives.serializers import VoucherRefInput, voucher_ref
+
+    ref = VoucherRefInput(data=data)
+    if ref.is_valid():
+        assert voucher_ref(data) == dict(ref.validated_data)
+    else:
+        with pytest.raises(ValidationError) as raised:
+            voucher_ref(data)
+        assert raised.value.detail == ref.errors
