@@ -71,6 +71,8 @@ def record(title: str, lines: list[str]) -> None:
     block = [f"### {title} — {stamp}", "", f"Machine: {machine()}", "", *lines, ""]
     text = "\n".join(block)
     print(text)
+    if os.environ.get("BENCH_NO_RECORD") == "1":  # an exploratory run: printed only
+        return
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n\nEach section is appended by its script.\n\n")
     with RESULTS.open("a", encoding="utf-8") as out:

@@ -66,7 +66,8 @@ def main() -> None:
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     profiler.stop()
     print(statuses)
-    print(profiler.output_text(unicode=False, color=False, show_all=os.environ.get("SHOW_ALL") == "1"))
+    show_all = os.environ.get("SHOW_ALL") == "1"  # every frame, libraries' too
+    print(profiler.output_text(unicode=False, color=False, show_all=show_all))
 
 
 def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
