@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--claimants", type=int, default=10_000)
     parser.add_argument("--label", default="", help="what changed since the last run")
+    parser.add_argument("--only", default="", help="comma-separated endpoints (exploring)")
     args = parser.parse_args()
     setup_django()
 
@@ -279,7 +280,10 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         results = {}
+        only = set(filter(None, args.only.split(",")))
         for name, path, bodies in targets:
+            if only and name not in only:
+                continue
             reset_vouchers()
             results[name] = wrk(f"http://127.0.0.1:{port}{path}", bodies, args)
             if name == "redeem":
@@ -287,6 +291,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if set(results) != {name for name, _, _ in targets}:  # --only: an exploring run
+        for name, r in results.items():
+            print(f"{name}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
+        return
     titles = {
         "bare": "bare: DRF TokenAuthentication + one conditional UPDATE",
         "floor": "floor: one conditional UPDATE, same stack and JWT auth",
