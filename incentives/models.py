@@ -104,9 +104,14 @@ class Redemption(models.Model):
         related_name="+",
         verbose_name=_("商户"),
     )
+    # Nor here: the redemption statement itself reads the clerk's row (an active user on
+    # the staff of an active merchant) and the ORM's PROTECT refuses to delete a clerk with
+    # redemptions, while a foreign-key check would share-lock the clerk's row on every
+    # redemption: the scanners of one shared login would contend on it (bench/RESULTS.md).
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="+",
         verbose_name=_("核销员"),
     )
