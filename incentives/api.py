@@ -167,6 +167,8 @@ class OfferDetailView(_MatchedOffersMixin, _PublicOfferView):
 
 
 class ClaimView(APIView):
+    # The caller from the token's claims alone; the claim's read re-checks an active resident.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsResident]
 
     @extend_schema(

@@ -109,8 +109,35 @@ def test_claim_statements(world, merchant, django_assert_num_queries):
     assert connection.vendor == "postgresql"
 
 
-# Pinned as measured (issue 18 did not shorten the claim): idempotency key row with its
-# savepoint, consent, standing and equivalents, the offer with eligibility, tally and quota
-# updates in a transaction, the voucher row, the stored answer; since issue 12 the key's
-# row is also taken FOR UPDATE inside the claim's transaction (+2 with its savepoint).
-CLAIM_STATEMENTS = 21
+# A claim with an Idempotency-Key (issue 18): the key's row (SAVEPOINT, INSERT, RELEASE);
+# then one transaction (SAVEPOINT here) holding the key's row FOR UPDATE NOWAIT (issue 12),
+# the claim's one read (incentives.facts: resident, standing, consent, offer, eligibility),
+# its one take (tally, quota, voucher) in a SAVEPOINT of its own (so that a take that undoes
+# itself leaves the transaction usable), the stored answer, RELEASE.
+CLAIM_STATEMENTS = 11
+
+
+def test_closed_account_cannot_claim_with_a_still_valid_token(resident, offer):
+    """The claim takes the caller from the token's claims; its read re-checks that the
+    account is still an active resident: a closed account is refused as before (401)."""
+    from accounts.privacy import close_account
+    from incentives.models import Voucher
+
+    client = client_for(resident)  # token issued while open, still within its life
+    resident.set_password("a-long-pass-9")
+    resident.save()
+    close_account(user=resident, password="a-long-pass-9")
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
+    assert not Voucher.objects.exists()
+
+
+def test_deactivated_resident_cannot_claim_with_a_still_valid_token(resident, offer):
+    from incentives.models import Voucher
+
+    client = client_for(resident)
+    resident.is_active = False
+    resident.save(update_fields=["is_active"])
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
+    assert not Voucher.objects.exists()
