@@ -48,6 +48,7 @@ from .serializers import (
     VoucherRefInput,
     offer_payload,
     redemption_payload,
+    voucher_payload,
 )
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
@@ -199,7 +200,7 @@ class ClaimView(APIView):
                 offer_id=pk,
                 idempotency_key=request.headers.get(HEADER, ""),
             )
-            return Response(VoucherOutput(voucher, context={"request": request}).data, status=201)
+            return Response(voucher_payload(voucher, request), status=201)
 
         return idempotent(request, "claim", work)
 

@@ -261,3 +261,19 @@ def test_the_voucher_keeps_exactly_the_offers_terms_snapshot(world, merchant):
     offer = Offer.objects.select_related("merchant__city__scheme").get(pk=offer.pk)
     assert Voucher.objects.get().terms == offer.terms_snapshot()
     assert offer.terms_snapshot()["eligible_home_cities"] == ["330100", "460100"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_claim_answer_has_the_documented_shape(resident, offer, language):
+    """The claim builds its answer directly (serializers.voucher_payload): the same as
+    VoucherOutput gives for the stored voucher."""
+    from django.utils import translation
+
+    from incentives.serializers import VoucherOutput
+
+    res = claim(resident, offer.pk, HTTP_ACCEPT_LANGUAGE=language)
+    assert res.status_code == 201, res.content
+    stored = Voucher.objects.get()
+    with translation.override(language):
+        expected = VoucherOutput(stored, context={"request": res.wsgi_request}).data
+    assert res.json() == expected
