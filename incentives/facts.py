@@ -46,6 +46,7 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        (SELECT {agg}(hc.city_id, ',') FROM {home} hc WHERE hc.offer_id = o.id),
        (SELECT ms.merchant_id FROM {staff} ms WHERE ms.user_id = %(staff)s),
        u.id, u.real_name, u.id_masked, u.home_city_id,
+       (SELECT au.role FROM {user} au WHERE au.id = %(resident)s AND au.is_active),
        s.id, s.tier, s.seriously_dishonest, s.valid_until,
        EXISTS (SELECT 1 FROM {consent} c
                WHERE c.resident_id = u.id AND c.withdrawn_at IS NULL),
@@ -107,6 +108,7 @@ class Facts:
     real_name: str | None
     id_masked: str | None
     home_city_id: str | None
+    active_role: str | None  # the person's role while their account is active
     standing_id: int | None
     tier: str | None
     seriously_dishonest: bool | None

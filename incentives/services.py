@@ -22,7 +22,7 @@ from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
 from accounts.credit.models import ListedPerson, Standing
 from accounts.models import User
-from core.errors import NOT_AUTHENTICATED, NOT_FOUND
+from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
@@ -41,17 +41,18 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     """Issue a voucher of the offer to the resident if they may have it now.
 
     The resident (still an active resident: a closed or deactivated account is
-    `401 not_authenticated`), their consent and standing, the offer and eligibility are
-    read in one statement (incentives.facts; equivalent scores only for an offer with a
-    minimum score or grade); the per-resident limit and the quota are then taken and the
-    voucher inserted atomically (on PostgreSQL one statement), and the offer's terms are
-    copied onto the voucher (later changes of the offer do not touch it). Only `resident.pk`
-    is used: the caller may be the access token's `TokenUser`.
+    `401 not_authenticated`, one whose role changed `403 permission_denied`, as when the
+    authentication loaded the caller), their consent and standing, the offer and its
+    eligibility are read in one statement (incentives.facts; equivalent scores only for an
+    offer with a minimum score or grade); the per-resident limit and the quota are then
+    taken and the voucher inserted atomically (on PostgreSQL one statement), and the offer's
+    terms are copied onto the voucher (later changes of the offer do not touch it). Only
+    `resident.pk` is used: the caller may be the access token's `TokenUser`.
     """
     now = timezone.now()
     facts = read_facts(resident_id=resident.pk, offer_id=offer_id, now=now)
-    if facts.holder_id is None:
-        raise NOT_AUTHENTICATED()
+    if facts.holder_id is None:  # closed or deactivated (401), or no longer a resident (403)
+        raise NOT_AUTHENTICATED() if facts.active_role is None else PERMISSION_DENIED()
     if facts.standing_id is None:
         if not facts.consented:
             raise credit_errors.CONSENT_REQUIRED()

@@ -143,3 +143,14 @@ def test_deactivated_resident_cannot_claim_with_a_still_valid_token(resident, of
     res = client.post(f"/api/v1/offers/{offer.pk}/claim", HTTP_IDEMPOTENCY_KEY="k-1")
     assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
     assert not Voucher.objects.exists()
+
+
+def test_a_resident_whose_role_changed_cannot_claim_with_a_still_valid_token(resident, offer):
+    from incentives.models import Voucher
+
+    client = client_for(resident)  # the token still says "resident"
+    resident.role = "merchant_staff"
+    resident.save(update_fields=["role"])
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim")
+    assert res.status_code == 403 and res.json()["error"]["code"] == "permission_denied"
+    assert not Voucher.objects.exists()
