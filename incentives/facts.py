@@ -138,23 +138,30 @@ class Facts:
 _TIMES = ("valid_from", "valid_until", "standing_valid_until", "suspended_until")
 
 
+def db_tables(**models) -> dict[str, str]:
+    """The table names of a hand-written statement's `{placeholders}`, from model metadata."""
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
 def read_facts(
     *, resident_id: int, offer_id: int, now: datetime, staff_id: int | None = None
 ) -> Facts:
     """The row of `_READ_SQL` for this person and offer (and staff member, for a check)."""
     sql = _READ_SQL.format(
-        staff=MerchantStaff._meta.db_table,
-        consent=Consent._meta.db_table,
-        home=Offer.eligible_home_cities.through._meta.db_table,
-        incident=Incident._meta.db_table,
-        offer=Offer._meta.db_table,
-        merchant=Merchant._meta.db_table,
-        user=User._meta.db_table,
-        standing=Standing._meta.db_table,
-        tally=ClaimTally._meta.db_table,
-        honour=Honour._meta.db_table,
-        city=City._meta.db_table,
-        scheme=Scheme._meta.db_table,
+        **db_tables(
+            staff=MerchantStaff,
+            consent=Consent,
+            home=Offer.eligible_home_cities.through,
+            incident=Incident,
+            offer=Offer,
+            merchant=Merchant,
+            user=User,
+            standing=Standing,
+            tally=ClaimTally,
+            honour=Honour,
+            city=City,
+            scheme=Scheme,
+        ),
         agg="STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT",
     )
     with connection.cursor() as cur:
@@ -170,14 +177,15 @@ def read_facts(
         )
         facts = Facts(*cur.fetchone())
     if connection.vendor != "postgresql":  # SQLite hands raw values back as stored
-        changed = {name: _aware(getattr(facts, name)) for name in _TIMES}
+        changed = {name: aware(getattr(facts, name)) for name in _TIMES}
         if facts.benefit_value is not None:
             changed["benefit_value"] = Decimal(str(facts.benefit_value))
         facts = replace(facts, **changed)
     return facts
 
 
-def _aware(value):
+def aware(value):
+    """A raw statement's datetime as an aware one (SQLite hands back naive UTC or text)."""
     if isinstance(value, str):
         value = parse_datetime(value)
     if isinstance(value, datetime) and timezone.is_naive(value):

@@ -19,17 +19,17 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import DomainError, render
 
 from . import errors
+from .facts import aware
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -97,17 +97,13 @@ def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     if row is None:
         raise IdempotencyRecord.DoesNotExist
     pk, stored_fingerprint, created_at, completed, status, body = row
-    if isinstance(created_at, str) or timezone.is_naive(created_at):  # SQLite: as stored
-        created_at = timezone.make_aware(
-            parse_datetime(created_at) if isinstance(created_at, str) else created_at, UTC
-        )
     return IdempotencyRecord(
         pk=pk,
         user_id=request.user.pk,
         scope=scope,
         key=key,
         fingerprint=stored_fingerprint,
-        created_at=created_at,
+        created_at=aware(created_at),
         completed=bool(completed),
         response_status=status,
         response_body=json.loads(body) if isinstance(body, str) else body,

@@ -26,7 +26,15 @@ from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
-from .facts import Aborted, Facts, offer_reasons, read_facts, record_refusal, run_take
+from .facts import (
+    Aborted,
+    Facts,
+    db_tables,
+    offer_reasons,
+    read_facts,
+    record_refusal,
+    run_take,
+)
 from .models import ClaimTally, Redemption, Voucher
 
 logger = logging.getLogger(__name__)
@@ -142,11 +150,7 @@ _CODE_DRAWS = 5  # 29^9 codes: a clash is rare, and then we just draw again
 
 
 def _take_in_one_statement(fields: dict) -> Voucher:
-    sql = _CLAIM_SQL.format(
-        tally=ClaimTally._meta.db_table,
-        offer=Offer._meta.db_table,
-        voucher=Voucher._meta.db_table,
-    )
+    sql = _CLAIM_SQL.format(**db_tables(tally=ClaimTally, offer=Offer, voucher=Voucher))
     params = {**fields, "terms_json": json.dumps(fields["terms"])}
     for _attempt in range(_CODE_DRAWS):
         params["code"] = signing.new_code()
@@ -432,13 +436,15 @@ FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 
 def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redemption | None:
     sql = _REDEEM_SQL.format(
-        staff=MerchantStaff._meta.db_table,
-        merchant=Merchant._meta.db_table,
-        voucher=Voucher._meta.db_table,
-        redemption=Redemption._meta.db_table,
-        user=User._meta.db_table,
-        standing=Standing._meta.db_table,
-        listed=ListedPerson._meta.db_table,
+        **db_tables(
+            staff=MerchantStaff,
+            merchant=Merchant,
+            voucher=Voucher,
+            redemption=Redemption,
+            user=User,
+            standing=Standing,
+            listed=ListedPerson,
+        )
     )
     with connection.cursor() as cur:
         cur.execute(

@@ -25,7 +25,16 @@ from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, Offer
 
 from .. import errors, signing
-from ..facts import TZ, Aborted, Facts, offer_reasons, read_facts, record_refusal, run_take
+from ..facts import (
+    TZ,
+    Aborted,
+    Facts,
+    db_tables,
+    offer_reasons,
+    read_facts,
+    record_refusal,
+    run_take,
+)
 from ..selectors import resident_view
 from .models import EntitlementTally, EntitlementUse, RefusalCount
 
@@ -249,7 +258,7 @@ FROM outcome
 
 
 def _take_in_one_statement(fields: dict) -> int:
-    sql = _TAKE_SQL.format(tally=EntitlementTally._meta.db_table, use=EntitlementUse._meta.db_table)
+    sql = _TAKE_SQL.format(**db_tables(tally=EntitlementTally, use=EntitlementUse))
     try:
         took, use_id, _ = run_take(sql, fields)
     except Aborted:
