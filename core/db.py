@@ -37,8 +37,12 @@ class _PreparingCursor(psycopg.Cursor):
 
 @contextmanager
 def prepared_cursor() -> Iterator[Any]:
-    """A Django cursor (wrapper) whose statements PostgreSQL prepares once per connection.
-    Only for PostgreSQL: callers keep their ORM path for other databases."""
+    """A Django cursor (wrapper) whose statements PostgreSQL prepares once per connection
+    (on another database, SQLite for the embedded default, a plain cursor)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = _PreparingCursor(connection.connection)

@@ -48,6 +48,7 @@ from .serializers import (
     VoucherRefInput,
     offer_payload,
     redemption_payload,
+    voucher_payload,
     voucher_ref,
 )
 
@@ -168,6 +169,8 @@ class OfferDetailView(_MatchedOffersMixin, _PublicOfferView):
 
 
 class ClaimView(APIView):
+    # The caller from the token's claims alone; the claim's read re-checks an active resident.
+    authentication_classes = [ClaimsJWTAuthentication]
     permission_classes = [IsResident]
 
     @extend_schema(
@@ -198,7 +201,7 @@ class ClaimView(APIView):
                 offer_id=pk,
                 idempotency_key=request.headers.get(HEADER, ""),
             )
-            return Response(VoucherOutput(voucher, context={"request": request}).data, status=201)
+            return Response(voucher_payload(voucher, request), status=201)
 
         return idempotent(request, "claim", work)
 

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from core.errors import DomainError, render
 
 from . import errors
+from .facts import aware
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -46,15 +47,31 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
+def _table() -> tuple[str, str]:
+    return IdempotencyRecord._meta.db_table, connection.ops.quote_name("key")
+
+
 def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
-    """Store the key's row if it is new (committed at once); True when this request did."""
+    """Store the key's row if it is new, in one statement (outside a transaction it commits
+    at once); True when this request did."""
+    table, key_column = _table()
     try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                user_id=request.user.pk, scope=scope, key=key, fingerprint=fingerprint
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {table} (user_id, scope, {key_column}, fingerprint, created_at, "  # noqa: S608
+                "completed) VALUES (%s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (user_id, scope, {key_column}) DO NOTHING RETURNING id",
+                [
+                    request.user.pk,
+                    scope,
+                    key,
+                    fingerprint,
+                    connection.ops.adapt_datetimefield_value(timezone.now()),
+                    False,
+                ],
             )
-        return True
-    except IntegrityError:
+            return cur.fetchone() is not None
+    except IntegrityError:  # no such user (any more)
         return False
 
 
@@ -63,13 +80,34 @@ _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT met a lock
 
 def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     """The key's row, locked until the transaction ends; 409 while another holds it."""
-    rows = IdempotencyRecord.objects.filter(user_id=request.user.pk, scope=scope, key=key)
+    table, key_column = _table()
+    lock = " FOR UPDATE NOWAIT" if connection.features.has_select_for_update_nowait else ""
     try:
-        return rows.select_for_update(nowait=True).get()
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT id, fingerprint, created_at, completed, response_status, response_body "  # noqa: S608
+                f"FROM {table} WHERE user_id = %s AND scope = %s AND {key_column} = %s{lock}",
+                [request.user.pk, scope, key],
+            )
+            row = cur.fetchone()
     except DatabaseError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
             raise errors.REQUEST_IN_PROGRESS() from None
         raise
+    if row is None:
+        raise IdempotencyRecord.DoesNotExist
+    pk, stored_fingerprint, created_at, completed, status, body = row
+    return IdempotencyRecord(
+        pk=pk,
+        user_id=request.user.pk,
+        scope=scope,
+        key=key,
+        fingerprint=stored_fingerprint,
+        created_at=aware(created_at),
+        completed=bool(completed),
+        response_status=status,
+        response_body=json.loads(body) if isinstance(body, str) else body,
+    )
 
 
 def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Response:
@@ -120,13 +158,27 @@ def _run(request, scope, key, fingerprint, inserted: bool, work) -> Response:
     return response
 
 
+class _Encoder(json.JSONEncoder):
+    def default(self, o):
+        return str(o)  # what is not JSON (a date, a lazy text) is stored as its text
+
+
 def _complete(record: IdempotencyRecord, status: int, body) -> None:
-    record.completed = True
-    record.response_status = status
-    record.response_body = json.loads(json.dumps(body, default=str))
-    record.save(
-        update_fields=["created_at", "fingerprint", "completed", "response_status", "response_body"]
-    )
+    """Store the answer on the key's row (in the work's transaction)."""
+    table, _ = _table()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET created_at = %s, fingerprint = %s, completed = %s, "  # noqa: S608
+            "response_status = %s, response_body = %s WHERE id = %s",
+            [
+                connection.ops.adapt_datetimefield_value(record.created_at),
+                record.fingerprint,
+                True,
+                status,
+                connection.ops.adapt_json_value(body, _Encoder),
+                record.pk,
+            ],
+        )
 
 
 def purge_expired() -> int:

@@ -296,6 +296,29 @@ def redemption_payload(redeemed: "Redeemed") -> dict:
     }
 
 
+def voucher_payload(voucher: Voucher, request=None) -> dict:
+    """`VoucherOutput`'s shape built directly: the claim's hot path, where the generic
+    serializer cost as much as the claim's statements (a test pins both equal)."""
+    issued = voucher.status == Voucher.Status.ISSUED
+    urls = {}
+    for field, name in (("qr_png_url", "voucher-qr-png"), ("qr_svg_url", "voucher-qr-svg")):
+        path = reverse(name, kwargs={"code": voucher.code})
+        urls[field] = request.build_absolute_uri(path) if request else path
+    return {
+        "code": voucher.code,
+        "display_code": signing.format_code(voucher.code),
+        "status": voucher.status,
+        "offer": _offer_terms(voucher.terms),
+        "issued_at": _DATETIME.to_representation(voucher.issued_at),
+        "expires_at": _DATETIME.to_representation(voucher.expires_at),
+        "redeemed_at": None
+        if voucher.redeemed_at is None
+        else _DATETIME.to_representation(voucher.redeemed_at),
+        "token": signing.voucher_token(voucher) if issued else None,
+        **urls,
+    }
+
+
 _DECIMAL = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 

@@ -10,24 +10,33 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NoReturn
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
+from rest_framework_simplejwt.models import TokenUser
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
 from accounts.credit.models import ListedPerson, Standing
-from accounts.credit.services import active_consent
-from accounts.models import City, User
+from accounts.models import User
 from core.db import prepared_cursor
-from core.errors import NOT_FOUND
+from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
+from .facts import (
+    Aborted,
+    Facts,
+    db_tables,
+    offer_reasons,
+    read_facts,
+    record_refusal,
+    run_take,
+)
 from .models import ClaimTally, Redemption, Voucher
-from .selectors import annotate_eligibility, eligibility_of, resident_view
 
 logger = logging.getLogger(__name__)
 
@@ -37,96 +46,181 @@ _HIDDEN_STATUSES = {Offer.Status.DRAFT, Offer.Status.SUBMITTED, Offer.Status.REJ
 # --------------------------------------------------------------------------- claim
 
 
-def claim_offer(*, resident: User, offer_id: int, idempotency_key: str = "") -> Voucher:
+def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: str = "") -> Voucher:
     """Issue a voucher of the offer to the resident if they may have it now.
 
-    Consent, standing, list status and eligibility are re-checked; the per-resident limit
-    and the quota are then taken atomically, and the offer's terms are copied onto the
-    voucher (later changes of the offer do not touch it).
+    The resident (still an active resident: a closed or deactivated account is
+    `401 not_authenticated`, one whose role changed `403 permission_denied`, as when the
+    authentication loaded the caller), their consent and standing, the offer and its
+    eligibility are read in one statement (incentives.facts; equivalent scores only for an
+    offer with a minimum score or grade); the per-resident limit and the quota are then
+    taken and the voucher inserted atomically (on PostgreSQL one statement), and the offer's
+    terms are copied onto the voucher (later changes of the offer do not touch it). Only
+    `resident.pk` is used: the caller may be the access token's `TokenUser`.
     """
-    who = resident_view(resident)
-    if who.standing is None:
-        if active_consent(resident) is None:
+    now = timezone.now()
+    facts = read_facts(resident_id=resident.pk, offer_id=offer_id, now=now)
+    if facts.holder_id is None:  # closed or deactivated (401), or no longer a resident (403)
+        raise NOT_AUTHENTICATED() if facts.active_role is None else PERMISSION_DENIED()
+    if facts.standing_id is None:
+        if not facts.consented:
             raise credit_errors.CONSENT_REQUIRED()
         raise credit_errors.NO_STANDING(http_status=403)
-    if not who.consented:  # withdrawn: no stored standing is used
+    if not facts.consented:  # withdrawn: no stored standing is used
         raise credit_errors.CONSENT_REQUIRED(reasons=["consent_withdrawn"])
-    now = timezone.now()
-    offer = (
-        annotate_eligibility(Offer.objects.filter(pk=offer_id), who, now=now)
-        .select_related("merchant__city__scheme")
-        .prefetch_related(Prefetch("eligible_home_cities", queryset=City.objects.only("code")))
-        .first()
-    )
-    if offer is None or offer.status in _HIDDEN_STATUSES:
+    if facts.id is None or facts.status in _HIDDEN_STATUSES:
         raise NOT_FOUND()
-    if offer.status != Offer.Status.PUBLISHED or offer.merchant.status != Merchant.Status.ACTIVE:
-        raise errors.OFFER_NOT_ACTIVE(status=offer.status)
-    if offer.kind == Offer.Kind.ENTITLEMENT:
+    if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
+        raise errors.OFFER_NOT_ACTIVE(status=facts.status)
+    if facts.kind == Offer.Kind.ENTITLEMENT:
         raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
-    verdict = eligibility_of(offer, who)
-    timing = [r for r in verdict["reasons"] if r in ("offer_not_started", "offer_ended")]
+    reasons = offer_reasons(facts, now)
+    timing = [r for r in reasons if r in ("offer_not_started", "offer_ended")]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if verdict["reasons"] == ["claim_limit_reached"]:
-        raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
-    if not verdict["eligible"]:
-        _count_refusal(offer, verdict["reasons"][0])
-        raise errors.NOT_ELIGIBLE(reasons=verdict["reasons"])
+    if reasons == ["claim_limit_reached"]:
+        raise errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit)
+    if reasons:
+        _count_refusal(facts, reasons[0])
+        raise errors.NOT_ELIGIBLE(reasons=reasons)
 
+    fields = {
+        "offer": facts.id,
+        "resident": facts.holder_id,
+        "limit": facts.per_resident_limit,
+        "merchant": facts.merchant_id,
+        "dest": facts.city_id,
+        "home": facts.home_city_id,
+        "category": facts.category,
+        "terms": facts.terms(),
+        "terms_version": facts.terms_version,
+        "key_id": signing.active_key().kid,
+        "now": now,
+        "expires_at": min(now + timedelta(hours=facts.voucher_lifetime_hours), facts.valid_until),
+        "key": idempotency_key[:64],
+    }
+    if connection.vendor == "postgresql":
+        voucher = _take_in_one_statement(fields)
+    else:
+        voucher = _take_with_orm(fields)
+    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident.pk)
+    return voucher
+
+
+def _count_refusal(facts: Facts, reason: str) -> None:
+    record_refusal(source="claim", dest_city=facts.city_id, reason=reason, scenario=facts.scenario)
+
+
+# The claim's hot path, one statement (atomic on its own): the resident's tally upsert (only
+# below the per-resident limit, under the row's lock), then the offer's quota (a conditional
+# UPDATE of the offer row: tally first, then offer, the lock order of _give_back), then the
+# voucher with its drawn code. When the tally moved but no voucher was inserted (no place
+# left or the offer no longer published; or the code is taken) the statement aborts itself
+# (xinyou_abort), undoing the tally. Text parameters are cast: the statement runs prepared
+# (core.db), and the server cannot infer their types in an INSERT's SELECT list.
+_CLAIM_SQL = """
+WITH tally AS (
+    INSERT INTO {tally} (offer_id, resident_id, held) VALUES (%(offer)s, %(resident)s, 1)
+    ON CONFLICT (offer_id, resident_id)
+    DO UPDATE SET held = {tally}.held + 1 WHERE {tally}.held < %(limit)s
+    RETURNING held
+), placed AS (
+    UPDATE {offer} SET claimed_count = claimed_count + 1
+    WHERE id = %(offer)s AND status = 'published'
+      AND (total_quota IS NULL OR claimed_count < total_quota)
+      AND EXISTS (SELECT 1 FROM tally)
+    RETURNING id
+), issued AS (
+    INSERT INTO {voucher} (code, offer_id, resident_id, status, merchant_id, dest_city_id,
+                           home_city_id, category, terms, terms_version, key_id, issued_at,
+                           expires_at, idempotency_key)
+    SELECT %(code)s::text, %(offer)s, %(resident)s, 'issued', %(merchant)s, %(dest)s::text,
+           %(home)s::text, %(category)s::text, %(terms_json)s::jsonb, %(terms_version)s,
+           %(key_id)s::text, %(now)s, %(expires_at)s, %(key)s::text FROM placed
+    ON CONFLICT (code) DO NOTHING
+    RETURNING id
+), outcome AS (
+    SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT COUNT(*) FROM placed) AS placed,
+           (SELECT id FROM issued) AS voucher_id
+)
+SELECT took, voucher_id,
+       CASE WHEN took > 0 AND voucher_id IS NULL
+            THEN xinyou_abort(CASE WHEN placed > 0 THEN 'code_taken' ELSE 'no_place' END) END
+FROM outcome
+"""
+_CODE_DRAWS = 5  # 29^9 codes: a clash is rare, and then we just draw again
+
+
+def _take_in_one_statement(fields: dict) -> Voucher:
+    sql = _CLAIM_SQL.format(**db_tables(tally=ClaimTally, offer=Offer, voucher=Voucher))
+    params = {**fields, "terms_json": json.dumps(fields["terms"])}
+    for _attempt in range(_CODE_DRAWS):
+        params["code"] = signing.new_code()
+        try:
+            took, voucher_id, _ = run_take(sql, params)
+        except Aborted as undone:
+            if undone.reason == "code_taken":
+                continue
+            _no_place(fields["offer"])
+        if not took:
+            raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])
+        return _voucher_of(fields, voucher_id, params["code"])
+    raise RuntimeError("could not draw a unique voucher code")
+
+
+def _no_place(offer_id: int) -> NoReturn:
+    """The refusal when the quota could not be taken: gone, or the offer left `published`."""
+    still_published = Offer.objects.filter(pk=offer_id, status=Offer.Status.PUBLISHED).exists()
+    raise (errors.QUOTA_EXHAUSTED if still_published else errors.OFFER_NOT_ACTIVE)()
+
+
+def _voucher_of(fields: dict, voucher_id: int | None, code: str) -> Voucher:
+    return Voucher(
+        pk=voucher_id,
+        code=code,
+        offer_id=fields["offer"],
+        resident_id=fields["resident"],
+        status=Voucher.Status.ISSUED,
+        merchant_id=fields["merchant"],
+        dest_city_id=fields["dest"],
+        home_city_id=fields["home"],
+        category=fields["category"],
+        terms=fields["terms"],
+        terms_version=fields["terms_version"],
+        key_id=fields["key_id"],
+        issued_at=fields["now"],
+        expires_at=fields["expires_at"],
+        idempotency_key=fields["key"],
+    )
+
+
+def _take_with_orm(fields: dict) -> Voucher:
+    """The same take in a transaction of ORM statements (SQLite, the embedded default)."""
+    offer_id, resident_id = fields["offer"], fields["resident"]
     with transaction.atomic():
         ClaimTally.objects.bulk_create(
-            [ClaimTally(offer_id=offer.pk, resident=resident)], ignore_conflicts=True
+            [ClaimTally(offer_id=offer_id, resident_id=resident_id)], ignore_conflicts=True
         )
         took = ClaimTally.objects.filter(
-            offer_id=offer.pk, resident=resident, held__lt=offer.per_resident_limit
+            offer_id=offer_id, resident_id=resident_id, held__lt=fields["limit"]
         ).update(held=F("held") + 1)
         if not took:
-            raise errors.CLAIM_LIMIT_REACHED(limit=offer.per_resident_limit)
+            raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])
         took = (
-            Offer.objects.filter(pk=offer.pk, status=Offer.Status.PUBLISHED)
+            Offer.objects.filter(pk=offer_id, status=Offer.Status.PUBLISHED)
             .filter(Q(total_quota__isnull=True) | Q(claimed_count__lt=F("total_quota")))
             .update(claimed_count=F("claimed_count") + 1)
         )
         if not took:
-            still_published = Offer.objects.filter(
-                pk=offer.pk, status=Offer.Status.PUBLISHED
-            ).exists()
-            raise (errors.QUOTA_EXHAUSTED if still_published else errors.OFFER_NOT_ACTIVE)()
-        voucher = _create_voucher(resident, offer, now, idempotency_key)
-    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, offer.pk, resident.pk)
-    return voucher
-
-
-def _count_refusal(offer: Offer, reason: str) -> None:
-    from .passes.services import record_refusal
-
-    record_refusal(
-        source="claim", dest_city=offer.merchant.city_id, reason=reason, scenario=offer.scenario
-    )
-
-
-def _create_voucher(resident: User, offer: Offer, now: datetime, idempotency_key: str) -> Voucher:
-    fields = {
-        "offer": offer,
-        "resident": resident,
-        "merchant_id": offer.merchant_id,
-        "dest_city_id": offer.merchant.city_id,
-        "home_city_id": resident.home_city_id,
-        "category": offer.category,
-        "terms": offer.terms_snapshot(),
-        "terms_version": offer.terms_version,
-        "key_id": signing.active_key().kid,
-        "issued_at": now,
-        "expires_at": offer.voucher_expires_at(now),
-        "idempotency_key": idempotency_key[:64],
-    }
-    for _attempt in range(5):  # 29^9 codes: a clash is rare, and then we just draw again
-        try:
-            with transaction.atomic():
-                return Voucher.objects.create(code=signing.new_code(), **fields)
-        except IntegrityError:
-            continue
+            _no_place(offer_id)
+        for _attempt in range(_CODE_DRAWS):
+            voucher = _voucher_of(fields, None, signing.new_code())
+            try:
+                with transaction.atomic():
+                    voucher.save(force_insert=True)
+                return voucher
+            except IntegrityError:
+                continue
     raise RuntimeError("could not draw a unique voucher code")
 
 
@@ -365,13 +459,15 @@ FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 
 def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
     sql = _REDEEM_SQL.format(
-        staff=MerchantStaff._meta.db_table,
-        merchant=Merchant._meta.db_table,
-        voucher=Voucher._meta.db_table,
-        redemption=Redemption._meta.db_table,
-        user=User._meta.db_table,
-        standing=Standing._meta.db_table,
-        listed=ListedPerson._meta.db_table,
+        **db_tables(
+            staff=MerchantStaff,
+            merchant=Merchant,
+            voucher=Voucher,
+            redemption=Redemption,
+            user=User,
+            standing=Standing,
+            listed=ListedPerson,
+        )
     )
     with prepared_cursor() as cur:
         cur.execute(

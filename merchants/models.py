@@ -572,32 +572,48 @@ class Offer(models.Model):
 
     def terms_snapshot(self) -> dict[str, Any]:
         """The terms a voucher is issued under (JSON-serialisable), kept on each voucher."""
+        city = self.merchant.city
+        return Offer.terms_of(
+            self,
+            merchant=self.merchant.name,
+            city=self.merchant.city_id,
+            scheme=city.scheme.name if city.scheme_id else None,
+            home_cities=sorted(c.code for c in self.eligible_home_cities.all()),
+        )
+
+    @staticmethod
+    def terms_of(
+        offer: Any, *, merchant: str, city: str, scheme: str | None, home_cities: list[str]
+    ) -> dict[str, Any]:
+        """`terms_snapshot` of anything with an offer's fields (`id`, `title`…: an offer, or
+        the row the claim reads in one statement), given its merchant's name, city, scheme
+        and the sorted codes of its listed home cities."""
         return {
-            "offer_id": self.pk,
-            "terms_version": self.terms_version,
-            "title": self.title,
-            "title_en": self.title_en,
-            "merchant": self.merchant.name,
-            "city": self.merchant.city_id,
-            "benefit_type": self.benefit_type,
-            "benefit_value": None if self.benefit_value is None else f"{self.benefit_value:.2f}",
-            "benefit_note": self.benefit_note,
-            "min_tier": self.min_tier or None,
-            "min_score": self.min_score,
-            "min_grade": self.min_grade or None,
-            "required_honour": self.required_honour or None,
-            "scheme": self.merchant.city.scheme.name if self.merchant.city.scheme_id else None,
-            "home_city_rule": self.home_city_rule,
-            "eligible_home_cities": sorted(c.code for c in self.eligible_home_cities.all()),
-            "valid_from": self.valid_from.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
-            "voucher_lifetime_hours": self.voucher_lifetime_hours,
-            "per_resident_limit": self.per_resident_limit,
-            "kind": self.kind,
-            "scenario": self.scenario,
-            "limit_per_period": self.limit_per_period,
-            "period": self.period or None,
-            "usage_notes": self.usage_notes,
+            "offer_id": offer.id,
+            "terms_version": offer.terms_version,
+            "title": offer.title,
+            "title_en": offer.title_en,
+            "merchant": merchant,
+            "city": city,
+            "benefit_type": offer.benefit_type,
+            "benefit_value": None if offer.benefit_value is None else f"{offer.benefit_value:.2f}",
+            "benefit_note": offer.benefit_note,
+            "min_tier": offer.min_tier or None,
+            "min_score": offer.min_score,
+            "min_grade": offer.min_grade or None,
+            "required_honour": offer.required_honour or None,
+            "scheme": scheme,
+            "home_city_rule": offer.home_city_rule,
+            "eligible_home_cities": home_cities,
+            "valid_from": offer.valid_from.isoformat(),
+            "valid_until": offer.valid_until.isoformat(),
+            "voucher_lifetime_hours": offer.voucher_lifetime_hours,
+            "per_resident_limit": offer.per_resident_limit,
+            "kind": offer.kind,
+            "scenario": offer.scenario,
+            "limit_per_period": offer.limit_per_period,
+            "period": offer.period or None,
+            "usage_notes": offer.usage_notes,
         }
 
 

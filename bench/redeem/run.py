@@ -109,12 +109,12 @@ def seed_claimants(merchant, count: int) -> tuple[int, list[str]]:
     """`count` residents with consent and a verified standing, and an open offer (no quota,
     one per resident, no tier): each claim is a distinct resident's first."""
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.credit.conversion import tier_of
     from accounts.credit.models import Consent, ConsentText, RuleVersion, Standing
     from accounts.identity import id_check_char
     from accounts.models import User
+    from accounts.tokens import access_token_for
     from merchants.models import Offer
 
     now = timezone.now()
@@ -158,7 +158,8 @@ def seed_claimants(merchant, count: int) -> tuple[int, list[str]]:
             for r in residents
         ]
     )
-    return offer.pk, [str(RefreshToken.for_user(r).access_token) for r in residents]
+    # access tokens as login issues them (with the role claim: accounts.tokens)
+    return offer.pk, [str(access_token_for(r)) for r in residents]
 
 
 def reset_vouchers() -> None:

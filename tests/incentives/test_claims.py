@@ -239,3 +239,41 @@ def test_vouchers_keep_the_terms_they_were_issued_under(world, resident, merchan
 def test_staff_cannot_claim(world, offer, clerk):
     res = claim(clerk, offer.pk)
     assert res.status_code == 403 and res.json()["error"]["code"] == "permission_denied"
+
+
+def test_the_voucher_keeps_exactly_the_offers_terms_snapshot(world, merchant):
+    """The claim reads the offer's terms in its one statement (incentives.facts): the voucher
+    keeps what Offer.terms_snapshot() gives, listed home cities, value and scheme included."""
+    from decimal import Decimal
+
+    offer = publish(
+        merchant=merchant,
+        min_tier="",
+        home_city_rule="listed",
+        benefit_type="amount_off",
+        benefit_value=Decimal("8.50"),
+        usage_notes="凭券入园",
+    )
+    offer.eligible_home_cities.set(["330100", "460100"])
+    resident = make_resident()
+    res = claim(resident, offer.pk)
+    assert res.status_code == 201, res.content
+    offer = Offer.objects.select_related("merchant__city__scheme").get(pk=offer.pk)
+    assert Voucher.objects.get().terms == offer.terms_snapshot()
+    assert offer.terms_snapshot()["eligible_home_cities"] == ["330100", "460100"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_claim_answer_has_the_documented_shape(resident, offer, language):
+    """The claim builds its answer directly (serializers.voucher_payload): the same as
+    VoucherOutput gives for the stored voucher."""
+    from django.utils import translation
+
+    from incentives.serializers import VoucherOutput
+
+    res = claim(resident, offer.pk, HTTP_ACCEPT_LANGUAGE=language)
+    assert res.status_code == 201, res.content
+    stored = Voucher.objects.get()
+    with translation.override(language):
+        expected = VoucherOutput(stored, context={"request": res.wsgi_request}).data
+    assert res.json() == expected

@@ -57,10 +57,11 @@ def test_redemption_is_one_statement(clerk, voucher, django_assert_num_queries):
 
 def test_idempotent_redemption_adds_only_the_key_record(clerk, voucher, django_assert_num_queries):
     client = client_for(clerk)
-    # the key's row (SAVEPOINT, INSERT, RELEASE), then in one transaction with the work
-    # (issue 12: the answer is stored with the work, the row locked meanwhile): SAVEPOINT,
-    # the row taken FOR UPDATE NOWAIT, the redemption statement, the answer stored, RELEASE
-    with django_assert_num_queries(8):
+    # the key's row (one INSERT … ON CONFLICT DO NOTHING), then in one transaction with the
+    # work (issue 12: the answer is stored with the work, the row locked meanwhile):
+    # SAVEPOINT, the row taken FOR UPDATE NOWAIT, the redemption statement, the answer
+    # stored, RELEASE
+    with django_assert_num_queries(6):
         res = post_redeem(client, voucher["token"], HTTP_IDEMPOTENCY_KEY="gate-1")
     assert res.status_code == 201
     assert IdempotencyRecord.objects.get().user_id == clerk.pk
@@ -111,11 +112,50 @@ def test_claim_statements(world, merchant, django_assert_num_queries):
     assert connection.vendor == "postgresql"
 
 
-# Pinned as measured (issue 18 did not shorten the claim): idempotency key row with its
-# savepoint, consent, standing and equivalents, the offer with eligibility, tally and quota
-# updates in a transaction, the voucher row, the stored answer; since issue 12 the key's
-# row is also taken FOR UPDATE inside the claim's transaction (+2 with its savepoint).
-CLAIM_STATEMENTS = 21
+# A claim with an Idempotency-Key (issue 18; 21 before): the key's row (one INSERT … ON
+# CONFLICT DO NOTHING); then one transaction (SAVEPOINT here) holding the key's row FOR
+# UPDATE NOWAIT (issue 12), the claim's one read (incentives.facts: resident, standing,
+# consent, offer, eligibility), its one take (tally, quota, voucher) in a SAVEPOINT of its
+# own (so that a take that undoes itself leaves the transaction usable: SAVEPOINT, the take,
+# RELEASE), the stored answer, RELEASE. Without a key a claim is the read and the take.
+CLAIM_STATEMENTS = 9
+
+
+def test_closed_account_cannot_claim_with_a_still_valid_token(resident, offer):
+    """The claim takes the caller from the token's claims; its read re-checks that the
+    account is still an active resident: a closed account is refused as before (401)."""
+    from accounts.privacy import close_account
+    from incentives.models import Voucher
+
+    client = client_for(resident)  # token issued while open, still within its life
+    resident.set_password("a-long-pass-9")
+    resident.save()
+    close_account(user=resident, password="a-long-pass-9")
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
+    assert not Voucher.objects.exists()
+
+
+def test_deactivated_resident_cannot_claim_with_a_still_valid_token(resident, offer):
+    from incentives.models import Voucher
+
+    client = client_for(resident)
+    resident.is_active = False
+    resident.save(update_fields=["is_active"])
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "not_authenticated"
+    assert not Voucher.objects.exists()
+
+
+def test_a_resident_whose_role_changed_cannot_claim_with_a_still_valid_token(resident, offer):
+    from incentives.models import Voucher
+
+    client = client_for(resident)  # the token still says "resident"
+    resident.role = "merchant_staff"
+    resident.save(update_fields=["role"])
+    res = client.post(f"/api/v1/offers/{offer.pk}/claim")
+    assert res.status_code == 403 and res.json()["error"]["code"] == "permission_denied"
+    assert not Voucher.objects.exists()
 
 
 _values = st.one_of(

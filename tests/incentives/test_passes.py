@@ -491,11 +491,11 @@ def test_the_merchant_lists_its_entitlement_offers_and_uses(resident, merchant, 
 
 
 def test_the_counter_applies_exactly_the_offer_lists_eligibility_rules(world, merchant, clerk):
-    """The check decides eligibility from one row in Python; the offer lists decide it in
-    SQL (selectors.annotate_eligibility). Over a grid of residents and offers both give
-    the same reasons, in the same order."""
+    """The check and the claim decide eligibility from one row in Python (incentives.facts);
+    the offer lists decide it in SQL (selectors.annotate_eligibility). Over a grid of
+    residents and offers both give the same reasons, in the same order."""
     from accounts.credit.models import ConsentText
-    from incentives.passes.services import _read, offer_reasons
+    from incentives.facts import offer_reasons, read_facts
     from incentives.selectors import annotate_eligibility, eligibility_of, resident_view
     from tests.factories import ResidentFactory
     from tests.merchants.factories import MerchantFactory
@@ -566,7 +566,8 @@ def test_the_counter_applies_exactly_the_offer_lists_eligibility_rules(world, me
         for offer in offers:
             annotated = annotate_eligibility(Offer.objects.filter(pk=offer.pk), who, now=now)
             expected = eligibility_of(annotated.select_related("merchant").get(), who)
-            got = offer_reasons(_read(clerk.pk, resident.pk, offer.pk, now), now)
+            facts = read_facts(resident_id=resident.pk, offer_id=offer.pk, now=now)
+            got = offer_reasons(facts, now)
             assert got == expected["reasons"], (resident.home_city_id, offer.title, got)
             compared += 1
     assert compared == len(residents) * len(offers)

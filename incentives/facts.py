@@ -1,0 +1,297 @@
+"""What the hot paths decide on, each in a fixed few statements (issue 18): the pass check at
+the counter (incentives.passes.services) and the claim (incentives.services).
+
+`read_facts` reads, in ONE statement, the offer with its merchant and terms, the person
+(while an active resident), their standing and consent, whether their home city is listed
+for the offer, any suspension from the offer's scenario, whether they hold as many of its
+vouchers as one person may, and whether they hold its honour. `offer_reasons` derives the
+eligibility reasons from that row by the rules and in the order of
+selectors.annotate_eligibility / eligibility_of (a test pins them equal). `run_take` runs a
+take: one self-contained statement that may undo itself (`xinyou_abort`, migration 0008).
+`record_refusal` counts a refusal.
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.credit.models import TIER_RANK, Consent, Honour, Scheme, Standing
+from accounts.models import City, User
+from core.db import prepared_cursor
+from merchants.models import Merchant, MerchantStaff, Offer
+
+from .incidents.models import Incident
+from .models import ClaimTally
+from .passes.models import RefusalCount
+from .selectors import view_of
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+# The offer is LEFT JOINed to a one-row base, so that the person's row comes back even when
+# there is no such offer (a claim tells a resident without consent so before anything else).
+_READ_SQL = """
+SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.scenario,
+       o.category, o.title, o.title_en, o.benefit_type, o.benefit_value, o.benefit_note,
+       o.min_tier, o.min_score, o.min_grade, o.required_honour,
+       o.home_city_rule, o.valid_from, o.valid_until, o.limit_per_period, o.period,
+       o.per_resident_limit, o.voucher_lifetime_hours, o.terms_version, o.usage_notes,
+       (SELECT sc.name FROM {city} mc JOIN {scheme} sc ON sc.id = mc.scheme_id
+        WHERE mc.code = m.city_id),
+       (SELECT {agg}(hc.city_id, ',') FROM {home} hc WHERE hc.offer_id = o.id),
+       (SELECT ms.merchant_id FROM {staff} ms JOIN {user} su ON su.id = ms.user_id
+        WHERE ms.user_id = %(staff)s AND su.is_active),
+       u.id, u.real_name, u.id_masked, u.home_city_id,
+       (SELECT au.role FROM {user} au WHERE au.id = %(resident)s AND au.is_active),
+       s.id, s.tier, s.seriously_dishonest, s.valid_until,
+       EXISTS (SELECT 1 FROM {consent} c
+               WHERE c.resident_id = u.id AND c.withdrawn_at IS NULL),
+       EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id),
+       (SELECT MAX(i.suspended_until) FROM {incident} i
+        WHERE i.resident_id = u.id AND i.scenario = o.scenario
+          AND i.status IN ('confirmed', 'objected', 'upheld') AND i.suspended_until > %(now)s),
+       EXISTS (SELECT 1 FROM {tally} ct
+               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
+                 AND ct.held >= o.per_resident_limit),
+       EXISTS (SELECT 1 FROM {honour} hn
+               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
+                 AND hn.kind = o.required_honour
+                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))
+FROM (SELECT 1 AS one) base
+LEFT JOIN {offer} o ON o.id = %(offer)s
+LEFT JOIN {merchant} m ON m.id = o.merchant_id
+LEFT JOIN {user} u ON u.id = %(resident)s AND u.role = 'resident' AND u.is_active
+LEFT JOIN {standing} s ON s.resident_id = u.id
+"""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One row of _READ_SQL. `id` is None when there is no such offer, `holder_id` when the
+    person is not an active resident, `standing_id` when they have no standing."""
+
+    id: int | None
+    merchant_id: int | None
+    kind: str | None
+    status: str | None
+    merchant_status: str | None
+    city_id: str | None
+    merchant_name: str | None
+    scenario: str | None
+    category: str | None
+    title: str | None
+    title_en: str | None
+    benefit_type: str | None
+    benefit_value: Decimal | None
+    benefit_note: str | None
+    min_tier: str | None
+    min_score: int | None
+    min_grade: str | None
+    required_honour: str | None
+    home_city_rule: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    limit_per_period: int | None
+    period: str | None
+    per_resident_limit: int | None
+    voucher_lifetime_hours: int | None
+    terms_version: int | None
+    usage_notes: str | None
+    scheme_name: str | None
+    home_cities_csv: str | None
+    staff_merchant: int | None
+    holder_id: int | None
+    real_name: str | None
+    id_masked: str | None
+    home_city_id: str | None
+    active_role: str | None  # the person's role while their account is active
+    standing_id: int | None
+    tier: str | None
+    seriously_dishonest: bool | None
+    standing_valid_until: datetime | None
+    consented: bool
+    listed_home: bool
+    suspended_until: datetime | None
+    at_limit: bool
+    has_honour: bool
+
+    @property
+    def home_cities(self) -> list[str]:
+        """The offer's listed home cities, sorted."""
+        return sorted(filter(None, (self.home_cities_csv or "").split(",")))
+
+    def terms(self) -> dict:
+        """The offer's terms as a voucher keeps them (Offer.terms_snapshot)."""
+        return Offer.terms_of(
+            self,
+            merchant=self.merchant_name,
+            city=self.city_id,
+            scheme=self.scheme_name,
+            home_cities=self.home_cities,
+        )
+
+
+_TIMES = ("valid_from", "valid_until", "standing_valid_until", "suspended_until")
+
+
+def db_tables(**models) -> dict[str, str]:
+    """The table names of a hand-written statement's `{placeholders}`, from model metadata."""
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+def read_facts(
+    *, resident_id: int, offer_id: int, now: datetime, staff_id: int | None = None
+) -> Facts:
+    """The row of `_READ_SQL` for this person and offer (and staff member, for a check)."""
+    sql = _READ_SQL.format(
+        **db_tables(
+            staff=MerchantStaff,
+            consent=Consent,
+            home=Offer.eligible_home_cities.through,
+            incident=Incident,
+            offer=Offer,
+            merchant=Merchant,
+            user=User,
+            standing=Standing,
+            tally=ClaimTally,
+            honour=Honour,
+            city=City,
+            scheme=Scheme,
+        ),
+        agg="STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT",
+    )
+    with prepared_cursor() as cur:
+        cur.execute(
+            sql,
+            {
+                "staff": staff_id,
+                "resident": resident_id,
+                "offer": offer_id,
+                "now": now,
+                "today": timezone.localdate(now),
+            },
+        )
+        facts = Facts(*cur.fetchone())
+    if connection.vendor != "postgresql":  # SQLite hands raw values back as stored
+        changed = {name: aware(getattr(facts, name)) for name in _TIMES}
+        if facts.benefit_value is not None:
+            changed["benefit_value"] = Decimal(str(facts.benefit_value))
+        facts = replace(facts, **changed)
+    return facts
+
+
+def aware(value):
+    """A raw statement's datetime as an aware one (SQLite hands back naive UTC or text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _level_in(facts: Facts, city: str) -> tuple[int, list[str]]:
+    """The holder's score in `city`'s scheme (-1 when it has none) and, in a grade city,
+    the grades they meet: only asked for an offer with a minimum score or grade; the
+    conversions come from the same one-minute cache as the offer lists (a miss costs the
+    standing and the schemes, a few queries)."""
+    holder = User(pk=facts.holder_id, home_city_id=facts.home_city_id)
+    standing = Standing.objects.select_related("rule_version__scheme").get(pk=facts.standing_id)
+    standing.consented = facts.consented
+    standing.honour_kinds = ""
+    who = view_of(holder, standing)
+    return who.scores.get(city, -1), who.grades.get(city, [])
+
+
+def offer_reasons(facts: Facts, now: datetime) -> list[str]:
+    """Why the holder may not use the offer now, in the order and by the rules of
+    selectors.annotate_eligibility / eligibility_of (a test pins them equal)."""
+    reasons: list[str] = []
+    if facts.standing_id is None:
+        reasons.append("no_standing")
+    elif not facts.consented:
+        reasons.append("consent_withdrawn")  # no stored standing is used
+    else:
+        if facts.seriously_dishonest:
+            reasons.append("seriously_dishonest")
+        if facts.standing_valid_until <= now:
+            reasons.append("standing_expired")
+    rule = facts.home_city_rule
+    home_ok = (
+        rule == Offer.HomeCityRule.ALL
+        or (rule == Offer.HomeCityRule.VISITORS and facts.city_id != facts.home_city_id)
+        or (rule == Offer.HomeCityRule.LISTED and facts.listed_home)
+    )
+    if not home_ok:
+        reasons.append("home_city_not_eligible")
+    rank = TIER_RANK.get(facts.tier, -1) if facts.standing_id else -1
+    if facts.min_tier and TIER_RANK.get(facts.min_tier, -1) > rank:
+        reasons.append("tier_too_low")
+    if facts.min_score is not None or facts.min_grade:
+        score, grades = _level_in(facts, facts.city_id) if facts.standing_id else (-1, [])
+        if (facts.min_score is not None and facts.min_score > score) or (
+            facts.min_grade and facts.min_grade not in grades
+        ):
+            reasons.append("score_too_low")
+    if facts.at_limit:
+        reasons.append("claim_limit_reached")
+    if facts.required_honour and not facts.has_honour:
+        reasons.append("honour_required")
+    if not facts.valid_from <= now:
+        reasons.append("offer_not_started")
+    if not facts.valid_until > now:
+        reasons.append("offer_ended")
+    if facts.suspended_until is not None:
+        reasons.append("suspended")
+    return reasons
+
+
+# --------------------------------------------------------------------------- takes
+
+ABORTED = "XY001"  # the SQLSTATE of xinyou_abort
+
+
+class Aborted(Exception):
+    """The take undid itself (xinyou_abort); `reason` is the message it gave."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def run_take(sql: str, params: dict) -> tuple:
+    """Run one self-contained take statement (PostgreSQL) and return its row. Inside an outer
+    transaction (an idempotent request, a test) a savepoint keeps an abort to this
+    statement; in autocommit the statement is its own transaction."""
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with guard, prepared_cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()
+    except DatabaseError as exc:
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) == ABORTED:
+            raise Aborted(cause.diag.message_primary or "") from None
+        raise
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def record_refusal(*, source: str, dest_city: str, reason: str, scenario: str) -> None:
+    """Count one refusal (all that a refusal leaves behind: no person, no offer)."""
+    table = RefusalCount._meta.db_table
+    day = timezone.now().astimezone(TZ).date()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (dest_city_id, day, source, reason, scenario, count) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, 1) "
+            "ON CONFLICT (dest_city_id, day, source, reason, scenario) "
+            f"DO UPDATE SET count = {table}.count + 1",
+            [dest_city, connection.ops.adapt_datefield_value(day), source, reason, scenario],
+        )
