@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.db import prepared_cursor
 from core.errors import DomainError, render
 
 from . import errors
@@ -56,7 +57,7 @@ def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
     at once); True when this request did."""
     table, key_column = _table()
     try:
-        with connection.cursor() as cur:
+        with prepared_cursor() as cur:
             cur.execute(
                 f"INSERT INTO {table} (user_id, scope, {key_column}, fingerprint, created_at, "  # noqa: S608
                 "completed) VALUES (%s, %s, %s, %s, %s, %s) "
@@ -83,7 +84,7 @@ def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     table, key_column = _table()
     lock = " FOR UPDATE NOWAIT" if connection.features.has_select_for_update_nowait else ""
     try:
-        with connection.cursor() as cur:
+        with prepared_cursor() as cur:
             cur.execute(
                 "SELECT id, fingerprint, created_at, completed, response_status, response_body "  # noqa: S608
                 f"FROM {table} WHERE user_id = %s AND scope = %s AND {key_column} = %s{lock}",
@@ -166,7 +167,7 @@ class _Encoder(json.JSONEncoder):
 def _complete(record: IdempotencyRecord, status: int, body) -> None:
     """Store the answer on the key's row (in the work's transaction)."""
     table, _ = _table()
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:
         cur.execute(
             f"UPDATE {table} SET created_at = %s, fingerprint = %s, completed = %s, "  # noqa: S608
             "response_status = %s, response_body = %s WHERE id = %s",

@@ -93,13 +93,23 @@ def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
     from django.db import connection
 
     samples: dict[str, list[float]] = {name: [] for name in targets}
+    server: dict[str, list[float]] = {name: [] for name in targets}
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+
+    def backend_cpu() -> float:
+        """CPU seconds of this connection's PostgreSQL backend (same machine)."""
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     for r in range(rounds):
         for name, calls in targets.items():
             if name in ("bare", "floor", "redeem"):
                 with connection.cursor() as cur:  # the floors and redemption share vouchers
                     cur.execute("DELETE FROM incentives_redemption")
                     cur.execute("UPDATE incentives_voucher SET status='issued'")
-            t0 = time.process_time()
+            t0, b0 = time.process_time(), backend_cpu()
             for path, body, auth, key in calls[r * per : (r + 1) * per]:
                 extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
                 res = client.post(
@@ -107,12 +117,14 @@ def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
                 )
                 assert res.status_code in (200, 201), (name, res.status_code, res.content[:200])
             samples[name].append((time.process_time() - t0) / per * 1000)
+            server[name].append((backend_cpu() - b0) / per * 1000)
     base = statistics.median(samples["bare"])
     for name, values in samples.items():
         med = statistics.median(values)
+        pg = statistics.median(server[name])
         print(
             f"{name}: {med:.3f} ms CPU per request (median of {rounds} rounds of {per}); "
-            f"x{med / base:.2f} of bare"
+            f"x{med / base:.2f} of bare; PostgreSQL backend {pg:.3f} ms"
         )
 
 
