@@ -184,19 +184,25 @@ class VoucherRefInput(serializers.Serializer):
         return attrs
 
 
+def plain_token(value, max_length: int) -> bool:
+    """Whether a CharField of that length would take `value` unchanged: a str of printable
+    ASCII, not blank, no surrounding spaces (a QR token as scanners send it)."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= max_length
+        and value.isascii()
+        and value.isprintable()
+        and value.strip() == value
+    )
+
+
 def voucher_ref(data) -> dict:
     """VoucherRefInput's validated data. What a scanner sends (a lone printable ASCII
     token, no surrounding spaces, within the length) is taken as it is, the answer the
     serializer would give; anything else goes through the serializer for its checks and
     errors. The gate's hot path: building the serializer costs an eighth of a redemption."""
     token = data.get("token") if isinstance(data, dict) and "code" not in data else None
-    if (
-        type(token) is str
-        and 0 < len(token) <= VoucherRefInput.TOKEN_MAX
-        and token.isascii()
-        and token.isprintable()
-        and token.strip() == token
-    ):
+    if plain_token(token, VoucherRefInput.TOKEN_MAX):
         return {"token": token}
     ref = VoucherRefInput(data=data)
     ref.is_valid(raise_exception=True)

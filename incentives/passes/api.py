@@ -40,6 +40,7 @@ from .serializers import (
     PassQrQuery,
     ResidentUseOutput,
     pass_check_payload,
+    pass_check_ref,
 )
 
 
@@ -174,11 +175,10 @@ class PassChecksView(GenericAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = PassCheckInput(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = pass_check_ref(request.data)
 
         def work() -> Response:
-            use = services.check_pass(staff=request.user, **body.validated_data)
+            use = services.check_pass(staff=request.user, **body)
             return Response(pass_check_payload(use), status=201)
 
         return idempotent(request, "pass-check", work)

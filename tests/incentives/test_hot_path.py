@@ -185,3 +185,34 @@ def test_the_redemption_fast_parse_answers_what_the_serializer_answers(data):
         with pytest.raises(ValidationError) as raised:
             voucher_ref(data)
         assert raised.value.detail == ref.errors
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["token", "offer_id", "other"]),
+            st.one_of(
+                _values,
+                st.booleans(),
+                st.floats(allow_nan=False),
+                st.integers(min_value=-5, max_value=2**64),
+                st.sampled_from([2**63 - 1, 2**63, "12", 7.0]),
+            ),
+            max_size=3,
+        ),
+        st.lists(st.integers(), max_size=2),
+    )
+)
+def test_the_pass_check_fast_parse_answers_what_the_serializer_answers(data):
+    from rest_framework.exceptions import ValidationError
+
+    from incentives.passes.serializers import PassCheckInput, pass_check_ref
+
+    body = PassCheckInput(data=data)
+    if body.is_valid():
+        assert pass_check_ref(data) == dict(body.validated_data)
+    else:
+        with pytest.raises(ValidationError) as raised:
+            pass_check_ref(data)
+        assert raised.value.detail == body.errors
