@@ -45,7 +45,8 @@ def test_kubernetes_shape_web_workers_one_beat_probes_budgets_autoscalers():
     web = kinds[("Deployment", "xinyou-web")]["spec"]
     container = web["template"]["spec"]["containers"][0]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    # a degraded pod (Redis alone away) still serves: it stays ready
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz?accept=degraded"
     assert kinds[("Deployment", "xinyou-beat")]["spec"]["replicas"] == 1
     assert kinds[("Deployment", "xinyou-beat")]["spec"]["strategy"]["type"] == "Recreate"
     assert kinds[("Deployment", "xinyou-worker")]["spec"]["replicas"] >= 2
