@@ -212,3 +212,35 @@ def test_the_pass_check_fast_parse_answers_what_the_serializer_answers(data):
     from incentives.passes.serializers import PassCheckInput, pass_check_ref
 
     assert_answers_as_the_serializer(pass_check_ref, PassCheckInput, data)
+
+
+def test_the_redemption_statement_is_prepared_once_per_connection(clerk, voucher):
+    """core.db: the hot statements are planned once per connection (a named prepared
+    statement), not at every request."""
+    assert post_redeem(client_for(clerk), voucher["token"]).status_code == 201
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cur.fetchall()]
+    assert any("staff_merchant" in sql and "INSERT INTO" in sql for sql in prepared), prepared
+
+
+def test_without_prepared_statements_the_hot_paths_still_run(clerk, resident, offer):
+    """Behind PgBouncer's transaction pooling (DATABASE_POOLER=transaction) psycopg prepares
+    nothing: the same statements then run planned each time."""
+
+    def prepared() -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_prepared_statements")
+            return cur.fetchone()[0]
+
+    connection.ensure_connection()
+    raw = connection.connection
+    before, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        already = prepared()  # the session's earlier tests may have prepared some
+        res = client_for(resident).post(f"/api/v1/offers/{offer.pk}/claim")
+        assert res.status_code == 201, res.content
+        assert post_redeem(client_for(clerk), res.json()["token"]).status_code == 201
+        assert prepared() == already
+    finally:
+        raw.prepare_threshold = before
