@@ -43,7 +43,7 @@ def haproxy(command: str) -> str:
 def wrk(url: str, bodies: Path, token: str, args) -> dict:
     from run import wrk as run_wrk  # bench/redeem/run.py (lines: auth, key, body)
 
-    return run_wrk(url, bodies, args)
+    return run_wrk(url, bodies, args, args.seconds)
 
 
 def gunicorn(port: int, database_url: str, pooler: str, workers: int) -> subprocess.Popen:
