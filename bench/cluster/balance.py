@@ -1,6 +1,7 @@
 """What the balancer and the pooler cost (issue 17): redemptions under wrk, in one run,
 
-1. direct: a gunicorn started here, talking to the PostgreSQL primary directly;
+1. direct: a gunicorn started here, talking to the PostgreSQL primary directly (with
+   and without prepared statements, which transaction pooling rules out);
 2. pooler: the same gunicorn, through PgBouncer (transaction pooling);
 3. HAProxy with 1, 2 and 3 of the cluster's web nodes enabled (its runtime API turns
    the others off), everything through PgBouncer.
@@ -78,7 +79,7 @@ def main() -> None:
     cluster_env()
     data = prepare(residents=1, vouchers=args.vouchers)
     tokens = data["tokens"]
-    runs = ["direct", "pooler", "haproxy-1", "haproxy-2", "haproxy-3"]
+    runs = ["direct", "direct-unprepared", "pooler", "haproxy-1", "haproxy-2", "haproxy-3"]
     share = len(tokens) // len(runs)
     folder = Path(tempfile.mkdtemp())
     results: dict[str, dict] = {}
@@ -90,9 +91,11 @@ def main() -> None:
         part = tokens[n * share : (n + 1) * share]
         auth = f"Bearer {data['clerk']}"
         bodies.write_text("\n".join(f"{auth}\t-\t{json.dumps({'token': t})}" for t in part) + "\n")
-        if name in ("direct", "pooler"):
+        if name in ("direct", "direct-unprepared", "pooler"):
+            # DATABASE_POOLER=transaction turns prepared statements off (core/db.py): the
+            # unprepared direct row tells PgBouncer's own cost from the lost preparation
             port = 18200 + n
-            server = gunicorn(port, primary if name == "direct" else pooled,
+            server = gunicorn(port, pooled if name == "pooler" else primary,
                               "" if name == "direct" else "transaction", workers)  # fmt: skip
             try:
                 results[name] = wrk(f"http://127.0.0.1:{port}/api/v1/merchant/redemptions",
@@ -112,6 +115,8 @@ def main() -> None:
     base = results["direct"]["rps"]
     labels = {
         "direct": f"gunicorn ({workers} workers) → PostgreSQL directly",
+        "direct-unprepared": f"gunicorn ({workers} workers) → PostgreSQL directly, "
+        "no prepared statements (DATABASE_POOLER=transaction)",
         "pooler": f"gunicorn ({workers} workers) → PgBouncer → PostgreSQL",
         "haproxy-1": f"HAProxy → 1 web node ({workers} workers) → PgBouncer",
         "haproxy-2": f"HAProxy → 2 web nodes ({workers} workers each) → PgBouncer",
