@@ -11,7 +11,9 @@ take: one self-contained statement that may undo itself (`xinyou_abort`, migrati
 `record_refusal` counts a refusal.
 """
 
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -264,11 +266,33 @@ class Aborted(Exception):
         self.reason = reason
 
 
-def run_take(sql: str, params: dict) -> tuple:
+class RepeatWork(Exception):
+    """A take undid itself inside work that `repeatable()` marks: the work's whole
+    transaction is broken and must be rolled back and run again."""
+
+
+# Set (by incentives.idempotency) around work whose transaction its caller rolls back and
+# runs again on RepeatWork: a take there whose abort is only a race needs no savepoint.
+_REPEATABLE: ContextVar[bool] = ContextVar("repeatable", default=False)
+
+
+@contextmanager
+def repeatable() -> Iterator[None]:
+    token = _REPEATABLE.set(True)
+    try:
+        yield
+    finally:
+        _REPEATABLE.reset(token)
+
+
+def run_take(sql: str, params: dict, *, race_only: bool = False) -> tuple:
     """Run one self-contained take statement (PostgreSQL) and return its row. Inside an outer
     transaction (an idempotent request, a test) a savepoint keeps an abort to this
-    statement; in autocommit the statement is its own transaction."""
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    statement; in autocommit the statement is its own transaction. A take whose abort is
+    only a race (`race_only`: nothing a caller answers with) skips the savepoint's two
+    round trips in repeatable work, and an abort there is RepeatWork."""
+    whole = race_only and connection.in_atomic_block and _REPEATABLE.get()
+    guard = transaction.atomic() if connection.in_atomic_block and not whole else nullcontext()
     try:
         with guard, prepared_cursor() as cur:
             cur.execute(sql, params)
@@ -276,6 +300,8 @@ def run_take(sql: str, params: dict) -> tuple:
     except DatabaseError as exc:
         cause = exc.__cause__
         if getattr(cause, "sqlstate", None) == ABORTED:
+            if whole:
+                raise RepeatWork(cause.diag.message_primary or "") from None
             raise Aborted(cause.diag.message_primary or "") from None
         raise
 

@@ -17,8 +17,10 @@ embedded default, has no row locks: there a first attempt counts as running for
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -30,14 +32,20 @@ from core.db import prepared_cursor
 from core.errors import DomainError, render
 
 from . import errors
-from .facts import aware
+from .facts import RepeatWork, aware, repeatable
 from .models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"[\x20-\x7e]{1,64}")
 TTL = timedelta(hours=24)
 # A first request still unfinished after this long died with its process: take it over.
 STALE_IN_PROGRESS = timedelta(minutes=2)
+# How often work that a race undid (facts.RepeatWork: a claim's last place taken between
+# its snapshot and its lock, a voucher code drawn twice) is run again in a new transaction;
+# the run after the last repeat takes its savepoint and answers the race in place.
+REPEATS = 3
 
 
 def _fingerprint(request: Request) -> str:
@@ -119,16 +127,21 @@ def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Re
     if not KEY_RE.fullmatch(key):
         raise DomainError(detail={HEADER: ["1–64 printable ASCII characters"]})
     fingerprint = _fingerprint(request)
-    for _attempt in range(2):  # the row may be purged (expired) between insert and lock
+    purged, repeats = 0, REPEATS
+    while True:
         inserted = _insert(request, scope, key, fingerprint)
         try:
-            return _run(request, scope, key, fingerprint, inserted, work)
-        except IdempotencyRecord.DoesNotExist:
-            continue
-    raise errors.REQUEST_IN_PROGRESS()
+            return _run(request, scope, key, fingerprint, inserted, work, repeats > 0)
+        except IdempotencyRecord.DoesNotExist:  # purged (expired) between insert and lock
+            purged += 1
+            if purged == 2:
+                raise errors.REQUEST_IN_PROGRESS() from None
+        except RepeatWork as race:  # a race undid the work, and nothing of it is kept: again
+            repeats -= 1  # (at the last, the take keeps a savepoint and answers the race)
+            logger.info("work repeated after a race scope=%s reason=%s", scope, race)
 
 
-def _run(request, scope, key, fingerprint, inserted: bool, work) -> Response:
+def _run(request, scope, key, fingerprint, inserted: bool, work, may_repeat: bool) -> Response:
     refusal: DomainError | None = None
     with transaction.atomic():
         record = _lock(request, scope, key)
@@ -147,7 +160,8 @@ def _run(request, scope, key, fingerprint, inserted: bool, work) -> Response:
         # ours, or left by a first attempt that died uncommitted, or expired: (re)start it
         record.created_at, record.fingerprint = now, fingerprint
         try:
-            response = work()
+            with repeatable() if may_repeat else nullcontext():
+                response = work()
         except DomainError as exc:
             refusal = exc
             _complete(record, exc.status, render(exc))

@@ -116,11 +116,20 @@ def _count_refusal(facts: Facts, reason: str) -> None:
 # UPDATE of the offer row: tally first, then offer, the lock order of _give_back), then the
 # voucher with its drawn code. When the tally moved but no voucher was inserted (no place
 # left or the offer no longer published; or the code is taken) the statement aborts itself
-# (xinyou_abort), undoing the tally. Text parameters are cast: the statement runs prepared
+# (xinyou_abort), undoing the tally. The tally only moves while the statement's snapshot
+# sees a place (`seen`), so an offer with no place left is refused without an abort; the
+# abort is left to races (the last place taken between the snapshot and the offer row's
+# lock) and code clashes, which a caller may meet by running the whole work again
+# (facts.run_take, race_only). Text parameters are cast: the statement runs prepared
 # (core.db), and the server cannot infer their types in an INSERT's SELECT list.
 _CLAIM_SQL = """
-WITH tally AS (
-    INSERT INTO {tally} (offer_id, resident_id, held) VALUES (%(offer)s, %(resident)s, 1)
+WITH seen AS (
+    SELECT 1 FROM {offer}
+    WHERE id = %(offer)s AND status = 'published'
+      AND (total_quota IS NULL OR claimed_count < total_quota)
+), tally AS (
+    INSERT INTO {tally} (offer_id, resident_id, held)
+    SELECT %(offer)s, %(resident)s, 1 WHERE EXISTS (SELECT 1 FROM seen)
     ON CONFLICT (offer_id, resident_id)
     DO UPDATE SET held = {tally}.held + 1 WHERE {tally}.held < %(limit)s
     RETURNING held
@@ -141,9 +150,9 @@ WITH tally AS (
     RETURNING id
 ), outcome AS (
     SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT COUNT(*) FROM placed) AS placed,
-           (SELECT id FROM issued) AS voucher_id
+           (SELECT id FROM issued) AS voucher_id, (SELECT COUNT(*) FROM seen) AS seen
 )
-SELECT took, voucher_id,
+SELECT took, voucher_id, seen,
        CASE WHEN took > 0 AND voucher_id IS NULL
             THEN xinyou_abort(CASE WHEN placed > 0 THEN 'code_taken' ELSE 'no_place' END) END
 FROM outcome
@@ -157,10 +166,12 @@ def _take_in_one_statement(fields: dict) -> Voucher:
     for _attempt in range(_CODE_DRAWS):
         params["code"] = signing.new_code()
         try:
-            took, voucher_id, _ = run_take(sql, params)
+            took, voucher_id, seen, _ = run_take(sql, params, race_only=True)
         except Aborted as undone:
             if undone.reason == "code_taken":
                 continue
+            _no_place(fields["offer"])
+        if not seen:
             _no_place(fields["offer"])
         if not took:
             raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])

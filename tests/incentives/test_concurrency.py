@@ -110,6 +110,28 @@ def test_200_residents_claiming_a_quota_of_20_get_exactly_20(world, merchant):
     assert Voucher.objects.values("resident").distinct().count() == 20
 
 
+def test_100_residents_with_idempotency_keys_claiming_a_quota_of_20_get_exactly_20(world, merchant):
+    """With a key the claim's take has no savepoint of its own: a race on the last places
+    undoes the whole work, which runs again (facts.RepeatWork). The outcome is as exact,
+    no tally keeps a refused claim, and each key replays the answer it gave."""
+    offer = publish(merchant=merchant, min_tier="", total_quota=20)
+    residents = [make_resident() for _ in range(100)]
+    calls = [
+        (r, "post", f"/api/v1/offers/{offer.pk}/claim", None, {"HTTP_IDEMPOTENCY_KEY": f"k-{i}"})
+        for i, r in enumerate(residents)
+    ]
+    results = fire(calls)
+    assert codes(results) == Counter({(201, None): 20, (409, "quota_exhausted"): 80})
+    offer.refresh_from_db()
+    assert offer.claimed_count == 20 == Voucher.objects.count()
+    assert sum(ClaimTally.objects.values_list("held", flat=True)) == 20
+    for (resident, _method, path, _body, headers), first in zip(calls, results, strict=True):
+        client = APIClient()
+        client.credentials(**bearer(resident))
+        again = client.post(path, format="json", **headers)
+        assert (again.status_code, again.json()) == first
+
+
 def test_20_simultaneous_claims_by_one_resident_with_limit_1_give_one_voucher(world, merchant):
     offer = publish(merchant=merchant, min_tier="", total_quota=100, per_resident_limit=1)
     resident = make_resident()
