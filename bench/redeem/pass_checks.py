@@ -172,6 +172,7 @@ def main() -> None:
                 ("floor", "/bench/floor", floor_bodies),
                 ("passes", "/api/v1/merchant/pass-checks", pass_files[round_]),
             ]:
+                time.sleep(1)  # requests still in flight when wrk stopped finish first
                 reset_vouchers()
                 seconds = 3 if round_ == 0 else args.seconds
                 run = wrk(f"http://127.0.0.1:{port}{path}", bodies, args, seconds)
