@@ -13,11 +13,9 @@ Run: scripts/with-services.sh .venv/bin/python bench/redeem/pass_checks.py [--re
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 from _common import record, setup_django  # noqa: E402
-from run import mean_of, reset_vouchers, seed, settle, wrk  # noqa: E402
+from run import measure_rounds, seed, settle  # noqa: E402
 
 
 def seed_residents(count: int, merchant_id: int):
@@ -139,49 +137,13 @@ def main() -> None:
         pass_files.append(out)
     settle()
 
-    port = 19000 + os.getpid() % 1000
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.redeem.settings", PYTHONPATH=str(ROOT))
-    server = subprocess.Popen(
+    results = measure_rounds(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bench.redeem.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(args.workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
+            ("floor", "/bench/floor", [floor_bodies] * chunks),
+            ("passes", "/api/v1/merchant/pass-checks", pass_files),
         ],
-        cwd=ROOT,
-        env=env,
+        args,
     )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        runs: dict[str, list[dict]] = {}
-        for round_ in range(chunks):  # round 0 warms the workers up
-            for name, path, bodies in [
-                ("floor", "/bench/floor", floor_bodies),
-                ("passes", "/api/v1/merchant/pass-checks", pass_files[round_]),
-            ]:
-                time.sleep(1)  # requests still in flight when wrk stopped finish first
-                reset_vouchers()
-                seconds = 3 if round_ == 0 else args.seconds
-                run = wrk(f"http://127.0.0.1:{port}{path}", bodies, args, seconds)
-                if round_:
-                    runs.setdefault(name, []).append(run)
-        results = {name: mean_of(found) for name, found in runs.items()}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     from incentives.models import EntitlementUse
 
     uses = EntitlementUse.objects.count()

@@ -236,6 +236,43 @@ def wrk(url: str, bodies: Path, args, seconds: int) -> dict:
     return {"rps": rps, "status": status, "p50": float(lat.group(1)), "p99": float(lat.group(2))}
 
 
+def measure_rounds(targets: list, args, on_run=None) -> dict[str, dict]:
+    """Serve the bench settings under gunicorn and measure each target (name, path, one
+    body file per round) in interleaved rounds: round 0 a 3 s warm-up, then
+    `len(bodies) - 1` rounds of `args.seconds`, each after a settled reset. Returns each
+    target's mean (mean_of); `on_run(name)` is called after each measured run."""
+    port = 18000 + os.getpid() % 1000
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.redeem.settings", PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "bench.redeem.wsgi:application",
+         "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--worker-class", "sync",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    runs: dict[str, list[dict]] = {}
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        for round_ in range(len(targets[0][2])):
+            for name, path, bodies in targets:
+                time.sleep(1)  # requests still in flight when wrk stopped finish first
+                reset_vouchers()
+                seconds = 3 if round_ == 0 else args.seconds
+                run = wrk(f"http://127.0.0.1:{port}{path}", bodies[round_], args, seconds)
+                if round_:  # round 0 warms the workers up
+                    runs.setdefault(name, []).append(run)
+                    if on_run:
+                        on_run(name)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {name: mean_of(found) for name, found in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vouchers", type=int, default=100_000)
@@ -296,51 +333,15 @@ def main() -> None:
     from incentives.models import Redemption
 
     redeemed = 0
-    port = 18000 + os.getpid() % 1000
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.redeem.settings", PYTHONPATH=str(ROOT))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bench.redeem.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(args.workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        runs: dict[str, list[dict]] = {}
-        only = set(filter(None, args.only.split(",")))
-        for round_ in range(chunks):
-            for name, path, bodies in targets:
-                if only and name not in only:
-                    continue
-                time.sleep(1)  # requests still in flight when wrk stopped finish first
-                reset_vouchers()
-                seconds = 3 if round_ == 0 else args.seconds
-                run = wrk(f"http://127.0.0.1:{port}{path}", bodies[round_], args, seconds)
-                if round_:  # round 0 warms the workers up
-                    runs.setdefault(name, []).append(run)
-                if name == "redeem" and round_:
-                    redeemed = Redemption.objects.count()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    results = {name: mean_of(found) for name, found in runs.items()}
+
+    def count_redemptions(name: str) -> None:  # the next target's reset deletes them
+        nonlocal redeemed
+        if name == "redeem":
+            redeemed = Redemption.objects.count()
+
+    only = set(filter(None, args.only.split(",")))
+    measured = [t for t in targets if not only or t[0] in only]
+    results = measure_rounds(measured, args, count_redemptions)
     if set(results) != {name for name, _, _ in targets}:  # --only: an exploring run
         for name, r in results.items():
             print(f"{name}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
