@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_responses
+from core.auth import signed_in_user
 from core.errors import NOT_FOUND, THROTTLED
 
 from . import privacy, services, tokens
@@ -130,8 +131,10 @@ class TokenView(_Anonymous):
         data.is_valid(raise_exception=True)
         phone = data.validated_data["phone"]
         if "sms_code" in data.validated_data:
-            user = services.login_with_sms_code(phone=phone, code=data.validated_data["sms_code"])
-            return Response(tokens.issue_tokens(user))
+            by_code = services.login_with_sms_code(
+                phone=phone, code=data.validated_data["sms_code"]
+            )
+            return Response(tokens.issue_tokens(by_code))
         retry = lock_retry_after(phone)
         if retry:
             raise THROTTLED(retry_after=retry)
@@ -210,7 +213,7 @@ class AcceptAgreementView(APIView):
         data = AcceptAgreementInput(data=request.data)
         data.is_valid(raise_exception=True)
         acceptance = legal.accept_agreement(
-            user=request.user, version=data.validated_data["agreement_version"]
+            user=signed_in_user(request), version=data.validated_data["agreement_version"]
         )
         return Response(AcceptanceOutput(acceptance).data, status=201)
 
@@ -232,7 +235,9 @@ class MeView(APIView):
     def delete(self, request: Request) -> Response:
         data = CloseAccountInput(data=request.data)
         data.is_valid(raise_exception=True)
-        privacy.close_account(user=request.user, password=data.validated_data["password"])
+        privacy.close_account(
+            user=signed_in_user(request), password=data.validated_data["password"]
+        )
         return Response(status=204)
 
 
@@ -243,7 +248,7 @@ class MyDataView(APIView):
         summary="Everything held about me (PIPL art. 45)",
     )
     def get(self, request: Request) -> Response:
-        return Response(privacy.person_data(request.user))
+        return Response(privacy.person_data(signed_in_user(request)))
 
 
 @extend_schema(tags=["public"], responses={200: CityOutput(many=True), **error_responses(400, 404)})

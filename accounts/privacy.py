@@ -8,6 +8,7 @@ and they listen to `accounts.signals.account_closing` to erase or detach their r
 
 import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -36,7 +37,7 @@ def register_section(name: str, reader: Reader) -> None:
     _SECTIONS[name] = reader
 
 
-def _iso(value) -> str | None:
+def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 

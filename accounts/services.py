@@ -51,6 +51,7 @@ def register_resident(
         or User.objects.filter(id_hash=user.id_hash).exists()
     ):
         raise ALREADY_REGISTERED()
+    assert user.id_hash is not None  # set by set_id_number above
     try:
         check = check_identity(person_hash=user.id_hash, real_name=user.real_name)
     except DomainError as exc:

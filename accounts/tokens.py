@@ -43,8 +43,14 @@ def issue_tokens(user: User) -> dict[str, str]:
 
 
 def _outstanding(token: RefreshToken) -> OutstandingToken:
-    row = OutstandingToken.objects.filter(jti=token.payload[api_settings.JTI_CLAIM]).first()
-    return row or token.outstand()
+    jti = token.payload[api_settings.JTI_CLAIM]
+    row = OutstandingToken.objects.filter(jti=jti).first()
+    if row is None:
+        # simplejwt records the row, but returns get_or_create's (row, created) pair, not
+        # the row its hint promises: read the row back.
+        token.outstand()
+        row = OutstandingToken.objects.get(jti=jti)
+    return row
 
 
 def rotate_refresh(raw: str) -> dict[str, str]:
@@ -52,10 +58,12 @@ def rotate_refresh(raw: str) -> dict[str, str]:
     revoked, expired or forged token, or one of a closed or inactive account, is
     `401 invalid_token`."""
     try:
-        token = RefreshToken(raw)  # signature, expiry and the blacklist
+        # signature, expiry and the blacklist (simplejwt hints `Token`; it decodes the str)
+        token = RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError:
         raise INVALID_TOKEN() from None
-    user = User.objects.filter(pk=token.payload.get(api_settings.USER_ID_CLAIM)).first()
+    user_id = token.payload.get(api_settings.USER_ID_CLAIM)
+    user = None if user_id is None else User.objects.filter(pk=user_id).first()
     if user is None or not user.is_active:
         raise INVALID_TOKEN()
     try:
@@ -70,7 +78,7 @@ def revoke_refresh(raw: str) -> None:
     """Log out: this refresh token stops working. One that is already spent, expired or
     not ours needs nothing more (logging out twice is fine)."""
     try:
-        token = RefreshToken(raw)
+        token = RefreshToken(raw)  # type: ignore[arg-type]  # as in rotate_refresh
     except TokenError:
         return
     try:

@@ -72,6 +72,7 @@ class Pagination(PageNumberPagination):
         for lists whose every row costs work to filter and rank: no second pass to count."""
         self._check_params(request)
         size = self.get_page_size(request)
+        assert size is not None  # `page_size` is set above: there is always a size
         number = int(request.query_params.get(self.page_query_param, 1))
         offset = (number - 1) * size
         rows = list(
@@ -82,11 +83,12 @@ class Pagination(PageNumberPagination):
         total = rows[0][-1] if rows else (queryset.count() if number > 1 else 0)
         if number > 1 and offset >= total:
             raise NotFound()
-        paginator = DjangoPaginator([], size)
+        paginator: DjangoPaginator[tuple] = DjangoPaginator([], size)
         paginator.count = total  # a cached property: the total is known already
-        self.page = Page([row[:-1] for row in rows], number, paginator)
+        page_rows = [row[:-1] for row in rows]
+        self.page = Page(page_rows, number, paginator)
         self.request = request
-        return self.page.object_list
+        return page_rows
 
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)

@@ -1,8 +1,17 @@
-"""Authentication for hot paths: the caller from the verified JWT claims, no statement."""
+"""Authentication: the caller from the verified JWT claims on hot paths (no statement), and
+the signed-in caller of any other view."""
 
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.models import TokenUser
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class ClaimsJWTAuthentication(JWTAuthentication):
@@ -23,3 +32,12 @@ class ClaimsJWTScheme(SimpleJWTScheme):
 
     target_class = "core.auth.ClaimsJWTAuthentication"
     name = "jwtClaimsAuth"
+
+
+def signed_in_user(request: HttpRequest | Request) -> "User":
+    """The caller of a view that lets only signed-in users through (its permission classes,
+    or the admin site's own check): the `User`, never the anonymous one. For the type
+    checker; an anonymous caller here is a programming error, not a client's."""
+    user = request.user
+    assert isinstance(user, get_user_model()), "view reached without a signed-in user"
+    return user

@@ -66,7 +66,9 @@ def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     response = error_response(request, "service_unavailable", {"retry_after": retry})
     response["Retry-After"] = str(retry)
     response["Cache-Control"] = "no-store"
-    response._has_been_logged = True  # logged above as a warning, not as a server error
+    # Logged above as a warning, not as a server error. Django's own private flag (read by
+    # django.utils.log.log_response), which the stubs do not declare.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

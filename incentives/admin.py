@@ -9,6 +9,7 @@ redeemed after someone else had — are one filter away."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.identity import mask_name
+from core.auth import signed_in_user
 from core.errors import DomainError
 from merchants.scopes import is_city_staff, is_merchant_staff, is_superuser, staff_merchant_id
 
@@ -26,14 +28,17 @@ from .models import OfflineRedemption
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
+_EVENT_FIELDS = ("at", "actor", "action", "from_status", "to_status", "note")
+
+
 class IncidentEventInline(admin.TabularInline):
     """Who did what, when: append-only, read-only for everyone."""
 
     model = IncidentEvent
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "note"]
-    readonly_fields = fields
+    fields = _EVENT_FIELDS
+    readonly_fields = _EVENT_FIELDS
     verbose_name_plural = _("处理记录")
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -59,6 +64,24 @@ class DecisionForm(forms.Form):
     )
 
 
+_INCIDENT_FIELDS = (
+    "status",
+    "kind",
+    "scenario",
+    "merchant",
+    "offer",
+    "holder",
+    "what",
+    "note",
+    "reported_by",
+    "reported_at",
+    "suspended_until",
+    "objection",
+    "objected_at",
+    "decided_at",
+)
+
+
 @admin.register(Incident)
 class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     list_display = [
@@ -78,26 +101,11 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     ordering = ["-reported_at"]
     inlines = [IncidentEventInline]
     actions = ["confirm_selected", "dismiss_selected", "uphold_selected", "overturn_selected"]
-    fields = [
-        "status",
-        "kind",
-        "scenario",
-        "merchant",
-        "offer",
-        "holder",
-        "what",
-        "note",
-        "reported_by",
-        "reported_at",
-        "suspended_until",
-        "objection",
-        "objected_at",
-        "decided_at",
-    ]
-    readonly_fields = fields
+    fields = _INCIDENT_FIELDS
+    readonly_fields = _INCIDENT_FIELDS
 
     def get_queryset(self, request: HttpRequest):
-        return services.incidents_visible_to(request.user).select_related(
+        return services.incidents_visible_to(signed_in_user(request)).select_related(
             "merchant", "offer", "resident", "use", "voucher", "reported_by"
         )
 
@@ -137,12 +145,15 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     @admin.display(description=_("涉及"))
     def what(self, incident: Incident) -> str:
-        if incident.use_id:
+        use = incident.use
+        if use is not None:
             return _("权益使用 #%(id)s，%(at)s") % {
                 "id": incident.use_id,
-                "at": f"{incident.use.used_at:%Y-%m-%d %H:%M}",
+                "at": f"{use.used_at:%Y-%m-%d %H:%M}",
             }
-        return _("优惠券 %(code)s") % {"code": incident.voucher.code}
+        voucher = incident.voucher
+        assert voucher is not None  # incident_on_use_or_voucher: a use, else a voucher
+        return _("优惠券 %(code)s") % {"code": voucher.code}
 
     def _decide(self, request, queryset, action: str, done) -> HttpResponse | None:
         if "apply" not in request.POST:
@@ -175,7 +186,7 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             "action_field": "CHANGE_FORM-action"
             if "CHANGE_FORM-action" in request.POST
             else "action",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/incentives/incident/decide.html", context)
 
@@ -229,7 +240,7 @@ class OfflineRedemptionAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OfflineRedemption]:
         qs = super().get_queryset(request)
-        user = request.user
+        user = signed_in_user(request)
         if is_superuser(user):
             return qs
         if is_city_staff(user):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -106,9 +107,11 @@ def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     if row is None:
         raise IdempotencyRecord.DoesNotExist
     pk, stored_fingerprint, created_at, completed, status, body = row
+    user_id = request.user.pk
+    assert user_id is not None  # the row was found under this (signed-in) user's id
     return IdempotencyRecord(
         pk=pk,
-        user_id=request.user.pk,
+        user_id=user_id,
         scope=scope,
         key=key,
         fingerprint=stored_fingerprint,
@@ -141,7 +144,15 @@ def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Re
             logger.info("work repeated after a race scope=%s reason=%s", scope, race)
 
 
-def _run(request, scope, key, fingerprint, inserted: bool, work, may_repeat: bool) -> Response:
+def _run(
+    request: Request,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    inserted: bool,
+    work: Callable[[], Response],
+    may_repeat: bool,
+) -> Response:
     refusal: DomainError | None = None
     with transaction.atomic():
         record = _lock(request, scope, key)
@@ -174,11 +185,11 @@ def _run(request, scope, key, fingerprint, inserted: bool, work, may_repeat: boo
 
 
 class _Encoder(json.JSONEncoder):
-    def default(self, o):
+    def default(self, o: Any) -> str:
         return str(o)  # what is not JSON (a date, a lazy text) is stored as its text
 
 
-def _complete(record: IdempotencyRecord, status: int, body) -> None:
+def _complete(record: IdempotencyRecord, status: int, body: Any) -> None:
     """Store the answer on the key's row (in the work's transaction)."""
     table, _ = _table()
     with prepared_cursor() as cur:

@@ -106,10 +106,12 @@ RETURNING id
 
 def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) -> OfflineResult:
     now = timezone.now()
+    voucher_id: int | None = None
+    failure: str | None = None
     try:
-        voucher_id, failure = services.resolve_voucher_id(token=scan.token, code=scan.code), None
+        voucher_id = services.resolve_voucher_id(token=scan.token, code=scan.code)
     except DomainError as exc:
-        voucher_id, failure = None, exc.code
+        failure = exc.code
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute(
@@ -129,8 +131,10 @@ def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) 
             claimed = cur.fetchone()
         if claimed is None:  # this nonce was uploaded before
             return _replay(merchant_id, scan)
-        result = OfflineResult(scan.nonce, failure, None)
-        if failure is None:
+        if voucher_id is None:
+            assert failure is not None  # no voucher: the reason why
+            result = OfflineResult(scan.nonce, failure, None)
+        else:
             result = _apply(claimed[0], staff, voucher_id, now, scan)
     return result
 
@@ -138,7 +142,8 @@ def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) 
 def _apply(
     row_id: int, staff: User, voucher_id: int, now: datetime, scan: OfflineScan
 ) -> OfflineResult:
-    voucher, conflict, redeemed_at = voucher_id, False, None
+    voucher: int | None = voucher_id
+    conflict, redeemed_at = False, None
     try:
         redemption = services.redeem_voucher_id(
             staff=staff,

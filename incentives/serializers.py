@@ -511,13 +511,15 @@ class OfflineRedemptionOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_display_code(self, row: OfflineRedemption) -> str | None:
-        return signing.format_code(row.voucher.code) if row.voucher_id else None
+        voucher = row.voucher  # None when no voucher matched (no query then)
+        return signing.format_code(voucher.code) if voucher is not None else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_offer_title(self, row: OfflineRedemption) -> str | None:
-        if not row.voucher_id:
+        voucher = row.voucher
+        if voucher is None:
             return None
-        terms = row.voucher.terms
+        terms = voucher.terms
         return localized(terms["title"], terms.get("title_en"))
 
 

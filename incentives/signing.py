@@ -28,6 +28,7 @@ import secrets
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -37,6 +38,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .models import Voucher
 
 PREFIX = "XY1"
 _KID_RE = re.compile(r"[A-Z0-9]{1,8}")
@@ -185,7 +189,7 @@ def sign(
     return f"{PREFIX}{kid}.{_b32(body + signature)}"
 
 
-def voucher_token(voucher) -> str:
+def voucher_token(voucher: "Voucher") -> str:
     """The token of a voucher (anything with `key_id`, `pk`, `expires_at` and
     `merchant_id`): signed with the key it was issued under while that key is in force,
     else with the active key."""
@@ -247,6 +251,7 @@ def sign_pass(*, resident_id: int, expires_at: dt.datetime, pass_id: int | None 
     key = active_key()
     pass_id = secrets.randbits(63) if pass_id is None else pass_id
     body = _PASS_BODY.pack(resident_id, int(expires_at.timestamp()), pass_id)
+    assert key.private is not None  # active_key signs with a key that has its private half
     signature = key.private.sign(_PASS_DOMAIN + key.kid.encode() + body)
     return f"{PASS_PREFIX}{key.kid}.{_b32(body + signature)}"
 

@@ -40,8 +40,11 @@ def _score_threshold(city: City) -> dict[str, Any]:
     rule = scheme.rule_in_force()
     if scheme.is_grade:  # a grade city asks for the lowest 'good' grade (桃花分: A)
         return {"min_grade": rule.grade_scale.in_tier("good")[0] if rule else "A"}
-    floor = rule.good_lo if rule is not None else (scheme.min_score + scheme.max_score) // 2
-    return {"min_score": floor}
+    if rule is not None:
+        return {"min_score": rule.good_lo}
+    lo, hi = scheme.min_score, scheme.max_score
+    assert lo is not None and hi is not None  # a score scheme has its range (Scheme.clean)
+    return {"min_score": (lo + hi) // 2}
 
 
 def _reviewer(city_code: str) -> User:
@@ -95,9 +98,9 @@ def seed() -> list[tuple[str, str]]:
         logins.append((phone, f"{real_name} (merchant_staff, {merchants[key].name})"))
 
     superuser = User.objects.get(phone=SUPERUSER)
-    for row in OFFERS:
-        key, title, title_en, category, benefit, value, note, rule, tier, quota, state = row[:11]
-        honour = row[11] if len(row) > 11 else ""
+    for spec in OFFERS:  # (not `row`: that names a merchant's tuple above)
+        key, title, title_en, category, benefit, value, note, rule, tier, quota, state = spec[:11]
+        honour = spec[11] if len(spec) > 11 else ""
         merchant = merchants[key]
         if Offer.objects.filter(merchant=merchant, title=title).exists():
             continue

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,11 +39,23 @@ _M2M = "eligible_home_cities"
 
 
 def _invalid(exc: ValidationError) -> DomainError:
-    detail = {
+    detail: dict[str, Any] = {
         ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
         for field, messages in exc.message_dict.items()
     }
     return INVALID_REQUEST(**detail)
+
+
+def _set_home_cities(offer: Offer, codes: Iterable[str]) -> None:
+    # City's primary key is its code; the stubs take every primary key for an int.
+    offer.eligible_home_cities.set(sorted(codes))  # type: ignore[arg-type]
+
+
+def offer_field(name: str) -> Field:
+    """An offer's own field by name (editable and terms fields are never reverse relations)."""
+    field = Offer._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
 
 
 def _city_codes(cities: Iterable[City | str]) -> set[str]:
@@ -93,7 +106,7 @@ def create_offer(*, actor: User, merchant: Merchant, fields: Mapping[str, Any]) 
             home_cities = set()
         _validate(offer, home_cities)
         offer.save()
-        offer.eligible_home_cities.set(sorted(home_cities))
+        _set_home_cities(offer, home_cities)
         _record(offer=offer, actor=actor, action="create", from_status="")
     return offer
 
@@ -143,7 +156,7 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
             locked.pending_terms = proposal
             others = [f for f in changed if f not in terms_changed]
             locked.save(update_fields=[*others, "pending_terms", "updated_at"])
-            labels = "、".join(str(Offer._meta.get_field(f).verbose_name) for f in terms_changed)
+            labels = "、".join(str(offer_field(f).verbose_name) for f in terms_changed)
             _record(
                 offer=locked,
                 actor=actor,
@@ -157,7 +170,7 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
             return locked
         locked.save(update_fields=[*[f for f in changed if f != _M2M], "updated_at"])
         if _M2M in changed:
-            locked.eligible_home_cities.set(sorted(new_cities))
+            _set_home_cities(locked, new_cities)
     return locked
 
 
@@ -177,7 +190,7 @@ def pending_changes(offer: Offer) -> list[tuple[str, Any, Any]]:
             current = sorted(offer.eligible_home_cities.values_list("code", flat=True))
             rows.append((field, current, proposed))
         else:
-            value = Offer._meta.get_field(field).to_python(proposed)
+            value = offer_field(field).to_python(proposed)
             rows.append((field, getattr(offer, field), value))
     return rows
 
@@ -203,12 +216,12 @@ def _review_revision(actor: User, offer: Offer, *, approve: bool, reason: str = 
                 if field == _M2M:
                     cities = set(proposed)
                 else:
-                    setattr(locked, field, Offer._meta.get_field(field).to_python(proposed))
+                    setattr(locked, field, offer_field(field).to_python(proposed))
             if locked.home_city_rule != Offer.HomeCityRule.LISTED:
                 cities = set()
             _validate(locked, cities)
             locked.terms_version += 1
-            locked.eligible_home_cities.set(sorted(cities))
+            _set_home_cities(locked, cities)
             locked.rejection_reason = ""
         else:
             locked.rejection_reason = reason

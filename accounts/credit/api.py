@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsResident, error_responses
+from core.auth import signed_in_user
 from core.errors import NOT_FOUND
 
 from . import errors, services
@@ -46,7 +47,7 @@ class ConsentView(APIView):
         responses={200: ConsentOutput, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request) -> Response:
-        consent = services.active_consent(request.user)
+        consent = services.active_consent(signed_in_user(request))
         if consent is None:
             raise NOT_FOUND()
         return Response(ConsentOutput(consent).data)
@@ -66,7 +67,7 @@ class ConsentView(APIView):
         data = ConsentInput(data=request.data)
         data.is_valid(raise_exception=True)
         consent = services.give_consent(
-            resident=request.user, version=data.validated_data["consent_version"]
+            resident=signed_in_user(request), version=data.validated_data["consent_version"]
         )
         return Response(ConsentOutput(consent).data, status=201)
 
@@ -76,7 +77,7 @@ class ConsentView(APIView):
         responses={204: None, **error_responses(401, 403)},
     )
     def delete(self, request: Request) -> Response:
-        services.withdraw_consent(resident=request.user)
+        services.withdraw_consent(resident=signed_in_user(request))
         return Response(status=204)
 
 
@@ -102,10 +103,11 @@ class VerifyView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        result = services.verify_standing(resident=request.user)
+        resident = signed_in_user(request)
+        result = services.verify_standing(resident=resident)
         if result.state == "pending":
             return Response({"status": "pending"}, status=202)
-        standing = standing_of(request.user)
+        standing = standing_of(resident)
         return Response(StandingOutput(standing).data)
 
 
@@ -118,7 +120,7 @@ class StandingView(APIView):
         responses={200: StandingOutput, **error_responses(401, 403, 404, s404="no_standing")},
     )
     def get(self, request: Request) -> Response:
-        standing = standing_of(request.user)
+        standing = standing_of(signed_in_user(request))
         if standing is None:
             raise errors.NO_STANDING()
         return Response(StandingOutput(standing).data)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .conversion import TIERS, Band, Bands, validate_bands
@@ -201,6 +202,7 @@ class RuleVersion(models.Model):
         if self.grade_tiers:
             raise ValidationError(_("分数制体系的规则版本不填写等级。"))
         lo, hi = self.scheme.min_score, self.scheme.max_score
+        assert lo is not None and hi is not None  # a score scheme has its range (Scheme.clean)
         problems = validate_bands(lo, hi, self.band_list())
         if problems:
             # the rule in the admin's language, then each problem found (with its scores)
@@ -215,7 +217,7 @@ class RuleVersion(models.Model):
         a grade the scheme does not have is named as such."""
         scheme_grades = list(self.scheme.grades)
         mapping = self.grade_tiers if isinstance(self.grade_tiers, dict) else {}
-        problems: list[str] = []
+        problems: list[str | Promise] = []
         unknown = [g for g in mapping if g not in scheme_grades]
         if unknown:
             problems.append(
@@ -338,7 +340,10 @@ class Standing(models.Model):
     @property
     def value(self) -> int | str:
         """The score, or the grade in a grade scheme: what conversion starts from."""
-        return self.grade if self.grade else self.score
+        if self.grade:
+            return self.grade
+        assert self.score is not None  # standing_score_or_grade: no grade, then a score
+        return self.score
 
     @property
     def stale(self) -> bool:

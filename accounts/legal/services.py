@@ -1,11 +1,16 @@
 """Reading and accepting the user agreement and privacy notice."""
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.errors import AGREEMENT_REQUIRED
 
 from .models import Agreement, AgreementAcceptance
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def current_agreement() -> Agreement | None:
@@ -20,7 +25,7 @@ def require_current(version: str | None) -> Agreement:
     return current
 
 
-def accepted_version(user) -> str | None:
+def accepted_version(user: "User") -> str | None:
     row = (
         AgreementAcceptance.objects.filter(user=user)
         .select_related("agreement")
@@ -30,7 +35,7 @@ def accepted_version(user) -> str | None:
     return row.agreement.version if row else None
 
 
-def agreement_outdated(user) -> bool:
+def agreement_outdated(user: "User") -> bool:
     """True when the user has not accepted the current version (the app asks again)."""
     current = current_agreement()
     if current is None:
@@ -38,7 +43,7 @@ def agreement_outdated(user) -> bool:
     return not AgreementAcceptance.objects.filter(user=user, agreement=current).exists()
 
 
-def accept_agreement(*, user, version: str | None) -> AgreementAcceptance:
+def accept_agreement(*, user: "User", version: str | None) -> AgreementAcceptance:
     """Record that `user` accepts the current version (idempotent: once per version)."""
     agreement = require_current(version)
     try:

@@ -12,7 +12,7 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,7 +40,7 @@ def _code_hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _retry_after(moment, now) -> int:
+def _retry_after(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
@@ -139,7 +139,7 @@ def check_code(*, phone: str, purpose: str, code: str, consume: bool) -> int:
     raise INVALID_SMS_CODE(attempts_left=left)
 
 
-def _count_wrong_try(row: SmsCode, now) -> int:
+def _count_wrong_try(row: SmsCode, now: datetime) -> int:
     row.attempts += 1
     fields = ["attempts"]
     if row.attempts >= settings.SMS_MAX_ATTEMPTS:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import City, User
 from core.api import IsCityStaffOrSuperuser, error_responses
+from core.auth import signed_in_user
 from core.replica import ReplicaReadsMixin
 
 from . import selectors
@@ -58,7 +59,7 @@ def parse(request: Request, query: type[RangeQuery]) -> tuple[Scope, dict[str, A
     """Validated query and the caller's scope (400 invalid_request, 403)."""
     parsed = query(data=request.query_params, context={"today": local_today()})
     parsed.is_valid(raise_exception=True)
-    return resolve_scope(request.user, parsed.validated_data), parsed.validated_data
+    return resolve_scope(signed_in_user(request), parsed.validated_data), parsed.validated_data
 
 
 _ERRORS = error_responses(

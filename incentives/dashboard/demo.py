@@ -30,6 +30,12 @@ RESIDENTS = 400
 HOME_WEIGHTS = {"330100": 8, "310100": 8, "460100": 5, "320500": 4, "320100": 3, "330200": 3}
 
 
+def _home(resident: User) -> str:
+    home = resident.home_city_id
+    assert home is not None  # a resident always has a home city (User's check constraint)
+    return home
+
+
 def _residents(rng: random.Random) -> list[User]:
     existing = list(User.objects.filter(phone__startswith=PHONE_PREFIX, role=User.Role.RESIDENT))
     if len(existing) >= RESIDENTS:
@@ -106,7 +112,7 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
     residents = _residents(rng)
     by_city: dict[str, list[User]] = {}
     for r in residents:
-        by_city.setdefault(r.home_city_id, []).append(r)
+        by_city.setdefault(_home(r), []).append(r)
     terms = {o.pk: o.terms_snapshot() for o in offers}
     popularity = [rng.uniform(0.3, 3.0) for _ in offers]
     now = timezone.now()
@@ -124,7 +130,7 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
                 resident=holder,
                 merchant_id=offer.merchant_id,
                 dest_city_id=offer.merchant.city_id,
-                home_city_id=holder.home_city_id,
+                home_city_id=_home(holder),
                 category=offer.category,
                 terms=terms[offer.pk],
                 terms_version=offer.terms_version,
@@ -173,7 +179,9 @@ def _seed_counter_history(rng: random.Random, residents: list[User], now, days: 
         at = _claim_time(rng, now, days)
         period_start, _next = period_bounds(offer.period, at)
         key = (offer.pk, holder.pk, period_start)
-        if tally.get(key, 0) >= offer.limit_per_period:
+        limit = offer.limit_per_period
+        assert limit is not None  # an entitlement has one (Offer's check constraint)
+        if tally.get(key, 0) >= limit:
             continue
         tally[key] = tally.get(key, 0) + 1
         uses.append(
@@ -188,7 +196,7 @@ def _seed_counter_history(rng: random.Random, residents: list[User], now, days: 
                 scenario=offer.scenario,
                 category=offer.category,
                 dest_city_id=offer.merchant.city_id,
-                home_city_id=holder.home_city_id,
+                home_city_id=_home(holder),
             )
         )
     EntitlementUse.objects.bulk_create(uses, batch_size=1000)
@@ -208,8 +216,8 @@ def _seed_counter_history(rng: random.Random, residents: list[User], now, days: 
         reason = rng.choices(reasons, weights)[0]
         if source == "claim" and reason == "usage_limit_reached":
             reason = "tier_too_low"
-        key = (offer.merchant.city_id, day, source, reason, offer.scenario)
-        counts[key] = counts.get(key, 0) + 1
+        counted = (offer.merchant.city_id, day, source, reason, offer.scenario)
+        counts[counted] = counts.get(counted, 0) + 1
     RefusalCount.objects.bulk_create(
         [
             RefusalCount(dest_city_id=c, day=d, source=s, reason=r, scenario=sc, count=n)

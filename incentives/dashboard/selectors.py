@@ -16,11 +16,12 @@ Scope rules (docs/api.md "City staff"):
 - `city=None` (superusers only) counts every city.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Manager, Model, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,16 +67,16 @@ def _sums() -> dict[str, Sum]:
     return {name: Sum(name) for name in COUNTS}
 
 
-def _counts(row: dict[str, Any]) -> dict[str, int]:
+def _counts(row: Mapping[str, Any]) -> dict[str, int]:
     return {name: int(row.get(name) or 0) for name in COUNTS}
 
 
-def _in_range(qs: QuerySet, scope: Scope) -> QuerySet:
-    return qs.filter(day__gte=scope.date_from, day__lte=scope.date_to)
+def _in_range[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope) -> QuerySet[Row]:
+    return rows.filter(day__gte=scope.date_from, day__lte=scope.date_to)
 
 
-def _at_destination(qs: QuerySet, scope: Scope) -> QuerySet:
-    qs = _in_range(qs, scope)
+def _at_destination[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope) -> QuerySet[Row]:
+    qs = _in_range(rows, scope)
     return qs if scope.city is None else qs.filter(dest_city_id=scope.city)
 
 
@@ -176,6 +177,7 @@ def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
     any of its counts is not zero (≤ 2 queries)."""
     if by == "refusal_reason":
         return _refusals_by_reason(scope)
+    source: Manager[Any]  # the city roll-up or the offer roll-up
     if by in ("category", "home_city"):
         source, field = CityDay.objects, by if by == "category" else "home_city_id"
     elif by == "scenario":
@@ -185,11 +187,13 @@ def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
         source, field = OfferDay.objects, "merchant__stations"
     else:
         source, field = OfferDay.objects, f"{by}_id"
-    grouped = _at_destination(source, scope)
+    grouped: QuerySet[Any] = _at_destination(source, scope)
     if by == "station":
         grouped = grouped.filter(merchant__stations__isnull=False)
     grouped = grouped.values(field).annotate(**_sums()).order_by()
-    rows = [{"key": str(row[field]), **_counts(row), "refusals": 0} for row in grouped]
+    rows: list[dict[str, Any]] = [
+        {"key": str(row[field]), **_counts(row), "refusals": 0} for row in grouped
+    ]
     rows = [row for row in rows if any(row[name] for name in COUNTS)]
     labels = _labels(by, [row["key"] for row in rows])
     for row in rows:
@@ -205,7 +209,7 @@ def _refusals_by_reason(scope: Scope) -> list[dict[str, Any]]:
         .annotate(n=Sum("count"))
         .order_by()
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "key": row["reason"],
             "label": reason_label(row["reason"]),
@@ -256,18 +260,18 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
     if not keys:
         return {}
     if by == "station":
-        pairs = Station.objects.filter(pk__in=keys).values_list("pk", "name")
-        return {str(pk): name for pk, name in pairs}
+        stations = Station.objects.filter(pk__in=keys).values_list("pk", "name")
+        return {str(pk): name for pk, name in stations}
     if by == "home_city":
         return {
             c.code: localized(c.name, c.name_en, in_english=english)
             for c in City.objects.filter(code__in=keys).only("code", "name", "name_en")
         }
     if by == "merchant":
-        pairs = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
-        return {str(pk): name for pk, name in pairs}
-    pairs = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
-    return {str(pk): localized(title, en, in_english=english) for pk, title, en in pairs}
+        merchants = Merchant.objects.filter(pk__in=keys).values_list("pk", "name")
+        return {str(pk): name for pk, name in merchants}
+    offers = Offer.objects.filter(pk__in=keys).values_list("pk", "title", "title_en")
+    return {str(pk): localized(title, en, in_english=english) for pk, title, en in offers}
 
 
 def flows(*, scope: Scope) -> list[dict[str, Any]]:
@@ -277,7 +281,7 @@ def flows(*, scope: Scope) -> list[dict[str, Any]]:
     if scope.city is not None:
         qs = qs.filter(Q(dest_city_id=scope.city) | Q(home_city_id=scope.city))
     grouped = qs.values("home_city_id", "dest_city_id").annotate(**_sums()).order_by()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"home_city": row["home_city_id"], "dest_city": row["dest_city_id"], **_counts(row)}
         for row in grouped
     ]

@@ -165,7 +165,11 @@ class BreakdownRowOutput(_Counts):
         help_text="Category code, merchant id, offer id, home-city code, scenario, station "
         "id or refusal reason (as a string)."
     )
-    label = serializers.CharField(help_text="Display name in the request's language.")
+    # DRF's metaclass takes declared fields off the class, so this output field does not
+    # replace Field.label at run time; the stubs see the attribute.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="Display name in the request's language."
+    )
     redemption_rate = serializers.FloatField(allow_null=True, help_text=_RATE_HELP)
     refusals = serializers.IntegerField(
         help_text="by=refusal_reason: refusals with this first reason; 0 otherwise."

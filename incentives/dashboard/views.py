@@ -28,6 +28,7 @@ from rest_framework import serializers
 from accounts.models import City, User
 from accounts.security.auth import DashboardLoginForm
 from core import roles
+from core.auth import signed_in_user
 from core.replica import on_replica
 
 from . import selectors
@@ -94,7 +95,8 @@ class DashboardLoginView(LoginView):
 
     template_name = "dashboard/login.html"
     authentication_form = DashboardLoginForm
-    next_page = reverse_lazy("dashboard:page")
+    # Django resolves a lazy URL here (resolve_url); the stubs want a plain str.
+    next_page = reverse_lazy("dashboard:page")  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -107,7 +109,7 @@ dashboard_login = _with_language(DashboardLoginView.as_view())
 
 
 class DashboardLogoutView(LogoutView):
-    next_page = reverse_lazy("dashboard:login")
+    next_page = reverse_lazy("dashboard:login")  # type: ignore[assignment]  # as above
 
 
 def _city_staff_page(view: Callable) -> Callable:
@@ -140,8 +142,11 @@ def _back(request: HttpRequest) -> str:
     )
     if referer and ours and not urlsplit(referer).path.startswith(reverse("dashboard:page")):
         return referer
-    by_role = {User.Role.RESIDENT: "web:resident", User.Role.MERCHANT_STAFF: "web:scanner"}
-    return reverse(by_role.get(request.user.role, "admin:index"))
+    by_role: dict[str, str] = {
+        User.Role.RESIDENT: "web:resident",
+        User.Role.MERCHANT_STAFF: "web:scanner",
+    }
+    return reverse(by_role.get(signed_in_user(request).role, "admin:index"))
 
 
 def city_label(city: City | None) -> str:
@@ -178,12 +183,13 @@ def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
         parsed = SeriesQuery(data=kept, context={"today": local_today()})
         parsed.is_valid(raise_exception=True)
     try:
-        scope = resolve_scope(request.user, parsed.validated_data)
+        scope = resolve_scope(signed_in_user(request), parsed.validated_data)
     except serializers.ValidationError as exc:
+        assert isinstance(exc.detail, dict)  # resolve_scope names the field it refuses
         errors = {**errors, **exc.detail}
         data = {**parsed.validated_data}
         data.pop("city", None)
-        scope = resolve_scope(request.user, data)
+        scope = resolve_scope(signed_in_user(request), data)
     return scope, parsed.validated_data["interval"], errors
 
 

@@ -27,6 +27,7 @@ def js_catalog(lang: str) -> dict:
     request.method = "GET"
     with translation.override(lang):
         response = JSONCatalog.as_view(packages=["incentives"])(request)
+    assert isinstance(response, HttpResponse)  # a JsonResponse, never streamed
     data = json.loads(response.content)
     return {"catalog": data["catalog"], "plural": data["plural"]}
 

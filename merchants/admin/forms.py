@@ -18,7 +18,8 @@ class StationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         # The rule is the service's (set_station_merchants); shown here on the field.
-        data = super().clean()
+        super().clean()  # returns cleaned_data (typed as maybe None for plain forms)
+        data = self.cleaned_data
         city = data.get("city") or getattr(self.instance, "city", None)
         chosen = data.get("merchants") or []
         outside = [m.name for m in merchants_outside(city, chosen)] if city else []
@@ -41,7 +42,8 @@ class OfferForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # returns cleaned_data (typed as maybe None for plain forms)
+        data = self.cleaned_data
         rule = data.get("home_city_rule")
         if rule == Offer.HomeCityRule.LISTED and not data.get("eligible_home_cities"):
             self.add_error(

@@ -1,5 +1,7 @@
 """Admin of merchants (superusers: all; city staff: their city's; merchant staff: their own)."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.db import transaction
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City, User
+from core.auth import signed_in_user
 from core.errors import DomainError
 
 from .. import services
@@ -20,6 +23,14 @@ from ..scopes import (
     merchants_visible_to,
     staff_merchant_id,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Counts(TypedDict):
+    _offer_count: int
+    _credit_paused: int
 
 
 class MerchantStaffInline(admin.TabularInline):
@@ -78,7 +89,7 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     _credit_fields = ["credit_grade", "seriously_dishonest", "credit_checked_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return merchants_visible_to(request.user).annotate(
+        return merchants_visible_to(signed_in_user(request)).annotate(
             _offer_count=Count("offers"),
             _credit_paused=Count(
                 "offers",
@@ -87,11 +98,11 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         )
 
     @admin.display(description=_("优惠数"), ordering="_offer_count")
-    def offer_count(self, merchant: Merchant) -> int:
+    def offer_count(self, merchant: "WithAnnotations[Merchant, _Counts]") -> int:
         return merchant._offer_count
 
     @admin.display(description=_("因信用暂停的优惠"), ordering="_credit_paused")
-    def credit_paused_count(self, merchant: Merchant) -> int:
+    def credit_paused_count(self, merchant: "WithAnnotations[Merchant, _Counts]") -> int:
         return merchant._credit_paused
 
     @admin.display(description=_("信用状况"))
@@ -151,7 +162,7 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _in_scope(self, request: HttpRequest, obj: Merchant | None) -> bool:
-        user = request.user
+        user = signed_in_user(request)
         if obj is None or is_superuser(user):
             return True
         if is_city_staff(user):
@@ -209,7 +220,7 @@ class MerchantCreditCheckAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request).select_related("merchant")
         if is_superuser(request.user):
             return qs
-        return qs.filter(merchant__city_id=request.user.staff_city_id)
+        return qs.filter(merchant__city_id=signed_in_user(request).staff_city_id)
 
     def has_module_permission(self, request) -> bool:
         return is_superuser(request.user) or is_city_staff(request.user)

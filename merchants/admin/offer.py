@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
+from core.auth import signed_in_user
 from core.errors import DomainError
 
 from .. import services, workflow
@@ -45,14 +47,25 @@ def _error_text(exc: DomainError) -> str:
     return " ".join(parts)
 
 
+_HISTORY_FIELDS: tuple[str, ...] = (
+    "at",
+    "actor",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "terms_version",
+)
+
+
 class OfferTransitionInline(admin.TabularInline):
     """The offer's review history, read-only for everyone who may see the offer."""
 
     model = OfferTransition
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "reason", "terms_version"]
-    readonly_fields = fields
+    fields = _HISTORY_FIELDS
+    readonly_fields = _HISTORY_FIELDS
     verbose_name_plural = _("审核记录")
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -209,7 +222,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     # scoping and permissions -----------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Offer]:
-        return offers_visible_to(request.user)
+        return offers_visible_to(signed_in_user(request))
 
     def has_module_permission(self, request) -> bool:
         u = request.user
@@ -378,8 +391,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         if not rows:
             return "—"
         return "；".join(
-            f"{Offer._meta.get_field(field).verbose_name}：{old} → {new}"
-            for field, old, new in rows
+            f"{services.offer_field(field).verbose_name}：{old} → {new}" for field, old, new in rows
         )
 
     @admin.display(description=_("剩余名额"))
@@ -457,7 +469,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             "action_field": "CHANGE_FORM-action"
             if "CHANGE_FORM-action" in request.POST
             else "action",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/merchants/offer/reject.html", context)
 

@@ -1,5 +1,7 @@
 """Admin of stations (superusers and the city staff of the station's city)."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -7,11 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from accounts.models import City
+from core.auth import signed_in_user
 
 from .. import services
 from ..models import Station
 from ..scopes import is_city_staff, is_superuser, merchants_visible_to, stations_visible_to
 from .forms import StationForm
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Counted(TypedDict):
+    _merchant_count: int
 
 
 @admin.register(Station)
@@ -24,10 +34,12 @@ class StationAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     list_select_related = ["city"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Station]:
-        return stations_visible_to(request.user).annotate(_merchant_count=Count("merchants"))
+        return stations_visible_to(signed_in_user(request)).annotate(
+            _merchant_count=Count("merchants")
+        )
 
     @admin.display(description=_("商户数"), ordering="_merchant_count")
-    def merchant_count(self, station: Station) -> int:
+    def merchant_count(self, station: "WithAnnotations[Station, _Counted]") -> int:
         return station._merchant_count
 
     def get_readonly_fields(self, request, obj=None):
