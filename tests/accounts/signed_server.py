@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from accounts.credit import protocol
+from core import partner_protocol as protocol
 
 Handler = Callable[[dict], tuple[int, dict]]
 

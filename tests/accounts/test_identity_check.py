@@ -6,11 +6,11 @@ import json
 import pytest
 from django.db import connection
 
-from accounts.credit.protocol import person_hash
 from accounts.models import User
 from accounts.realname.models import IdentityCheck
 from accounts.realname.providers import VERIFY_PATH, HttpIdentityProvider, IdentityUnavailable
 from accounts.realname.services import audit_ref
+from core.partner_protocol import person_hash
 from tests.accounts.signed_server import SignedServer
 from tests.factories import make_id_number
 

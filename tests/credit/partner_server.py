@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from accounts.credit import protocol
+from accounts.credit.providers import DISHONEST_LIST_PATH, HONOURS_PATH, QUERY_PATH
+from core import partner_protocol as protocol
 from merchants.credit.providers import LIST_PATH as ENTERPRISE_LIST_PATH
 from merchants.credit.providers import QUERY_PATH as ENTERPRISE_QUERY_PATH
 
@@ -198,7 +199,7 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             if self.path == ENTERPRISE_QUERY_PATH:
                 self._enterprise_query(body, nonce)
                 return
-            if self.path != protocol.QUERY_PATH:
+            if self.path != QUERY_PATH:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)
                 return
             try:
@@ -255,9 +256,9 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0]
             if path == ENTERPRISE_LIST_PATH:
                 items = ({"credit_code": c, **e} for c, e in server.enterprises.items())
-            elif path == protocol.HONOURS_PATH:
+            elif path == HONOURS_PATH:
                 items = iter(server.honours)
-            elif path == protocol.DISHONEST_LIST_PATH:
+            elif path == DISHONEST_LIST_PATH:
                 items = ({"person_hash": h} for h in server.list_hashes())
             else:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)
