@@ -68,6 +68,27 @@ class Answer:
         return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
+class Signer(requests.auth.AuthBase):
+    """requests' authentication hook for the partner protocol: signs the prepared request
+    (method, target as sent, body) with ``X-App-Key``, ``X-Timestamp``, ``X-Nonce`` and
+    ``X-Signature``; each preparation gets a fresh timestamp and nonce."""
+
+    def __init__(self, app_key: str, app_secret: str | bytes) -> None:
+        self.app_key = app_key
+        self.app_secret = app_secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        request.headers.update(
+            protocol.sign_request(
+                self.app_key, self.app_secret, request.method or "GET", request.path_url, body
+            )
+        )
+        return request
+
+
 class PartnerClient:
     """The client of one partner's signed HTTP API at ``base_url``."""
 
@@ -85,8 +106,8 @@ class PartnerClient:
         name: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.app_key = app_key
         self.app_secret = app_secret
+        self.signer = Signer(app_key, app_secret)
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
@@ -104,19 +125,18 @@ class PartnerClient:
     ) -> Answer:
         """Sign and send one request (retried as the module says); the first answer below
         500. Raises Unreachable."""
-        url = self.base_url + endpoint
+        request = requests.Request(
+            method,
+            self.base_url + endpoint,
+            data=body or None,
+            headers={"Content-Type": "application/json"} if body else {},
+            auth=self.signer,
+        )
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-            prepared = self.session.prepare_request(
-                requests.Request(method, url, data=body or None)
-            )
-            path = prepared.path_url
-            headers = protocol.sign_request(self.app_key, self.app_secret, method, path, body)
-            prepared.headers.update(headers)
-            if body:
-                prepared.headers["Content-Type"] = "application/json"
+            prepared = self.session.prepare_request(request)  # signed anew: a fresh nonce
             try:
                 response = self.session.send(prepared, timeout=self.timeout, stream=stream)
             except (requests.Timeout, requests.ConnectionError) as exc:
@@ -125,7 +145,7 @@ class PartnerClient:
                 raise Unreachable(str(exc)) from exc
             else:
                 if response.status_code < 500:
-                    return Answer(response, path, headers[protocol.H_NONCE])
+                    return Answer(response, prepared.path_url, prepared.headers[protocol.H_NONCE])
                 problem = f"HTTP {response.status_code}"
                 response.close()
             logger.info("%s: attempt %d failed: %s", self.name, attempt + 1, problem)
