@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,8 +45,6 @@ import requests
 from accounts.credit.breaker import CircuitBreaker
 from core import partner_protocol as protocol
 from core.partner_http import Answer, PartnerClient, PartnerUnavailable
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

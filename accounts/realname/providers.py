@@ -8,7 +8,6 @@ travel as the alliance's keyed person hash, never as a plain ID number.
 from __future__ import annotations
 
 import json
-import logging
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ import requests
 
 from core import partner_protocol as protocol
 from core.partner_http import Answer, PartnerClient, PartnerUnavailable
-
-logger = logging.getLogger(__name__)
 
 VERIFY_PATH = "/open/v1/identity/verify"
 _DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "∙": "·", ".": "·"})
