@@ -32,24 +32,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import requests
 
-from accounts.credit import protocol
 from accounts.credit.breaker import CircuitBreaker
-
-logger = logging.getLogger(__name__)
+from core import partner_protocol as protocol
+from core.partner_http import Answer, PartnerClient, PartnerUnavailable
 
 T = TypeVar("T")
 
 SANDBOX_PERSONS_FILE = Path(__file__).with_name("sandbox_persons.json")
+
+QUERY_PATH = "/open/v1/credit/query"
+DISHONEST_LIST_PATH = "/open/v1/credit/dishonest-list"
+HONOURS_PATH = "/open/v1/credit/honours"
 
 
 @dataclass(frozen=True)
@@ -246,15 +249,102 @@ class SandboxProvider:
 # --------------------------------------------------------------------------- HTTP
 
 
-class HttpProvider:
-    """Client of a partner city's open platform (docs/partner-credit-api.md).
+class PlatformClient:
+    """What the personal and the enterprise credit clients share: the signed transport
+    (``core.partner_http``), the partner's circuit breaker, and the translation of every
+    transport failure into ProviderUnavailable.
 
-    Signs every request, authenticates every answer (signature, echoed nonce, timestamp
-    within 5 minutes), retries timeouts, connection errors and 5xx with exponential
-    backoff (``backoff * 2**attempt`` seconds, ``retries`` extra attempts), never 4xx or
-    unauthenticated answers. The circuit breaker (shared through Redis) counts one failure
-    per call that ends in ProviderUnavailable; while it is open no request goes out.
+    The breaker (shared through Redis) counts one failure per call that ends in
+    ProviderUnavailable, one success per call that ends in an authentic answer; while it
+    is open no request goes out.
     """
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        app_key: str,
+        app_secret: str | bytes,
+        *,
+        timeout: float,
+        retries: int,
+        backoff: float,
+        breaker: CircuitBreaker | None,
+        session: requests.Session | None,
+        max_skew: int,
+    ) -> None:
+        self.name = name
+        self.breaker = breaker
+        self.http = PartnerClient(
+            base_url,
+            app_key,
+            app_secret,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            session=session,
+            max_skew=max_skew,
+            name=name,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    @contextmanager
+    def _guarded(self, *healthy: type[Exception]) -> Iterator[None]:
+        """One call under the breaker: refused at once while it is open; a failure if the
+        call ends in ProviderUnavailable, a success if it ends normally or in one of
+        ``healthy`` (an authentic "not found": the partner is well)."""
+        if self.breaker is not None and not self.breaker.allow():
+            raise BreakerOpen(f"{self.name}: circuit breaker open")
+        try:
+            yield
+        except healthy:
+            self._ok()
+            raise
+        except ProviderUnavailable:
+            if self.breaker is not None:
+                self.breaker.record_failure()
+            raise
+        self._ok()
+
+    def _ok(self) -> None:
+        if self.breaker is not None:
+            self.breaker.record_success()
+
+    def _unavailable(self, exc: PartnerUnavailable) -> ProviderUnavailable:
+        return ProviderUnavailable(f"{self.name}: {exc}")
+
+    def _post(self, endpoint: str, payload: dict[str, Any]) -> Answer:
+        try:
+            return self.http.post_json(endpoint, payload)
+        except PartnerUnavailable as exc:
+            raise self._unavailable(exc) from exc
+
+    def _authentic_json(self, answer: Answer) -> Any:
+        try:
+            return self.http.authentic_json(answer)
+        except PartnerUnavailable as exc:
+            raise self._unavailable(exc) from exc
+
+    def iter_ndjson(self, endpoint: str, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+        """Stream a signed NDJSON list from ``endpoint`` (``PartnerClient.stream``),
+        yielding ``parse(item)`` for each item. ``parse`` may raise ProviderUnavailable to
+        refuse the whole list, or return a marker for one bad item."""
+        try:
+            with closing(self.http.stream(endpoint)) as items:
+                for item in items:
+                    yield parse(item)
+        except PartnerUnavailable as exc:
+            raise self._unavailable(exc) from exc
+
+
+class HttpProvider(PlatformClient):
+    """Client of a partner city's open platform (docs/partner-credit-api.md), through the
+    one signed transport: every request signed, every answer authenticated, timeouts,
+    connection errors and 5xx retried with exponential backoff, never 4xx or
+    unauthenticated answers; the city's circuit breaker around every call."""
 
     def __init__(
         self,
@@ -272,134 +362,46 @@ class HttpProvider:
         session: requests.Session | None = None,
         max_skew: int = protocol.MAX_SKEW_SECONDS,
     ) -> None:
+        super().__init__(
+            city_code,
+            base_url,
+            app_key,
+            app_secret,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            breaker=breaker,
+            session=session,
+            max_skew=max_skew,
+        )
         self.city_code = city_code
-        self.base_url = base_url.rstrip("/")
-        self.app_key = app_key
-        self.app_secret = app_secret
-        self.timeout = timeout
-        self.retries = max(0, retries)
-        self.backoff = backoff
-        self.breaker = breaker
         self.score_range = score_range
         self.grades = list(grades or [])
-        self.session = session or requests.Session()
-        self.max_skew = max_skew
 
     def __repr__(self) -> str:
         return f"<HttpProvider {self.city_code} {self.base_url}>"
 
-    # -- breaker bookkeeping
-
-    def _guard(self) -> None:
-        if self.breaker is not None and not self.breaker.allow():
-            raise BreakerOpen(f"{self.city_code}: circuit breaker open")
-
-    def _ok(self) -> None:
-        if self.breaker is not None:
-            self.breaker.record_success()
-
-    def _failed(self) -> None:
-        if self.breaker is not None:
-            self.breaker.record_failure()
-
-    # -- transport
-
-    def _send(self, method: str, endpoint: str, body: bytes, *, stream: bool):
-        """One call with retries; returns (response, signed path, request nonce)."""
-        url = self.base_url + endpoint
-        last_problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            prepared = self.session.prepare_request(
-                requests.Request(method, url, data=body or None)
-            )
-            path = prepared.path_url
-            headers = protocol.sign_request(self.app_key, self.app_secret, method, path, body)
-            prepared.headers.update(headers)
-            if body:
-                prepared.headers["Content-Type"] = "application/json"
-            nonce = headers[protocol.H_NONCE]
-            try:
-                response = self.session.send(prepared, timeout=self.timeout, stream=stream)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                last_problem = f"{type(exc).__name__}"
-                logger.info("%s: attempt %d failed: %s", self, attempt + 1, last_problem)
-                continue
-            except requests.RequestException as exc:
-                raise ProviderUnavailable(f"{self.city_code}: {exc}") from exc
-            if response.status_code >= 500:
-                last_problem = f"HTTP {response.status_code}"
-                response.close()
-                logger.info("%s: attempt %d failed: %s", self, attempt + 1, last_problem)
-                continue
-            return response, path, nonce
-        raise ProviderUnavailable(
-            f"{self.city_code}: {last_problem} after {self.retries + 1} attempt(s)"
-        )
-
-    def _verify(self, response: requests.Response, path: str, nonce: str, **kw: Any) -> None:
-        try:
-            protocol.verify_response(
-                self.app_secret,
-                response.status_code,
-                path,
-                nonce,
-                response.headers,
-                max_skew=self.max_skew,
-                **kw,
-            )
-        except protocol.SignatureError as exc:
-            response.close()
-            raise ProviderUnavailable(
-                f"{self.city_code}: response refused ({exc}, HTTP {response.status_code})"
-            ) from exc
-
-    @staticmethod
-    def _error_code(response: requests.Response) -> str:
-        try:
-            data = response.json()
-        except ValueError:
-            return ""
-        return str(data.get("error", "")) if isinstance(data, dict) else ""
-
-    # -- the interface
-
     def query(self, *, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer:
         _require_hash(person_hash)
-        self._guard()
-        try:
-            answer = self._query(person_hash, purpose, consent_ref)
-        except PersonNotFound:
-            self._ok()  # an authentic answer: the partner is healthy
-            raise
-        except ProviderUnavailable:
-            self._failed()
-            raise
-        self._ok()
-        return answer
+        with self._guarded(PersonNotFound):
+            return self._query(person_hash, purpose, consent_ref)
 
     def _query(self, person_hash: str, purpose: str, consent_ref: str) -> ProviderAnswer:
         request_id = uuid.uuid4().hex
-        body = json.dumps(
+        answer = self._post(
+            QUERY_PATH,
             {
                 "person_hash": person_hash,
                 "purpose": purpose,
                 "consent_id": consent_ref,
                 "request_id": request_id,
             },
-            separators=(",", ":"),
-        ).encode()
-        response, path, nonce = self._send("POST", protocol.QUERY_PATH, body, stream=False)
-        status = response.status_code
+        )
+        status = answer.status
         if status not in (200, 404):
-            code = self._error_code(response)
+            code = answer.error_code()
             raise ProviderUnavailable(f"{self.city_code}: HTTP {status} {code}".rstrip())
-        self._verify(response, path, nonce, body=response.content)
-        try:
-            data = json.loads(response.content)
-        except ValueError as exc:
-            raise ProviderUnavailable(f"{self.city_code}: malformed JSON (HTTP {status})") from exc
+        data = self._authentic_json(answer)
         if not isinstance(data, dict):
             raise ProviderUnavailable(f"{self.city_code}: malformed answer (HTTP {status})")
         if status == 404:
@@ -423,89 +425,20 @@ class HttpProvider:
         return ProviderAnswer(score, dishonest, reference)
 
     def iter_dishonest_list(self) -> Iterator[str]:
-        """Stream the list. Authentication: headers are signed over ``STREAMING-NDJSON``
-        before any line is read; the last line is a signed trailer carrying the count and
-        the SHA-256 of every byte before it, checked at the end. A missing, wrong or
-        unauthenticated trailer raises ProviderUnavailable after the yielded items."""
-        self._guard()
-        try:
-            yield from self._iter_list()
-        except ProviderUnavailable:
-            self._failed()
-            raise
-        self._ok()
+        """Stream the list (``PartnerClient.stream``: signed headers, items, a signed
+        trailer checked at the end). A missing, wrong or unauthenticated trailer raises
+        ProviderUnavailable after the yielded items."""
+        with self._guarded():
+            yield from self.iter_ndjson(DISHONEST_LIST_PATH, self._person)
+
+    def _person(self, item: dict[str, Any]) -> str:
+        value = item.get("person_hash")
+        if not protocol.is_person_hash(value):
+            raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
+        return value
 
     def iter_honours(self) -> Iterator[HonourEntry]:
         """Stream the city's honour lists: NDJSON items ``{person_hash, kind,
         valid_until}`` with the dishonest list's signed trailer."""
-        self._guard()
-        try:
-            yield from self.iter_ndjson(protocol.HONOURS_PATH, honour_entry)
-        except ProviderUnavailable:
-            self._failed()
-            raise
-        self._ok()
-
-    def _iter_list(self) -> Iterator[str]:
-        def person(item: dict[str, Any]) -> str:
-            value = item.get("person_hash")
-            if not protocol.is_person_hash(value):
-                raise ProviderUnavailable(f"{self.city_code}: malformed person hash")
-            return value
-
-        return self.iter_ndjson(protocol.DISHONEST_LIST_PATH, person)
-
-    def iter_ndjson(self, endpoint: str, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
-        """Stream a signed NDJSON list (header, items, signed trailer) from ``endpoint``,
-        yielding ``parse(item)`` for each item line. ``parse`` may raise
-        ProviderUnavailable to refuse the whole list, or return a marker for one bad item.
-        The trailer is checked after the last item (see ``iter_dishonest_list``)."""
-        response, path, nonce = self._send("GET", endpoint, b"", stream=True)
-        with response:
-            if response.status_code != 200:
-                raise ProviderUnavailable(f"{self.city_code}: list HTTP {response.status_code}")
-            self._verify(response, path, nonce, body_hash=protocol.STREAMING_BODY)
-            timestamp = response.headers[protocol.H_TIMESTAMP]
-            running = hashlib.sha256()
-            count = 0
-            trailer: dict[str, Any] | None = None
-            try:
-                lines = response.iter_lines(chunk_size=64 * 1024, delimiter=b"\n")
-                for line in lines:
-                    if not line:
-                        continue  # iter_lines yields an empty piece at chunk boundaries
-                    if trailer is not None:
-                        raise ProviderUnavailable(f"{self.city_code}: data after the trailer")
-                    try:
-                        item = json.loads(line)
-                    except ValueError as exc:
-                        raise ProviderUnavailable(f"{self.city_code}: malformed line") from exc
-                    if not isinstance(item, dict):
-                        raise ProviderUnavailable(f"{self.city_code}: malformed line")
-                    if item.get("kind") == "trailer":
-                        trailer = item
-                        continue
-                    running.update(line + b"\n")
-                    if item.get("kind") == "header":
-                        continue
-                    count += 1
-                    yield parse(item)
-            except requests.RequestException as exc:
-                raise ProviderUnavailable(f"{self.city_code}: list stream broke: {exc}") from exc
-        if trailer is None:
-            raise ProviderUnavailable(f"{self.city_code}: list truncated (no trailer)")
-        digest = running.hexdigest()
-        try:
-            if trailer.get("count") != count or trailer.get("sha256") != digest:
-                raise protocol.SignatureError("bad_signature", "count or digest mismatch")
-            protocol.verify_stream_trailer(
-                self.app_secret,
-                path,
-                timestamp,
-                nonce,
-                count,
-                digest,
-                str(trailer.get("signature", "")),
-            )
-        except protocol.SignatureError as exc:
-            raise ProviderUnavailable(f"{self.city_code}: list trailer refused ({exc})") from exc
+        with self._guarded():
+            yield from self.iter_ndjson(HONOURS_PATH, honour_entry)

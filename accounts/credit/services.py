@@ -15,7 +15,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,7 @@ from accounts.models import City, User
 from accounts.signals import resident_listed
 from core.errors import INVALID_REQUEST, PERMISSION_DENIED
 from core.resilience import enqueue, is_queue_error, queue_of_tasks
+from core.staged_sync import staging_table
 
 from . import errors
 from .conversion import tier_of
@@ -334,12 +335,11 @@ class ListSync:
 def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> ListSync:
     """Replace the city's synced seriously-dishonest list with the provider's current one.
 
-    The list is streamed into a temporary staging table in batches (COPY on PostgreSQL),
-    then applied with set-based SQL, all in one transaction: memory stays bounded, and a
-    list whose end does not authenticate changes nothing. Residents newly on the list are
-    marked at once and announced (listeners revoke their open vouchers); those taken off
-    the list (credit repair) and on no other city's list are cleared in the same sync, so
-    eligibility comes back at once.
+    Staged and applied set-based in one transaction (``core.staged_sync``): memory stays
+    bounded, and a list whose end does not authenticate changes nothing. Residents newly
+    on the list are marked at once and announced (listeners revoke their open vouchers);
+    those taken off the list (credit repair) and on no other city's list are cleared in
+    the same sync, so eligibility comes back at once.
     """
     batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
     City.objects.get(code=city_code)
@@ -347,32 +347,10 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
     listed = ListedPerson._meta.db_table
     standing = Standing._meta.db_table
     users = User._meta.db_table
-    entries = 0
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '128MB'")
-        cur.execute("DROP TABLE IF EXISTS credit_list_staging")
-        # ON COMMIT DROP: behind a transaction pooler the server session outlives us
-        on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-        cur.execute(
-            f"CREATE TEMPORARY TABLE credit_list_staging (person_hash varchar(64)){on_commit}"
-        )
-        batch: list[str] = []
-        for person_hash in provider.iter_dishonest_list():
-            batch.append(person_hash)
-            if len(batch) >= batch_size:
-                _stage(cur, batch)
-                entries += len(batch)
-                batch = []
-        if batch:
-            _stage(cur, batch)
-            entries += len(batch)
-        if connection.vendor == "postgresql":
-            cur.execute("ANALYZE credit_list_staging")  # hash joins over the staged list
-        else:
-            cur.execute(
-                "CREATE INDEX credit_list_staging_hash ON credit_list_staging (person_hash)"
-            )
+    staging = staging_table("credit_list_staging", {"person_hash": "varchar(64)"}, work_mem="128MB")
+    with staging as stage:
+        entries = stage.load(((h,) for h in provider.iter_dishonest_list()), batch_size=batch_size)
+        cur = stage.cursor
         # Table names come from model metadata, never from input: the f-strings are safe.
         # Credit repair first, while this city's old entries still show who was on its
         # list: a flagged resident who is not on the new list, nor on any other city's, and
@@ -410,7 +388,6 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
             [True],
         )
         newly = [row[0] for row in cur.fetchall()]
-        cur.execute("DROP TABLE credit_list_staging")
         if newly:
             _announce_listed(newly)
     logger.info(
@@ -422,17 +399,6 @@ def sync_dishonest_list(*, city_code: str, batch_size: int | None = None) -> Lis
         restored,
     )
     return ListSync(city_code, entries, len(newly), removed, restored)
-
-
-def _stage(cur, hashes: list[str]) -> None:
-    if connection.vendor == "postgresql":
-        with cur.copy("COPY credit_list_staging (person_hash) FROM STDIN") as copy:
-            for value in hashes:
-                copy.write_row((value,))
-    else:
-        cur.executemany(
-            "INSERT INTO credit_list_staging (person_hash) VALUES (%s)", [(h,) for h in hashes]
-        )
 
 
 # --------------------------------------------------------------------------- honours
@@ -447,31 +413,21 @@ class HonourSync:
 def sync_honours(*, city_code: str, batch_size: int | None = None) -> HonourSync:
     """Replace the city's synced honour lists with the provider's current ones.
 
-    Like the dishonest list: streamed into a temporary staging table in batches (COPY on
-    PostgreSQL) and applied set-based in one transaction, so a list whose end does not
-    authenticate, or holds a malformed item, changes nothing.
+    Like the dishonest list, staged and applied set-based in one transaction
+    (``core.staged_sync``), so a list whose end does not authenticate, or holds a
+    malformed item, changes nothing.
     """
     batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
     City.objects.get(code=city_code)
     provider = provider_for(city_code)
     table = Honour._meta.db_table
-    entries = 0
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS credit_honour_staging")
-        cur.execute(
-            "CREATE TEMPORARY TABLE credit_honour_staging "
-            "(person_hash varchar(64), kind varchar(20), valid_until date)"
+    columns = {"person_hash": "varchar(64)", "kind": "varchar(20)", "valid_until": "date"}
+    with staging_table("credit_honour_staging", columns) as stage:
+        entries = stage.load(
+            ((e.person_hash, e.kind, e.valid_until) for e in provider.iter_honours()),
+            batch_size=batch_size,
         )
-        batch: list[tuple] = []
-        for entry in provider.iter_honours():
-            batch.append((entry.person_hash, entry.kind, entry.valid_until))
-            if len(batch) >= batch_size:
-                _stage_honours(cur, batch)
-                entries += len(batch)
-                batch = []
-        if batch:
-            _stage_honours(cur, batch)
-            entries += len(batch)
+        cur = stage.cursor
         cur.execute(f"DELETE FROM {table} WHERE city_id = %s", [city_code])  # noqa: S608
         # one row per (person, kind): the latest validity, no end date winning
         cur.execute(
@@ -481,24 +437,8 @@ def sync_honours(*, city_code: str, batch_size: int | None = None) -> HonourSync
             "FROM credit_honour_staging GROUP BY person_hash, kind ORDER BY person_hash",
             [city_code, timezone.now()],
         )
-        cur.execute("DROP TABLE credit_honour_staging")
     logger.info("honour lists synced city=%s entries=%s", city_code, entries)
     return HonourSync(city_code, entries)
-
-
-def _stage_honours(cur, rows: list[tuple]) -> None:
-    if connection.vendor == "postgresql":
-        with cur.copy(
-            "COPY credit_honour_staging (person_hash, kind, valid_until) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cur.executemany(
-            "INSERT INTO credit_honour_staging (person_hash, kind, valid_until) "
-            "VALUES (%s, %s, %s)",
-            rows,
-        )
 
 
 # --------------------------------------------------------------------------- refresh

@@ -8,7 +8,6 @@ travel as the alliance's keyed person hash, never as a plain ID number.
 from __future__ import annotations
 
 import json
-import logging
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -17,10 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import requests
 
-from accounts.credit import protocol
-from accounts.signed_http import Unreachable, post_signed
-
-logger = logging.getLogger(__name__)
+from core import partner_protocol as protocol
+from core.partner_http import Answer, PartnerClient, PartnerUnavailable
 
 VERIFY_PATH = "/open/v1/identity/verify"
 _DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "∙": "·", ".": "·"})
@@ -72,7 +69,8 @@ class SandboxIdentityProvider:
 
 
 class HttpIdentityProvider:
-    """Client of an identity service's signed HTTP API (docs/identity-api.md)."""
+    """Client of an identity service's signed HTTP API (docs/identity-api.md), through
+    the one signed transport (``core.partner_http``)."""
 
     name = "http"
 
@@ -88,66 +86,42 @@ class HttpIdentityProvider:
         session: requests.Session | None = None,
         max_skew: int = protocol.MAX_SKEW_SECONDS,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.app_key = app_key
-        self.app_secret = app_secret
-        self.timeout = timeout
-        self.retries = max(0, retries)
-        self.backoff = backoff
-        self.session = session or requests.Session()
-        self.max_skew = max_skew
+        self.http = PartnerClient(
+            base_url,
+            app_key,
+            app_secret,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            session=session,
+            max_skew=max_skew,
+            name="identity",
+        )
 
     def __repr__(self) -> str:
-        return f"<HttpIdentityProvider {self.base_url}>"
+        return f"<HttpIdentityProvider {self.http.base_url}>"
 
     def verify(self, *, person_hash: str, real_name: str) -> IdentityAnswer:
         if not protocol.is_person_hash(person_hash):
             raise ValueError("person_hash must be 64 lower-case hex characters")
         request_id = uuid.uuid4().hex
-        body = json.dumps(
-            {
-                "person_hash": person_hash,
-                "name": real_name,
-                "purpose": "real_name_registration",
-                "request_id": request_id,
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-        url = self.base_url + VERIFY_PATH
+        payload = {
+            "person_hash": person_hash,
+            "name": real_name,
+            "purpose": "real_name_registration",
+            "request_id": request_id,
+        }
         try:
-            response, path, nonce = post_signed(
-                self.session,
-                url,
-                body,
-                app_key=self.app_key,
-                app_secret=self.app_secret,
-                timeout=self.timeout,
-                retries=self.retries,
-                backoff=self.backoff,
-                who=self,
-            )
-        except Unreachable as exc:
+            answer = self.http.post_json(VERIFY_PATH, payload)
+            return self._answer(answer, person_hash, request_id)
+        except PartnerUnavailable as exc:
             raise IdentityUnavailable(str(exc)) from exc
-        return self._answer(response, path, nonce, person_hash, request_id)
 
-    def _answer(
-        self, response: requests.Response, path: str, nonce: str, person_hash: str, request_id: str
-    ) -> IdentityAnswer:
-        status = response.status_code
+    def _answer(self, answer: Answer, person_hash: str, request_id: str) -> IdentityAnswer:
+        status = answer.status
         if status not in (200, 404):
             raise IdentityUnavailable(f"HTTP {status}")
-        try:
-            protocol.verify_response(
-                self.app_secret, status, path, nonce, response.headers, response.content,
-                max_skew=self.max_skew,
-            )  # fmt: skip
-        except protocol.SignatureError as exc:
-            raise IdentityUnavailable(f"answer refused ({exc})") from exc
-        try:
-            data = json.loads(response.content)
-        except ValueError as exc:
-            raise IdentityUnavailable("malformed JSON") from exc
+        data = self.http.authentic_json(answer)
         if not isinstance(data, dict):
             raise IdentityUnavailable("malformed answer")
         if status == 404:

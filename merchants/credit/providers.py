@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from accounts.credit.providers import (
-    HttpProvider,
-    ProviderError,
-    ProviderUnavailable,
-)
+import requests
+
+from accounts.credit.breaker import CircuitBreaker
+from accounts.credit.providers import PlatformClient, ProviderError, ProviderUnavailable
+from core import partner_protocol as protocol
 from merchants.validators import is_valid_credit_code
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
@@ -151,44 +151,52 @@ class EnterpriseSandbox:
                             yield Malformed("not_json", line[:80])
 
 
-class EnterpriseHttpProvider(HttpProvider):
+class EnterpriseHttpProvider(PlatformClient):
     """Client of an enterprise credit platform (docs/partner-enterprise-credit-api.md):
-    the signing, retries, timeouts and circuit breaker of the personal ``HttpProvider``."""
+    the one signed transport and the circuit breaker, as the personal ``HttpProvider``."""
 
-    def __init__(self, base_url: str, app_key: str, app_secret: str | bytes, **kwargs) -> None:
-        super().__init__("enterprise", base_url, app_key, app_secret, **kwargs)
+    def __init__(
+        self,
+        base_url: str,
+        app_key: str,
+        app_secret: str | bytes,
+        *,
+        timeout: float = 2.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+        breaker: CircuitBreaker | None = None,
+        session: requests.Session | None = None,
+        max_skew: int = protocol.MAX_SKEW_SECONDS,
+    ) -> None:
+        super().__init__(
+            "enterprise",
+            base_url,
+            app_key,
+            app_secret,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            breaker=breaker,
+            session=session,
+            max_skew=max_skew,
+        )
 
     def __repr__(self) -> str:
         return f"<EnterpriseHttpProvider {self.base_url}>"
 
     def query(self, *, credit_code: str, purpose: str) -> EnterpriseAnswer:
-        self._guard()
-        try:
-            answer = self._enterprise_query(credit_code, purpose)
-        except EnterpriseNotFound:
-            self._ok()
-            raise
-        except ProviderUnavailable:
-            self._failed()
-            raise
-        self._ok()
-        return answer
+        with self._guarded(EnterpriseNotFound):
+            return self._enterprise_query(credit_code, purpose)
 
     def _enterprise_query(self, credit_code: str, purpose: str) -> EnterpriseAnswer:
         request_id = uuid.uuid4().hex
-        body = json.dumps(
-            {"credit_code": credit_code, "purpose": purpose, "request_id": request_id},
-            separators=(",", ":"),
-        ).encode()
-        response, path, nonce = self._send("POST", QUERY_PATH, body, stream=False)
-        status = response.status_code
+        answer = self._post(
+            QUERY_PATH, {"credit_code": credit_code, "purpose": purpose, "request_id": request_id}
+        )
+        status = answer.status
         if status not in (200, 404):
-            raise ProviderUnavailable(f"enterprise: HTTP {status} {self._error_code(response)}")
-        self._verify(response, path, nonce, body=response.content)
-        try:
-            data = json.loads(response.content)
-        except ValueError as exc:
-            raise ProviderUnavailable(f"enterprise: malformed JSON (HTTP {status})") from exc
+            raise ProviderUnavailable(f"enterprise: HTTP {status} {answer.error_code()}")
+        data = self._authentic_json(answer)
         if status == 404:
             if isinstance(data, dict) and data.get("error") == "enterprise_not_found":
                 raise EnterpriseNotFound("enterprise: not found")
@@ -199,18 +207,13 @@ class EnterpriseHttpProvider(HttpProvider):
             if isinstance(data, dict)
             else data
         )
-        answer = check_item(fields, reference)
-        if isinstance(answer, Malformed):
-            raise MalformedAnswer(f"enterprise: malformed answer ({answer.reason})")
-        if answer.credit_code != credit_code:
+        checked = check_item(fields, reference)
+        if isinstance(checked, Malformed):
+            raise MalformedAnswer(f"enterprise: malformed answer ({checked.reason})")
+        if checked.credit_code != credit_code:
             raise MalformedAnswer("enterprise: answer about another enterprise")
-        return answer
+        return checked
 
     def iter_grades(self) -> Iterator[EnterpriseAnswer | Malformed]:
-        self._guard()
-        try:
+        with self._guarded():
             yield from self.iter_ndjson(LIST_PATH, check_item)
-        except ProviderUnavailable:
-            self._failed()
-            raise
-        self._ok()

@@ -7,17 +7,19 @@ what fails is audited as `rejected` and never stored.
 """
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.credit.providers import ProviderUnavailable
+from core.staged_sync import staging_table
 
 from ..models import Merchant, MerchantCreditCheck, Offer, OfferTransition
-from .providers import EnterpriseAnswer, EnterpriseNotFound, Malformed, MalformedAnswer
+from .providers import EnterpriseNotFound, Malformed, MalformedAnswer
 from .registry import enterprise_provider
 
 logger = logging.getLogger(__name__)
@@ -122,65 +124,52 @@ class EnterpriseSync:
 def sync_enterprise_credit(*, batch_size: int | None = None) -> EnterpriseSync:
     """Apply the provider's whole graded list to our merchants, set-based.
 
-    The list is streamed into a temporary staging table in batches (COPY on
-    PostgreSQL), then applied with one UPDATE, and the offers of every merchant not in
-    good standing are paused, all in one transaction: memory stays bounded, and a list
-    whose end does not authenticate changes nothing. Malformed items are skipped and
-    audited. Merchants the list does not name keep their last grade.
+    Staged and applied with one UPDATE in one transaction (``core.staged_sync``), and the
+    offers of every merchant not in good standing are paused in it: memory stays
+    bounded, and a list whose end does not authenticate changes nothing. Malformed items
+    are skipped and audited. Merchants the list does not name keep their last grade.
     """
     batch_size = batch_size or settings.CREDIT_LIST_BATCH_SIZE
     provider = enterprise_provider()
     merchants = Merchant._meta.db_table
     entries = rejected = 0
     rejects: list[MerchantCreditCheck] = []
-    try:
-        with transaction.atomic(), connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                cur.execute("SET LOCAL work_mem = '64MB'")
-            cur.execute("DROP TABLE IF EXISTS enterprise_credit_staging")
-            cur.execute(
-                "CREATE TEMPORARY TABLE enterprise_credit_staging "
-                "(credit_code varchar(18), grade varchar(1), listed integer)"
-            )
-            batch: list[tuple[str, str, int]] = []
-            for item in provider.iter_grades():
-                entries += 1
-                if isinstance(item, Malformed):
-                    rejected += 1
-                    if len(rejects) < AUDITED_REJECTS:
-                        rejects.append(
-                            MerchantCreditCheck(
-                                source=MerchantCreditCheck.Source.SYNC,
-                                outcome=MerchantCreditCheck.Outcome.REJECTED,
-                                credit_code="",
-                                error=item.reason,
-                                detail={"item": item.excerpt},
-                            )
+
+    def well_formed() -> Iterator[tuple[str, str, int]]:
+        nonlocal entries, rejected
+        for item in provider.iter_grades():
+            entries += 1
+            if isinstance(item, Malformed):
+                rejected += 1
+                if len(rejects) < AUDITED_REJECTS:
+                    rejects.append(
+                        MerchantCreditCheck(
+                            source=MerchantCreditCheck.Source.SYNC,
+                            outcome=MerchantCreditCheck.Outcome.REJECTED,
+                            credit_code="",
+                            error=item.reason,
+                            detail={"item": item.excerpt},
                         )
-                    continue
-                assert isinstance(item, EnterpriseAnswer)
-                batch.append((item.credit_code, item.grade, int(item.seriously_dishonest)))
-                if len(batch) >= batch_size:
-                    _stage(cur, batch)
-                    batch = []
-            if batch:
-                _stage(cur, batch)
-            if connection.vendor == "postgresql":
-                cur.execute("ANALYZE enterprise_credit_staging")
+                    )
+                continue
+            yield (item.credit_code, item.grade, int(item.seriously_dishonest))
+
+    columns = {"credit_code": "varchar(18)", "grade": "varchar(1)", "listed": "integer"}
+    try:
+        with staging_table("enterprise_credit_staging", columns, work_mem="64MB") as stage:
+            stage.load(well_formed(), batch_size=batch_size)
             # One row per code (a list naming a code twice counts its worst entry), then
             # one UPDATE of the merchants whose values change. Table names come from model
             # metadata, never from input.
-            now = timezone.now()
-            cur.execute(
+            stage.cursor.execute(
                 f"UPDATE {merchants} SET credit_grade = s.grade, "  # noqa: S608
                 "seriously_dishonest = (s.listed = 1), credit_checked_at = %s "
                 "FROM (SELECT credit_code, MAX(grade) AS grade, MAX(listed) AS listed "
                 "      FROM enterprise_credit_staging GROUP BY credit_code) s "
                 f"WHERE {merchants}.credit_code = s.credit_code",
-                [now],
+                [timezone.now()],
             )
-            updated = cur.rowcount
-            cur.execute("DROP TABLE enterprise_credit_staging")
+            updated = stage.cursor.rowcount
             paused = pause_offers_of_bad_merchants()
             MerchantCreditCheck.objects.bulk_create(rejects)
             MerchantCreditCheck.objects.create(
@@ -210,18 +199,3 @@ def sync_enterprise_credit(*, batch_size: int | None = None) -> EnterpriseSync:
         paused,
     )
     return EnterpriseSync(entries, rejected, updated, paused)
-
-
-def _stage(cur, rows: list[tuple[str, str, int]]) -> None:
-    if connection.vendor == "postgresql":
-        with cur.copy(
-            "COPY enterprise_credit_staging (credit_code, grade, listed) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cur.executemany(
-            "INSERT INTO enterprise_credit_staging (credit_code, grade, listed) "
-            "VALUES (%s, %s, %s)",
-            rows,
-        )

@@ -1,10 +1,12 @@
-"""Helpers for the accounts tests: read SMS codes from the sandbox outbox, register."""
+"""Helpers for the accounts tests: read SMS codes from the sandbox outbox, register; the
+reference partner server (tests/credit/partner_server.py) for the identity and SMS clients."""
 
 import re
 
 import pytest
 
 from accounts.legal.models import Agreement
+from tests.credit.conftest import _partner_server_session, partner_server  # noqa: F401
 
 SMS = "/api/v1/auth/sms-code"
 REGISTER = "/api/v1/auth/register"

@@ -6,12 +6,11 @@ import json
 import pytest
 from django.db import connection
 
-from accounts.credit.protocol import person_hash
 from accounts.models import User
 from accounts.realname.models import IdentityCheck
 from accounts.realname.providers import VERIFY_PATH, HttpIdentityProvider, IdentityUnavailable
 from accounts.realname.services import audit_ref
-from tests.accounts.signed_server import SignedServer
+from core.partner_protocol import person_hash
 from tests.factories import make_id_number
 
 SANDBOX_ID = "350203198905140179"  # 鹭优演 in accounts/credit/sandbox_persons.json
@@ -82,10 +81,10 @@ def _verify(body: dict) -> tuple[int, dict]:
 
 
 @pytest.fixture
-def id_server():
+def id_server(partner_server):
     REGISTRY.clear()
-    with SignedServer({VERIFY_PATH: _verify}) as server:
-        yield server
+    partner_server.routes[VERIFY_PATH] = _verify
+    return partner_server
 
 
 def provider(server, **kw) -> HttpIdentityProvider:
@@ -110,7 +109,7 @@ def test_http_provider_match_mismatch_and_unknown(id_server):
 @pytest.mark.parametrize("mode", ["bad_signature", "unsigned"])
 def test_http_provider_refuses_unauthenticated_answers(id_server, mode):
     REGISTRY[HASH] = "王小明"
-    id_server.mode = mode
+    id_server.set_mode(mode)
     with pytest.raises(IdentityUnavailable):
         provider(id_server).verify(person_hash=HASH, real_name="王小明")
 
@@ -119,7 +118,7 @@ def test_http_provider_retries_5xx(id_server):
     REGISTRY[HASH] = "王小明"
     id_server.fail_next = 1
     assert provider(id_server, retries=1).verify(person_hash=HASH, real_name="王小明").matches
-    assert id_server.hits == 2
+    assert id_server.requests_received == 2
 
 
 @pytest.mark.django_db
@@ -136,7 +135,7 @@ def test_registration_through_the_http_provider(id_server, settings, register):
     refused = register(real_name="李华")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "identity_mismatch"
     assert register(real_name="王小明").status_code == 201
-    id_server.mode = "error500"
+    id_server.set_mode("error500")
     down = register(phone="13812340000", id_number=make_id_number("110105"))
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "identity_unavailable"

@@ -1,11 +1,10 @@
-"""The HTTP SMS gateway against a real local server speaking the signed protocol."""
+"""The HTTP SMS gateway against the real local partner server (the signed protocol)."""
 
 import pytest
 
 from accounts.sms.gateways import SEND_PATH, HttpGateway, SmsUnavailable
 from accounts.sms.models import SmsCode
 from tests.accounts.conftest import send_code
-from tests.accounts.signed_server import SignedServer
 
 
 def _ok(body: dict) -> tuple[int, dict]:
@@ -13,9 +12,9 @@ def _ok(body: dict) -> tuple[int, dict]:
 
 
 @pytest.fixture
-def sms_server():
-    with SignedServer({SEND_PATH: _ok}) as server:
-        yield server
+def sms_server(partner_server):
+    partner_server.routes[SEND_PATH] = _ok
+    return partner_server
 
 
 def gateway(server, **kw) -> HttpGateway:
@@ -34,38 +33,38 @@ def test_a_signed_request_carries_phone_and_code(sms_server):
 def test_5xx_is_retried_then_succeeds(sms_server):
     sms_server.fail_next = 2
     gateway(sms_server, retries=2).send_code(phone="13812345678", code="1", minutes=5, text="")
-    assert sms_server.hits == 3
+    assert sms_server.requests_received == 3
 
 
 def test_5xx_after_every_retry_is_unavailable(sms_server):
-    sms_server.mode = "error500"
+    sms_server.set_mode("error500")
     with pytest.raises(SmsUnavailable):
         gateway(sms_server, retries=1).send_code(phone="13812345678", code="1", minutes=5, text="")
-    assert sms_server.hits == 2
+    assert sms_server.requests_received == 2
 
 
 @pytest.mark.parametrize("mode", ["bad_signature", "unsigned"])
 def test_an_unauthenticated_answer_is_refused_and_not_retried(sms_server, mode):
-    sms_server.mode = mode
+    sms_server.set_mode(mode)
     with pytest.raises(SmsUnavailable):
         gateway(sms_server).send_code(phone="13812345678", code="1", minutes=5, text="")
-    assert sms_server.hits == 1
+    assert sms_server.requests_received == 1
 
 
 def test_a_wrong_secret_is_refused_by_the_server_and_not_retried(sms_server):
     gw = HttpGateway(sms_server.base_url, sms_server.app_key, "not-the-secret", backoff=0.01)
     with pytest.raises(SmsUnavailable):
         gw.send_code(phone="13812345678", code="1", minutes=5, text="")
-    assert sms_server.hits == 1 and not sms_server.received
+    assert sms_server.requests_received == 1 and not sms_server.received
 
 
 def test_a_timeout_is_retried_then_unavailable(sms_server):
-    sms_server.mode, sms_server.slow_seconds = "slow", 0.5
+    sms_server.set_mode("slow", slow_seconds=0.5)
     with pytest.raises(SmsUnavailable):
         gateway(sms_server, timeout=0.1, retries=1).send_code(
             phone="13812345678", code="1", minutes=5, text=""
         )
-    assert sms_server.hits == 2
+    assert sms_server.requests_received == 2
 
 
 @pytest.mark.django_db
@@ -95,9 +94,9 @@ def test_a_gateway_failure_is_503_and_allows_an_immediate_retry(sms_server, sett
         "app_secret": sms_server.app_secret,
         "retries": 0,
     }
-    sms_server.mode = "error500"
+    sms_server.set_mode("error500")
     res = send_code(api_client, "13812345678")
     assert res.status_code == 503 and res.json()["error"]["code"] == "sms_unavailable"
     assert SmsCode.objects.get().closed_reason == "unsent"
-    sms_server.mode = "normal"
+    sms_server.set_mode("normal")
     assert send_code(api_client, "13812345678").status_code == 202

@@ -25,6 +25,7 @@ def partner_server(_partner_server_session):
     server.persons.clear()
     server.enterprises.clear()
     server.honours.clear()
+    server.routes.clear()
     server.list_source = None
     yield server
     server.reset()

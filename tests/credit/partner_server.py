@@ -1,13 +1,19 @@
 """A real local HTTP server that speaks the partner open-platform protocol
-(docs/partner-credit-api.md), with switchable failure modes for the client's tests.
+(docs/partner-credit-api.md), with switchable failure modes for the clients' tests.
+
+It serves personal credit (query, dishonest list, honours) and enterprise credit (query,
+graded list); ``routes`` adds any other signed POST endpoint, ``path -> handler(body:
+dict) -> (status, dict)`` (the identity service, the SMS gateway), so one server checks
+the signatures of all four partners' requests.
 
 Modes: ``normal``, ``slow`` (sleeps ``slow_seconds`` before answering), ``error500``,
 ``malformed_json``, ``bad_signature`` (signs with a wrong secret), ``stale_timestamp``,
 ``future_timestamp``, ``not_found``, ``truncated_list`` (list without its trailer),
 ``tampered_list`` (an item altered after the trailer was computed), ``wrong_person``
-(a correctly signed answer about another person hash). ``fail_next = n``
-answers the next ``n`` requests with 500 whatever the mode. ``requests_received`` counts
-every request that reached the server.
+(a correctly signed answer about another person hash), ``unsigned`` (JSON answers carry
+no signature headers). ``fail_next = n`` answers the next ``n`` requests with 500
+whatever the mode. ``requests_received`` counts every request that reached the server,
+``unauthorized`` those refused for their signature.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from accounts.credit import protocol
+from accounts.credit.providers import DISHONEST_LIST_PATH, HONOURS_PATH, QUERY_PATH
+from core import partner_protocol as protocol
 from merchants.credit.providers import LIST_PATH as ENTERPRISE_LIST_PATH
 from merchants.credit.providers import QUERY_PATH as ENTERPRISE_QUERY_PATH
 
@@ -37,6 +44,7 @@ MODES = {
     "truncated_list",
     "tampered_list",
     "wrong_person",
+    "unsigned",
 }
 
 
@@ -54,6 +62,8 @@ class PartnerServer:
         self.enterprises: dict[str, dict] = {}
         # honour lists: items {"person_hash", "kind", "valid_until"}, served as stored
         self.honours: list[dict] = []
+        self.routes: dict[str, Callable[[dict], tuple[int, dict]]] = {}
+        self.received: list[dict] = []  # bodies of the authenticated requests to `routes`
         self.nonces = protocol.NonceCache()
         self._lock = threading.Lock()
         self.reset()
@@ -71,6 +81,7 @@ class PartnerServer:
             self.requests_received = 0
             self.paths: list[str] = []
             self.unauthorized = 0
+            self.received = []
 
     def set_mode(self, mode: str, *, slow_seconds: float | None = None) -> None:
         if mode not in MODES:
@@ -141,7 +152,7 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                if nonce:
+                if nonce and server.mode != "unsigned":
                     for name, value in self._sign(status, nonce, body).items():
                         self.send_header(name, value)
                 self.end_headers()
@@ -198,7 +209,10 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             if self.path == ENTERPRISE_QUERY_PATH:
                 self._enterprise_query(body, nonce)
                 return
-            if self.path != protocol.QUERY_PATH:
+            if self.path in server.routes:
+                self._route(server.routes[self.path], body, nonce)
+                return
+            if self.path != QUERY_PATH:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)
                 return
             try:
@@ -233,6 +247,17 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
                 nonce,
             )
 
+        def _route(self, handler: Callable[[dict], tuple[int, dict]], body: bytes, nonce: str):
+            try:
+                request = json.loads(body)
+                assert isinstance(request, dict)
+            except (ValueError, AssertionError):
+                self._json(400, {"error": "bad_request"}, nonce)
+                return
+            server.received.append(request)
+            status, answer = handler(request)
+            self._json(status, answer, nonce)
+
         def _enterprise_query(self, body: bytes, nonce: str) -> None:
             try:
                 request = json.loads(body)
@@ -255,9 +280,9 @@ def _make_handler(server: PartnerServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0]
             if path == ENTERPRISE_LIST_PATH:
                 items = ({"credit_code": c, **e} for c, e in server.enterprises.items())
-            elif path == protocol.HONOURS_PATH:
+            elif path == HONOURS_PATH:
                 items = iter(server.honours)
-            elif path == protocol.DISHONEST_LIST_PATH:
+            elif path == DISHONEST_LIST_PATH:
                 items = ({"person_hash": h} for h in server.list_hashes())
             else:
                 self._json(404, {"error": "no_such_endpoint"}, nonce)

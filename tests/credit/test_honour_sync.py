@@ -8,9 +8,9 @@ import pytest
 
 from accounts.credit import services
 from accounts.credit.models import Honour
-from accounts.credit.protocol import person_hash
 from accounts.credit.providers import ProviderUnavailable
 from accounts.demo import seed_cities_and_schemes
+from core.partner_protocol import person_hash
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,16 @@ import requests
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from accounts.credit import protocol
 from accounts.credit.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from accounts.credit.providers import (
+    QUERY_PATH,
     BreakerOpen,
     CreditProvider,
     HttpProvider,
     PersonNotFound,
     ProviderUnavailable,
 )
+from core import partner_protocol as protocol
 
 KEY = b"test-alliance-id-key"
 ALICE = protocol.person_hash(KEY, "330106198803120118")
@@ -158,7 +159,7 @@ def test_server_refuses_replayed_and_stale_requests(server):
     body = b'{"person_hash":"%s","purpose":"p","consent_id":"c","request_id":"r"}' % (
         ALICE.encode()
     )
-    path = protocol.QUERY_PATH
+    path = QUERY_PATH
     headers = protocol.sign_request(server.app_key, server.app_secret, "POST", path, body)
     first = requests.post(server.base_url + path, data=body, headers=headers, timeout=2)
     assert first.status_code == 200

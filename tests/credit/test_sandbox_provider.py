@@ -6,7 +6,6 @@ import time
 import pytest
 
 from accounts.credit.conversion import demo_bands, tier_of
-from accounts.credit.protocol import person_hash
 from accounts.credit.providers import (
     SANDBOX_PERSONS_FILE,
     CreditProvider,
@@ -15,6 +14,7 @@ from accounts.credit.providers import (
     SandboxProvider,
 )
 from accounts.identity import parse_id_number
+from core.partner_protocol import person_hash
 
 KEY = b"test-alliance-id-key"
 HZ_EXCELLENT = "330106198803120118"

@@ -1,5 +1,6 @@
-"""The partner open-platform wire protocol (docs/partner-credit-api.md): signing and
-verification of requests and responses, and the alliance's person hash.
+"""The partner protocol (docs/partner-credit-api.md "Signing"): signing and verification
+of requests and responses, and the alliance's person hash. All four partners speak it
+(personal credit, enterprise credit, identity, SMS); `core.partner_http` sends it.
 
 Pure Python (no Django, no network). Both directions sign the same five-line string::
 
@@ -32,10 +33,6 @@ H_APP_KEY = "X-App-Key"
 H_TIMESTAMP = "X-Timestamp"
 H_NONCE = "X-Nonce"
 H_SIGNATURE = "X-Signature"
-
-QUERY_PATH = "/open/v1/credit/query"
-DISHONEST_LIST_PATH = "/open/v1/credit/dishonest-list"
-HONOURS_PATH = "/open/v1/credit/honours"
 
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 _PERSON_HASH = re.compile(r"^[0-9a-f]{64}$")
