@@ -27,6 +27,7 @@ from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
+from .eligibility import TIMING, Reason
 from .facts import (
     Aborted,
     Facts,
@@ -67,7 +68,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
             raise credit_errors.CONSENT_REQUIRED()
         raise credit_errors.NO_STANDING(http_status=403)
     if not facts.consented:  # withdrawn: no stored standing is used
-        raise credit_errors.CONSENT_REQUIRED(reasons=["consent_withdrawn"])
+        raise credit_errors.CONSENT_REQUIRED(reasons=[Reason.CONSENT_WITHDRAWN])
     if facts.id is None or facts.status in _HIDDEN_STATUSES:
         raise NOT_FOUND()
     if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
@@ -75,10 +76,10 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     if facts.kind == Offer.Kind.ENTITLEMENT:
         raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
     reasons = offer_reasons(facts, now)
-    timing = [r for r in reasons if r in ("offer_not_started", "offer_ended")]
+    timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if reasons == ["claim_limit_reached"]:
+    if reasons == [Reason.CLAIM_LIMIT_REACHED]:
         raise errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit)
     if reasons:
         _count_refusal(facts, reasons[0])

@@ -25,6 +25,7 @@ from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, Offer
 
 from .. import errors, signing
+from ..eligibility import TIMING
 from ..facts import (
     TZ,
     Aborted,
@@ -163,11 +164,10 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
         raise INVALID_REQUEST(offer_id=["not an entitlement offer: redeem its voucher"])
     if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
         raise errors.OFFER_NOT_ACTIVE(status=facts.status)
-    found = offer_reasons(facts, now)
-    timing = [r for r in found if r in ("offer_not_started", "offer_ended")]
+    reasons = offer_reasons(facts, now)
+    timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    reasons = found
     if reasons:
         _refuse(facts, reasons[0])
         detail: dict = {"reasons": reasons}
