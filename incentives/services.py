@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from rest_framework_simplejwt.models import TokenUser
 
@@ -55,7 +55,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     authentication loaded the caller), their consent and standing, the offer and its
     eligibility are read in one statement (incentives.facts; equivalent scores only for an
     offer with a minimum score or grade); the per-resident limit and the quota are then
-    taken and the voucher inserted atomically (on PostgreSQL one statement), and the offer's
+    taken and the voucher inserted atomically (one statement), and the offer's
     terms are copied onto the voucher (later changes of the offer do not touch it). Only
     `resident.pk` is used: the caller may be the access token's `TokenUser`.
     """
@@ -100,10 +100,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
         "expires_at": min(now + timedelta(hours=facts.voucher_lifetime_hours), facts.valid_until),
         "key": idempotency_key[:64],
     }
-    if connection.vendor == "postgresql":
-        voucher = _take_in_one_statement(fields)
-    else:
-        voucher = _take_with_orm(fields)
+    voucher = _take_in_one_statement(fields)
     logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident.pk)
     return voucher
 
@@ -204,36 +201,6 @@ def _voucher_of(fields: dict, voucher_id: int | None, code: str) -> Voucher:
         expires_at=fields["expires_at"],
         idempotency_key=fields["key"],
     )
-
-
-def _take_with_orm(fields: dict) -> Voucher:
-    """The same take in a transaction of ORM statements (SQLite, the embedded default)."""
-    offer_id, resident_id = fields["offer"], fields["resident"]
-    with transaction.atomic():
-        ClaimTally.objects.bulk_create(
-            [ClaimTally(offer_id=offer_id, resident_id=resident_id)], ignore_conflicts=True
-        )
-        took = ClaimTally.objects.filter(
-            offer_id=offer_id, resident_id=resident_id, held__lt=fields["limit"]
-        ).update(held=F("held") + 1)
-        if not took:
-            raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])
-        took = (
-            Offer.objects.filter(pk=offer_id, status=Offer.Status.PUBLISHED)
-            .filter(Q(total_quota__isnull=True) | Q(claimed_count__lt=F("total_quota")))
-            .update(claimed_count=F("claimed_count") + 1)
-        )
-        if not took:
-            _no_place(offer_id)
-        for _attempt in range(_CODE_DRAWS):
-            voucher = _voucher_of(fields, None, signing.new_code())
-            try:
-                with transaction.atomic():
-                    voucher.save(force_insert=True)
-                return voucher
-            except IntegrityError:
-                continue
-    raise RuntimeError("could not draw a unique voucher code")
 
 
 # --------------------------------------------------------------------------- cancel
@@ -411,10 +378,7 @@ def redeem_voucher_id(
     offline scan (only an offline scan may redeem a voucher the expiry task has marked)."""
     now = now or timezone.now()
     when = _When(now, valid_at or now, scanned_at, device_id)
-    if connection.vendor == "postgresql":
-        redeemed = _redeem_in_one_statement(staff, voucher_id, when)
-    else:
-        redeemed = _redeem_with_orm(staff, voucher_id, when)
+    redeemed = _redeem_in_one_statement(staff, voucher_id, when)
     if redeemed is None:
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
@@ -507,51 +471,6 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redee
         expires_at=expires_at,
         holder_name=real_name,
         holder_id_masked=id_masked,
-        staff_id=staff.pk,
-        redeemed_at=when.now,
-        scanned_at=when.scanned_at,
-        device_id=when.device_id,
-    )
-
-
-def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
-    merchant_id = _active_merchant_id(staff)
-    with transaction.atomic():
-        statuses = [Voucher.Status.ISSUED]
-        if when.scanned_at is not None:
-            statuses.append(Voucher.Status.EXPIRED)
-        flipped = Voucher.objects.filter(
-            ~Exists(
-                Standing.objects.filter(
-                    resident_id=OuterRef("resident_id"), seriously_dishonest=True
-                )
-            ),
-            ~Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash"))),
-            pk=voucher_id,
-            status__in=statuses,
-            merchant_id=merchant_id,
-            expires_at__gt=when.valid_at,
-        ).update(status=Voucher.Status.REDEEMED, redeemed_at=when.now, closed_at=None)
-        if not flipped:
-            return None
-        redemption = Redemption.objects.create(
-            voucher_id=voucher_id,
-            merchant_id=merchant_id,
-            staff_id=staff.pk,
-            redeemed_at=when.now,
-            scanned_at=when.scanned_at,
-            device_id=when.device_id,
-        )
-    voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
-    return Redeemed(
-        id=redemption.pk,
-        voucher_id=voucher_id,
-        code=voucher.code,
-        terms=voucher.terms,
-        merchant_id=merchant_id,
-        expires_at=voucher.expires_at,
-        holder_name=voucher.resident.real_name,
-        holder_id_masked=voucher.resident.id_masked,
         staff_id=staff.pk,
         redeemed_at=when.now,
         scanned_at=when.scanned_at,
