@@ -11,23 +11,23 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NoReturn
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.models import TokenUser
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
-from accounts.credit.models import ListedPerson, Standing
 from accounts.models import User
 from core.db import prepared_cursor
 from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
-from .eligibility import TIMING, Reason
+from .eligibility import TIMING, Reason, holder_listed_sql
 from .facts import (
     Aborted,
     Facts,
@@ -282,11 +282,9 @@ def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> 
 def holder_listed(resident_id: int) -> bool:
     """Whether the holder is on a seriously-dishonest list (synced from any city, or flagged
     on their standing), whatever became of the task that revokes their vouchers."""
-    listed = ListedPerson.objects.filter(
-        person_hash=Subquery(User.objects.filter(pk=resident_id).values("id_hash")[:1])
-    )
-    flagged = Standing.objects.filter(resident_id=resident_id, seriously_dishonest=True)
-    return listed.exists() or flagged.exists()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {holder_listed_sql('%(holder)s')}", {"holder": resident_id})
+        return bool(cur.fetchone()[0])
 
 
 def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
@@ -386,7 +384,8 @@ def redeem_voucher_id(
             raise NOT_FOUND()
         refusal = _refusal(voucher, merchant_id, when.valid_at) or errors.ALREADY_REDEEMED()
         if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
-            revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
+            # the lost task's work
+            close_open_vouchers(resident_id=voucher.resident_id, status=Voucher.Status.REVOKED)
         raise refusal
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redeemed.merchant_id)
     return redeemed
@@ -416,10 +415,7 @@ WITH staff_merchant AS (
     WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
       AND (status = 'issued' OR (status = 'expired' AND %(offline)s))
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
-      AND NOT EXISTS (SELECT 1 FROM {standing} s
-                      WHERE s.resident_id = {voucher}.resident_id AND s.seriously_dishonest)
-      AND NOT EXISTS (SELECT 1 FROM {listed} l JOIN {user} h ON h.id_hash = l.person_hash
-                      WHERE h.id = {voucher}.resident_id)
+      AND NOT {listed}
     RETURNING id, code, terms, resident_id, merchant_id, expires_at
 ), redemption AS (
     INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
@@ -433,21 +429,19 @@ FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
-    sql = _REDEEM_SQL.format(
-        **db_tables(
-            staff=MerchantStaff,
-            merchant=Merchant,
-            voucher=Voucher,
-            redemption=Redemption,
-            user=User,
-            standing=Standing,
-            listed=ListedPerson,
-        )
+@cache
+def _redeem_sql() -> str:
+    tables = db_tables(
+        staff=MerchantStaff, merchant=Merchant, voucher=Voucher, redemption=Redemption, user=User
     )
+    listed = holder_listed_sql(f"{tables['voucher']}.resident_id")
+    return _REDEEM_SQL.format(**tables, listed=listed)
+
+
+def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
     with prepared_cursor() as cur:
         cur.execute(
-            sql,
+            _redeem_sql(),
             {
                 "staff": staff.pk,
                 "now": when.now,
@@ -498,9 +492,10 @@ def expire_due_vouchers(*, now: datetime | None = None, batch: int = 5000) -> in
         )
 
 
-def revoke_open_vouchers(*, resident_id: int) -> int:
-    """A resident on the seriously-dishonest list loses every open voucher; the places
-    return to the offers."""
+def close_open_vouchers(*, resident_id: int, status: str) -> int:
+    """Every open voucher of the resident is closed with `status`, and the places return to
+    the offers: `revoked` when they are on the seriously-dishonest list, `cancelled` when
+    they close their account (inside the closing transaction: no commit of its own)."""
     now = timezone.now()
     with transaction.atomic():
         rows = list(
@@ -511,31 +506,9 @@ def revoke_open_vouchers(*, resident_id: int) -> int:
         )
         if not rows:
             return 0
-        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Voucher.Status.REVOKED, closed_at=now
-        )
+        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=status, closed_at=now)
         _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
-    logger.info("vouchers revoked resident=%s count=%s", resident_id, len(rows))
-    return len(rows)
-
-
-def cancel_open_vouchers(*, resident_id: int) -> int:
-    """A resident closes their account: every open voucher is cancelled and its place
-    returns to the offer. Runs inside the closing transaction (no commit of its own)."""
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            Voucher.objects.select_for_update()
-            .filter(resident_id=resident_id, status=Voucher.Status.ISSUED)
-            .order_by("pk")
-            .values_list("pk", "offer_id")
-        )
-        if not rows:
-            return 0
-        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Voucher.Status.CANCELLED, closed_at=now
-        )
-        _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
+    logger.info("vouchers %s resident=%s count=%s", status, resident_id, len(rows))
     return len(rows)
 
 
@@ -543,14 +516,13 @@ def revoke_listed_holders_vouchers() -> int:
     """The periodic sweep: every open voucher of a holder on a seriously-dishonest list (or
     flagged so) is revoked and its place returned, whatever became of the revocation task
     the listing queued. Returns how many were revoked; a second run finds none."""
-    listed = Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash")))
-    flagged = Exists(
-        Standing.objects.filter(resident_id=OuterRef("resident_id"), seriously_dishonest=True)
-    )
-    holders = (
-        Voucher.objects.filter(status=Voucher.Status.ISSUED)
-        .filter(listed | flagged)
-        .values_list("resident_id", flat=True)
-        .distinct()
-    )
-    return sum(revoke_open_vouchers(resident_id=rid) for rid in sorted(set(holders)))
+    voucher = Voucher._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT DISTINCT v.resident_id FROM {voucher} v "  # noqa: S608  (metadata names)
+            f"WHERE v.status = %s AND {holder_listed_sql('v.resident_id')} ORDER BY 1",
+            [Voucher.Status.ISSUED],
+        )
+        holders = [row[0] for row in cur.fetchall()]
+    revoked = Voucher.Status.REVOKED
+    return sum(close_open_vouchers(resident_id=rid, status=revoked) for rid in holders)
