@@ -7,8 +7,9 @@ the order they are told. The rules are two tables, in that order:
 - `PERSONAL_RULES` decide from the person alone (standing, consent, listing); both paths
   decide them in Python, from a `Person`.
 - `OFFER_RULES` decide from the person and the offer. Each rule holds its SQL (the offer
-  lists and the detail annotate every offer with it: `annotate`) and the same rule over
-  the one row that the claim and the pass check read (incentives.facts: `reasons_of`).
+  lists and the detail annotate every offer with it: `annotate`), the column it needs in
+  the one row that the claim and the pass check read (incentives.facts builds that
+  statement's rule columns from `FACTS`) and the same rule over that row (`reasons_of`).
   A rule is written here and nowhere else; tests/incentives/test_eligibility_grid.py
   crosses every reason with every path.
 
@@ -130,11 +131,16 @@ class One:
 @dataclass(frozen=True)
 class OfferRule:
     """A rule over the person and the offer: `sql(who, now)` is true in the lists' query
-    where the rule lets the offer through; `ok(one)` is the same over one offer's facts."""
+    where the rule lets the offer through; `ok(one)` is the same over one offer's facts.
+    `fact` names the column that the one-offer read (incentives.facts) adds for the rule,
+    `fact_sql` its SQL there (aliases o: offer, m: merchant, u: holder, s: standing;
+    `{table}` names and the read's parameters)."""
 
     reason: Reason
     sql: Callable[[ResidentView, datetime], Any]
     ok: Callable[[One], bool]
+    fact: str = ""
+    fact_sql: str = ""
 
     @property
     def flag(self) -> str:
@@ -249,14 +255,33 @@ def _suspended_sql(who: ResidentView, now: datetime) -> Q:
 
 
 OFFER_RULES: tuple[OfferRule, ...] = (
-    OfferRule(Reason.HOME_CITY_NOT_ELIGIBLE, _home_sql, _home_ok),
+    OfferRule(
+        Reason.HOME_CITY_NOT_ELIGIBLE,
+        _home_sql,
+        _home_ok,
+        "listed_home",
+        "EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id)",
+    ),
     OfferRule(Reason.TIER_TOO_LOW, _tier_sql, _tier_ok),
     OfferRule(Reason.SCORE_TOO_LOW, _score_sql, _score_ok),
-    OfferRule(Reason.CLAIM_LIMIT_REACHED, _limit_sql, lambda one: not one.facts.at_limit),
+    OfferRule(
+        Reason.CLAIM_LIMIT_REACHED,
+        _limit_sql,
+        lambda one: not one.facts.at_limit,
+        "at_limit",
+        """EXISTS (SELECT 1 FROM {tally} ct
+               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
+                 AND ct.held >= o.per_resident_limit)""",
+    ),
     OfferRule(
         Reason.HONOUR_REQUIRED,
         _honour_sql,
         lambda one: not one.facts.required_honour or one.facts.has_honour,
+        "has_honour",
+        """EXISTS (SELECT 1 FROM {honour} hn
+               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
+                 AND hn.kind = o.required_honour
+                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))""",
     ),
     OfferRule(
         Reason.OFFER_NOT_STARTED,
@@ -268,15 +293,27 @@ OFFER_RULES: tuple[OfferRule, ...] = (
         lambda who, now: Q(valid_until__gt=now),
         lambda one: one.facts.valid_until > one.now,
     ),
-    OfferRule(Reason.SUSPENDED, _suspended_sql, lambda one: one.facts.suspended_until is None),
+    OfferRule(
+        Reason.SUSPENDED,
+        _suspended_sql,
+        lambda one: one.facts.suspended_until is None,
+        "suspended_until",
+        """(SELECT MAX(i.suspended_until) FROM {incident} i
+        WHERE i.resident_id = u.id AND i.scenario = o.scenario
+          AND i.status IN ({suspending}) AND i.suspended_until > %(now)s)""",
+    ),
 )
 
 FLAGS: tuple[str, ...] = tuple(rule.flag for rule in OFFER_RULES)
+# The columns the one-offer read adds for the rules, in the rules' order.
+FACTS: tuple[OfferRule, ...] = tuple(rule for rule in OFFER_RULES if rule.fact)
 
 # --------------------------------------------------------------------------- the two paths
 
 
-def annotate(qs: QuerySet[Offer], who: ResidentView, person: Person, now: datetime):
+def annotate(
+    qs: QuerySet[Offer], who: ResidentView, person: Person, now: datetime
+) -> QuerySet[Offer]:
     """The lists' and the detail's eligibility in SQL: each offer rule's flag (FLAGS) and
     `eligible` (every flag, and no personal reason)."""
     bool_ = BooleanField()

@@ -27,7 +27,7 @@ from accounts.models import City, User
 from core.db import prepared_cursor
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from .eligibility import One, Reason, reasons_of
+from .eligibility import FACTS, One, Reason, reasons_of
 from .incidents.models import Incident
 from .models import ClaimTally
 from .passes.models import RefusalCount
@@ -54,17 +54,7 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        s.id, s.tier, s.seriously_dishonest, s.valid_until,
        EXISTS (SELECT 1 FROM {consent} c
                WHERE c.resident_id = u.id AND c.withdrawn_at IS NULL),
-       EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id),
-       (SELECT MAX(i.suspended_until) FROM {incident} i
-        WHERE i.resident_id = u.id AND i.scenario = o.scenario
-          AND i.status IN ({suspending}) AND i.suspended_until > %(now)s),
-       EXISTS (SELECT 1 FROM {tally} ct
-               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
-                 AND ct.held >= o.per_resident_limit),
-       EXISTS (SELECT 1 FROM {honour} hn
-               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
-                 AND hn.kind = o.required_honour
-                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))
+       {rule_facts}
 FROM (SELECT 1 AS one) base
 LEFT JOIN {offer} o ON o.id = %(offer)s
 LEFT JOIN {merchant} m ON m.id = o.merchant_id
@@ -118,10 +108,11 @@ class Facts:
     seriously_dishonest: bool | None
     standing_valid_until: datetime | None
     consented: bool
+    # the columns of the eligibility rules (eligibility.FACTS), last and in the rules' order
     listed_home: bool
-    suspended_until: datetime | None
     at_limit: bool
     has_honour: bool
+    suspended_until: datetime | None
 
     @property
     def home_cities(self) -> list[str]:
@@ -159,13 +150,18 @@ def read_facts(
                 "today": timezone.localdate(now),
             },
         )
-        return Facts(*cur.fetchone())
+        row = cur.fetchone()
+    base = len(row) - len(FACTS)
+    rules = {rule.fact: value for rule, value in zip(FACTS, row[base:], strict=True)}
+    return Facts(*row[:base], **rules)
 
 
 @cache
 def _read_sql() -> str:
-    """`_READ_SQL` with its table names (model metadata) and the suspending statuses."""
-    return _READ_SQL.format(
+    """`_READ_SQL` with the eligibility rules' columns, its table names (model metadata)
+    and the suspending statuses."""
+    rule_facts = ",\n       ".join(rule.fact_sql for rule in FACTS)
+    return _READ_SQL.replace("{rule_facts}", rule_facts).format(
         **db_tables(
             staff=MerchantStaff,
             consent=Consent,
