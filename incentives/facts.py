@@ -5,8 +5,7 @@ the counter (incentives.passes.services) and the claim (incentives.services).
 (while an active resident), their standing and consent, whether their home city is listed
 for the offer, any suspension from the offer's scenario, whether they hold as many of its
 vouchers as one person may, and whether they hold its honour. `offer_reasons` derives the
-eligibility reasons from that row by the rules and in the order of
-selectors.annotate_eligibility / eligibility_of (a test pins them equal). `run_take` runs a
+eligibility reasons from that row by the rules of incentives.eligibility. `run_take` runs a
 take: one self-contained statement that may undo itself (`xinyou_abort`, migration 0008).
 `record_refusal` counts a refusal.
 """
@@ -14,20 +13,21 @@ take: one self-contained statement that may undo itself (`xinyou_abort`, migrati
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from accounts.credit.models import TIER_RANK, Consent, Honour, Scheme, Standing
+from accounts.credit.models import Consent, Honour, Scheme, Standing
 from accounts.models import City, User
 from core.db import prepared_cursor
 from merchants.models import Merchant, MerchantStaff, Offer
 
+from .eligibility import FACTS, One, Reason, reasons_of
 from .incidents.models import Incident
 from .models import ClaimTally
 from .passes.models import RefusalCount
@@ -46,7 +46,7 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        o.per_resident_limit, o.voucher_lifetime_hours, o.terms_version, o.usage_notes,
        (SELECT sc.name FROM {city} mc JOIN {scheme} sc ON sc.id = mc.scheme_id
         WHERE mc.code = m.city_id),
-       (SELECT {agg}(hc.city_id, ',') FROM {home} hc WHERE hc.offer_id = o.id),
+       (SELECT STRING_AGG(hc.city_id, ',') FROM {home} hc WHERE hc.offer_id = o.id),
        (SELECT ms.merchant_id FROM {staff} ms JOIN {user} su ON su.id = ms.user_id
         WHERE ms.user_id = %(staff)s AND su.is_active),
        u.id, u.real_name, u.id_masked, u.home_city_id,
@@ -54,17 +54,7 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        s.id, s.tier, s.seriously_dishonest, s.valid_until,
        EXISTS (SELECT 1 FROM {consent} c
                WHERE c.resident_id = u.id AND c.withdrawn_at IS NULL),
-       EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id),
-       (SELECT MAX(i.suspended_until) FROM {incident} i
-        WHERE i.resident_id = u.id AND i.scenario = o.scenario
-          AND i.status IN ('confirmed', 'objected', 'upheld') AND i.suspended_until > %(now)s),
-       EXISTS (SELECT 1 FROM {tally} ct
-               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
-                 AND ct.held >= o.per_resident_limit),
-       EXISTS (SELECT 1 FROM {honour} hn
-               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
-                 AND hn.kind = o.required_honour
-                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))
+       {rule_facts}
 FROM (SELECT 1 AS one) base
 LEFT JOIN {offer} o ON o.id = %(offer)s
 LEFT JOIN {merchant} m ON m.id = o.merchant_id
@@ -118,10 +108,11 @@ class Facts:
     seriously_dishonest: bool | None
     standing_valid_until: datetime | None
     consented: bool
+    # the columns of the eligibility rules (eligibility.FACTS), last and in the rules' order
     listed_home: bool
-    suspended_until: datetime | None
     at_limit: bool
     has_honour: bool
+    suspended_until: datetime | None
 
     @property
     def home_cities(self) -> list[str]:
@@ -139,9 +130,6 @@ class Facts:
         )
 
 
-_TIMES = ("valid_from", "valid_until", "standing_valid_until", "suspended_until")
-
-
 def db_tables(**models) -> dict[str, str]:
     """The table names of a hand-written statement's `{placeholders}`, from model metadata."""
     return {name: model._meta.db_table for name, model in models.items()}
@@ -151,7 +139,29 @@ def read_facts(
     *, resident_id: int, offer_id: int, now: datetime, staff_id: int | None = None
 ) -> Facts:
     """The row of `_READ_SQL` for this person and offer (and staff member, for a check)."""
-    sql = _READ_SQL.format(
+    with prepared_cursor() as cur:
+        cur.execute(
+            _read_sql(),
+            {
+                "staff": staff_id,
+                "resident": resident_id,
+                "offer": offer_id,
+                "now": now,
+                "today": timezone.localdate(now),
+            },
+        )
+        row = cur.fetchone()
+    base = len(row) - len(FACTS)
+    rules = {rule.fact: value for rule, value in zip(FACTS, row[base:], strict=True)}
+    return Facts(*row[:base], **rules)
+
+
+@cache
+def _read_sql() -> str:
+    """`_READ_SQL` with the eligibility rules' columns, its table names (model metadata)
+    and the suspending statuses."""
+    rule_facts = ",\n       ".join(rule.fact_sql for rule in FACTS)
+    return _READ_SQL.replace("{rule_facts}", rule_facts).format(
         **db_tables(
             staff=MerchantStaff,
             consent=Consent,
@@ -166,35 +176,8 @@ def read_facts(
             city=City,
             scheme=Scheme,
         ),
-        agg="STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT",
+        suspending=", ".join(f"'{status}'" for status in Incident.SUSPENDING),
     )
-    with prepared_cursor() as cur:
-        cur.execute(
-            sql,
-            {
-                "staff": staff_id,
-                "resident": resident_id,
-                "offer": offer_id,
-                "now": now,
-                "today": timezone.localdate(now),
-            },
-        )
-        facts = Facts(*cur.fetchone())
-    if connection.vendor != "postgresql":  # SQLite hands raw values back as stored
-        changed = {name: aware(getattr(facts, name)) for name in _TIMES}
-        if facts.benefit_value is not None:
-            changed["benefit_value"] = Decimal(str(facts.benefit_value))
-        facts = replace(facts, **changed)
-    return facts
-
-
-def aware(value):
-    """A raw statement's datetime as an aware one (SQLite hands back naive UTC or text)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 def _level_in(facts: Facts, city: str) -> tuple[int, list[str]]:
@@ -210,47 +193,9 @@ def _level_in(facts: Facts, city: str) -> tuple[int, list[str]]:
     return who.scores.get(city, -1), who.grades.get(city, [])
 
 
-def offer_reasons(facts: Facts, now: datetime) -> list[str]:
-    """Why the holder may not use the offer now, in the order and by the rules of
-    selectors.annotate_eligibility / eligibility_of (a test pins them equal)."""
-    reasons: list[str] = []
-    if facts.standing_id is None:
-        reasons.append("no_standing")
-    elif not facts.consented:
-        reasons.append("consent_withdrawn")  # no stored standing is used
-    else:
-        if facts.seriously_dishonest:
-            reasons.append("seriously_dishonest")
-        if facts.standing_valid_until <= now:
-            reasons.append("standing_expired")
-    rule = facts.home_city_rule
-    home_ok = (
-        rule == Offer.HomeCityRule.ALL
-        or (rule == Offer.HomeCityRule.VISITORS and facts.city_id != facts.home_city_id)
-        or (rule == Offer.HomeCityRule.LISTED and facts.listed_home)
-    )
-    if not home_ok:
-        reasons.append("home_city_not_eligible")
-    rank = TIER_RANK.get(facts.tier, -1) if facts.standing_id else -1
-    if facts.min_tier and TIER_RANK.get(facts.min_tier, -1) > rank:
-        reasons.append("tier_too_low")
-    if facts.min_score is not None or facts.min_grade:
-        score, grades = _level_in(facts, facts.city_id) if facts.standing_id else (-1, [])
-        if (facts.min_score is not None and facts.min_score > score) or (
-            facts.min_grade and facts.min_grade not in grades
-        ):
-            reasons.append("score_too_low")
-    if facts.at_limit:
-        reasons.append("claim_limit_reached")
-    if facts.required_honour and not facts.has_honour:
-        reasons.append("honour_required")
-    if not facts.valid_from <= now:
-        reasons.append("offer_not_started")
-    if not facts.valid_until > now:
-        reasons.append("offer_ended")
-    if facts.suspended_until is not None:
-        reasons.append("suspended")
-    return reasons
+def offer_reasons(facts: Facts, now: datetime) -> list[Reason]:
+    """Why the holder may not use the offer now (incentives.eligibility's rules, in order)."""
+    return reasons_of(One(facts, now, lambda: _level_in(facts, facts.city_id)))
 
 
 # --------------------------------------------------------------------------- takes

@@ -33,7 +33,7 @@ from core.db import prepared_cursor
 from core.errors import DomainError, render
 
 from . import errors
-from .facts import RepeatWork, aware, repeatable
+from .facts import RepeatWork, repeatable
 from .models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
         scope=scope,
         key=key,
         fingerprint=stored_fingerprint,
-        created_at=aware(created_at),
+        created_at=created_at,
         completed=bool(completed),
         response_status=status,
         response_body=json.loads(body) if isinstance(body, str) else body,

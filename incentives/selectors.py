@@ -3,24 +3,20 @@ redemptions. Each runs a fixed number of queries however many rows there are."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
-    BooleanField,
     Case,
     Exists,
-    ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     StringAgg,
     Subquery,
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.credit.models import TIER_RANK, Consent, Honour, Standing
@@ -29,25 +25,13 @@ from accounts.models import User
 from merchants.models import Offer, Station
 from merchants.selectors import published_offers
 
-from .incidents.models import Incident
-from .models import ClaimTally, OfflineRedemption, Redemption, Voucher
+from . import eligibility
+from .eligibility import REASONS, Person, Reason, personal_reasons
+from .models import OfflineRedemption, Redemption, Voucher
+
+__all__ = ["REASONS"]  # the reason codes, as the serializers and the web strings know them
 
 EQUIVALENTS_CACHE_SECONDS = 60
-
-REASONS = (
-    "no_standing",
-    "consent_withdrawn",
-    "seriously_dishonest",
-    "standing_expired",
-    "home_city_not_eligible",
-    "tier_too_low",
-    "score_too_low",
-    "claim_limit_reached",
-    "honour_required",
-    "offer_not_started",
-    "offer_ended",
-    "suspended",
-)
 
 
 @dataclass(frozen=True)
@@ -65,17 +49,19 @@ class ResidentView:
     honours: tuple[str, ...] = ()  # honour kinds in force on the home city's lists
 
     @property
-    def personal_reasons(self) -> list[str]:
-        if self.standing is None:
-            return ["no_standing"]
-        if not self.consented:
-            return ["consent_withdrawn"]
-        reasons = []
-        if self.standing.seriously_dishonest:
-            reasons.append("seriously_dishonest")
-        if self.standing.valid_until <= timezone.now():
-            reasons.append("standing_expired")
-        return reasons
+    def person(self) -> Person:
+        """What the personal rules read (incentives.eligibility)."""
+        standing = self.standing
+        return Person(
+            has_standing=standing is not None,
+            consented=self.consented,
+            flagged=bool(standing and standing.seriously_dishonest),
+            standing_valid_until=standing.valid_until if standing else None,
+        )
+
+    @property
+    def personal_reasons(self) -> list[Reason]:
+        return personal_reasons(self.person, timezone.now())
 
 
 def resident_view(resident: User) -> ResidentView:
@@ -140,117 +126,16 @@ def view_of(resident: User, standing: Standing | None) -> ResidentView:
     )
 
 
-def annotate_eligibility(qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None):
-    """Adds the flags of ELIGIBILITY_FLAGS and `eligible` in SQL."""
-    now = now or timezone.now()
-    through = Offer.eligible_home_cities.through
-    min_rank = Case(
-        *[When(min_tier=tier, then=Value(rank)) for tier, rank in TIER_RANK.items()],
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-    # The resident's score in the offer city's scheme. Written as one plain SQL CASE: the
-    # ORM's 17-branch Case costs milliseconds to compile, each time it is referenced.
-    # (`merchants_merchant` is joined by published_offers' filter on the merchant.)
-    branches = " ".join("WHEN %s THEN %s" for _ in who.scores)
-    my_score = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
-        f"CASE merchants_merchant.city_id {branches} ELSE -1 END" if who.scores else "-1",
-        [v for item in who.scores.items() for v in item],
-        output_field=IntegerField(),
-    )
-    # In a grade city: does the offer's minimum grade lie at or below the resident's?
-    grade_branches = " ".join(
-        "WHEN %s THEN merchants_offer.min_grade IN ({})".format(", ".join(["%s"] * len(g)))
-        for g in who.grades.values()
-    )
-    grade_ok = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
-        f"CASE merchants_merchant.city_id {grade_branches} ELSE FALSE END"
-        if who.grades
-        else "FALSE",
-        [v for city, g in who.grades.items() for v in (city, *g)],
-        output_field=BooleanField(),
-    )
-    qs = qs.annotate(
-        _min_rank=min_rank,
-        _my_score=my_score,
-        _grade_ok=grade_ok,
-        _listed_home=Exists(through.objects.filter(offer_id=OuterRef("pk"), city_id=who.home_city)),
-        # a confirmed incident suspends the resident from the offers of its scenario
-        _suspended=Exists(
-            Incident.objects.filter(
-                resident_id=who.resident_id,
-                scenario=OuterRef("scenario"),
-                status__in=Incident.SUSPENDING,
-                suspended_until__gt=now,
-            )
-        ),
-        _at_limit=Exists(
-            ClaimTally.objects.filter(
-                offer_id=OuterRef("pk"),
-                resident_id=who.resident_id,
-                held__gte=OuterRef("per_resident_limit"),
-            )
-        ),
-    )
-    home_ok = (
-        Q(home_city_rule=Offer.HomeCityRule.ALL)
-        | (Q(home_city_rule=Offer.HomeCityRule.VISITORS) & ~Q(merchant__city_id=who.home_city))
-        | (Q(home_city_rule=Offer.HomeCityRule.LISTED) & Q(_listed_home=True))
-    )
-    tier_ok = Q(min_tier="") | Q(_min_rank__lte=who.tier_rank)
-    # An offer's minimum local score, or in a grade city its minimum grade
-    score_ok = (Q(min_score__isnull=True) | Q(min_score__lte=F("_my_score"))) & (
-        Q(min_grade="") | Q(_grade_ok=True)
-    )
-    # Honours only ever add an offer; the dishonest flag still refuses it (personal_ok).
-    honour_ok = Q(required_honour="") | Q(required_honour__in=who.honours)
-    under_limit = Q(_at_limit=False)
-    personal_ok = not who.personal_reasons
-    bool_ = BooleanField()
-    qs = qs.annotate(
-        e_home=ExpressionWrapper(home_ok, output_field=bool_),
-        e_tier=ExpressionWrapper(tier_ok, output_field=bool_),
-        e_score=ExpressionWrapper(score_ok, output_field=bool_),
-        e_honour=ExpressionWrapper(honour_ok, output_field=bool_),
-        e_under_limit=ExpressionWrapper(under_limit, output_field=bool_),
-        e_started=ExpressionWrapper(Q(valid_from__lte=now), output_field=bool_),
-        e_not_ended=ExpressionWrapper(Q(valid_until__gt=now), output_field=bool_),
-        e_not_suspended=ExpressionWrapper(Q(_suspended=False), output_field=bool_),
-    )
-    eligible = (
-        home_ok
-        & tier_ok
-        & score_ok
-        & honour_ok
-        & under_limit
-        & Q(valid_from__lte=now)
-        & Q(valid_until__gt=now)
-        & Q(_suspended=False)
-    )
-    return qs.annotate(
-        eligible=ExpressionWrapper(eligible, output_field=bool_) if personal_ok else Value(False)
-    )
+def annotate_eligibility(
+    qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None
+) -> QuerySet[Offer]:
+    """Adds the flags of ELIGIBILITY_FLAGS and `eligible` in SQL (incentives.eligibility)."""
+    return eligibility.annotate(qs, who, who.person, now or timezone.now())
 
 
-def eligibility_of(offer: Offer, who: ResidentView) -> dict:
+def eligibility_of(offer: Any, who: ResidentView) -> dict:
     """`{eligible, reasons}` from the annotations of `annotate_eligibility` (no query)."""
-    reasons = list(who.personal_reasons)
-    if not offer.e_home:
-        reasons.append("home_city_not_eligible")
-    if not offer.e_tier:
-        reasons.append("tier_too_low")
-    if not offer.e_score:
-        reasons.append("score_too_low")
-    if not offer.e_under_limit:
-        reasons.append("claim_limit_reached")
-    if not offer.e_honour:
-        reasons.append("honour_required")
-    if not offer.e_started:
-        reasons.append("offer_not_started")
-    if not offer.e_not_ended:
-        reasons.append("offer_ended")
-    if not offer.e_not_suspended:
-        reasons.append("suspended")
+    reasons = eligibility.reasons_of_flags(offer, who.person, timezone.now())
     return {"eligible": not reasons, "reasons": reasons}
 
 
@@ -282,16 +167,7 @@ def matched_offers(
     return qs.order_by(*ranking) if eligible_only else qs.order_by("-eligible", *ranking)
 
 
-ELIGIBILITY_FLAGS = (
-    "e_home",
-    "e_tier",
-    "e_score",
-    "e_honour",
-    "e_under_limit",
-    "e_started",
-    "e_not_ended",
-    "e_not_suspended",
-)
+ELIGIBILITY_FLAGS = eligibility.FLAGS
 
 
 # What an offer list shows, read as plain rows: a page is built without model instances.

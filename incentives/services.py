@@ -11,22 +11,23 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NoReturn
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.models import TokenUser
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
-from accounts.credit.models import ListedPerson, Standing
 from accounts.models import User
 from core.db import prepared_cursor
 from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from . import errors, signing
+from .eligibility import TIMING, Reason, holder_listed_sql
 from .facts import (
     Aborted,
     Facts,
@@ -54,7 +55,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     authentication loaded the caller), their consent and standing, the offer and its
     eligibility are read in one statement (incentives.facts; equivalent scores only for an
     offer with a minimum score or grade); the per-resident limit and the quota are then
-    taken and the voucher inserted atomically (on PostgreSQL one statement), and the offer's
+    taken and the voucher inserted atomically (one statement), and the offer's
     terms are copied onto the voucher (later changes of the offer do not touch it). Only
     `resident.pk` is used: the caller may be the access token's `TokenUser`.
     """
@@ -67,7 +68,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
             raise credit_errors.CONSENT_REQUIRED()
         raise credit_errors.NO_STANDING(http_status=403)
     if not facts.consented:  # withdrawn: no stored standing is used
-        raise credit_errors.CONSENT_REQUIRED(reasons=["consent_withdrawn"])
+        raise credit_errors.CONSENT_REQUIRED(reasons=[Reason.CONSENT_WITHDRAWN])
     if facts.id is None or facts.status in _HIDDEN_STATUSES:
         raise NOT_FOUND()
     if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
@@ -75,10 +76,10 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     if facts.kind == Offer.Kind.ENTITLEMENT:
         raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
     reasons = offer_reasons(facts, now)
-    timing = [r for r in reasons if r in ("offer_not_started", "offer_ended")]
+    timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if reasons == ["claim_limit_reached"]:
+    if reasons == [Reason.CLAIM_LIMIT_REACHED]:
         raise errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit)
     if reasons:
         _count_refusal(facts, reasons[0])
@@ -99,10 +100,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
         "expires_at": min(now + timedelta(hours=facts.voucher_lifetime_hours), facts.valid_until),
         "key": idempotency_key[:64],
     }
-    if connection.vendor == "postgresql":
-        voucher = _take_in_one_statement(fields)
-    else:
-        voucher = _take_with_orm(fields)
+    voucher = _take_in_one_statement(fields)
     logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident.pk)
     return voucher
 
@@ -205,36 +203,6 @@ def _voucher_of(fields: dict, voucher_id: int | None, code: str) -> Voucher:
     )
 
 
-def _take_with_orm(fields: dict) -> Voucher:
-    """The same take in a transaction of ORM statements (SQLite, the embedded default)."""
-    offer_id, resident_id = fields["offer"], fields["resident"]
-    with transaction.atomic():
-        ClaimTally.objects.bulk_create(
-            [ClaimTally(offer_id=offer_id, resident_id=resident_id)], ignore_conflicts=True
-        )
-        took = ClaimTally.objects.filter(
-            offer_id=offer_id, resident_id=resident_id, held__lt=fields["limit"]
-        ).update(held=F("held") + 1)
-        if not took:
-            raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])
-        took = (
-            Offer.objects.filter(pk=offer_id, status=Offer.Status.PUBLISHED)
-            .filter(Q(total_quota__isnull=True) | Q(claimed_count__lt=F("total_quota")))
-            .update(claimed_count=F("claimed_count") + 1)
-        )
-        if not took:
-            _no_place(offer_id)
-        for _attempt in range(_CODE_DRAWS):
-            voucher = _voucher_of(fields, None, signing.new_code())
-            try:
-                with transaction.atomic():
-                    voucher.save(force_insert=True)
-                return voucher
-            except IntegrityError:
-                continue
-    raise RuntimeError("could not draw a unique voucher code")
-
-
 # --------------------------------------------------------------------------- cancel
 
 
@@ -314,11 +282,9 @@ def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> 
 def holder_listed(resident_id: int) -> bool:
     """Whether the holder is on a seriously-dishonest list (synced from any city, or flagged
     on their standing), whatever became of the task that revokes their vouchers."""
-    listed = ListedPerson.objects.filter(
-        person_hash=Subquery(User.objects.filter(pk=resident_id).values("id_hash")[:1])
-    )
-    flagged = Standing.objects.filter(resident_id=resident_id, seriously_dishonest=True)
-    return listed.exists() or flagged.exists()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {holder_listed_sql('%(holder)s')}", {"holder": resident_id})
+        return bool(cur.fetchone()[0])
 
 
 def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
@@ -410,10 +376,7 @@ def redeem_voucher_id(
     offline scan (only an offline scan may redeem a voucher the expiry task has marked)."""
     now = now or timezone.now()
     when = _When(now, valid_at or now, scanned_at, device_id)
-    if connection.vendor == "postgresql":
-        redeemed = _redeem_in_one_statement(staff, voucher_id, when)
-    else:
-        redeemed = _redeem_with_orm(staff, voucher_id, when)
+    redeemed = _redeem_in_one_statement(staff, voucher_id, when)
     if redeemed is None:
         merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
@@ -421,7 +384,8 @@ def redeem_voucher_id(
             raise NOT_FOUND()
         refusal = _refusal(voucher, merchant_id, when.valid_at) or errors.ALREADY_REDEEMED()
         if refusal.code == "voucher_revoked" and voucher.status == Voucher.Status.ISSUED:
-            revoke_open_vouchers(resident_id=voucher.resident_id)  # the lost task's work
+            # the lost task's work
+            close_open_vouchers(resident_id=voucher.resident_id, status=Voucher.Status.REVOKED)
         raise refusal
     logger.info("voucher redeemed id=%s merchant=%s", voucher_id, redeemed.merchant_id)
     return redeemed
@@ -451,10 +415,7 @@ WITH staff_merchant AS (
     WHERE id = %(voucher_id)s AND expires_at > %(valid_at)s
       AND (status = 'issued' OR (status = 'expired' AND %(offline)s))
       AND merchant_id = (SELECT merchant_id FROM staff_merchant)
-      AND NOT EXISTS (SELECT 1 FROM {standing} s
-                      WHERE s.resident_id = {voucher}.resident_id AND s.seriously_dishonest)
-      AND NOT EXISTS (SELECT 1 FROM {listed} l JOIN {user} h ON h.id_hash = l.person_hash
-                      WHERE h.id = {voucher}.resident_id)
+      AND NOT {listed}
     RETURNING id, code, terms, resident_id, merchant_id, expires_at
 ), redemption AS (
     INSERT INTO {redemption} (voucher_id, merchant_id, staff_id, redeemed_at, scanned_at,
@@ -468,21 +429,19 @@ FROM flipped f JOIN redemption r ON TRUE JOIN {user} u ON u.id = f.resident_id
 """
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
-    sql = _REDEEM_SQL.format(
-        **db_tables(
-            staff=MerchantStaff,
-            merchant=Merchant,
-            voucher=Voucher,
-            redemption=Redemption,
-            user=User,
-            standing=Standing,
-            listed=ListedPerson,
-        )
+@cache
+def _redeem_sql() -> str:
+    tables = db_tables(
+        staff=MerchantStaff, merchant=Merchant, voucher=Voucher, redemption=Redemption, user=User
     )
+    listed = holder_listed_sql(f"{tables['voucher']}.resident_id")
+    return _REDEEM_SQL.format(**tables, listed=listed)
+
+
+def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
     with prepared_cursor() as cur:
         cur.execute(
-            sql,
+            _redeem_sql(),
             {
                 "staff": staff.pk,
                 "now": when.now,
@@ -513,51 +472,6 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redee
     )
 
 
-def _redeem_with_orm(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
-    merchant_id = _active_merchant_id(staff)
-    with transaction.atomic():
-        statuses = [Voucher.Status.ISSUED]
-        if when.scanned_at is not None:
-            statuses.append(Voucher.Status.EXPIRED)
-        flipped = Voucher.objects.filter(
-            ~Exists(
-                Standing.objects.filter(
-                    resident_id=OuterRef("resident_id"), seriously_dishonest=True
-                )
-            ),
-            ~Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash"))),
-            pk=voucher_id,
-            status__in=statuses,
-            merchant_id=merchant_id,
-            expires_at__gt=when.valid_at,
-        ).update(status=Voucher.Status.REDEEMED, redeemed_at=when.now, closed_at=None)
-        if not flipped:
-            return None
-        redemption = Redemption.objects.create(
-            voucher_id=voucher_id,
-            merchant_id=merchant_id,
-            staff_id=staff.pk,
-            redeemed_at=when.now,
-            scanned_at=when.scanned_at,
-            device_id=when.device_id,
-        )
-    voucher = Voucher.objects.select_related("resident").get(pk=voucher_id)
-    return Redeemed(
-        id=redemption.pk,
-        voucher_id=voucher_id,
-        code=voucher.code,
-        terms=voucher.terms,
-        merchant_id=merchant_id,
-        expires_at=voucher.expires_at,
-        holder_name=voucher.resident.real_name,
-        holder_id_masked=voucher.resident.id_masked,
-        staff_id=staff.pk,
-        redeemed_at=when.now,
-        scanned_at=when.scanned_at,
-        device_id=when.device_id,
-    )
-
-
 # --------------------------------------------------------------------------- lifecycle
 
 
@@ -578,9 +492,10 @@ def expire_due_vouchers(*, now: datetime | None = None, batch: int = 5000) -> in
         )
 
 
-def revoke_open_vouchers(*, resident_id: int) -> int:
-    """A resident on the seriously-dishonest list loses every open voucher; the places
-    return to the offers."""
+def close_open_vouchers(*, resident_id: int, status: str) -> int:
+    """Every open voucher of the resident is closed with `status`, and the places return to
+    the offers: `revoked` when they are on the seriously-dishonest list, `cancelled` when
+    they close their account (inside the closing transaction: no commit of its own)."""
     now = timezone.now()
     with transaction.atomic():
         rows = list(
@@ -591,31 +506,9 @@ def revoke_open_vouchers(*, resident_id: int) -> int:
         )
         if not rows:
             return 0
-        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Voucher.Status.REVOKED, closed_at=now
-        )
+        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=status, closed_at=now)
         _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
-    logger.info("vouchers revoked resident=%s count=%s", resident_id, len(rows))
-    return len(rows)
-
-
-def cancel_open_vouchers(*, resident_id: int) -> int:
-    """A resident closes their account: every open voucher is cancelled and its place
-    returns to the offer. Runs inside the closing transaction (no commit of its own)."""
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            Voucher.objects.select_for_update()
-            .filter(resident_id=resident_id, status=Voucher.Status.ISSUED)
-            .order_by("pk")
-            .values_list("pk", "offer_id")
-        )
-        if not rows:
-            return 0
-        Voucher.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Voucher.Status.CANCELLED, closed_at=now
-        )
-        _give_back(Counter(offer_id for _, offer_id in rows), resident_id)
+    logger.info("vouchers %s resident=%s count=%s", status, resident_id, len(rows))
     return len(rows)
 
 
@@ -623,14 +516,13 @@ def revoke_listed_holders_vouchers() -> int:
     """The periodic sweep: every open voucher of a holder on a seriously-dishonest list (or
     flagged so) is revoked and its place returned, whatever became of the revocation task
     the listing queued. Returns how many were revoked; a second run finds none."""
-    listed = Exists(ListedPerson.objects.filter(person_hash=OuterRef("resident__id_hash")))
-    flagged = Exists(
-        Standing.objects.filter(resident_id=OuterRef("resident_id"), seriously_dishonest=True)
-    )
-    holders = (
-        Voucher.objects.filter(status=Voucher.Status.ISSUED)
-        .filter(listed | flagged)
-        .values_list("resident_id", flat=True)
-        .distinct()
-    )
-    return sum(revoke_open_vouchers(resident_id=rid) for rid in sorted(set(holders)))
+    voucher = Voucher._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT DISTINCT v.resident_id FROM {voucher} v "  # noqa: S608  (metadata names)
+            f"WHERE v.status = %s AND {holder_listed_sql('v.resident_id')} ORDER BY 1",
+            [Voucher.Status.ISSUED],
+        )
+        holders = [row[0] for row in cur.fetchall()]
+    revoked = Voucher.Status.REVOKED
+    return sum(close_open_vouchers(resident_id=rid, status=revoked) for rid in holders)

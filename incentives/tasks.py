@@ -16,9 +16,10 @@ def expire_vouchers() -> int:
 @shared_task(name="incentives.revoke_resident_vouchers", acks_late=True)
 def revoke_resident_vouchers(resident_id: int) -> int:
     """Revoke a listed resident's open vouchers (a second run finds none left)."""
-    from .services import revoke_open_vouchers
+    from .models import Voucher
+    from .services import close_open_vouchers
 
-    return revoke_open_vouchers(resident_id=resident_id)
+    return close_open_vouchers(resident_id=resident_id, status=Voucher.Status.REVOKED)
 
 
 @shared_task(name="incentives.revoke_listed_vouchers", acks_late=True)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts import errors as account_errors
@@ -25,6 +23,7 @@ from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, Offer
 
 from .. import errors, signing
+from ..eligibility import TIMING
 from ..facts import (
     TZ,
     Aborted,
@@ -163,11 +162,10 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
         raise INVALID_REQUEST(offer_id=["not an entitlement offer: redeem its voucher"])
     if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
         raise errors.OFFER_NOT_ACTIVE(status=facts.status)
-    found = offer_reasons(facts, now)
-    timing = [r for r in found if r in ("offer_not_started", "offer_ended")]
+    reasons = offer_reasons(facts, now)
+    timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    reasons = found
     if reasons:
         _refuse(facts, reasons[0])
         detail: dict = {"reasons": reasons}
@@ -191,10 +189,7 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
         "home": facts.home_city_id,
     }
     try:
-        if connection.vendor == "postgresql":
-            use_id = _take_in_one_statement(fields)
-        else:
-            use_id = _take_with_orm(fields)
+        use_id = _take_in_one_statement(fields)
     except _Undone as undone:
         used = EntitlementUse.objects.filter(offer_id=facts.id, pass_id=claims.pass_id)
         if undone.took or used.exists():
@@ -266,36 +261,3 @@ def _take_in_one_statement(fields: dict) -> int:
     if use_id is None:
         raise _Undone(bool(took))
     return use_id
-
-
-def _take_with_orm(fields: dict) -> int:
-    with transaction.atomic():
-        key = {
-            "offer_id": fields["offer"],
-            "resident_id": fields["resident"],
-            "period_start": fields["period"],
-        }
-        EntitlementTally.objects.bulk_create([EntitlementTally(**key)], ignore_conflicts=True)
-        took = EntitlementTally.objects.filter(**key, used__lt=fields["limit"]).update(
-            used=F("used") + 1
-        )
-        if not took:
-            raise _Undone(False)
-        try:
-            with transaction.atomic():
-                use = EntitlementUse.objects.create(
-                    offer_id=fields["offer"],
-                    resident_id=fields["resident"],
-                    merchant_id=fields["merchant"],
-                    staff_id=fields["staff"],
-                    pass_id=fields["pass"],
-                    period_start=fields["period"],
-                    used_at=fields["now"],
-                    scenario=fields["scenario"],
-                    category=fields["category"],
-                    dest_city_id=fields["dest"],
-                    home_city_id=fields["home"],
-                )
-        except IntegrityError:
-            raise _Undone(True) from None
-    return use.pk

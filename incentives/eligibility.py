@@ -1,0 +1,372 @@
+"""Eligibility, defined once: why a resident may not use an offer now.
+
+`Reason` is the one enumeration of the reason codes (docs/api.md: `eligibility.reasons` of
+the offer lists and detail, `detail.reasons` of a claim's or a pass check's refusal), in
+the order they are told. The rules are two tables, in that order:
+
+- `PERSONAL_RULES` decide from the person alone (standing, consent, listing); both paths
+  decide them in Python, from a `Person`.
+- `OFFER_RULES` decide from the person and the offer. Each rule holds its SQL (the offer
+  lists and the detail annotate every offer with it: `annotate`), the column it needs in
+  the one row that the claim and the pass check read (incentives.facts builds that
+  statement's rule columns from `FACTS`) and the same rule over that row (`reasons_of`).
+  A rule is written here and nowhere else; tests/incentives/test_eligibility_grid.py
+  crosses every reason with every path.
+
+"Holder is listed" (严重失信: on a synced seriously-dishonest list, or flagged so on their
+standing) is one SQL expression, `holder_listed_sql`, used by the redemption, the scan
+preview and the sweep that revokes the vouchers of listed holders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+
+from accounts.credit.models import TIER_RANK
+from merchants.models import Offer
+
+if TYPE_CHECKING:
+    from .facts import Facts
+    from .selectors import ResidentView
+
+
+class Reason(StrEnum):
+    """The eligibility reason codes of docs/api.md, in the order they are told."""
+
+    NO_STANDING = "no_standing"  # nothing verified yet
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # a standing is on file, consent withdrawn
+    SERIOUSLY_DISHONEST = "seriously_dishonest"
+    STANDING_EXPIRED = "standing_expired"
+    HOME_CITY_NOT_ELIGIBLE = "home_city_not_eligible"
+    TIER_TOO_LOW = "tier_too_low"
+    SCORE_TOO_LOW = "score_too_low"  # an offer's minimum local score, or grade
+    CLAIM_LIMIT_REACHED = "claim_limit_reached"
+    HONOUR_REQUIRED = "honour_required"
+    OFFER_NOT_STARTED = "offer_not_started"
+    OFFER_ENDED = "offer_ended"
+    SUSPENDED = "suspended"
+
+
+REASONS: tuple[str, ...] = tuple(reason.value for reason in Reason)
+# The reasons of the offer's dates: a claim or a check answers them `410 offer_not_active`.
+TIMING = (Reason.OFFER_NOT_STARTED, Reason.OFFER_ENDED)
+
+
+# --------------------------------------------------------------------------- the person
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the personal rules read, from a ResidentView (lists) or a Facts row (one offer)."""
+
+    has_standing: bool
+    consented: bool  # withdrawn consent: no stored standing is used
+    flagged: bool  # the standing's seriously-dishonest flag
+    standing_valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class PersonalRule:
+    reason: Reason
+    applies: Callable[[Person, datetime], bool]
+    alone: bool = False  # when it applies, no later personal reason is told
+
+
+PERSONAL_RULES: tuple[PersonalRule, ...] = (
+    PersonalRule(Reason.NO_STANDING, lambda p, now: not p.has_standing, alone=True),
+    PersonalRule(Reason.CONSENT_WITHDRAWN, lambda p, now: not p.consented, alone=True),
+    PersonalRule(Reason.SERIOUSLY_DISHONEST, lambda p, now: p.flagged),
+    PersonalRule(
+        Reason.STANDING_EXPIRED,
+        lambda p, now: p.standing_valid_until is not None and p.standing_valid_until <= now,
+    ),
+)
+
+
+def personal_reasons(person: Person, now: datetime) -> list[Reason]:
+    """The personal rules that refuse this person now, in order."""
+    reasons: list[Reason] = []
+    for rule in PERSONAL_RULES:
+        if rule.applies(person, now):
+            reasons.append(rule.reason)
+            if rule.alone:
+                break
+    return reasons
+
+
+# --------------------------------------------------------------------------- the offer
+
+
+@dataclass(frozen=True)
+class One:
+    """One offer's facts (incentives.facts) as the offer rules read them. `level()` is the
+    holder's score in the offer city's scheme (-1 when none) and the grades they meet
+    there: a few queries, so asked only by an offer with a minimum score or grade."""
+
+    facts: Facts
+    now: datetime
+    level: Callable[[], tuple[int, list[str]]]
+
+    @property
+    def tier_rank(self) -> int:
+        return TIER_RANK.get(self.facts.tier, -1) if self.facts.standing_id else -1
+
+
+@dataclass(frozen=True)
+class OfferRule:
+    """A rule over the person and the offer: `sql(who, now)` is true in the lists' query
+    where the rule lets the offer through; `ok(one)` is the same over one offer's facts.
+    `fact` names the column that the one-offer read (incentives.facts) adds for the rule,
+    `fact_sql` its SQL there (aliases o: offer, m: merchant, u: holder, s: standing;
+    `{table}` names and the read's parameters)."""
+
+    reason: Reason
+    sql: Callable[[ResidentView, datetime], Any]
+    ok: Callable[[One], bool]
+    fact: str = ""
+    fact_sql: str = ""
+
+    @property
+    def flag(self) -> str:
+        """The annotation the lists carry for this rule (true: not refused by it)."""
+        return f"ok_{self.reason.value}"
+
+
+def _home_sql(who: ResidentView, now: datetime) -> Q:
+    listed = Exists(
+        Offer.eligible_home_cities.through.objects.filter(
+            offer_id=OuterRef("pk"), city_id=who.home_city
+        )
+    )
+    rule = Offer.HomeCityRule
+    return (
+        Q(home_city_rule=rule.ALL)
+        | (Q(home_city_rule=rule.VISITORS) & ~Q(merchant__city_id=who.home_city))
+        | (Q(home_city_rule=rule.LISTED) & Q(listed))
+    )
+
+
+def _home_ok(one: One) -> bool:
+    f, rule = one.facts, Offer.HomeCityRule
+    return (
+        f.home_city_rule == rule.ALL
+        or (f.home_city_rule == rule.VISITORS and f.city_id != f.home_city_id)
+        or (f.home_city_rule == rule.LISTED and f.listed_home)
+    )
+
+
+def _tier_sql(who: ResidentView, now: datetime) -> Q:
+    above = [tier for tier, rank in TIER_RANK.items() if rank > who.tier_rank]
+    return ~Q(min_tier__in=above) if above else Q(pk__isnull=False)
+
+
+def _tier_ok(one: One) -> bool:
+    minimum = one.facts.min_tier
+    return not (minimum and TIER_RANK.get(minimum, -1) > one.tier_rank)
+
+
+def _score_sql(who: ResidentView, now: datetime) -> Q:
+    # The resident's score in the offer city's scheme. Written as one plain SQL CASE: the
+    # ORM's 17-branch Case costs milliseconds to compile, each time it is referenced.
+    # (`merchants_merchant` is joined by published_offers' filter on the merchant.)
+    branches = " ".join("WHEN %s THEN %s" for _ in who.scores)
+    my_score = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
+        f"CASE merchants_merchant.city_id {branches} ELSE -1 END" if who.scores else "-1",
+        [v for item in who.scores.items() for v in item],
+        output_field=IntegerField(),
+    )
+    # In a grade city: does the offer's minimum grade lie at or below the resident's?
+    grade_branches = " ".join(
+        "WHEN %s THEN merchants_offer.min_grade IN ({})".format(", ".join(["%s"] * len(g)))
+        for g in who.grades.values()
+    )
+    grade_ok = RawSQL(  # noqa: S611  (values are parameters, the SQL is fixed)
+        f"CASE merchants_merchant.city_id {grade_branches} ELSE FALSE END"
+        if who.grades
+        else "FALSE",
+        [v for city, g in who.grades.items() for v in (city, *g)],
+        output_field=BooleanField(),
+    )
+    return (Q(min_score__isnull=True) | Q(min_score__lte=my_score)) & (
+        Q(min_grade="") | Q(grade_ok)
+    )
+
+
+def _score_ok(one: One) -> bool:
+    f = one.facts
+    if f.min_score is None and not f.min_grade:
+        return True
+    score, grades = one.level() if f.standing_id else (-1, [])
+    return not (
+        (f.min_score is not None and f.min_score > score)
+        or (f.min_grade and f.min_grade not in grades)
+    )
+
+
+def _limit_sql(who: ResidentView, now: datetime) -> Q:
+    from .models import ClaimTally
+
+    return ~Q(
+        Exists(
+            ClaimTally.objects.filter(
+                offer_id=OuterRef("pk"),
+                resident_id=who.resident_id,
+                held__gte=OuterRef("per_resident_limit"),
+            )
+        )
+    )
+
+
+def _honour_sql(who: ResidentView, now: datetime) -> Q:
+    # Honours only ever add an offer; the dishonest flag still refuses it (personal rules).
+    return Q(required_honour="") | Q(required_honour__in=who.honours)
+
+
+def _suspended_sql(who: ResidentView, now: datetime) -> Q:
+    from .incidents.models import Incident
+
+    # a confirmed incident suspends the resident from the offers of its scenario
+    return ~Q(
+        Exists(
+            Incident.objects.filter(
+                resident_id=who.resident_id,
+                scenario=OuterRef("scenario"),
+                status__in=Incident.SUSPENDING,
+                suspended_until__gt=now,
+            )
+        )
+    )
+
+
+OFFER_RULES: tuple[OfferRule, ...] = (
+    OfferRule(
+        Reason.HOME_CITY_NOT_ELIGIBLE,
+        _home_sql,
+        _home_ok,
+        "listed_home",
+        "EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id)",
+    ),
+    OfferRule(Reason.TIER_TOO_LOW, _tier_sql, _tier_ok),
+    OfferRule(Reason.SCORE_TOO_LOW, _score_sql, _score_ok),
+    OfferRule(
+        Reason.CLAIM_LIMIT_REACHED,
+        _limit_sql,
+        lambda one: not one.facts.at_limit,
+        "at_limit",
+        """EXISTS (SELECT 1 FROM {tally} ct
+               WHERE ct.offer_id = o.id AND ct.resident_id = u.id
+                 AND ct.held >= o.per_resident_limit)""",
+    ),
+    OfferRule(
+        Reason.HONOUR_REQUIRED,
+        _honour_sql,
+        lambda one: not one.facts.required_honour or one.facts.has_honour,
+        "has_honour",
+        """EXISTS (SELECT 1 FROM {honour} hn
+               WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
+                 AND hn.kind = o.required_honour
+                 AND (hn.valid_until IS NULL OR hn.valid_until >= %(today)s))""",
+    ),
+    OfferRule(
+        Reason.OFFER_NOT_STARTED,
+        lambda who, now: Q(valid_from__lte=now),
+        lambda one: one.facts.valid_from <= one.now,
+    ),
+    OfferRule(
+        Reason.OFFER_ENDED,
+        lambda who, now: Q(valid_until__gt=now),
+        lambda one: one.facts.valid_until > one.now,
+    ),
+    OfferRule(
+        Reason.SUSPENDED,
+        _suspended_sql,
+        lambda one: one.facts.suspended_until is None,
+        "suspended_until",
+        """(SELECT MAX(i.suspended_until) FROM {incident} i
+        WHERE i.resident_id = u.id AND i.scenario = o.scenario
+          AND i.status IN ({suspending}) AND i.suspended_until > %(now)s)""",
+    ),
+)
+
+FLAGS: tuple[str, ...] = tuple(rule.flag for rule in OFFER_RULES)
+# The columns the one-offer read adds for the rules, in the rules' order.
+FACTS: tuple[OfferRule, ...] = tuple(rule for rule in OFFER_RULES if rule.fact)
+
+# --------------------------------------------------------------------------- the two paths
+
+
+def annotate(
+    qs: QuerySet[Offer], who: ResidentView, person: Person, now: datetime
+) -> QuerySet[Offer]:
+    """The lists' and the detail's eligibility in SQL: each offer rule's flag (FLAGS) and
+    `eligible` (every flag, and no personal reason)."""
+    bool_ = BooleanField()
+    conditions = [rule.sql(who, now) for rule in OFFER_RULES]
+    qs = qs.annotate(
+        **{
+            rule.flag: ExpressionWrapper(condition, output_field=bool_)
+            for rule, condition in zip(OFFER_RULES, conditions, strict=True)
+        }
+    )
+    if personal_reasons(person, now):
+        return qs.annotate(eligible=Value(False))
+    every = conditions[0]
+    for condition in conditions[1:]:
+        every &= condition
+    return qs.annotate(eligible=ExpressionWrapper(every, output_field=bool_))
+
+
+def reasons_of_flags(flags: Any, person: Person, now: datetime) -> list[Reason]:
+    """The reasons of one annotated offer (an object with the FLAGS as attributes)."""
+    reasons = personal_reasons(person, now)
+    reasons += [rule.reason for rule in OFFER_RULES if not getattr(flags, rule.flag)]
+    return reasons
+
+
+def reasons_of(one: One) -> list[Reason]:
+    """The reasons of one offer from its facts row: the claim's and the pass check's."""
+    f = one.facts
+    person = Person(
+        has_standing=f.standing_id is not None,
+        consented=f.consented,
+        flagged=bool(f.seriously_dishonest),
+        standing_valid_until=f.standing_valid_until,
+    )
+    reasons = personal_reasons(person, one.now)
+    reasons += [rule.reason for rule in OFFER_RULES if not rule.ok(one)]
+    return reasons
+
+
+# --------------------------------------------------------------------------- listed
+
+
+def holder_listed_sql(holder: str) -> str:
+    """SQL true when the holder (`holder`: an SQL expression of their user id) is on a
+    seriously-dishonest list synced from any city, or flagged so on their standing."""
+    from accounts.credit.models import ListedPerson, Standing
+    from accounts.models import User
+
+    standing, listed, user = (m._meta.db_table for m in (Standing, ListedPerson, User))
+    # table names come from model metadata, `holder` from the calling statement's text
+    return (
+        f"(EXISTS (SELECT 1 FROM {standing} ls "  # noqa: S608
+        f"WHERE ls.resident_id = {holder} AND ls.seriously_dishonest) "
+        f"OR EXISTS (SELECT 1 FROM {listed} ll JOIN {user} lu ON lu.id_hash = ll.person_hash "
+        f"WHERE lu.id = {holder}))"
+    )
