@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
-from core.roles import Role
+from core import roles
 
 from .validators import normalize_credit_code, validate_credit_code
 
@@ -190,7 +190,7 @@ class MerchantStaff(models.Model):
         return f"{self.merchant} · {self.user}"
 
     def clean(self) -> None:
-        if self.user_id and self.user.role != Role.MERCHANT_STAFF:
+        if self.user_id and not roles.may_join_a_merchant(self.user):
             raise ValidationError({"user": _("只有角色为“商户员工”的账号才能加入商户。")})
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, User
 from accounts.signals import resident_listed
+from core import roles
 from core.errors import INVALID_REQUEST, PERMISSION_DENIED
 from core.resilience import enqueue, is_queue_error, queue_of_tasks
 
@@ -97,12 +98,10 @@ def withdraw_consent(*, resident: User) -> int:
 def may_version_scheme(actor: User, scheme: Scheme) -> bool:
     """Who keeps a scheme's rules: a superuser, or staff of the city that owns it. A scheme
     several cities use (金椰分: 海口 and 三亚) changes only by its owner's word."""
-    if not actor.is_active:
-        return False
-    if actor.is_superuser:
+    if roles.is_superuser(actor):
         return True
     return (
-        actor.role == User.Role.CITY_STAFF
+        roles.is_city_staff(actor)
         and scheme.owner_city_id is not None
         and scheme.owner_city_id == actor.staff_city_id
     )

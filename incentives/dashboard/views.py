@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
-from accounts.models import City, User
+from accounts.models import City
 from accounts.security.auth import DashboardLoginForm
 from core import roles
 from core.replica import on_replica
@@ -140,8 +140,11 @@ def _back(request: HttpRequest) -> str:
     )
     if referer and ours and not urlsplit(referer).path.startswith(reverse("dashboard:page")):
         return referer
-    by_role = {User.Role.RESIDENT: "web:resident", User.Role.MERCHANT_STAFF: "web:scanner"}
-    return reverse(by_role.get(request.user.role, "admin:index"))
+    if roles.is_resident(request.user):
+        return reverse("web:resident")
+    if roles.has_merchant_staff_role(request.user):
+        return reverse("web:scanner")
+    return reverse("admin:index")
 
 
 def city_label(city: City | None) -> str:
