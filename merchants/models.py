@@ -1,6 +1,5 @@
 """Merchants, their staff, stations, offers and the record of every offer transition."""
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -483,14 +482,6 @@ class Offer(models.Model):
         if self.total_quota is None:
             return None
         return max(self.total_quota - self.claimed_count, 0)
-
-    def voucher_expires_at(self, claimed_at: datetime) -> datetime:
-        """A voucher lives `voucher_lifetime_hours` after the claim, never past the offer."""
-        return min(claimed_at + timedelta(hours=self.voucher_lifetime_hours), self.valid_until)
-
-    @property
-    def is_entitlement(self) -> bool:
-        return self.kind == self.Kind.ENTITLEMENT
 
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}
