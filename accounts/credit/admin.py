@@ -5,14 +5,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from core import roles
+from core.errors import DomainError
 
 from .conversion import TIERS
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
-from .services import may_version_scheme
+from .services import add_rule_version, check_rule_version, may_version_scheme
 
 
 def _is_city_staff(request) -> bool:
@@ -90,6 +92,38 @@ class RuleVersionForm(forms.ModelForm):
         fields = ["version", "effective_from", *(f"{t}_{e}" for t in TIERS for e in ("lo", "hi"))]
 
 
+class RuleVersionFormSet(BaseInlineFormSet):
+    """New versions go through accounts.credit.services: check_rule_version when the form is
+    validated (its keeper, number and rules, shown on the form), add_rule_version when it
+    is saved; the admin never saves a RuleVersion itself. `actor` is set per request."""
+
+    actor = None
+
+    def _rules(self, form) -> dict:
+        data = form.cleaned_data
+        names = [f for f in RuleVersionForm.Meta.fields if f != "version"] + ["grade_tiers"]
+        rules = {name: data[name] for name in names if name in form.fields and name in data}
+        return {"version": data["version"], **rules}
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is None:  # a new scheme (superusers): checked once it is saved
+            return
+        for form in self.extra_forms:
+            if not form.has_changed() or not form.is_valid() or self._should_delete_form(form):
+                continue
+            try:
+                check_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+            except DomainError as exc:
+                if exc.code == "permission_denied":
+                    raise PermissionDenied from None  # the inline is not offered to them
+                for field, messages in exc.detail.items():
+                    form.add_error(field if field in form.fields else None, messages)
+
+    def save_new(self, form, commit=True):
+        return add_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+
+
 BAND_FIELDS = [
     ("poor_lo", "poor_hi"),
     ("fair_lo", "fair_hi"),
@@ -104,8 +138,14 @@ class RuleVersionInline(admin.StackedInline):
 
     model = RuleVersion
     form = RuleVersionForm
+    formset = RuleVersionFormSet
     extra = 0
     can_delete = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a class made per request
+        formset.actor = request.user
+        return formset
 
     def get_fields(self, request, obj=None):
         if obj is not None and obj.is_grade:
@@ -177,15 +217,6 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            if instance.pk is None and not may_version_scheme(request.user, instance.scheme):
-                raise PermissionDenied  # the inline is not offered; a forged POST ends here
-            if instance.pk is None and instance.created_by_id is None:
-                instance.created_by = request.user
-            instance.save()
-        formset.save_m2m()
 
 
 @admin.register(ConsentText)

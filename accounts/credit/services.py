@@ -9,13 +9,15 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,23 +109,52 @@ def may_version_scheme(actor: User, scheme: Scheme) -> bool:
     )
 
 
-def add_rule_version(
-    *, actor: User, scheme: Scheme, version: int, effective_from=None, **bands: int
+def check_rule_version(
+    *,
+    actor: User,
+    scheme: Scheme,
+    version: int,
+    effective_from: datetime | None = None,
+    **rules: Any,
 ) -> RuleVersion:
-    """Add a new rule version (its bands) to a scheme; only its keeper may (above)."""
+    """A new rule version of a scheme, checked but not saved: only its keeper may add one
+    (above), its number comes after every existing version's (a saved version is never
+    rewritten: a change is a new number), and its bands or grades follow the scheme's rules.
+    Raises PERMISSION_DENIED or INVALID_REQUEST (field -> messages)."""
     if not may_version_scheme(actor, scheme):
         raise PERMISSION_DENIED(reason="not_the_schemes_city")
+    latest = scheme.rule_versions.aggregate(latest=Max("version"))["latest"]
+    if latest is not None and version <= latest:
+        raise INVALID_REQUEST(
+            version=[_("版本号须大于现有的最新版本 %(latest)s。") % {"latest": latest}]
+        )
     rule = RuleVersion(
         scheme=scheme,
         version=version,
         effective_from=effective_from or timezone.now(),
         created_by=actor,
-        **bands,
+        **rules,
     )
     try:
         rule.full_clean()
     except ValidationError as exc:
         raise INVALID_REQUEST(**exc.message_dict) from None
+    return rule
+
+
+def add_rule_version(
+    *,
+    actor: User,
+    scheme: Scheme,
+    version: int,
+    effective_from: datetime | None = None,
+    **rules: Any,
+) -> RuleVersion:
+    """Add a new rule version (its bands, or a grade scheme's grade_tiers) to a scheme, once
+    check_rule_version has passed it; the admin adds versions through here too."""
+    rule = check_rule_version(
+        actor=actor, scheme=scheme, version=version, effective_from=effective_from, **rules
+    )
     rule.save()
     return rule
 
