@@ -5,8 +5,8 @@ import pytest
 
 from accounts.credit import services
 from accounts.credit.models import CreditQuery, RuleVersion, Scheme
-from accounts.demo import CONSENT_V1, seed_cities_and_schemes
 from accounts.models import City, User
+from accounts.reference import CONSENT_V1, load_reference_data
 from tests.factories import ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def schemes(db):
-    seed_cities_and_schemes()
+    load_reference_data()
 
 
 def _inline(scheme: Scheme, bands: dict, version: int = 2) -> dict:
