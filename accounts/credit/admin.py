@@ -34,7 +34,7 @@ def _may_see_scheme(request, scheme: Scheme | None) -> bool:
 def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
     """Changing a scheme and adding its rule versions: its owning city's staff only."""
     if scheme is None:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
     return may_version_scheme(request.user, scheme)
 
 
@@ -163,7 +163,7 @@ class RuleVersionInline(admin.StackedInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         if obj is None:  # the scheme's own add page: superusers only
-            return request.user.is_superuser
+            return roles.is_superuser(request.user)
         return _may_edit_scheme(request, obj)
 
 
@@ -188,7 +188,7 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).prefetch_related("cities")
-        if request.user.is_superuser:
+        if roles.is_superuser(request.user):
             return qs
         city = request.user.staff_city_id
         return qs.filter(Q(cities=city) | Q(owner_city=city)).distinct()
@@ -201,10 +201,10 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             if obj and obj.rule_versions.exists()
             else []
         )
-        return fixed if request.user.is_superuser else [*fixed, "owner_city"]
+        return fixed if roles.is_superuser(request.user) else [*fixed, "owner_city"]
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _may_see_scheme(request, obj)
@@ -213,7 +213,7 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return _may_edit_scheme(request, obj)
 
     def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -230,7 +230,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
         return ["version", "title_zh", "title_en", "body_zh", "body_en", "published_at"]
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -271,15 +271,15 @@ class CreditQueryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("city", "rule_version__scheme")
-        if request.user.is_superuser:
+        if roles.is_superuser(request.user):
             return qs
         return qs.filter(city=request.user.staff_city_id)
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
 
 @admin.register(Consent)
@@ -290,7 +290,7 @@ class ConsentAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
