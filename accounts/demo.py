@@ -1,17 +1,13 @@
-"""Demo data of accounts: partner cities and their credit schemes, the consent text, a
-superuser, city staff, and residents the sandbox credit provider knows."""
-
-from django.utils import timezone
+"""Demo data of accounts: a superuser, city staff, and residents the sandbox credit provider
+knows (the reference data they rely on, cities, schemes and texts, is accounts.reference)."""
 
 from core.roles import Role
 
-from .credit.conversion import DEMO_SCHEMES
-from .credit.grades import DEMO_GRADE_SCHEMES
-from .credit.models import Consent, ConsentText, RuleVersion, Scheme, Standing
+from .credit.models import Consent, Standing
 from .credit.services import give_consent, query_provider, sync_honours
 from .legal.models import Agreement, AgreementAcceptance
-from .models import City, User
-from .partner_cities import PARTNER_CITIES
+from .models import User
+from .reference import CONSENT_V1, load_reference_data
 
 DEMO_PASSWORD = "Xinyou#2026"
 
@@ -35,87 +31,9 @@ DEMO_RESIDENTS: list[tuple[str, str, str, str, bool]] = [
     ("13700000009", "吴新", "310100", "310104199206170203", False),  # left to consent + verify
 ]
 
-CONSENT_V1 = {
-    "version": "2026-01",
-    "title_zh": "信用信息查询授权书",
-    "title_en": "Authorisation to query credit information",
-    "body_zh": (
-        "本人同意信游平台为判断本人能否享受守信激励优惠之目的，向本人户籍/常住城市的公共信用"
-        "信息平台查询本人的城市信用分及是否列入严重失信主体名单，并在合作城市间按互认规则换算"
-        "使用。查询结果仅用于上述目的，每次查询均有记录。本人可随时撤回本授权，撤回后平台不再"
-        "发起新的查询，撤回不影响撤回前基于授权已进行的处理。"
-    ),
-    "body_en": (
-        "I allow Xinyou to query my home city's public credit platform for my city credit "
-        "score and whether I am on the list of seriously dishonest persons, only to decide "
-        "whether I qualify for trust rewards, and to convert the result for partner cities "
-        "under their mutual recognition rules. Every query is recorded. I may withdraw this "
-        "authorisation at any time: no new query is made after that; processing done before "
-        "withdrawal stays lawful."
-    ),
-}
-
-
-def seed_cities_and_schemes() -> None:
-    for code, name, name_en, province in PARTNER_CITIES:
-        City.objects.update_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "province": province}
-        )
-    for spec in DEMO_SCHEMES:
-        scheme, _ = Scheme.objects.get_or_create(
-            name=spec["name"],
-            defaults={
-                "min_score": spec["min_score"],
-                "max_score": spec["max_score"],
-                "illustrative": spec["status"] != "published",
-                "note": spec.get("note", "")[:200],
-                "owner_city_id": spec["cities"][0],
-            },
-        )
-        if scheme.owner_city_id is None:
-            Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=spec["cities"][0])
-        if not scheme.rule_versions.exists():
-            bands = {
-                f"{t}_{e}": b[i]
-                for t, b in spec["bands"].items()
-                for i, e in enumerate(("lo", "hi"))
-            }
-            RuleVersion.objects.create(
-                scheme=scheme,
-                version=1,
-                effective_from=timezone.now() - timezone.timedelta(days=365),
-                **bands,
-            )
-        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
-    for spec in DEMO_GRADE_SCHEMES:
-        scheme, _ = Scheme.objects.get_or_create(
-            name=spec["name"],
-            defaults={
-                "kind": Scheme.Kind.GRADE,
-                "grades": [g for g, _t in spec["grades"]],
-                "illustrative": spec["status"] != "published",
-                "note": spec.get("note", "")[:200],
-                "owner_city_id": spec["cities"][0],
-            },
-        )
-        if scheme.owner_city_id is None:
-            Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=spec["cities"][0])
-        if not scheme.rule_versions.exists():
-            RuleVersion.objects.create(
-                scheme=scheme,
-                version=1,
-                effective_from=timezone.now() - timezone.timedelta(days=365),
-                grade_tiers=dict(spec["grades"]),
-            )
-        City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)
-    if not ConsentText.objects.filter(is_current=True).exists():
-        ConsentText.objects.update_or_create(
-            version=CONSENT_V1["version"], defaults={**CONSENT_V1, "is_current": True}
-        )
-
 
 def seed() -> list[tuple[str, str]]:
-    seed_cities_and_schemes()
+    load_reference_data()  # seed_demo has run bootstrap already; a direct call needs it
     # the demo logins have accepted the current user agreement (migration 0008 loads it)
     agreement = Agreement.objects.filter(is_current=True).first()
     logins = []

@@ -68,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     A closed account keeps only its id, role, join and closing dates (accounts.privacy).
     """
 
-    Role = Role  # accounts.roles.Role, also reachable as User.Role
+    Role = Role  # core.roles.Role, also reachable as User.Role; core.roles decides roles
 
     phone = models.CharField(
         _("手机号"),
@@ -125,18 +125,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{mask_name(self.real_name) or '-'} {mask_phone(self.phone)}"
-
-    @property
-    def is_resident(self) -> bool:
-        return self.role == self.Role.RESIDENT
-
-    @property
-    def is_city_staff(self) -> bool:
-        return self.role == self.Role.CITY_STAFF
-
-    @property
-    def is_merchant_staff(self) -> bool:
-        return self.role == self.Role.MERCHANT_STAFF
 
     @property
     def roles(self) -> list[str]:

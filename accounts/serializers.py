@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.roles import is_resident
+
 from .credit.selectors import credit_summary, describe_scheme
 from .identity import PHONE_RE, InvalidIdNumber, parse_id_number
 from .legal.services import accepted_version, agreement_outdated
@@ -216,7 +218,7 @@ class MeOutput(ProfileOutput):
 
     @extend_schema_field(CreditSummaryOutput(allow_null=True))
     def get_credit(self, user: User) -> dict | None:
-        return credit_summary(user) if "resident" in user.roles else None
+        return credit_summary(user) if is_resident(user) else None
 
 
 class TierBandOutput(serializers.Serializer):

@@ -227,9 +227,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
     setup_django()
-    from accounts.demo import seed_cities_and_schemes
+    from accounts.reference import load_reference_data
 
-    seed_cities_and_schemes()
+    load_reference_data()
     record("Credit: dishonest-list sync (bench/credit.py)", bench_list_sync(args.entries))
     record("Credit: verify latency, warm vs cold (bench/credit.py)", bench_verify(args.rounds))
 

@@ -167,9 +167,9 @@ def main() -> None:
     parser.add_argument("--merchants", type=int, default=100_000)
     args = parser.parse_args()
     setup_django()
-    from accounts.demo import seed_cities_and_schemes
+    from accounts.reference import load_reference_data
 
-    seed_cities_and_schemes()
+    load_reference_data()
     record(
         "Merchant credit: enterprise credit sync (bench/enterprise_credit.py)",
         bench_enterprise_sync(args.merchants),

@@ -94,12 +94,12 @@ def main() -> None:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.credit.models import Consent, ConsentText, RuleVersion, Standing
-    from accounts.demo import seed_cities_and_schemes
     from accounts.models import User
+    from accounts.reference import load_reference_data
 
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["*"]
-    seed_cities_and_schemes()
+    load_reference_data()
     t0 = time.perf_counter()
     seed(args.offers)
     seeded = time.perf_counter() - t0

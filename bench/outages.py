@@ -28,7 +28,7 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from accounts.credit.services import give_consent
-    from accounts.demo import CONSENT_V1, seed_cities_and_schemes
+    from accounts.reference import CONSENT_V1, load_reference_data
     from config.celery import app
     from core.resilience import queue_dependency, redis_dependency
     from incentives.models import Voucher
@@ -41,7 +41,7 @@ def main() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CREDIT_VERIFY_REUSE_SECONDS = 0
     settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_token"] = "100000/min"
-    seed_cities_and_schemes()
+    load_reference_data()
     merchant = MerchantFactory(city_id="330100")
     offer = publish(merchant=merchant, min_tier="", total_quota=None, per_resident_limit=100000)
     resident = make_resident()

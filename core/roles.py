@@ -45,6 +45,12 @@ def has_merchant_staff_role(user: "User | Any") -> bool:
     return _active(user) and user.role == Role.MERCHANT_STAFF
 
 
+def may_join_a_merchant(user: "User") -> bool:
+    """Whether an account may be made a merchant's staff member: the merchant-staff role,
+    active or not (a membership is kept while the account is suspended)."""
+    return user.role == Role.MERCHANT_STAFF
+
+
 def sees_city_dashboards(user: "User | Any") -> bool:
     """City staff (their own city) and superusers (any city)."""
     return is_superuser(user) or is_city_staff(user)

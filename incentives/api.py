@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from core import roles
 from core.api import IsMerchantStaff, IsResident, error_responses
 from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
@@ -64,7 +65,7 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 
 
 def _is_resident(request: Request) -> bool:
-    return bool(request.user and request.user.is_authenticated and request.user.is_resident)
+    return roles.is_resident(request.user)
 
 
 class _PublicOfferView(GenericAPIView):

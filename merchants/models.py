@@ -1,6 +1,5 @@
 """Merchants, their staff, stations, offers and the record of every offer transition."""
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.credit.models import HonourKind
 from accounts.models import City, Tier
-from core.roles import Role
+from core import roles
 
 from .validators import normalize_credit_code, validate_credit_code
 
@@ -190,7 +189,7 @@ class MerchantStaff(models.Model):
         return f"{self.merchant} · {self.user}"
 
     def clean(self) -> None:
-        if self.user_id and self.user.role != Role.MERCHANT_STAFF:
+        if self.user_id and not roles.may_join_a_merchant(self.user):
             raise ValidationError({"user": _("只有角色为“商户员工”的账号才能加入商户。")})
 
 
@@ -483,14 +482,6 @@ class Offer(models.Model):
         if self.total_quota is None:
             return None
         return max(self.total_quota - self.claimed_count, 0)
-
-    def voucher_expires_at(self, claimed_at: datetime) -> datetime:
-        """A voucher lives `voucher_lifetime_hours` after the claim, never past the offer."""
-        return min(claimed_at + timedelta(hours=self.voucher_lifetime_hours), self.valid_until)
-
-    @property
-    def is_entitlement(self) -> bool:
-        return self.kind == self.Kind.ENTITLEMENT
 
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}

@@ -59,8 +59,3 @@ def leads_to(action: str, status: str) -> str | None:
     """The status `action` leads to from `status`, or None if it cannot be taken there."""
     sources, target = TRANSITIONS[action]
     return target if status in sources else None
-
-
-def actions_from(status: str) -> list[str]:
-    """The actions that can be taken from `status`."""
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from tests.conftest import bearer
 
 DEEP_ARRAY = "[" * 20_000 + "]" * 20_000
@@ -23,7 +23,7 @@ def world(db):
     from tests.incentives.conftest import make_resident, publish
     from tests.merchants.factories import MerchantFactory, city_staff, merchant_staff
 
-    seed_cities_and_schemes()
+    load_reference_data()
     merchant = MerchantFactory(city_id="330100", name="西湖游船")
     offer = publish(merchant=merchant, min_tier="", total_quota=10, per_resident_limit=3)
     resident = make_resident()

@@ -18,7 +18,7 @@ import requests
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.demo import CONSENT_V1, seed_cities_and_schemes
+from accounts.reference import CONSENT_V1, load_reference_data
 from tests.conftest import bearer
 from tests.factories import PASSWORD, ResidentFactory
 from tests.services import postgres_stopped, redis_stopped, start_redis, stop_redis
@@ -34,7 +34,7 @@ def programme(db):
     from tests.incentives.conftest import make_resident, publish
     from tests.merchants.factories import MerchantFactory, city_staff, merchant_staff
 
-    seed_cities_and_schemes()
+    load_reference_data()
     merchant = MerchantFactory(city_id="330100", name="西湖游船")
     offer = publish(merchant=merchant, min_tier="", total_quota=100, per_resident_limit=5)
     return {

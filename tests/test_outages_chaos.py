@@ -170,14 +170,14 @@ def programme(transactional_db, settings):
     from django.conf import global_settings
 
     from accounts.credit.services import give_consent
-    from accounts.demo import CONSENT_V1, seed_cities_and_schemes
+    from accounts.reference import CONSENT_V1, load_reference_data
     from tests.factories import ResidentFactory
     from tests.incentives.conftest import make_resident, publish
     from tests.merchants.factories import MerchantFactory, merchant_staff
 
     # the served processes check passwords with the production hashers
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    seed_cities_and_schemes()
+    load_reference_data()
     merchant = MerchantFactory(city_id="330100", name="西湖游船（混沌）")
     offer = publish(merchant=merchant, min_tier="", total_quota=1000, per_resident_limit=1000)
     residents = [make_resident(password=PASSWORD) for _ in range(RESIDENTS)]

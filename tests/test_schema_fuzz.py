@@ -31,12 +31,12 @@ STATUSES: Counter = Counter()
 @pytest.fixture
 def fuzz_world(db):
     """Offers, vouchers (issued and redeemed) and a redemption, and one user per role."""
-    from accounts.demo import seed_cities_and_schemes
+    from accounts.reference import load_reference_data
     from incentives import services
     from tests.incentives.conftest import make_resident, publish
     from tests.merchants.factories import MerchantFactory, city_staff, merchant_staff
 
-    seed_cities_and_schemes()
+    load_reference_data()
     merchant = MerchantFactory(city_id="330100", name="西湖游船")
     offers = [
         publish(merchant=merchant, min_tier="", total_quota=50, per_resident_limit=5),

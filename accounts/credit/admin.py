@@ -5,14 +5,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from core import roles
+from core.errors import DomainError
 
 from .conversion import TIERS
 from .models import Consent, ConsentText, CreditQuery, RuleVersion, Scheme
-from .services import may_version_scheme
+from .services import add_rule_version, check_rule_version, may_version_scheme
 
 
 def _is_city_staff(request) -> bool:
@@ -32,7 +34,7 @@ def _may_see_scheme(request, scheme: Scheme | None) -> bool:
 def _may_edit_scheme(request, scheme: Scheme | None) -> bool:
     """Changing a scheme and adding its rule versions: its owning city's staff only."""
     if scheme is None:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
     return may_version_scheme(request.user, scheme)
 
 
@@ -90,6 +92,38 @@ class RuleVersionForm(forms.ModelForm):
         fields = ["version", "effective_from", *(f"{t}_{e}" for t in TIERS for e in ("lo", "hi"))]
 
 
+class RuleVersionFormSet(BaseInlineFormSet):
+    """New versions go through accounts.credit.services: check_rule_version when the form is
+    validated (its keeper, number and rules, shown on the form), add_rule_version when it
+    is saved; the admin never saves a RuleVersion itself. `actor` is set per request."""
+
+    actor = None
+
+    def _rules(self, form) -> dict:
+        data = form.cleaned_data
+        names = [f for f in RuleVersionForm.Meta.fields if f != "version"] + ["grade_tiers"]
+        rules = {name: data[name] for name in names if name in form.fields and name in data}
+        return {"version": data["version"], **rules}
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is None:  # a new scheme (superusers): checked once it is saved
+            return
+        for form in self.extra_forms:
+            if not form.has_changed() or not form.is_valid() or self._should_delete_form(form):
+                continue
+            try:
+                check_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+            except DomainError as exc:
+                if exc.code == "permission_denied":
+                    raise PermissionDenied from None  # the inline is not offered to them
+                for field, messages in exc.detail.items():
+                    form.add_error(field if field in form.fields else None, messages)
+
+    def save_new(self, form, commit=True):
+        return add_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+
+
 BAND_FIELDS = [
     ("poor_lo", "poor_hi"),
     ("fair_lo", "fair_hi"),
@@ -104,8 +138,14 @@ class RuleVersionInline(admin.StackedInline):
 
     model = RuleVersion
     form = RuleVersionForm
+    formset = RuleVersionFormSet
     extra = 0
     can_delete = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a class made per request
+        formset.actor = request.user
+        return formset
 
     def get_fields(self, request, obj=None):
         if obj is not None and obj.is_grade:
@@ -123,7 +163,7 @@ class RuleVersionInline(admin.StackedInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         if obj is None:  # the scheme's own add page: superusers only
-            return request.user.is_superuser
+            return roles.is_superuser(request.user)
         return _may_edit_scheme(request, obj)
 
 
@@ -148,7 +188,7 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).prefetch_related("cities")
-        if request.user.is_superuser:
+        if roles.is_superuser(request.user):
             return qs
         city = request.user.staff_city_id
         return qs.filter(Q(cities=city) | Q(owner_city=city)).distinct()
@@ -161,10 +201,10 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             if obj and obj.rule_versions.exists()
             else []
         )
-        return fixed if request.user.is_superuser else [*fixed, "owner_city"]
+        return fixed if roles.is_superuser(request.user) else [*fixed, "owner_city"]
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _may_see_scheme(request, obj)
@@ -173,19 +213,10 @@ class SchemeAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return _may_edit_scheme(request, obj)
 
     def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            if instance.pk is None and not may_version_scheme(request.user, instance.scheme):
-                raise PermissionDenied  # the inline is not offered; a forged POST ends here
-            if instance.pk is None and instance.created_by_id is None:
-                instance.created_by = request.user
-            instance.save()
-        formset.save_m2m()
 
 
 @admin.register(ConsentText)
@@ -199,7 +230,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
         return ["version", "title_zh", "title_en", "body_zh", "body_en", "published_at"]
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -240,15 +271,15 @@ class CreditQueryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("city", "rule_version__scheme")
-        if request.user.is_superuser:
+        if roles.is_superuser(request.user):
             return qs
         return qs.filter(city=request.user.staff_city_id)
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser or _is_city_staff(request)
+        return roles.is_superuser(request.user) or _is_city_staff(request)
 
 
 @admin.register(Consent)
@@ -259,7 +290,7 @@ class ConsentAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return roles.is_superuser(request.user)

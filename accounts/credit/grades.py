@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -227,7 +227,3 @@ def demo_grades(city_code: str) -> Grades:
         if city_code in scheme["cities"]:
             return Grades.build(scheme["grades"])
     raise KeyError(city_code)
-
-
-def as_pairs(items: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
-    return [(str(i["grade"]), str(i["tier"])) for i in items]

@@ -9,18 +9,21 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, User
 from accounts.signals import resident_listed
+from core import roles
 from core.errors import INVALID_REQUEST, PERMISSION_DENIED
 from core.resilience import enqueue, is_queue_error, queue_of_tasks
 from core.staged_sync import staging_table
@@ -98,34 +101,61 @@ def withdraw_consent(*, resident: User) -> int:
 def may_version_scheme(actor: User, scheme: Scheme) -> bool:
     """Who keeps a scheme's rules: a superuser, or staff of the city that owns it. A scheme
     several cities use (金椰分: 海口 and 三亚) changes only by its owner's word."""
-    if not actor.is_active:
-        return False
-    if actor.is_superuser:
+    if roles.is_superuser(actor):
         return True
     return (
-        actor.role == User.Role.CITY_STAFF
+        roles.is_city_staff(actor)
         and scheme.owner_city_id is not None
         and scheme.owner_city_id == actor.staff_city_id
     )
 
 
-def add_rule_version(
-    *, actor: User, scheme: Scheme, version: int, effective_from=None, **bands: int
+def check_rule_version(
+    *,
+    actor: User,
+    scheme: Scheme,
+    version: int,
+    effective_from: datetime | None = None,
+    **rules: Any,
 ) -> RuleVersion:
-    """Add a new rule version (its bands) to a scheme; only its keeper may (above)."""
+    """A new rule version of a scheme, checked but not saved: only its keeper may add one
+    (above), its number comes after every existing version's (a saved version is never
+    rewritten: a change is a new number), and its bands or grades follow the scheme's rules.
+    Raises PERMISSION_DENIED or INVALID_REQUEST (field -> messages)."""
     if not may_version_scheme(actor, scheme):
         raise PERMISSION_DENIED(reason="not_the_schemes_city")
+    latest = scheme.rule_versions.aggregate(latest=Max("version"))["latest"]
+    if latest is not None and version <= latest:
+        raise INVALID_REQUEST(
+            version=[_("版本号须大于现有的最新版本 %(latest)s。") % {"latest": latest}]
+        )
     rule = RuleVersion(
         scheme=scheme,
         version=version,
         effective_from=effective_from or timezone.now(),
         created_by=actor,
-        **bands,
+        **rules,
     )
     try:
         rule.full_clean()
     except ValidationError as exc:
         raise INVALID_REQUEST(**exc.message_dict) from None
+    return rule
+
+
+def add_rule_version(
+    *,
+    actor: User,
+    scheme: Scheme,
+    version: int,
+    effective_from: datetime | None = None,
+    **rules: Any,
+) -> RuleVersion:
+    """Add a new rule version (its bands, or a grade scheme's grade_tiers) to a scheme, once
+    check_rule_version has passed it; the admin adds versions through here too."""
+    rule = check_rule_version(
+        actor=actor, scheme=scheme, version=version, effective_from=effective_from, **rules
+    )
     rule.save()
     return rule
 

@@ -7,6 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core import roles
+
 from .services import client_ip, lock_retry_after, record_failure
 
 
@@ -54,5 +56,5 @@ class DashboardLoginForm(_LockAware, AuthenticationForm):
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
-        if not (user.is_superuser or getattr(user, "role", "") == "city_staff"):
+        if not roles.sees_city_dashboards(user):
             raise ValidationError(_("数据看板仅供城市工作人员登录。"), code="not_city_staff")

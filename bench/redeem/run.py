@@ -32,14 +32,14 @@ def seed(count: int):
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.demo import seed_cities_and_schemes
     from accounts.models import User
+    from accounts.reference import load_reference_data
     from incentives import signing
     from incentives.models import Voucher
     from merchants.models import Merchant, MerchantStaff, Offer
     from merchants.validators import credit_code_check_char
 
-    seed_cities_and_schemes()
+    load_reference_data()
     first17 = "91330100MC0000001"
     merchant = Merchant.objects.create(
         name="压测景区",

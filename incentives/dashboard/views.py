@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
-from accounts.models import City, User
+from accounts.models import City
 from accounts.security.auth import DashboardLoginForm
 from core import roles
 from core.auth import signed_in_user
@@ -142,11 +142,11 @@ def _back(request: HttpRequest) -> str:
     )
     if referer and ours and not urlsplit(referer).path.startswith(reverse("dashboard:page")):
         return referer
-    by_role: dict[str, str] = {
-        User.Role.RESIDENT: "web:resident",
-        User.Role.MERCHANT_STAFF: "web:scanner",
-    }
-    return reverse(by_role.get(signed_in_user(request).role, "admin:index"))
+    if roles.is_resident(signed_in_user(request)):
+        return reverse("web:resident")
+    if roles.has_merchant_staff_role(signed_in_user(request)):
+        return reverse("web:scanner")
+    return reverse("admin:index")
 
 
 def city_label(city: City | None) -> str:

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core import roles
 from core.errors import NOT_FOUND
-from merchants.scopes import is_superuser
 
 from .. import errors, signing
 from ..models import EntitlementUse, Voucher
@@ -113,9 +113,9 @@ def report_incident(
 
 def incidents_visible_to(user: User):
     """City staff see the incidents of merchants in their city; superusers all."""
-    if is_superuser(user):
+    if roles.is_superuser(user):
         return Incident.objects.all()
-    if user.is_authenticated and user.is_city_staff:
+    if roles.is_city_staff(user):
         return Incident.objects.filter(dest_city_id=user.staff_city_id)
     return Incident.objects.none()
 

@@ -8,9 +8,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.credit.models import CreditQuery
-from accounts.demo import seed_cities_and_schemes
 from accounts.models import User
 from accounts.realname.models import IdentityCheck
+from accounts.reference import load_reference_data
 from incentives.dashboard.rollup import refresh_recent_rollups
 from incentives.models import Voucher
 from incentives.services import redeem_voucher
@@ -54,7 +54,7 @@ def text_hits(needles: list[str]) -> dict[str, list[str]]:
 def person(db, cities):
     """A resident registered through the API, verified, with one redeemed and one open
     voucher, and a few failed logins."""
-    seed_cities_and_schemes()
+    load_reference_data()
     client = APIClient()
     body = register_body(client, phone=PHONE, real_name=NAME, id_number=_valid_id())
     assert client.post(REGISTER, body, format="json").status_code == 201

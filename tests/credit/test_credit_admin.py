@@ -5,8 +5,8 @@ import pytest
 
 from accounts.credit import services
 from accounts.credit.models import CreditQuery, RuleVersion, Scheme
-from accounts.demo import CONSENT_V1, seed_cities_and_schemes
 from accounts.models import City, User
+from accounts.reference import CONSENT_V1, load_reference_data
 from tests.factories import ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def schemes(db):
-    seed_cities_and_schemes()
+    load_reference_data()
 
 
 def _inline(scheme: Scheme, bands: dict, version: int = 2) -> dict:
@@ -72,6 +72,54 @@ def test_versions_that_overlap_leave_gaps_or_leave_the_range_are_refused(
     page = res.content.decode()
     assert "分段规则有误" in page and words in page
     assert not RuleVersion.objects.filter(scheme=qjf, version=2).exists()
+
+
+def test_an_admin_version_goes_through_the_service_and_its_numbering(schemes, client):
+    """add_rule_version's own rule (a new number comes after every existing one) holds in
+    admin: version 0 passes the form's field rules but not the service."""
+    staff = StaffFactory(staff_city=City.objects.get(code="330100"))
+    client.force_login(staff)
+    qjf = Scheme.objects.get(name="钱江分")
+    res = client.post(f"/admin/accounts/scheme/{qjf.pk}/change/", _inline(qjf, GOOD, version=0))
+    assert res.status_code == 200
+    assert "版本号须大于现有的最新版本 1" in res.content.decode()
+    assert list(qjf.rule_versions.values_list("version", flat=True)) == [1]
+    res = client.post(f"/admin/accounts/scheme/{qjf.pk}/change/", _inline(qjf, GOOD, version=3))
+    assert res.status_code == 302
+    made = RuleVersion.objects.get(scheme=qjf, version=3)
+    assert made.created_by == staff and made.as_dict()["good"] == [650, 749]
+
+
+def test_staff_of_a_city_that_only_uses_a_scheme_cannot_version_it(schemes, client):
+    """金椰分 is 海口's; 三亚 uses it and sees it, but a forged POST adds nothing."""
+    client.force_login(StaffFactory(staff_city=City.objects.get(code="460200")))
+    jinye = Scheme.objects.get(name="金椰分")
+    assert client.get(f"/admin/accounts/scheme/{jinye.pk}/change/").status_code == 200
+    bands = {t: tuple(b) for t, b in jinye.rule_in_force().as_dict().items()}
+    res = client.post(f"/admin/accounts/scheme/{jinye.pk}/change/", _inline(jinye, bands))
+    assert res.status_code == 403
+    assert not RuleVersion.objects.filter(scheme=jinye, version=2).exists()
+
+
+def test_a_superuser_adds_a_scheme_with_its_first_version(schemes, client):
+    root = User.objects.create_superuser("18800000001", "pw-123456-x")
+    client.force_login(root)
+    data = {
+        "name": "新试点分",
+        "name_en": "Pilot",
+        "kind": "numeric",
+        "min_score": "0",
+        "max_score": "1000",
+        "validity_days": "30",
+        "grades": "[]",
+        "note": "",
+        "owner_city": "330100",
+        **{k: v for k, v in _inline(Scheme(), GOOD, version=1).items() if "rule_versions" in k},
+    }
+    res = client.post("/admin/accounts/scheme/add/", data)
+    assert res.status_code == 302, res.content.decode()[:3000]
+    made = RuleVersion.objects.get(scheme__name="新试点分")
+    assert (made.version, made.created_by, made.fair_lo) == (1, root, 580)
 
 
 def test_city_staff_cannot_reach_another_citys_scheme(schemes, client):

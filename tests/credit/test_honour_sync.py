@@ -9,7 +9,7 @@ import pytest
 from accounts.credit import services
 from accounts.credit.models import Honour
 from accounts.credit.providers import ProviderUnavailable
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from core.partner_protocol import person_hash
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def http_hangzhou(db, settings, partner_server):
-    seed_cities_and_schemes()
+    load_reference_data()
     settings.CREDIT_PROVIDERS = {
         "330100": {
             "kind": "http",
@@ -39,7 +39,7 @@ def kinds() -> set[tuple]:
 
 
 def test_the_demo_sandbox_lists_a_blood_donor_of_hangzhou(db, settings):
-    seed_cities_and_schemes()
+    load_reference_data()
     report = services.sync_honours(city_code="330100")
     wang = person_hash(settings.ID_HASH_KEY, "330106198803120118")  # 王小明's sandbox person
     assert report.entries == 2

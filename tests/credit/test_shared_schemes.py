@@ -5,8 +5,8 @@ import pytest
 
 from accounts.credit import services
 from accounts.credit.models import RuleVersion, Scheme
-from accounts.demo import seed_cities_and_schemes
 from accounts.models import City, User
+from accounts.reference import load_reference_data
 from core.errors import DomainError
 from tests.credit.test_credit_admin import _inline
 from tests.factories import StaffFactory
@@ -18,7 +18,7 @@ JINYE_V2 = {"poor": (0, 529), "fair": (530, 619), "good": (620, 719), "excellent
 
 @pytest.fixture
 def jinye(db) -> Scheme:
-    seed_cities_and_schemes()
+    load_reference_data()
     return Scheme.objects.get(name="金椰分")
 
 

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from accounts.credit import services as credit
 from accounts.credit.models import Honour, ListedPerson
 from accounts.credit.providers import ProviderUnavailable
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from core.staged_sync import staging_table
 from merchants.credit import services as enterprise
 from merchants.models import Merchant
@@ -39,7 +39,7 @@ def work_mem() -> str:
 
 @pytest.fixture
 def world(db):
-    seed_cities_and_schemes()
+    load_reference_data()
     MerchantFactory(credit_code="91330100MA0000015W")  # graded A in the enterprise sandbox
 
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.credit import services
 from accounts.credit.models import Consent, CreditQuery, ListedPerson, RuleVersion, Standing
-from accounts.demo import CONSENT_V1, seed_cities_and_schemes
+from accounts.reference import CONSENT_V1, load_reference_data
 from accounts.signals import resident_listed
 from tests.conftest import bearer
 from tests.factories import ResidentFactory
@@ -24,7 +24,7 @@ HZ_LISTED = "330108198306040531"  # sandbox: on the list
 
 @pytest.fixture
 def schemes(db):
-    seed_cities_and_schemes()
+    load_reference_data()
 
 
 @pytest.fixture
@@ -304,7 +304,7 @@ def test_open_breaker_sends_nothing_and_is_audited(consented, client_of, http_ha
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_verifications_make_one_provider_query(settings, partner_server):
-    seed_cities_and_schemes()
+    load_reference_data()
     from accounts.models import City
 
     resident = ResidentFactory(home_city=City.objects.get(code="330100"), id_number=HZ_EXCELLENT)

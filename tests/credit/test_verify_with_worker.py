@@ -8,14 +8,14 @@ from rest_framework.test import APIClient
 
 from accounts.credit import services
 from accounts.credit.models import CreditQuery
-from accounts.demo import CONSENT_V1, seed_cities_and_schemes
+from accounts.reference import CONSENT_V1, load_reference_data
 from tests.conftest import bearer
 from tests.factories import ResidentFactory
 
 
 @pytest.mark.slow
 def test_slow_provider_gives_pending_then_the_worker_delivers(start_celery_worker, settings):
-    seed_cities_and_schemes()
+    load_reference_data()
     from accounts.models import City
 
     resident = ResidentFactory(

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.credit.conversion import tier_of
 from accounts.credit.models import Consent, ConsentText, RuleVersion, Standing
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from merchants.models import Offer
 from tests.conftest import bearer
 from tests.factories import ResidentFactory
@@ -18,7 +18,7 @@ from tests.merchants.factories import MerchantFactory, OfferFactory, merchant_st
 
 @pytest.fixture
 def world(db):
-    seed_cities_and_schemes()
+    load_reference_data()
 
 
 def make_resident(

@@ -159,6 +159,52 @@ def test_only_the_merchants_city_decides(resident, merchant, clerk, lane):
     assert Incident.objects.get(pk=incident).status == "reported"
 
 
+def test_staff_of_another_city_cannot_uphold_or_overturn(resident, merchant, clerk, lane):
+    from core.errors import DomainError
+
+    incident = report(clerk, use_id=use_lane(resident, clerk, lane), kind="other").json()["id"]
+    decide_incident(actor=city_staff("330100"), incident_id=incident, action="confirm")
+    client_for(resident).post(
+        f"/api/v1/me/incidents/{incident}/objection", {"text": "不是我"}, format="json"
+    )
+    outsider = city_staff("460100")
+    for action in ("uphold", "overturn"):
+        with pytest.raises(DomainError) as caught:
+            decide_incident(actor=outsider, incident_id=incident, action=action)
+        assert caught.value.code == "not_found"
+    assert Incident.objects.get(pk=incident).status == "objected"
+    assert not IncidentEvent.objects.filter(incident_id=incident, actor=outsider).exists()
+
+
+def test_a_deactivated_reviewer_of_the_city_decides_nothing(resident, merchant, clerk, lane):
+    """core.roles decides who is city staff: an inactive account is nobody's reviewer."""
+    from core.errors import DomainError
+
+    incident = report(clerk, use_id=use_lane(resident, clerk, lane), kind="other").json()["id"]
+    reviewer = city_staff("330100")
+    reviewer.is_active = False
+    reviewer.save(update_fields=["is_active"])
+    with pytest.raises(DomainError) as caught:
+        decide_incident(actor=reviewer, incident_id=incident, action="confirm")
+    assert caught.value.code == "not_found"
+    assert Incident.objects.get(pk=incident).status == "reported"
+
+
+def test_the_admin_action_of_another_citys_staff_decides_nothing(resident, merchant, clerk, lane):
+    incident = report(clerk, use_id=use_lane(resident, clerk, lane), kind="other").json()["id"]
+    outsider = Client()
+    assert outsider.login(phone=city_staff("460100").phone, password=PASSWORD)
+    for action in ("confirm_selected", "dismiss_selected"):
+        outsider.post(
+            "/admin/incentives/incident/",
+            {"action": action, "_selected_action": [incident], "apply": "1", "note": "越权"},
+        )
+    assert Incident.objects.get(pk=incident).status == "reported"
+    assert list(IncidentEvent.objects.filter(incident_id=incident).values_list("action")) == [
+        ("report",)
+    ]
+
+
 def test_reports_only_on_own_uses_and_vouchers(resident, merchant, clerk, other_clerk, lane):
     use_id = use_lane(resident, clerk, lane)
     res = report(other_clerk, use_id=use_id, kind="other")

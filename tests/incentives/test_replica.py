@@ -14,7 +14,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from core import replica as replica_mod
 from tests.incentives.conftest import client_for, make_resident, publish
 from tests.merchants.factories import MerchantFactory, city_staff
@@ -133,7 +133,7 @@ def _titles(client, **extra) -> set[str]:
 
 
 def test_anonymous_lists_read_the_replica_and_a_resident_the_primary(streaming_replica):
-    seed_cities_and_schemes()
+    load_reference_data()
     resident = make_resident()
     _caught_up()
     _replica_sql("SELECT pg_wal_replay_pause()")
@@ -149,7 +149,7 @@ def test_anonymous_lists_read_the_replica_and_a_resident_the_primary(streaming_r
 
 
 def test_dashboards_read_the_replica(streaming_replica):
-    seed_cities_and_schemes()
+    load_reference_data()
     _caught_up()
     staff = client_for(city_staff("330100"))
     with CaptureQueriesContext(connections["replica"]) as on_replica:
@@ -161,7 +161,7 @@ def test_dashboards_read_the_replica(streaming_replica):
 def test_a_lagging_replica_sends_reads_to_the_primary_and_readyz_says_so(
     streaming_replica, settings
 ):
-    seed_cities_and_schemes()
+    load_reference_data()
     _caught_up()
     _replica_sql("SELECT pg_wal_replay_pause()")
     _offer("延迟期间的新优惠")
@@ -177,7 +177,7 @@ def test_a_lagging_replica_sends_reads_to_the_primary_and_readyz_says_so(
 
 
 def test_a_dead_replica_sends_reads_to_the_primary(streaming_replica):
-    seed_cities_and_schemes()
+    load_reference_data()
     _offer("主库兜底")
     subprocess.run(
         _as_pg([f"{streaming_replica['pg_bin']}/pg_ctl", "-D", streaming_replica["data"],

@@ -141,15 +141,11 @@ def test_database_refuses_what_clean_would(cities, fields):
         OfferFactory(**fields)
 
 
-def test_remaining_quota_and_voucher_expiry(cities):
+def test_remaining_quota(cities):
     offer = OfferFactory(total_quota=10, claimed_count=3)
     assert offer.remaining_quota == 7
     offer.total_quota = None
     assert offer.remaining_quota is None
-    claimed = offer.valid_until - timedelta(hours=10)
-    assert offer.voucher_expires_at(claimed) == offer.valid_until
-    early = offer.valid_from
-    assert offer.voucher_expires_at(early) == early + timedelta(hours=72)
 
 
 def test_terms_snapshot_is_json_and_complete(cities):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from accounts.demo import seed_cities_and_schemes
+from accounts.reference import load_reference_data
 from tests.merchants.factories import MerchantFactory, OfferFactory, StationFactory, merchant_staff
 
 PHONE = {"width": 390, "height": 844}
@@ -68,7 +68,7 @@ def shots(artifacts_dir):
 def programme(transactional_db):
     """Partner cities with schemes and the consent text; a Hangzhou merchant in 西湖站 with
     its clerk; one offer a Hangzhou resident may claim, one for visitors only."""
-    seed_cities_and_schemes()
+    load_reference_data()
     now = timezone.now()
     merchant = MerchantFactory(city_id="330100", name="西湖画舫游船（测试）", district="西湖区")
     station = StationFactory(city_id="330100", name="西湖站")

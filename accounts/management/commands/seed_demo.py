@@ -1,4 +1,6 @@
-"""Load the demo data of every app, in INSTALLED_APPS order, and print the demo logins.
+"""Load the reference data (the bootstrap command), then the demo data of every app, in
+INSTALLED_APPS order, and print the demo logins. Refused under the production settings
+(XINYOU_PROFILE "production"): the demo makes a superuser whose password is in the README.
 
 Each app that has demo data has a `demo.py` with `seed() -> list[tuple[str, str]]`
 returning the logins it created (phone, description). Every `seed` is idempotent.
@@ -8,7 +10,9 @@ import importlib
 import importlib.util
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD
@@ -18,6 +22,13 @@ class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options) -> None:
+        if getattr(settings, "XINYOU_PROFILE", "") == "production":
+            raise CommandError(
+                "seed_demo refuses to run under the production settings (XINYOU_PROFILE="
+                "production): it creates demo logins with the README's password. Load the "
+                "reference data with `python manage.py bootstrap` instead."
+            )
+        call_command("bootstrap", stdout=self.stdout, stderr=self.stderr)
         logins: list[tuple[str, str]] = []
         for config in apps.get_app_configs():
             if importlib.util.find_spec(f"{config.name}.demo") is None:
