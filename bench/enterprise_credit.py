@@ -29,7 +29,7 @@ from credit import bench_list_sync, peak_mib, reset_peak, rss_mib
 def make_merchants(count: int) -> list[str]:
     from django.utils import timezone
 
-    from merchants.models import Merchant, Offer
+    from merchants.models import SCENARIO_OF_CATEGORY, Merchant, Offer
     from merchants.validators import credit_code_check_char
 
     codes = []
@@ -63,6 +63,7 @@ def make_merchants(count: int) -> list[str]:
                 title="基准优惠",
                 description="基准",
                 category="scenic",
+                scenario=SCENARIO_OF_CATEGORY["scenic"],  # bulk_create skips Offer.save
                 benefit_type="free_entry",
                 min_tier="good",
                 valid_from=now - timedelta(days=1),

@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -55,7 +55,8 @@ def _classify(exc: Exception) -> tuple[int, str, Any, Any] | None:
     if isinstance(exc, drf.UnsupportedMediaType):
         return 415, "unsupported_media_type", CODES["unsupported_media_type"].message, None
     if isinstance(exc, drf.Throttled):
-        wait = int(exc.wait) if exc.wait is not None else None
+        # DRF sets Throttled.wait (seconds, rounded up, or None); the stubs do not declare it
+        wait = int(exc.wait) if exc.wait is not None else None  # type: ignore[attr-defined]
         return 429, "throttled", CODES["throttled"].message, {"retry_after": wait}
     if isinstance(exc, RequestDataTooBig):
         return 413, "request_too_large", CODES["request_too_large"].message, None
@@ -76,7 +77,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         )
         headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
         response = Response(body, status=503, headers=headers)
-        response._has_been_logged = True  # logged above as a warning, not as a server error
+        # Logged above as a warning, not as a server error. Django's own private flag (read
+        # by django.utils.log.log_response), which the stubs do not declare.
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response
     classified = _classify(exc)
     if classified is None:
@@ -95,12 +98,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
 
 
 @csrf_exempt
-def api_not_found(request, *args, **kwargs) -> JsonResponse:
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown URLs under /api/ answer with the envelope, not Django's HTML page."""
     return JsonResponse(envelope("not_found", CODES["not_found"].message), status=404)
 
 
-def server_error(request, *args, **kwargs):
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """handler500: the envelope for /api/ paths, Django's plain page elsewhere; a database
     outage met outside a view (in middleware) is a 503 like everywhere else."""
     outage = current_outage()

@@ -3,13 +3,13 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 
 from core import replica
 from core.resilience import ping_redis
 
 
-def healthz(request) -> JsonResponse:
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
@@ -30,12 +30,12 @@ def _check_redis() -> None:
     ping_redis()
 
 
-def readyz(request) -> JsonResponse:
+def readyz(request: HttpRequest) -> JsonResponse:
     """200 when the database and Redis (or, embedded, the local cache) answer; else 503
     naming what failed (`failed`: `database`, `redis`). With Redis down the API still
     serves in degraded mode (docs/outages.md); readiness reports it all the same, and
     answers 200 for it to a probe that asks `?accept=degraded`."""
-    uses_redis = "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    uses_redis = "redis" in str(settings.CACHES["default"]["BACKEND"]).lower()
     checks: dict[str, str] = {}
     for name, probe in (
         ("database", _check_database),

@@ -20,8 +20,11 @@ import os
 import re
 import time
 import uuid
-from contextvars import ContextVar
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from typing import Any, cast
 
+from celery import Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -55,13 +58,14 @@ class RequestIdFilter(logging.Filter):
 
 
 class RequestIdMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get(HEADER, "")
         rid = given if _SANE_ID.match(given) else new_request_id()
-        request.request_id = rid
+        # for whoever handles the request; HttpRequest does not declare the attribute
+        setattr(request, "request_id", rid)  # noqa: B010
         token = request_id.set(rid)
         try:
             response = self.get_response(request)
@@ -75,17 +79,17 @@ class RequestIdMiddleware:
 
 
 @before_task_publish.connect
-def _stamp_task(headers: dict | None = None, **kwargs) -> None:
+def _stamp_task(headers: dict | None = None, **kwargs: Any) -> None:
     rid = request_id.get()
     if headers is not None and rid != "-":
         headers.setdefault("request_id", rid)
 
 
-_task_tokens: dict[str, object] = {}
+_task_tokens: dict[str, Token[str]] = {}
 
 
 @task_prerun.connect
-def _enter_task(task_id: str | None = None, task=None, **kwargs) -> None:
+def _enter_task(task_id: str | None = None, task: Task | None = None, **kwargs: Any) -> None:
     rid = getattr(task.request, "request_id", None) if task is not None else None
     if rid is None and task is not None:
         rid = (getattr(task.request, "headers", None) or {}).get("request_id")
@@ -94,7 +98,7 @@ def _enter_task(task_id: str | None = None, task=None, **kwargs) -> None:
 
 
 @task_postrun.connect
-def _leave_task(task_id: str | None = None, **kwargs) -> None:
+def _leave_task(task_id: str | None = None, **kwargs: Any) -> None:
     token = _task_tokens.pop(task_id, None) if task_id else None
     if token is not None:
         request_id.reset(token)
@@ -127,7 +131,7 @@ def _route(request: HttpRequest) -> str:
 
 
 class MetricsMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -149,7 +153,7 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 class _LiveGauges:
     """Read at scrape time: Celery's queue depth in Redis and the replica's lag."""
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
             "xinyou_celery_queue_depth", "Messages waiting in Celery's queue", labels=["queue"]
         )
@@ -161,7 +165,8 @@ class _LiveGauges:
                 client = redis.Redis.from_url(
                     broker, socket_timeout=0.5, socket_connect_timeout=0.5
                 )
-                depth.add_metric(["celery"], float(client.llen("celery")))
+                # a synchronous client answers an int; redis-py's hints allow an Awaitable
+                depth.add_metric(["celery"], float(cast(int, client.llen("celery"))))
             except Exception:  # a scrape reports what it can
                 logger.warning("metrics: Celery queue depth unavailable")
         yield depth

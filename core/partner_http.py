@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +81,20 @@ class Signer(requests.auth.AuthBase):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
+        if not isinstance(body, bytes):  # PartnerClient.send only ever sends bytes
+            raise TypeError("a partner request's body must be bytes")
         request.headers.update(
             protocol.sign_request(
                 self.app_key, self.app_secret, request.method or "GET", request.path_url, body
             )
         )
         return request
+
+
+def _nonce_of(prepared: requests.PreparedRequest) -> str:
+    """The nonce the Signer put in (a str; the stubs allow a header to be bytes)."""
+    nonce = prepared.headers[protocol.H_NONCE]
+    return nonce.decode() if isinstance(nonce, bytes) else nonce
 
 
 class PartnerClient:
@@ -145,7 +153,7 @@ class PartnerClient:
                 raise Unreachable(str(exc)) from exc
             else:
                 if response.status_code < 500:
-                    return Answer(response, prepared.path_url, prepared.headers[protocol.H_NONCE])
+                    return Answer(response, prepared.path_url, _nonce_of(prepared))
                 problem = f"HTTP {response.status_code}"
                 response.close()
             logger.info("%s: attempt %d failed: %s", self.name, attempt + 1, problem)
@@ -186,7 +194,7 @@ class PartnerClient:
         except ValueError as exc:
             raise PartnerUnavailable(f"malformed JSON (HTTP {answer.status})") from exc
 
-    def stream(self, endpoint: str) -> Iterator[dict[str, Any]]:
+    def stream(self, endpoint: str) -> Generator[dict[str, Any], None, None]:
         """GET a streamed list and yield its items (JSON objects), as they arrive.
 
         The headers are signed over ``STREAMING-NDJSON`` and checked before any line is

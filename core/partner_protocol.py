@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
+from typing import TypeGuard
 
 MAX_SKEW_SECONDS = 300
 STREAMING_BODY = "STREAMING-NDJSON"
@@ -54,7 +55,7 @@ def _key(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
 
-def person_hash(key: bytes, id_number: str) -> str:
+def person_hash(key: str | bytes, id_number: str) -> str:
     """The alliance's keyed person hash: hex(HMAC-SHA256(key, normalized ID number)).
 
     Normalized: stripped, 18 characters, upper-case X. Identical to
@@ -66,7 +67,7 @@ def person_hash(key: bytes, id_number: str) -> str:
     return hmac.new(_key(key), normalized.encode(), hashlib.sha256).hexdigest()
 
 
-def is_person_hash(value: object) -> bool:
+def is_person_hash(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(_PERSON_HASH.match(value))
 
 

@@ -471,7 +471,7 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.scenario and self.category:
             self.scenario = SCENARIO_OF_CATEGORY.get(self.category, Scenario.TRAVEL)
         super().save(*args, **kwargs)
@@ -546,12 +546,15 @@ class Offer(models.Model):
                 )
             elif scheme is None:
                 add("min_score", _("商户所在城市尚未配置信用分体系，请改用最低信用等级。"))
-            elif not scheme.min_score <= self.min_score <= scheme.max_score:
-                add(
-                    "min_score",
-                    _("最低信用分应在 %(scheme)s 的范围 %(lo)s–%(hi)s 之内。")
-                    % {"scheme": scheme.name, "lo": scheme.min_score, "hi": scheme.max_score},
-                )
+            else:
+                lo, hi = scheme.min_score, scheme.max_score
+                assert lo is not None and hi is not None  # a numeric scheme's (Scheme.clean)
+                if not lo <= self.min_score <= hi:
+                    add(
+                        "min_score",
+                        _("最低信用分应在 %(scheme)s 的范围 %(lo)s–%(hi)s 之内。")
+                        % {"scheme": scheme.name, "lo": lo, "hi": hi},
+                    )
 
         if self.total_quota is not None and self.total_quota < self.claimed_count:
             add(
@@ -568,7 +571,7 @@ class Offer(models.Model):
             self,
             merchant=self.merchant.name,
             city=self.merchant.city_id,
-            scheme=city.scheme.name if city.scheme_id else None,
+            scheme=city.scheme.name if city.scheme is not None else None,
             home_cities=sorted(c.code for c in self.eligible_home_cities.all()),
         )
 

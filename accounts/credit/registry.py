@@ -1,5 +1,6 @@
 """Which provider answers for which city: the sandbox unless settings name another."""
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -7,8 +8,8 @@ from .breaker import CircuitBreaker
 from .providers import CreditProvider, HttpProvider, SandboxProvider
 
 
-def _redis():
-    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+def _redis() -> redis.Redis:
+    if "redis" not in str(settings.CACHES["default"]["BACKEND"]).lower():
         raise ImproperlyConfigured(
             "An http credit provider needs REDIS_URL: its circuit breaker lives in Redis."
         )

@@ -40,7 +40,7 @@ from .models import (
     Scheme,
     Standing,
 )
-from .providers import BreakerOpen, PersonNotFound, ProviderUnavailable
+from .providers import BreakerOpen, PersonNotFound, ProviderAnswer, ProviderUnavailable
 from .registry import breaker_for, provider_for
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,10 @@ def give_consent(*, resident: User, version: str) -> Consent:
                 current.save(update_fields=["withdrawn_at"])
             return Consent.objects.create(resident=resident, text=text)
     except IntegrityError:  # a concurrent consent won the race: it is the active one
-        return active_consent(resident)
+        winner = active_consent(resident)
+        if winner is None:  # ... unless withdrawn in the meantime: nothing to return
+            raise
+        return winner
 
 
 def withdraw_consent(*, resident: User) -> int:
@@ -139,7 +142,8 @@ def check_rule_version(
     try:
         rule.full_clean()
     except ValidationError as exc:
-        raise INVALID_REQUEST(**exc.message_dict) from None
+        detail: dict[str, Any] = exc.message_dict
+        raise INVALID_REQUEST(**detail) from None
     return rule
 
 
@@ -176,10 +180,13 @@ def query_provider(*, resident_id: int, purpose: str, requested_by: str) -> str:
     city = resident.home_city
     scheme = city.scheme if city else None
     rule = scheme.rule_in_force() if scheme else None
-    if rule is None:
+    # A resident always has a home city and an identity (User's resident_has_identity).
+    if city is None or scheme is None or rule is None or resident.id_hash is None:
         return "no_scheme"
     if scheme.is_grade:
         provider = provider_for(city.code, None, grades=list(scheme.grades))
+    elif scheme.min_score is None or scheme.max_score is None:
+        return "no_scheme"  # a numeric scheme without its range (Scheme.clean refuses one)
     else:
         provider = provider_for(city.code, (scheme.min_score, scheme.max_score))
     started = time.monotonic()
@@ -225,7 +232,9 @@ def query_provider(*, resident_id: int, purpose: str, requested_by: str) -> str:
     return str(outcome)
 
 
-def _store_standing(resident: User, city: City, rule, answer, now) -> Standing:
+def _store_standing(
+    resident: User, city: City, rule: RuleVersion, answer: ProviderAnswer, now: datetime
+) -> Standing:
     listed = (
         answer.seriously_dishonest
         or ListedPerson.objects.filter(person_hash=resident.id_hash).exists()
@@ -237,11 +246,14 @@ def _store_standing(resident: User, city: City, rule, answer, now) -> Standing:
     standing.rule_version = rule
     if rule.is_grade:
         scale = rule.grade_scale
-        if answer.grade not in scale:  # the scheme lists it but this version does not
+        # a grade the scheme lists but this version does not is refused too
+        if answer.grade is None or answer.grade not in scale:
             raise ProviderUnavailable(f"grade {answer.grade!r} not in {rule}")
         standing.score, standing.grade = None, answer.grade
         standing.tier = scale.tier(answer.grade)
     else:
+        if answer.score is None:  # providers of a numeric scheme answer a score
+            raise ProviderUnavailable(f"no score for {rule}")
         standing.score, standing.grade = answer.score, ""
         standing.tier = tier_of(answer.score, rule.bands)
     standing.seriously_dishonest = listed
@@ -307,7 +319,7 @@ def verify_standing(*, resident: User, budget: float | None = None) -> Verificat
     reuse = timedelta(seconds=settings.CREDIT_VERIFY_REUSE_SECONDS)
     if current and current.verified_at >= started_wall - reuse and not current.stale:
         return Verification(current, "fresh")
-    args = [resident.pk, PURPOSE_ELIGIBILITY, "resident"]
+    args = (resident.pk, PURPOSE_ELIGIBILITY, "resident")
     # For a worker; when the queue (Redis) cannot take it, asked here and now instead.
     result = enqueue(query_standing, *args)
     try:
@@ -474,7 +486,7 @@ def sync_honours(*, city_code: str, batch_size: int | None = None) -> HonourSync
 # --------------------------------------------------------------------------- refresh
 
 
-def refresh_lapsing_standings(*, now=None) -> int:
+def refresh_lapsing_standings(*, now: datetime | None = None) -> int:
     """Queue a refresh for every standing that lapses within the window and whose
     resident still consents, spread over time, skipping cities whose breaker is open.
     Returns how many were queued; a resident already queued is not queued again."""
@@ -501,7 +513,7 @@ def refresh_lapsing_standings(*, now=None) -> int:
         if not cache.add(f"credit:refresh-queued:{resident_id}", "1", timeout=spread + 600):
             continue
         query_standing.apply_async(
-            args=[resident_id, PURPOSE_REFRESH, "refresh"],
+            args=(resident_id, PURPOSE_REFRESH, "refresh"),
             countdown=random.uniform(0, spread) if spread else 0,
         )
         queued += 1

@@ -68,16 +68,17 @@ def check_item(item: Any, reference: str = "") -> EnterpriseAnswer | Malformed:
         item.get("grade"),
         item.get("seriously_dishonest"),
     )
-    reason = ""
-    if not is_valid_credit_code(code):
-        reason = "bad_credit_code"
-    elif grade not in GRADES:
-        reason = "bad_grade"
-    elif not isinstance(listed, bool):
-        reason = "bad_flag"
-    if reason:
-        return Malformed(reason, json.dumps(item, ensure_ascii=False, default=str)[:120])
+    if not isinstance(code, str) or not is_valid_credit_code(code):
+        return _malformed("bad_credit_code", item)
+    if not isinstance(grade, str) or grade not in GRADES:
+        return _malformed("bad_grade", item)
+    if not isinstance(listed, bool):
+        return _malformed("bad_flag", item)
     return EnterpriseAnswer(code, grade, listed, reference)
+
+
+def _malformed(reason: str, item: dict[str, Any]) -> Malformed:
+    return Malformed(reason, json.dumps(item, ensure_ascii=False, default=str)[:120])
 
 
 @runtime_checkable
