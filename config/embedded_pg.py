@@ -97,6 +97,11 @@ def _prepare_root(data: Path, sockets: Path) -> None:
             check=True,
             capture_output=True,
         )
+    if _run("test", "-x", str(bin_dir() / "postgres")).returncode != 0:
+        raise RuntimeError(
+            f"embedded PostgreSQL: the {RUN_AS} user cannot run {bin_dir()}/postgres: every "
+            "folder above the project (and .venv) must be readable by others (chmod o+rx)"
+        )
     user = pwd.getpwnam(RUN_AS)
     for folder in {data, sockets}:
         folder.mkdir(mode=0o700, exist_ok=True)

@@ -23,6 +23,9 @@ if [ "$(id -u)" -eq 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
   mkdir -p "$work/pg" && chown postgres "$work/pg"
   as_pg=(runuser -u postgres --)
+  "${as_pg[@]}" test -x "$pg_bin/postgres" || {
+    echo "error: the postgres user cannot run $pg_bin/postgres: every folder above the" \
+      "project (and .venv) must be readable by others (chmod o+rx)" >&2; exit 1; }
 else
   mkdir -p "$work/pg"
 fi
