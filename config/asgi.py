@@ -1,6 +1,6 @@
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.settings import select_profile
+
+select_profile()  # config.settings.embedded unless DJANGO_ENV=production
 application = get_asgi_application()

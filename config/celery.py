@@ -1,10 +1,10 @@
 """The Celery app: configured from Django settings (CELERY_*), tasks found in the apps."""
 
-import os
-
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.settings import select_profile
+
+select_profile()  # config.settings.embedded unless DJANGO_ENV=production
 
 app = Celery("xinyou")
 app.config_from_object("django.conf:settings", namespace="CELERY")

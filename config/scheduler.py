@@ -84,7 +84,7 @@ class Scheduler:
                 try:
                     self.run_due()
                 finally:
-                    connections.close_all()  # this thread's own; SQLite locks released
+                    connections.close_all()  # this thread's own
                 self._stop.wait(min(max(self.seconds_to_next(self.clock()), 0.5), 30.0))
 
         self._thread = threading.Thread(target=loop, name="embedded-scheduler", daemon=True)

@@ -1,8 +1,8 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.settings import select_profile
+
+select_profile()  # config.settings.embedded unless DJANGO_ENV=production
 application = get_wsgi_application()
 
 # The embedded default has no Celery beat: its periodic jobs run in this process

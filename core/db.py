@@ -12,7 +12,7 @@ It goes through Django's cursor wrapper, so query logging (`django_assert_num_qu
 execute wrappers and the translation of database errors (the 503 of an outage) hold as
 for any other statement. Behind PgBouncer in transaction pooling (`DATABASE_POOLER`) a
 server connection is shared between clients, so named statements cannot be kept:
-`prepare_threshold` is then None (config/settings.py) and psycopg prepares nothing; the
+`prepare_threshold` is then None (config/settings/base.py) and psycopg prepares nothing; the
 statements still run, planned each time.
 
 Parameters are bound with types on the server: a Python `None` or `str` is sent as an
@@ -37,12 +37,7 @@ class _PreparingCursor(psycopg.Cursor):
 
 @contextmanager
 def prepared_cursor() -> Iterator[Any]:
-    """A Django cursor (wrapper) whose statements PostgreSQL prepares once per connection
-    (on another database, SQLite for the embedded default, a plain cursor)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
+    """A Django cursor (wrapper) whose statements PostgreSQL prepares once per connection."""
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = _PreparingCursor(connection.connection)

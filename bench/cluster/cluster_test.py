@@ -55,7 +55,7 @@ def cluster_env() -> None:
     os.environ["DATABASE_POOLER"] = ""
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["LOG_FORMAT"] = "plain"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     import django
 
     django.setup()

@@ -2,7 +2,7 @@
 (the floor, and the bare endpoint's DRF token auth: `rest_framework.authtoken` is installed
 here only)."""
 
-from config.settings import *  # noqa: F403
+from config.settings.test import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework.authtoken"]  # noqa: F405
 ROOT_URLCONF = "bench.redeem.urls"

@@ -35,10 +35,9 @@ How rows are made: `rebuild_rollups(date_from, date_to)` recomputes whole days. 
 transaction per chunk of days it deletes the chunk's rows and inserts them again with
 set-based `INSERT … SELECT … GROUP BY` over the vouchers whose `issued_at`,
 `redeemed_at` or `closed_at` fall in the chunk (three index range scans, UNION ALL).
-The same SQL runs on PostgreSQL and SQLite: the day of a timestamp comes from Django's
-own backend operation (`AT TIME ZONE` on PostgreSQL, a registered function on SQLite).
-On PostgreSQL a transaction-level advisory lock serialises concurrent refreshes, so two
-runs at once cannot both insert; readers see the old rows or the new, never a mix.
+The day of a timestamp comes from Django's own backend operation (`AT TIME ZONE`). A
+transaction-level advisory lock serialises concurrent refreshes, so two runs at once
+cannot both insert; readers see the old rows or the new, never a mix.
 
 Keeping current: the beat task `incentives.refresh_dashboard_rollups` (every few
 minutes; under the embedded default the web process runs it, config/scheduler.py)
@@ -116,8 +115,7 @@ def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> i
     )
     lo_v = connection.ops.adapt_datetimefield_value(lo)
     hi_v = connection.ops.adapt_datetimefield_value(hi)
-    # Columns are named in every branch (UNION takes the first branch's names): SQLite
-    # has no column list on a derived table's alias.
+    # Columns are named in every branch (UNION takes the first branch's names).
     dims_sql = ", ".join(f"v.{d} AS {d}" for d in dims)
     parts, params = [], []
     for source, column, counts, extra in branches:
@@ -198,9 +196,8 @@ def _fix_following_claimants(last: date) -> None:
 
 
 def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
 def _chunks(date_from: date, date_to: date, size: int) -> Iterator[tuple[date, date]]:

@@ -1,4 +1,4 @@
-"""A SQL function that aborts the statement that calls it (PostgreSQL only): lets the pass
+"""A SQL function that aborts the statement that calls it: lets the pass
 check's single statement undo itself when its two conditions disagree (see
 incentives.passes.services), without a transaction's extra round trips."""
 
@@ -15,17 +15,7 @@ $$;
 DROP = "DROP FUNCTION IF EXISTS xinyou_abort(text);"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("incentives", "0007_passes_and_incidents")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [migrations.RunSQL(CREATE, DROP)]

@@ -1,8 +1,10 @@
-"""Settings, read from the environment.
+"""Settings shared by every profile, read from the environment.
 
-With no variable set this is the embedded default of `make run`: SQLite in the project
-folder, Celery tasks run eagerly in-process, a local-memory cache and the sandbox credit
-provider. `DJANGO_ENV=production` refuses to start without real secrets.
+The profiles (config/settings/__init__.py) import this module and add what is theirs:
+embedded.py (`make run`: the embedded PostgreSQL, eager Celery, a local-memory cache,
+the in-process scheduler), production.py (DATABASE_URL and REDIS_URL required, real
+secrets required) and test.py (the suite: throwaway PostgreSQL and Redis servers).
+The values here are the development defaults; production.py hardens them.
 """
 
 import json
@@ -15,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -35,8 +37,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else default
 
 
-DJANGO_ENV = env("DJANGO_ENV", "development")
-PRODUCTION = DJANGO_ENV == "production"
+DJANGO_ENV = "development"  # production.py: "production"
 
 _DEV_SECRET = "django-insecure-xinyou-embedded-default-do-not-use-in-production"
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET)
@@ -44,26 +45,8 @@ SECRET_KEY = env("SECRET_KEY", _DEV_SECRET)
 # cities index residents and the seriously-dishonest list by the same keyed hash.
 ID_HASH_KEY = env("ID_HASH_KEY", "xinyou-embedded-default-id-pepper")
 
-if PRODUCTION:
-    if (
-        SECRET_KEY == _DEV_SECRET
-        or len(SECRET_KEY) < 50
-        or SECRET_KEY.startswith("django-insecure")
-    ):
-        raise ImproperlyConfigured(
-            "DJANGO_ENV=production needs SECRET_KEY: a random value of at least 50 characters."
-        )
-    if ID_HASH_KEY == "xinyou-embedded-default-id-pepper" or len(ID_HASH_KEY) < 32:
-        raise ImproperlyConfigured(
-            "DJANGO_ENV=production needs ID_HASH_KEY: the alliance's ID pepper (32+ chars)."
-        )
-
-DEBUG = env_bool("DEBUG", not PRODUCTION)
-if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured(
-        "DEBUG is refused with DJANGO_ENV=production: it shows settings and code to anyone."
-    )
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -124,44 +107,51 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
-# A streaming replica for reads that may lag (dashboards, anonymous offer lists): see
-# core/replica.py. Unset, every read goes to the primary.
-if env("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = dj_database_url.parse(
-        env("DATABASE_REPLICA_URL"),
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["core.replica.PrimaryReplicaRouter"]
+# PostgreSQL only. Each profile names its primary (embedded.py: the embedded server;
+# production.py and test.py: DATABASE_URL) and calls databases() for the rest.
 # Behind PgBouncer in transaction pooling a server connection is shared between clients
 # from one transaction to the next: no server-side cursors, no prepared statements, no
 # startup options (jit=off is then set on the server instead).
 DATABASE_POOLER = env("DATABASE_POOLER", "")  # "transaction" behind PgBouncer
-for _db in DATABASES.values():
-    if _db["ENGINE"] == "django.db.backends.sqlite3":
-        _db["OPTIONS"] = {"timeout": 20}
-    elif "postgresql" in _db["ENGINE"]:
-        _db.setdefault("OPTIONS", {})
+DB_CONN_MAX_AGE = int(env("DB_CONN_MAX_AGE", "60"))
+
+
+def database_from_url(url: str) -> dict:
+    config = dict(dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE))
+    if "postgresql" not in config["ENGINE"]:
+        raise ImproperlyConfigured(f"PostgreSQL is the only database: {url.split(':')[0]}://")
+    return config
+
+
+def databases(primary: dict) -> dict:
+    """DATABASES (and DATABASE_ROUTERS) around the primary: a streaming replica for reads
+    that may lag (dashboards, anonymous offer lists: core/replica.py) when
+    DATABASE_REPLICA_URL is set (unset, every read goes to the primary), and the
+    connection options of every PostgreSQL connection."""
+    found = {"default": {"CONN_MAX_AGE": DB_CONN_MAX_AGE, **primary}}
+    routers: list[str] = []
+    if env("DATABASE_REPLICA_URL"):
+        found["replica"] = database_from_url(env("DATABASE_REPLICA_URL") or "")
+        found["replica"]["TEST"] = {"MIRROR": "default"}
+        routers = ["core.replica.PrimaryReplicaRouter"]
+    for db in found.values():
+        db["CONN_HEALTH_CHECKS"] = True
+        db.setdefault("OPTIONS", {})
         if DATABASE_POOLER == "transaction":
-            _db["DISABLE_SERVER_SIDE_CURSORS"] = True
-            _db["OPTIONS"]["prepare_threshold"] = None
+            db["DISABLE_SERVER_SIDE_CURSORS"] = True
+            db["OPTIONS"]["prepare_threshold"] = None
         else:
             # Short OLTP queries: JIT compilation costs more than it saves (bench/offers).
-            _db["OPTIONS"]["options"] = "-c jit=off"
+            db["OPTIONS"]["options"] = "-c jit=off"
             # Django's cursors bind on the client and never prepare; only the hot paths'
             # core.db.prepared_cursor asks for a prepared statement, and psycopg prepares
             # nothing at all while this is None (Django's default).
-            _db["OPTIONS"].setdefault("prepare_threshold", 5)
+            db["OPTIONS"].setdefault("prepare_threshold", 5)
         # An unreachable server fails a request fast (503 service_unavailable), never hangs.
-        _db["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+        db["OPTIONS"]["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "3"))
+    return {"DATABASES": found, "DATABASE_ROUTERS": routers}
+
+
 # Replica lag beyond which /readyz reports the replica as lagging (and reads of the
 # router fall back to the primary).
 DATABASE_REPLICA_MAX_LAG_SECONDS = float(env("DATABASE_REPLICA_MAX_LAG_SECONDS", "30"))
@@ -170,42 +160,11 @@ OUTAGE_RETRY_AFTER_SECONDS = int(env("OUTAGE_RETRY_AFTER_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Redis, Celery --------------------------------------------------------------
-REDIS_URL = env("REDIS_URL")
 # While Redis is unreachable the cache answers from process memory (core.resilience,
 # docs/outages.md); after a failure Redis is not tried again for REDIS_RETRY_SECONDS.
 REDIS_CONNECT_TIMEOUT = float(env("REDIS_CONNECT_TIMEOUT", "0.5"))
 REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", "1.0"))
 REDIS_RETRY_SECONDS = float(env("REDIS_RETRY_SECONDS", "5"))
-# The test suite under pytest-xdist (workers gw0, gw1, …): each worker its own Redis
-# database, 1–14 (the suite empties its cache database at every test's start; 15 is the
-# credit tests' breaker database), so that parallel workers never wipe each other's keys.
-if REDIS_URL and env("PYTEST_XDIST_WORKER"):
-    from urllib.parse import urlsplit, urlunsplit
-
-    _worker_db = int(env("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % 14 + 1
-    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{_worker_db}"))
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "core.resilience.FallbackRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "xinyou"),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # fail fast when Redis is away: probes, breakers and throttles must answer
-                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-# Without Redis, tasks run eagerly; the in-memory transport (named with a host, so that
-# kombu does not warn about a missing one) is never used to carry a message.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -239,47 +198,80 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Workers log through Django's LOGGING (JSON lines with request ids), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# One beat in the whole deployment, however many are started: celery-redbeat keeps the
-# schedule in Redis under a lock (`celery -A config beat -S redbeat.RedBeatScheduler`).
-CELERY_REDBEAT_REDIS_URL = env("CELERY_REDBEAT_REDIS_URL", REDIS_URL)
 CELERY_REDBEAT_REDIS_OPTIONS: dict = {}
 # The lock must outlive the longest sleep between two ticks, or the running beat loses it.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 10
 CELERY_REDBEAT_LOCK_TIMEOUT = int(env("CELERY_REDBEAT_LOCK_TIMEOUT", "60"))
-# Periodic work: `celery beat` in production; under the embedded default (no REDIS_URL)
-# the web process runs the same schedule itself (config/scheduler.py).
-EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL and not PRODUCTION)
-CELERY_BEAT_SCHEDULE: dict = {
-    "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
-    "credit-sync-dishonest-lists": {
-        "task": "accounts.sync_all_dishonest_lists",
-        "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
-    },
-    "credit-sync-honour-lists": {
-        "task": "accounts.sync_all_honour_lists",
-        "schedule": float(env("CREDIT_HONOUR_SYNC_SECONDS", str(24 * 3600))),
-    },
-    "enterprise-credit-sync": {
-        "task": "merchants.sync_enterprise_credit",
-        "schedule": float(env("ENTERPRISE_CREDIT_SYNC_SECONDS", str(24 * 3600))),
-    },
-    "credit-refresh-lapsing-standings": {
-        "task": "accounts.refresh_lapsing_standings",
-        "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
-    },
-    "vouchers-expire": {"task": "incentives.expire_vouchers", "schedule": 60.0},
-    # behind the listing signal: revokes what a lost revocation task left open
-    "vouchers-revoke-listed": {
-        "task": "incentives.revoke_listed_vouchers",
-        "schedule": float(env("VOUCHER_LISTED_SWEEP_SECONDS", "300")),
-    },
-    "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
-    "dashboard-refresh-rollups": {
-        "task": "incentives.refresh_dashboard_rollups",
-        # every minute on one machine (cheap), every five in production
-        "schedule": float(env("DASHBOARD_REFRESH_SECONDS", "300" if REDIS_URL else "60")),
-    },
-}
+
+
+def redis_and_queue(redis_url: str | None, *, embedded_scheduler: bool) -> dict:
+    """The settings that follow from REDIS_URL: the cache (Redis, or process memory
+    without it), Celery's broker (without Redis tasks run eagerly; the in-memory transport,
+    named with a host so that kombu does not warn about a missing one, never carries a
+    message), the beat's lock, and the periodic work: `celery beat` with Redis; without
+    it (embedded_scheduler) the web process runs the same schedule itself
+    (config/scheduler.py)."""
+    if redis_url:
+        cache = {
+            "BACKEND": "core.resilience.FallbackRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "xinyou"),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # fail fast when Redis is away: probes, breakers and throttles must answer
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            },
+        }
+    else:
+        cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {
+        "REDIS_URL": redis_url,
+        "CACHES": {"default": cache},
+        "CELERY_BROKER_URL": env("CELERY_BROKER_URL", redis_url or "memory://localhost/"),
+        "CELERY_RESULT_BACKEND": env("CELERY_RESULT_BACKEND", redis_url),
+        "CELERY_TASK_ALWAYS_EAGER": env_bool("CELERY_TASK_ALWAYS_EAGER", not redis_url),
+        # One beat in the whole deployment, however many are started: celery-redbeat keeps
+        # the schedule in Redis under a lock (`celery -A config beat -S redbeat.RedBeatScheduler`).
+        "CELERY_REDBEAT_REDIS_URL": env("CELERY_REDBEAT_REDIS_URL", redis_url),
+        "EMBEDDED_SCHEDULER": env_bool("EMBEDDED_SCHEDULER", embedded_scheduler),
+        "CELERY_BEAT_SCHEDULE": beat_schedule(dashboard_seconds="300" if redis_url else "60"),
+    }
+
+
+def beat_schedule(*, dashboard_seconds: str) -> dict:
+    return {
+        "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
+        "credit-sync-dishonest-lists": {
+            "task": "accounts.sync_all_dishonest_lists",
+            "schedule": float(env("CREDIT_LIST_SYNC_SECONDS", "3600")),
+        },
+        "credit-sync-honour-lists": {
+            "task": "accounts.sync_all_honour_lists",
+            "schedule": float(env("CREDIT_HONOUR_SYNC_SECONDS", str(24 * 3600))),
+        },
+        "enterprise-credit-sync": {
+            "task": "merchants.sync_enterprise_credit",
+            "schedule": float(env("ENTERPRISE_CREDIT_SYNC_SECONDS", str(24 * 3600))),
+        },
+        "credit-refresh-lapsing-standings": {
+            "task": "accounts.refresh_lapsing_standings",
+            "schedule": float(env("CREDIT_REFRESH_EVERY_SECONDS", "900")),
+        },
+        "vouchers-expire": {"task": "incentives.expire_vouchers", "schedule": 60.0},
+        # behind the listing signal: revokes what a lost revocation task left open
+        "vouchers-revoke-listed": {
+            "task": "incentives.revoke_listed_vouchers",
+            "schedule": float(env("VOUCHER_LISTED_SWEEP_SECONDS", "300")),
+        },
+        "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
+        "dashboard-refresh-rollups": {
+            "task": "incentives.refresh_dashboard_rollups",
+            # every minute on one machine (cheap), every five in production
+            "schedule": float(env("DASHBOARD_REFRESH_SECONDS", dashboard_seconds)),
+        },
+    }
+
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -312,17 +304,6 @@ SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "5"))
 SMS_CODES_PER_PHONE_PER_HOUR = int(env("SMS_CODES_PER_PHONE_PER_HOUR", "10"))
 # The real-name check before an account exists (docs/identity-api.md)
 IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
-# In production a sandbox would prove nothing (no SMS leaves; any unknown ID matches any
-# name): refuse to start with one unless explicitly allowed (a staging deployment).
-if PRODUCTION:
-    for _name, _conf, _allow in (
-        ("SMS_GATEWAY", SMS_GATEWAY, "ALLOW_SANDBOX_SMS"),
-        ("IDENTITY_PROVIDER", IDENTITY_PROVIDER, "ALLOW_SANDBOX_IDENTITY"),
-    ):
-        if _conf.get("kind", "sandbox") == "sandbox" and not env_bool(_allow, False):
-            raise ImproperlyConfigured(
-                f"DJANGO_ENV=production needs {_name} (kind http), or {_allow}=1 for staging."
-            )
 LOGIN_REDIRECT_URL = "admin:index"  # the admin login without `next` lands on the admin
 
 REST_FRAMEWORK = {
@@ -394,28 +375,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # Bodies above this size are refused with 413 request_too_large.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
-# --- security (production profile) ------------------------------------------------------
-if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_REFERRER_POLICY = "same-origin"
-    LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy on every response (Django's own middleware): scripts only from
@@ -442,7 +407,7 @@ SECURE_CSP = {
 # --- logging ------------------------------------------------------------------------------
 # LOG_FORMAT=json gives one JSON object a line (python-json-logger), with the request id
 # that crosses from the web request into the Celery tasks it queued.
-LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
+LOG_FORMAT = env("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -515,8 +480,6 @@ VOUCHER_SIGNING_KEYS: list[dict] = (
     json.loads(env("VOUCHER_SIGNING_KEYS")) if env("VOUCHER_SIGNING_KEYS") else _dev_voucher_key()
 )
 VOUCHER_ACTIVE_KID = env("VOUCHER_ACTIVE_KID", VOUCHER_SIGNING_KEYS[0]["kid"])
-if PRODUCTION and not env("VOUCHER_SIGNING_KEYS"):
-    raise ImproperlyConfigured("DJANGO_ENV=production needs VOUCHER_SIGNING_KEYS (Ed25519 keys).")
 
 # --- credit pass and incidents ------------------------------------------------------------
 # How long a personal credit pass (信用码) is good for, in seconds (at most 300).
