@@ -27,9 +27,7 @@ from merchants.models import Merchant, Offer, Station
 from merchants.selectors import published_offers
 
 from .. import eligibility
-from ..eligibility import REASONS, Person, Reason, personal_reasons
-
-__all__ = ["REASONS"]  # the reason codes, as the serializers and the web strings know them
+from ..eligibility import Person, Reason, personal_reasons
 
 EQUIVALENTS_CACHE_SECONDS = 60
 
