@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+# Importing these registers their models too: the SMS outbox, identity checks and
+# agreements (security_admin), and the credit models (credit.admin).
+from . import security_admin  # noqa: F401
+from .credit import admin as credit_admin  # noqa: F401
 from .models import City, User
 
 
@@ -56,7 +60,3 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
-
-
-from . import security_admin  # noqa: E402, F401  (SMS outbox, identity checks, agreements)
-from .credit import admin as credit_admin  # noqa: E402, F401  (registers credit models)

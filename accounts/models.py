@@ -10,7 +10,45 @@ from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role
 
+from .credit.models import (
+    Consent,
+    ConsentText,
+    CreditQuery,
+    ListedPerson,
+    RuleVersion,
+    Scheme,
+    Standing,
+    Tier,
+)
 from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
+from .legal.models import Agreement, AgreementAcceptance
+from .realname.models import IdentityCheck
+from .security.models import LoginFailure, LoginLock
+from .sms.models import SmsCode, SmsOutboxMessage
+
+# The models of the `accounts` app: users and cities here; credit schemes, consent,
+# standings and their audit in accounts/credit/; identity and account security (SMS codes,
+# real-name checks, the user agreement, lockouts) in their own packages.
+__all__ = [
+    "Agreement",
+    "AgreementAcceptance",
+    "City",
+    "Consent",
+    "ConsentText",
+    "CreditQuery",
+    "IdentityCheck",
+    "ListedPerson",
+    "LoginFailure",
+    "LoginLock",
+    "RuleVersion",
+    "Scheme",
+    "SmsCode",
+    "SmsOutboxMessage",
+    "Standing",
+    "Tier",
+    "User",
+    "UserManager",
+]
 
 
 class City(models.Model):
@@ -142,22 +180,3 @@ class User(AbstractBaseUser, PermissionsMixin):
         parsed = parse_id_number(raw)
         self.id_hash = id_hash(settings.ID_HASH_KEY, parsed.normalized)
         self.id_masked = parsed.masked
-
-
-# Credit schemes, consent, standings and their audit live in accounts/credit/.
-from .credit.models import (  # noqa: E402, F401
-    Consent,
-    ConsentText,
-    CreditQuery,
-    ListedPerson,
-    RuleVersion,
-    Scheme,
-    Standing,
-    Tier,
-)
-
-# Identity and account security: SMS codes, real-name checks, the user agreement, lockouts.
-from .legal.models import Agreement, AgreementAcceptance  # noqa: E402, F401
-from .realname.models import IdentityCheck  # noqa: E402, F401
-from .security.models import LoginFailure, LoginLock  # noqa: E402, F401
-from .sms.models import SmsCode, SmsOutboxMessage  # noqa: E402, F401

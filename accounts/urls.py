@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .credit import api as credit_api
 
 urlpatterns = [
     path("legal/agreement", api.AgreementView.as_view(), name="legal-agreement"),
@@ -13,11 +14,6 @@ urlpatterns = [
     path("me/data", api.MyDataView.as_view(), name="me-data"),
     path("me/agreement", api.AcceptAgreementView.as_view(), name="me-agreement"),
     path("cities", api.CityListView.as_view(), name="cities"),
-]
-
-from .credit import api as credit_api  # noqa: E402
-
-urlpatterns += [
     path("credit/consent-text", credit_api.ConsentTextView.as_view(), name="credit-consent-text"),
     path("me/credit/consent", credit_api.ConsentView.as_view(), name="credit-consent"),
     path("me/credit/verify", credit_api.VerifyView.as_view(), name="credit-verify"),

@@ -27,8 +27,8 @@ def main() -> None:
     setup_django()
     from django.utils import timezone
 
-    from incentives import offline, services
     from incentives.models import OfflineRedemption
+    from incentives.vouchers import offline, services
 
     size = offline.MAX_BATCH
     clerk, _ids, tokens = seed(size * (args.batches + 2))
@@ -46,7 +46,7 @@ def main() -> None:
 
     def timed(scans) -> tuple[float, list]:
         started = time.perf_counter()
-        results = offline.redeem_offline_batch(staff=clerk, scans=scans)
+        results = offline.redeem_offline_batch(staff_id=clerk.pk, scans=scans)
         return time.perf_counter() - started, results
 
     fresh, again = [], []
@@ -61,7 +61,7 @@ def main() -> None:
     last = tokens[args.batches * size : (args.batches + 1) * size]
     started = time.perf_counter()
     for token in last:  # the floor: the same vouchers redeemed online, one call each
-        services.redeem_voucher(staff=clerk, token=token)
+        services.redeem_voucher(staff_id=clerk.pk, token=token)
     online = time.perf_counter() - started
     ms, results = timed(batch(last))
     assert all(r.outcome == "already_redeemed" for r in results)
@@ -74,7 +74,7 @@ def main() -> None:
         "Offline redemption batches (bench/offline_batch.py)",
         [
             f"- {args.batches} batches of {size} rows, applied through "
-            "`incentives.offline.redeem_offline_batch` (each row its own transaction: "
+            "`incentives.vouchers.offline.redeem_offline_batch` (each row its own transaction: "
             "nonce insert, the one-statement redemption, outcome update).",
             f"- fresh rows (each redeems): per batch {summary_ms(fresh)}; {rate(fresh)}",
             f"- the same batches again (stored outcomes): per batch {summary_ms(again)}; "

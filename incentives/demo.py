@@ -13,7 +13,7 @@ from merchants.models import Offer
 from . import signing
 from .dashboard.demo import seed_history
 from .models import ClaimTally, Voucher
-from .services import claim_offer, redeem_voucher
+from .vouchers.services import claim_offer, redeem_voucher
 
 WALLET_RESIDENT = "13700000001"  # 王小明, 杭州, 钱江分 812
 GATE_CLERK = "13600000001"  # 西湖画舫游船 staff
@@ -39,12 +39,12 @@ def seed_wallet() -> None:
     issued = []
     for offer in [*boat[:2], *others[:4]]:
         try:
-            issued.append(claim_offer(resident=resident, offer_id=offer.pk))
+            issued.append(claim_offer(resident_id=resident.pk, offer_id=offer.pk))
         except DomainError:
             continue  # not eligible or full: the demo takes what a resident could take
     mine = [v for v in issued if v.merchant_id == boat[0].merchant_id] if boat else []
     if mine:
-        redeem_voucher(staff=clerk, token=signing.voucher_token(mine[0]))
+        redeem_voucher(staff_id=clerk.pk, token=signing.voucher_token(mine[0]))
 
 
 def reconcile_claim_counts() -> None:

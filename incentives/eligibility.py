@@ -43,7 +43,7 @@ from merchants.models import Offer
 
 if TYPE_CHECKING:
     from .facts import Facts
-    from .selectors import ResidentView
+    from .offers.selectors import ResidentView
 
 
 class Reason(StrEnum):

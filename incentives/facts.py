@@ -1,5 +1,5 @@
 """What the hot paths decide on, each in a fixed few statements (issue 18): the pass check at
-the counter (incentives.passes.services) and the claim (incentives.services).
+the counter (incentives.passes.services) and the claim (incentives.vouchers.services).
 
 `read_facts` reads, in ONE statement, the offer with its merchant and terms, the person
 (while an active resident), their standing and consent, whether their home city is listed
@@ -30,8 +30,8 @@ from merchants.models import Merchant, MerchantStaff, Offer
 from .eligibility import FACTS, One, Reason, reasons_of
 from .incidents.models import Incident
 from .models import ClaimTally
+from .offers.selectors import view_of
 from .passes.models import RefusalCount
-from .selectors import view_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -26,6 +26,8 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -47,6 +49,17 @@ STALE_IN_PROGRESS = timedelta(minutes=2)
 # its snapshot and its lock, a voucher code drawn twice) is run again in a new transaction;
 # the run after the last repeat takes its savepoint and answers the race in place.
 REPEATS = 3
+
+# The header as the API schema documents it on every write that accepts it.
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="1–64 printable ASCII characters; the same key within 24 h replays the "
+    "first response (409 idempotency_key_reused with another body, 409 request_in_progress "
+    "while the first is still running).",
+)
 
 
 def _fingerprint(request: Request) -> str:

@@ -40,8 +40,8 @@ def entitlement_uses_of(user: User) -> list[dict]:
 
 def incidents_of(user: User) -> list[dict]:
     """Incidents reported against the resident, as `GET /me/incidents` shows them."""
-    from .passes import selectors
-    from .passes.serializers import IncidentOutput
+    from .incidents import selectors
+    from .incidents.serializers import IncidentOutput
 
     return cast(
         list[dict], IncidentOutput(selectors.resident_incidents(resident=user), many=True).data

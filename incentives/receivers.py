@@ -15,7 +15,7 @@ def on_account_closing(sender, resident_id: int, **kwargs) -> None:
     """A resident closes their account (inside its transaction): cancel the open vouchers
     (quota returned) and forget the stored API answers that were theirs."""
     from .models import IdempotencyRecord, Voucher
-    from .services import close_open_vouchers
+    from .vouchers.services import close_open_vouchers
 
     close_open_vouchers(resident_id=resident_id, status=Voucher.Status.CANCELLED)
     IdempotencyRecord.objects.filter(user_id=resident_id).delete()

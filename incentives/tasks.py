@@ -8,7 +8,7 @@ from celery import shared_task
 @shared_task(name="incentives.expire_vouchers", acks_late=True)
 def expire_vouchers() -> int:
     """Mark issued vouchers past their time as expired (running it twice is harmless)."""
-    from .services import expire_due_vouchers
+    from .vouchers.services import expire_due_vouchers
 
     return expire_due_vouchers()
 
@@ -17,7 +17,7 @@ def expire_vouchers() -> int:
 def revoke_resident_vouchers(resident_id: int) -> int:
     """Revoke a listed resident's open vouchers (a second run finds none left)."""
     from .models import Voucher
-    from .services import close_open_vouchers
+    from .vouchers.services import close_open_vouchers
 
     return close_open_vouchers(resident_id=resident_id, status=Voucher.Status.REVOKED)
 
@@ -26,7 +26,7 @@ def revoke_resident_vouchers(resident_id: int) -> int:
 def revoke_listed_vouchers() -> int:
     """The beat sweep behind the listing signal: revoke any open voucher of a listed
     holder that a lost task left open (a second run finds none)."""
-    from .services import revoke_listed_holders_vouchers
+    from .vouchers.services import revoke_listed_holders_vouchers
 
     return revoke_listed_holders_vouchers()
 

@@ -1,4 +1,4 @@
-"""Public pieces of the offers API: the offer filters (used by incentives.api, which
+"""Public pieces of the offers API: the offer filters (used by incentives.offers.api, which
 serves /offers with the resident's eligibility) and the stations list."""
 
 import re

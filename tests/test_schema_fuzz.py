@@ -32,7 +32,7 @@ STATUSES: Counter = Counter()
 def fuzz_world(db):
     """Offers, vouchers (issued and redeemed) and a redemption, and one user per role."""
     from accounts.reference import load_reference_data
-    from incentives import services
+    from incentives.vouchers import services
     from tests.incentives.conftest import make_resident, publish
     from tests.merchants.factories import MerchantFactory, city_staff, merchant_staff
 
@@ -44,9 +44,9 @@ def fuzz_world(db):
     ]
     resident = make_resident()
     clerk = merchant_staff(merchant)
-    issued = services.claim_offer(resident=resident, offer_id=offers[0].pk)
-    redeemed = services.claim_offer(resident=resident, offer_id=offers[0].pk)
-    services.redeem_voucher(staff=clerk, code=redeemed.code)
+    issued = services.claim_offer(resident_id=resident.pk, offer_id=offers[0].pk)
+    redeemed = services.claim_offer(resident_id=resident.pk, offer_id=offers[0].pk)
+    services.redeem_voucher(staff_id=clerk.pk, code=redeemed.code)
     return {
         "anonymous": None,
         "resident": resident,

@@ -20,8 +20,9 @@ from core import roles
 from core.errors import NOT_FOUND
 
 from .. import errors, signing
-from ..models import EntitlementUse, Voucher
-from ..services import merchant_of
+from ..passes.models import EntitlementUse
+from ..vouchers.models import Voucher
+from ..vouchers.services import merchant_of
 from .models import Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def report_incident(
 ) -> Incident:
     """A merchant's report on one of its own entitlement uses or vouchers. A second report
     on the same use or voucher returns the first (one incident per use or voucher)."""
-    merchant_id = merchant_of(staff)
+    merchant_id = merchant_of(staff.pk)
     if use_id is not None:
         use = EntitlementUse.objects.filter(pk=use_id, merchant_id=merchant_id).first()
         if use is None:

@@ -1,9 +1,6 @@
-"""The credit pass (resident), pass checks and incident reports (merchant staff), the
-resident's entitlement uses, incidents and objections (api.md)."""
+"""The credit pass (resident) and pass checks (merchant staff), the resident's and the
+merchant's entitlement uses (api.md)."""
 
-import io
-
-import qrcode.image.svg
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -18,23 +15,15 @@ from core.api import IsMerchantStaff, IsResident, error_responses
 from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
 
-from .. import services as voucher_services
 from .. import signing
-from ..api import IDEMPOTENCY_PARAM, _qr
-from ..idempotency import idempotent
-from ..incidents import services as incident_services
-from ..incidents.models import Incident
-from ..serializers import MatchedOfferOutput
+from ..idempotency import IDEMPOTENCY_PARAM, idempotent
+from ..qr import qr_png, qr_svg
+from ..vouchers.services import merchant_of
 from . import selectors, services
 from .models import EntitlementUse
 from .serializers import (
     CreditPassOutput,
-    IncidentOutput,
-    IncidentReportInput,
-    IncidentReportOutput,
-    MerchantOfferQuery,
     MerchantUseOutput,
-    ObjectionInput,
     PassCheckInput,
     PassCheckOutput,
     PassQrQuery,
@@ -114,10 +103,10 @@ class CreditPassQrPngView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        buffer = io.BytesIO()
-        _qr(_own_pass_token(request)).make_image().save(buffer, format="PNG")
         return HttpResponse(
-            buffer.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"}
+            qr_png(_own_pass_token(request)),
+            content_type="image/png",
+            headers={"Cache-Control": "no-store"},
         )
 
 
@@ -134,11 +123,10 @@ class CreditPassQrSvgView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        image = _qr(_own_pass_token(request)).make_image(
-            image_factory=qrcode.image.svg.SvgPathImage
-        )
         return HttpResponse(
-            image.to_string(), content_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+            qr_svg(_own_pass_token(request)),
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "no-store"},
         )
 
 
@@ -178,7 +166,7 @@ class PassChecksView(GenericAPIView):
         body = pass_check_ref(request.data)
 
         def work() -> Response:
-            use = services.check_pass(staff=request.user, **body)
+            use = services.check_pass(staff_id=request.user.pk, **body)
             return Response(pass_check_payload(use), status=201)
 
         return idempotent(request, "pass-check", work)
@@ -194,33 +182,8 @@ class PassChecksView(GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        merchant_id = voucher_services.merchant_of(request.user)
+        merchant_id = merchant_of(request.user.pk)
         page = self.paginate_queryset(selectors.merchant_uses(merchant_id=merchant_id))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class MerchantOffersView(GenericAPIView):
-    permission_classes = [IsMerchantStaff]
-    serializer_class = MatchedOfferOutput
-    queryset = EntitlementUse.objects.none()
-
-    @extend_schema(
-        tags=["merchant"],
-        summary="My merchant's published offers (kind=entitlement: what a pass can apply)",
-        parameters=[MerchantOfferQuery],
-        responses={
-            200: MatchedOfferOutput(many=True),
-            **error_responses(400, 401, 403, 404, s404="not_found (page out of range)"),
-        },
-    )
-    def get(self, request: Request) -> Response:
-        query = MerchantOfferQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        merchant_id = voucher_services.merchant_of(request.user)
-        offers = selectors.merchant_offers(merchant_id=merchant_id, **query.validated_data)
-        page = self.paginate_queryset(
-            offers.prefetch_related("eligible_home_cities", "merchant__stations")
-        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -242,74 +205,3 @@ class ResidentUsesView(GenericAPIView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.resident_uses(resident=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class ResidentIncidentsView(GenericAPIView):
-    permission_classes = [IsResident]
-    serializer_class = IncidentOutput
-    queryset = Incident.objects.none()
-
-    @extend_schema(
-        tags=["vouchers"],
-        summary="Incidents reported against me, with any suspension they bring",
-        responses={
-            200: IncidentOutput(many=True),
-            **error_responses(
-                400, 401, 403, 404, s400="invalid_request (bad page)", s404="not_found (page)"
-            ),
-        },
-    )
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.resident_incidents(resident=request.user))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class ObjectionView(APIView):
-    permission_classes = [IsResident]
-
-    @extend_schema(
-        tags=["vouchers"],
-        summary="Object (异议) to an incident reported against me, once",
-        request=ObjectionInput,
-        responses={
-            201: IncidentOutput,
-            **error_responses(
-                400,
-                401,
-                403,
-                404,
-                409,
-                415,
-                s409="objection_exists, incident_not_pending (dismissed or decided)",
-            ),
-        },
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        body = ObjectionInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        incident = incident_services.object_to_incident(
-            resident=request.user, incident_id=pk, text=body.validated_data["text"]
-        )
-        incident = selectors.resident_incidents(resident=request.user).get(pk=incident.pk)
-        return Response(IncidentOutput(incident).data, status=201)
-
-
-class MerchantIncidentsView(APIView):
-    permission_classes = [IsMerchantStaff]
-
-    @extend_schema(
-        tags=["merchant"],
-        summary="Report an incident on one of my uses or vouchers (city staff decide)",
-        request=IncidentReportInput,
-        responses={
-            201: IncidentReportOutput,
-            **error_responses(
-                400, 401, 403, 404, 415, s404="not_found (not this merchant's use or voucher)"
-            ),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        body = IncidentReportInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        incident = incident_services.report_incident(staff=request.user, **body.validated_data)
-        return Response({"id": incident.pk, "status": incident.status}, status=201)

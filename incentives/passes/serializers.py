@@ -1,4 +1,4 @@
-"""Shapes of the credit pass, pass checks, entitlement uses and incidents (shape only)."""
+"""Shapes of the credit pass, pass checks and entitlement uses (shape only)."""
 
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
@@ -8,8 +8,7 @@ from accounts.identity import mask_name
 from accounts.models import Tier
 from merchants.models import Offer, Scenario
 
-from ..incidents.models import Incident
-from ..serializers import plain_token
+from ..vouchers.serializers import plain_token
 from .models import EntitlementUse
 
 
@@ -98,7 +97,7 @@ def pass_check_payload(use) -> dict:
     }
 
 
-def _offer_brief(offer: Offer, merchant_name: str) -> dict:
+def offer_brief(offer: Offer, merchant_name: str) -> dict:
     return {
         "id": offer.pk,
         "title": offer.title_en if _english() and offer.title_en else offer.title,
@@ -120,7 +119,7 @@ class MerchantUseOutput(serializers.ModelSerializer):
 
     @extend_schema_field(UseOfferOutput())
     def get_offer(self, use: EntitlementUse) -> dict:
-        return _offer_brief(use.offer, use.merchant.name)
+        return offer_brief(use.offer, use.merchant.name)
 
     @extend_schema_field(HolderBriefOutput())
     def get_holder(self, use: EntitlementUse) -> dict:
@@ -137,7 +136,7 @@ class ResidentUseOutput(serializers.ModelSerializer):
 
     @extend_schema_field(UseOfferOutput())
     def get_offer(self, use: EntitlementUse) -> dict:
-        return _offer_brief(use.offer, use.merchant.name)
+        return offer_brief(use.offer, use.merchant.name)
 
     @extend_schema_field(CityBriefOutput())
     def get_city(self, use: EntitlementUse) -> dict:
@@ -146,72 +145,3 @@ class ResidentUseOutput(serializers.ModelSerializer):
             "code": city.code,
             "name": city.name_en if _english() and city.name_en else city.name,
         }
-
-
-class IncidentOutput(serializers.ModelSerializer):
-    """An incident reported against the resident, with the suspension it brings."""
-
-    merchant = serializers.CharField(source="merchant.name")
-    offer = serializers.SerializerMethodField()
-    kind = serializers.ChoiceField(choices=Incident.Kind.choices)
-    status = serializers.ChoiceField(choices=Incident.Status.choices)
-    suspended_until = serializers.SerializerMethodField(
-        help_text="When the suspension from the scenario's offers ends; null when none holds."
-    )
-    may_object = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Incident
-        fields = [
-            "id",
-            "merchant",
-            "offer",
-            "scenario",
-            "kind",
-            "note",
-            "status",
-            "reported_at",
-            "suspended_until",
-            "objection",
-            "objected_at",
-            "may_object",
-        ]
-
-    @extend_schema_field(UseOfferOutput())
-    def get_offer(self, incident: Incident) -> dict:
-        return _offer_brief(incident.offer, incident.merchant.name)
-
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
-    def get_suspended_until(self, incident: Incident):
-        if incident.status not in Incident.SUSPENDING or incident.suspended_until is None:
-            return None
-        return serializers.DateTimeField().to_representation(incident.suspended_until)
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_may_object(self, incident: Incident) -> bool:
-        return incident.objected_at is None and incident.status in ("reported", "confirmed")
-
-
-class ObjectionInput(serializers.Serializer):
-    text = serializers.CharField(max_length=2000, help_text="Why the incident is wrong.")
-
-
-class IncidentReportInput(serializers.Serializer):
-    use_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    voucher_code = serializers.CharField(required=False, max_length=32)
-    kind = serializers.ChoiceField(choices=Incident.Kind.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-    def validate(self, attrs: dict) -> dict:
-        if (attrs.get("use_id") is None) == (not attrs.get("voucher_code")):
-            raise serializers.ValidationError("send exactly one of use_id or voucher_code")
-        return attrs
-
-
-class IncidentReportOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=Incident.Status.choices)
-
-
-class MerchantOfferQuery(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Offer.Kind.choices, required=False)

@@ -34,7 +34,7 @@ from ..facts import (
     record_refusal,
     run_take,
 )
-from ..selectors import resident_view
+from ..offers.selectors import resident_view
 from .models import EntitlementTally, EntitlementUse, RefusalCount
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class _Undone(Exception):
         self.took = took
 
 
-def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
+def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     """Apply an entitlement offer of the staff member's merchant to the holder of a pass.
 
     Checked in order: the token (signature, type), its expiry, the offer (this merchant's,
@@ -148,7 +148,7 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
     if claims.expires_at <= now:
         raise errors.PASS_EXPIRED(expires_at=timezone.localtime(claims.expires_at).isoformat())
     facts = read_facts(
-        resident_id=claims.resident_id, offer_id=offer_id, now=now, staff_id=staff.pk
+        resident_id=claims.resident_id, offer_id=offer_id, now=now, staff_id=staff_id
     )
     if facts.id is None:
         raise NOT_FOUND()
@@ -178,7 +178,7 @@ def check_pass(*, staff: User, token: str, offer_id: int) -> CheckedUse:
         "offer": facts.id,
         "resident": facts.holder_id,
         "merchant": facts.merchant_id,
-        "staff": staff.pk,
+        "staff": staff_id,
         "pass": claims.pass_id,
         "period": period_start,
         "now": now,

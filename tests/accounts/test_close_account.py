@@ -13,7 +13,7 @@ from accounts.realname.models import IdentityCheck
 from accounts.reference import load_reference_data
 from incentives.dashboard.rollup import refresh_recent_rollups
 from incentives.models import Voucher
-from incentives.services import redeem_voucher
+from incentives.vouchers.services import redeem_voucher
 from merchants.models import Offer
 from tests.accounts.conftest import REGISTER, TOKEN, register_body
 from tests.merchants.factories import MerchantFactory, OfferFactory, city_staff, merchant_staff
@@ -82,7 +82,7 @@ def person(db, cities):
         res = client.post(f"/api/v1/offers/{offer.pk}/claim", HTTP_IDEMPOTENCY_KEY=f"k{offer.pk}")
         assert res.status_code == 201, res.content
         codes.append(res.json()["code"])
-    redeem_voucher(staff=clerk, code=codes[0])
+    redeem_voucher(staff_id=clerk.pk, code=codes[0])
     user = User.objects.get(phone=PHONE)
     client.user, client.password, client.refresh = user, body["password"], tokens["refresh"]
     client.offers = offers

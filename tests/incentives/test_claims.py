@@ -269,7 +269,7 @@ def test_the_claim_answer_has_the_documented_shape(resident, offer, language):
     VoucherOutput gives for the stored voucher."""
     from django.utils import translation
 
-    from incentives.serializers import VoucherOutput
+    from incentives.vouchers.serializers import VoucherOutput
 
     res = claim(resident, offer.pk, HTTP_ACCEPT_LANGUAGE=language)
     assert res.status_code == 201, res.content

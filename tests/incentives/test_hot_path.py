@@ -173,7 +173,7 @@ _values = st.one_of(
 def test_the_redemption_fast_parse_answers_what_the_serializer_answers(data):
     """voucher_ref takes a plain token as it is and leaves the rest to VoucherRefInput:
     whatever the body, the validated data or the error is the serializer's."""
-    from incentives.serializers import VoucherRefInput, voucher_ref
+    from incentives.vouchers.serializers import VoucherRefInput, voucher_ref
 
     assert_answers_as_the_serializer(voucher_ref, VoucherRefInput, data)
 

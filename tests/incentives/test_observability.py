@@ -31,7 +31,9 @@ def test_json_log_lines_carry_the_request_id():
         "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
     )
-    record = logging.LogRecord("incentives.services", logging.INFO, __file__, 1, "hi", (), None)
+    record = logging.LogRecord(
+        "incentives.vouchers.services", logging.INFO, __file__, 1, "hi", (), None
+    )
     token = request_id.set("req-42")
     try:
         RequestIdFilter().filter(record)
@@ -39,7 +41,7 @@ def test_json_log_lines_carry_the_request_id():
         request_id.reset(token)
     line = json.loads(formatter.format(record))
     assert line["request_id"] == "req-42"
-    assert line["level"] == "INFO" and line["logger"] == "incentives.services"
+    assert line["level"] == "INFO" and line["logger"] == "incentives.vouchers.services"
 
 
 def _metric(text: str, name: str, **labels) -> float:

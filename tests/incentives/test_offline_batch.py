@@ -11,8 +11,8 @@ from django.utils import timezone
 from incentives import signing
 from incentives.dashboard.models import DirtyDay
 from incentives.models import OfflineRedemption, Redemption, Voucher
-from incentives.offline import MAX_BATCH
-from incentives.services import expire_due_vouchers
+from incentives.vouchers.offline import MAX_BATCH
+from incentives.vouchers.services import expire_due_vouchers
 from tests.incentives.conftest import client_for, make_resident, publish
 from tests.merchants.factories import city_staff, merchant_staff
 

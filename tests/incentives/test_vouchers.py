@@ -12,7 +12,7 @@ from PIL import Image
 from accounts.identity import mask_name
 from incentives import signing
 from incentives.models import Redemption, Voucher
-from incentives.services import expire_due_vouchers
+from incentives.vouchers.services import expire_due_vouchers
 from tests.incentives.conftest import client_for, make_resident, publish
 
 pytestmark = pytest.mark.django_db
@@ -245,7 +245,7 @@ def test_the_redemption_answer_has_the_documented_shape(clerk, voucher, language
     from django.utils import translation
 
     from incentives.models import Redemption
-    from incentives.serializers import RedemptionOutput
+    from incentives.vouchers.serializers import RedemptionOutput
 
     res = client_for(clerk).post(
         "/api/v1/merchant/redemptions",

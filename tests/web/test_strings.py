@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from core.errors import CODES
-from incentives.selectors import REASONS
+from incentives.eligibility import REASONS
 
 STRINGS_JS = Path(settings.BASE_DIR) / "incentives" / "static" / "web" / "strings.js"
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -1,4 +1,4 @@
-"""Shapes of the incentives API (shape only: rules live in services and selectors)."""
+"""Shapes of the vouchers API (shape only: rules live in services and selectors)."""
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -13,52 +13,14 @@ from accounts.identity import mask_name
 from core import i18n
 from core.api import QuerySerializer
 from core.i18n import localized
-from merchants.serializers import OfferOutput
 
-from . import signing
-from .dashboard.serializers import EARLIEST, LATEST, within_years
+from .. import signing
+from ..dashboard.serializers import EARLIEST, LATEST, within_years
 from .models import OfflineRedemption, Redemption, Voucher
 from .offline import MAX_BATCH
-from .selectors import REASONS
 
 if TYPE_CHECKING:
     from .services import Redeemed
-
-
-class EligibilityOutput(serializers.Serializer):
-    eligible = serializers.BooleanField()
-    reasons = serializers.ListField(
-        child=serializers.ChoiceField(choices=REASONS),
-        help_text="Why not (empty when eligible): " + ", ".join(REASONS),
-    )
-
-
-class MatchedOfferOutput(OfferOutput):
-    """An offer; for a resident also their own `eligibility` (explainable: PIPL art. 24)."""
-
-    # Not read_only: drf-spectacular lists every read-only field as required, and anonymous
-    # callers, merchant and city staff get offers without it.
-    eligibility = EligibilityOutput(
-        required=False, help_text="Present only when the caller is a resident."
-    )
-
-    class Meta(OfferOutput.Meta):
-        fields = [*OfferOutput.Meta.fields, "eligibility"]
-
-    def to_representation(self, offer):
-        data = super().to_representation(offer)
-        if "eligibility" not in data or data["eligibility"] is None:
-            data.pop("eligibility", None)
-        return data
-
-
-class OfferQuery(QuerySerializer):
-    eligible = serializers.BooleanField(
-        required=False, help_text="true: only offers the calling resident may claim now"
-    )
-    near = serializers.RegexField(
-        r"^\d{6}$", required=False, help_text="City code to rank nearby offers first"
-    )
 
 
 class VoucherOfferOutput(serializers.Serializer):
@@ -337,63 +299,6 @@ def voucher_payload(voucher: Voucher, request=None) -> dict:
         "token": signing.voucher_token(voucher) if issued else None,
         **urls,
     }
-
-
-_DECIMAL = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-
-def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
-    """`MatchedOfferOutput`'s shape built from a plain row of `selectors.offer_page`: the
-    offer list's hot path (tests pin it equal to the serializer, offer by offer)."""
-    english = i18n.english()
-    total, claimed = row["total_quota"], row["claimed_count"]
-    data = {
-        "id": row["id"],
-        "title": localized(row["title"], row["title_en"], in_english=english),
-        "description": (localized(row["description"], row["description_en"], in_english=english)),
-        "category": row["category"],
-        "benefit_type": row["benefit_type"],
-        "benefit_value": None
-        if row["benefit_value"] is None
-        else _DECIMAL.to_representation(row["benefit_value"]),
-        "benefit_note": row["benefit_note"],
-        "merchant": {
-            "id": row["merchant_id"],
-            "name": row["merchant__name"],
-            "city": {"code": row["merchant__city_id"], "name": row["merchant__city__name"]},
-            "district": row["merchant__district"],
-            "address": row["merchant__address"],
-            "category": row["merchant__category"],
-            "credit_grade": row["merchant__credit_grade"] or None,
-            "trustworthy": row["merchant__credit_grade"] == "A"
-            and not row["merchant__seriously_dishonest"],
-        },
-        "stations": page.stations.get(row["merchant_id"], []),
-        "eligibility_rule": {
-            "min_tier": row["min_tier"] or None,
-            "min_score": row["min_score"],
-            "min_grade": row["min_grade"] or None,
-            "honour": row["required_honour"] or None,
-            "scheme": row["merchant__city__scheme__name"],
-            "home_city_rule": row["home_city_rule"],
-            "eligible_home_cities": page.home_cities.get(row["id"], []),
-        },
-        "valid_from": _DATETIME.to_representation(row["valid_from"]),
-        "valid_until": _DATETIME.to_representation(row["valid_until"]),
-        "total_quota": total,
-        "remaining_quota": None if total is None else max(total - claimed, 0),
-        "per_resident_limit": row["per_resident_limit"],
-        "voucher_lifetime_hours": row["voucher_lifetime_hours"],
-        "kind": row["kind"],
-        "scenario": row["scenario"],
-        "limit_per_period": row["limit_per_period"],
-        "period": row["period"] or None,
-        "usage_notes": row["usage_notes"],
-        "terms_version": row["terms_version"],
-    }
-    if eligibility is not None:
-        data["eligibility"] = eligibility
-    return data
 
 
 # --------------------------------------------------------------------------- offline

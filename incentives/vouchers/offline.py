@@ -30,12 +30,12 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
 from core.errors import DomainError
 from merchants.models import Merchant
 
-from . import errors, services, signing
-from .dashboard.rollup import TZ, mark_days_dirty
+from .. import errors, signing
+from ..dashboard.rollup import TZ, mark_days_dirty
+from . import services
 from .models import OfflineRedemption
 
 logger = logging.getLogger(__name__)
@@ -80,12 +80,12 @@ def judged_at(scanned_at: datetime, now: datetime) -> datetime:
     return min(max(scanned_at, now - MAX_OFFLINE_AGE), now)
 
 
-def redeem_offline_batch(*, staff: User, scans: list[OfflineScan]) -> list[OfflineResult]:
+def redeem_offline_batch(*, staff_id: int, scans: list[OfflineScan]) -> list[OfflineResult]:
     """Apply a scanner's offline queue, row by row in order, each row atomically and
     exactly once per nonce; answer each row's outcome."""
-    merchant_id = services.merchant_of(staff)
+    merchant_id = services.merchant_of(staff_id)
     city_id = Merchant.objects.values_list("city_id", flat=True).get(pk=merchant_id)
-    results = [_redeem_one(staff, merchant_id, city_id, scan) for scan in scans]
+    results = [_redeem_one(staff_id, merchant_id, city_id, scan) for scan in scans]
     conflicts = sum(1 for r in results if r.outcome == "already_redeemed")
     logger.info(
         "offline batch merchant=%s rows=%s conflicts=%s", merchant_id, len(scans), conflicts
@@ -104,7 +104,7 @@ RETURNING id
 """
 
 
-def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) -> OfflineResult:
+def _redeem_one(staff_id: int, merchant_id: int, city_id: str, scan: OfflineScan) -> OfflineResult:
     now = timezone.now()
     voucher_id: int | None = None
     failure: str | None = None
@@ -119,7 +119,7 @@ def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) 
                 [
                     merchant_id,
                     city_id,
-                    staff.pk,
+                    staff_id,
                     scan.nonce,
                     scan.device_id,
                     scan.fingerprint,
@@ -135,18 +135,18 @@ def _redeem_one(staff: User, merchant_id: int, city_id: str, scan: OfflineScan) 
             assert failure is not None  # no voucher: the reason why
             result = OfflineResult(scan.nonce, failure, None)
         else:
-            result = _apply(claimed[0], staff, voucher_id, now, scan)
+            result = _apply(claimed[0], staff_id, voucher_id, now, scan)
     return result
 
 
 def _apply(
-    row_id: int, staff: User, voucher_id: int, now: datetime, scan: OfflineScan
+    row_id: int, staff_id: int, voucher_id: int, now: datetime, scan: OfflineScan
 ) -> OfflineResult:
     voucher: int | None = voucher_id
     conflict, redeemed_at = False, None
     try:
         redemption = services.redeem_voucher_id(
-            staff=staff,
+            staff_id=staff_id,
             voucher_id=voucher_id,
             now=now,
             valid_at=judged_at(scan.scanned_at, now),

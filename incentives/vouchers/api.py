@@ -1,40 +1,25 @@
-"""Incentives API: offers matched to the resident, claims, vouchers and their QR codes,
-voucher keys, and the merchant's scan and redemption (docs/api.md)."""
+"""Vouchers API: claims, the resident's vouchers and their QR codes, the voucher keys, and
+the merchant's scan, redemption, offline batch and scanner setup (docs/api.md)."""
 
-import io
-from types import SimpleNamespace
-from typing import Any
-
-import qrcode
-import qrcode.image.svg
 from django.http import HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from core import roles
 from core.api import IsMerchantStaff, IsResident, error_responses
 from core.auth import ClaimsJWTAuthentication
 from core.errors import NOT_FOUND
-from core.replica import ReplicaReadsMixin
-from merchants.api import OfferFilter
-from merchants.models import Offer
-from merchants.selectors import published_offers
 
-from . import offline, selectors, services, signing
-from .idempotency import HEADER, idempotent
+from .. import signing
+from ..idempotency import HEADER, IDEMPOTENCY_PARAM, idempotent
+from ..qr import qr_png, qr_svg
+from . import offline, selectors, services
 from .models import Voucher
 from .serializers import (
-    MatchedOfferOutput,
-    OfferQuery,
     OfflineRedemptionOutput,
     OfflineRedemptionQuery,
     RedemptionBatchInput,
@@ -47,126 +32,10 @@ from .serializers import (
     VoucherListQuery,
     VoucherOutput,
     VoucherRefInput,
-    offer_payload,
     redemption_payload,
     voucher_payload,
     voucher_ref,
 )
-
-IDEMPOTENCY_PARAM = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="1–64 printable ASCII characters; the same key within 24 h replays the "
-    "first response (409 idempotency_key_reused with another body, 409 request_in_progress "
-    "while the first is still running).",
-)
-
-
-def _is_resident(request: Request) -> bool:
-    return roles.is_resident(request.user)
-
-
-class _PublicOfferView(GenericAPIView):
-    # Public, but a resident's token still identifies them (for their eligibility).
-    authentication_classes = [JWTAuthentication]
-    permission_classes = [permissions.AllowAny]
-    queryset = Offer.objects.none()  # for the schema; rows come from the selectors
-
-
-class _MatchedOffersMixin:
-    serializer_class = MatchedOfferOutput
-
-    def resident_view(self, request: Request):
-        if not hasattr(self, "_who"):
-            self._who = selectors.resident_view(request.user) if _is_resident(request) else None
-        return self._who
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        who = self.resident_view(self.request)
-        if who is not None:
-            context["eligibility"] = lambda offer: selectors.eligibility_of(offer, who)
-        return context
-
-
-@extend_schema(
-    tags=["offers"],
-    summary="Browse published offers (with the resident's eligibility)",
-    parameters=[OfferQuery],
-    responses={
-        200: MatchedOfferOutput(many=True),
-        **error_responses(
-            400,
-            401,
-            403,
-            404,
-            s400="invalid_request (unknown filter value, bad page)",
-            s403="permission_denied (eligible=true is for residents)",
-            s404="not_found (page out of range)",
-        ),
-    },
-)
-class OfferListView(ReplicaReadsMixin, _MatchedOffersMixin, _PublicOfferView):
-    def replica_for(self, request: Request) -> bool:
-        # anonymous browsing may lag a little; a signed-in caller reads the primary
-        return not request.user.is_authenticated
-
-    filter_backends = [DjangoFilterBackend]  # documents the filters; parsing is in get()
-    filterset_class = OfferFilter
-
-    def get(self, request: Request) -> Response:
-        filters = OfferFilter(request.query_params, queryset=published_offers(), request=request)
-        query = OfferQuery(data=request.query_params.dict())
-        if not filters.is_valid():
-            raise translate_validation(filters.errors)
-        query.is_valid(raise_exception=True)
-        eligible_only = query.validated_data.get("eligible") is True
-        who = self.resident_view(request)
-        if who is None:
-            if eligible_only:
-                raise PermissionDenied()  # eligibility is a resident's own
-            ranked = published_offers(**filters.selector_kwargs())
-        else:
-            ranked = selectors.matched_offers(
-                resident=request.user,
-                who=who,
-                eligible_only=eligible_only,
-                near=query.validated_data.get("near"),
-                **filters.selector_kwargs(),
-            )
-        # with eligible=true every flag is true: the database need not return them
-        bare = who is None or eligible_only
-        fields = ("pk",) if bare else ("pk", *selectors.ELIGIBILITY_FLAGS)
-        rows = self.paginator.paginate_rows(ranked, request, fields)
-        page = selectors.offer_page(rows, all_eligible=who is not None and eligible_only)
-        results = [
-            offer_payload(
-                row,
-                page,
-                None if who is None else selectors.eligibility_of(SimpleNamespace(**row), who),
-            )
-            for row in page.rows
-        ]
-        return self.get_paginated_response(results)
-
-
-@extend_schema(
-    tags=["offers"],
-    summary="One published offer (with the resident's eligibility)",
-    responses={200: MatchedOfferOutput, **error_responses(401, 404)},
-)
-class OfferDetailView(_MatchedOffersMixin, _PublicOfferView):
-    def get(self, request: Request, pk: int) -> Response:
-        who = self.resident_view(request)
-        qs = published_offers()
-        if who is not None:
-            qs = selectors.annotate_eligibility(qs, who)
-        offer = qs.filter(pk=pk).first()
-        if offer is None:
-            raise NOT_FOUND()
-        return Response(self.get_serializer(offer).data)
 
 
 class ClaimView(APIView):
@@ -198,7 +67,7 @@ class ClaimView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         def work() -> Response:
             voucher = services.claim_offer(
-                resident=request.user,
+                resident_id=request.user.pk,
                 offer_id=pk,
                 idempotency_key=request.headers.get(HEADER, ""),
             )
@@ -257,13 +126,6 @@ class VoucherDetailView(APIView):
         return Response(VoucherOutput(voucher, context={"request": request}).data)
 
 
-def _qr(token: str):
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=10)
-    qr.add_data(token)  # upper-case base32: QR alphanumeric mode
-    qr.make(fit=True)
-    return qr
-
-
 class VoucherQrPngView(APIView):
     permission_classes = [IsResident]
 
@@ -277,10 +139,8 @@ class VoucherQrPngView(APIView):
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
-        buffer = io.BytesIO()
-        _qr(signing.voucher_token(voucher)).make_image().save(buffer, format="PNG")
         return HttpResponse(
-            buffer.getvalue(),
+            qr_png(signing.voucher_token(voucher)),
             content_type="image/png",
             headers={"Cache-Control": "private, max-age=300"},
         )
@@ -299,11 +159,8 @@ class VoucherQrSvgView(APIView):
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
-        image = _qr(signing.voucher_token(voucher)).make_image(
-            image_factory=qrcode.image.svg.SvgPathImage
-        )
         return HttpResponse(
-            image.to_string(),
+            qr_svg(signing.voucher_token(voucher)),
             content_type="image/svg+xml",
             headers={"Cache-Control": "private, max-age=300"},
         )
@@ -322,7 +179,7 @@ class VoucherCancelView(APIView):
         },
     )
     def post(self, request: Request, code: str) -> Response:
-        voucher = services.cancel_voucher(resident=request.user, code=code)
+        voucher = services.cancel_voucher(resident_id=request.user.pk, code=code)
         return Response(VoucherOutput(voucher, context={"request": request}).data)
 
 
@@ -373,7 +230,7 @@ class ScanView(APIView):
     def post(self, request: Request) -> Response:
         ref = VoucherRefInput(data=request.data)
         ref.is_valid(raise_exception=True)
-        preview = services.preview_voucher(staff=request.user, **ref.validated_data)
+        preview = services.preview_voucher(staff_id=request.user.pk, **ref.validated_data)
         data = {
             "voucher": preview.voucher,
             "redeemable": preview.redeemable,
@@ -416,7 +273,7 @@ class RedemptionsView(GenericAPIView):
         ref = voucher_ref(request.data)
 
         def work() -> Response:
-            redemption = services.redeem_voucher(staff=request.user, **ref)
+            redemption = services.redeem_voucher(staff_id=request.user.pk, **ref)
             return Response(redemption_payload(redemption), status=201)
 
         return idempotent(request, "redeem", work)
@@ -434,7 +291,7 @@ class RedemptionsView(GenericAPIView):
         query = RedemptionListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         redemptions = selectors.merchant_redemptions(
-            merchant_id=services.merchant_of(request.user), **query.validated_data
+            merchant_id=services.merchant_of(request.user.pk), **query.validated_data
         )
         page = self.paginate_queryset(redemptions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -475,7 +332,7 @@ class RedemptionBatchView(APIView):
         batch = RedemptionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
         scans = [offline.OfflineScan(**row) for row in batch.validated_data["redemptions"]]
-        results = offline.redeem_offline_batch(staff=request.user, scans=scans)
+        results = offline.redeem_offline_batch(staff_id=request.user.pk, scans=scans)
         return Response(RedemptionBatchOutput({"results": results}).data)
 
 
@@ -499,7 +356,7 @@ class OfflineRedemptionsView(GenericAPIView):
         query = OfflineRedemptionQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         rows = selectors.merchant_offline_redemptions(
-            merchant_id=services.merchant_of(request.user), **query.validated_data
+            merchant_id=services.merchant_of(request.user.pk), **query.validated_data
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -514,7 +371,7 @@ class ScannerSetupView(APIView):
         responses={200: ScannerSetupOutput, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        merchant = services.merchant_for_scanner(request.user)
+        merchant = services.merchant_for_scanner(request.user.pk)
         data = {
             "merchant_id": merchant.pk,
             "merchant_name": merchant.name,

@@ -1,4 +1,4 @@
-"""Write use cases of incentives: claim, cancel, redeem, expire, revoke.
+"""Write use cases of vouchers: claim, cancel, redeem, expire, revoke.
 
 Every rule that must hold under concurrency is decided by the database: the per-resident
 limit and the quota by conditional UPDATEs under row locks (taken in one order: claim
@@ -17,7 +17,6 @@ from typing import NoReturn
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework_simplejwt.models import TokenUser
 
 from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
@@ -26,9 +25,9 @@ from core.db import prepared_cursor
 from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from . import errors, signing
-from .eligibility import TIMING, Reason, holder_listed_sql
-from .facts import (
+from .. import errors, signing
+from ..eligibility import TIMING, Reason, holder_listed_sql
+from ..facts import (
     Aborted,
     Facts,
     db_tables,
@@ -47,7 +46,7 @@ _HIDDEN_STATUSES = {Offer.Status.DRAFT, Offer.Status.SUBMITTED, Offer.Status.REJ
 # --------------------------------------------------------------------------- claim
 
 
-def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: str = "") -> Voucher:
+def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -> Voucher:
     """Issue a voucher of the offer to the resident if they may have it now.
 
     The resident (still an active resident: a closed or deactivated account is
@@ -56,11 +55,10 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
     eligibility are read in one statement (incentives.facts; equivalent scores only for an
     offer with a minimum score or grade); the per-resident limit and the quota are then
     taken and the voucher inserted atomically (one statement), and the offer's
-    terms are copied onto the voucher (later changes of the offer do not touch it). Only
-    `resident.pk` is used: the caller may be the access token's `TokenUser`.
+    terms are copied onto the voucher (later changes of the offer do not touch it).
     """
     now = timezone.now()
-    facts = read_facts(resident_id=resident.pk, offer_id=offer_id, now=now)
+    facts = read_facts(resident_id=resident_id, offer_id=offer_id, now=now)
     if facts.holder_id is None:  # closed or deactivated (401), or no longer a resident (403)
         raise NOT_AUTHENTICATED() if facts.active_role is None else PERMISSION_DENIED()
     if facts.standing_id is None:
@@ -101,7 +99,7 @@ def claim_offer(*, resident: User | TokenUser, offer_id: int, idempotency_key: s
         "key": idempotency_key[:64],
     }
     voucher = _take_in_one_statement(fields)
-    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident.pk)
+    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident_id)
     return voucher
 
 
@@ -206,11 +204,13 @@ def _voucher_of(fields: dict, voucher_id: int | None, code: str) -> Voucher:
 # --------------------------------------------------------------------------- cancel
 
 
-def cancel_voucher(*, resident: User, code: str) -> Voucher:
+def cancel_voucher(*, resident_id: int, code: str) -> Voucher:
     """The resident gives an unused voucher back; its quota and limit return at once."""
     normalized = signing.normalize_code(code)  # None: cannot be a code (e.g. holds a NUL)
     voucher = (
-        Voucher.objects.filter(code=normalized, resident=resident).first() if normalized else None
+        Voucher.objects.filter(code=normalized, resident_id=resident_id).first()
+        if normalized
+        else None
     )
     if voucher is None:
         raise NOT_FOUND()
@@ -222,7 +222,7 @@ def cancel_voucher(*, resident: User, code: str) -> Voucher:
         if not flipped:
             voucher.refresh_from_db(fields=["status"])
             raise errors.VOUCHER_NOT_CANCELLABLE(status=voucher.status)
-        _give_back(Counter({voucher.offer_id: 1}), resident.pk)
+        _give_back(Counter({voucher.offer_id: 1}), resident_id)
     voucher.refresh_from_db()
     return voucher
 
@@ -240,27 +240,27 @@ def _give_back(per_offer: Counter, resident_id: int) -> None:
 # --------------------------------------------------------------------------- redeem
 
 
-def _active_merchant_id(staff: User) -> int | None:
+def _active_merchant_id(staff_id: int) -> int | None:
     return (
         MerchantStaff.objects.filter(
-            user_id=staff.pk, user__is_active=True, merchant__status=Merchant.Status.ACTIVE
+            user_id=staff_id, user__is_active=True, merchant__status=Merchant.Status.ACTIVE
         )
         .values_list("merchant_id", flat=True)
         .first()
     )
 
 
-def merchant_of(staff: User) -> int:
+def merchant_of(staff_id: int) -> int:
     """The merchant a staff member redeems for; refuses anyone else."""
-    merchant_id = _active_merchant_id(staff)
+    merchant_id = _active_merchant_id(staff_id)
     if merchant_id is None:
         raise errors.NOT_MERCHANT_STAFF()
     return merchant_id
 
 
-def merchant_for_scanner(staff: User) -> Merchant:
+def merchant_for_scanner(staff_id: int) -> Merchant:
     """The merchant a scanner redeems for (what it checks offline tokens against)."""
-    return Merchant.objects.only("pk", "name").get(pk=merchant_of(staff))
+    return Merchant.objects.only("pk", "name").get(pk=merchant_of(staff_id))
 
 
 def resolve_voucher_id(*, token: str | None = None, code: str | None = None) -> int:
@@ -314,9 +314,9 @@ class Preview:
     same_merchant: bool
 
 
-def preview_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Preview:
+def preview_voucher(*, staff_id: int, token: str | None = None, code: str | None = None) -> Preview:
     """What a scan shows the clerk; changes nothing."""
-    merchant_id = merchant_of(staff)
+    merchant_id = merchant_of(staff_id)
     voucher_id = resolve_voucher_id(token=token, code=code)
     voucher = (
         Voucher.objects.select_related("offer", "resident", "merchant")
@@ -353,32 +353,34 @@ class Redeemed:
     device_id: str
 
 
-def redeem_voucher(*, staff: User, token: str | None = None, code: str | None = None) -> Redeemed:
+def redeem_voucher(*, staff_id: int, token: str | None = None, code: str | None = None) -> Redeemed:
     """Redeem a voucher exactly once: one conditional UPDATE from `issued` to `redeemed`
     (of this merchant's voucher, not expired) and the redemption row, atomically;
     whoever loses a race learns why."""
-    return redeem_voucher_id(staff=staff, voucher_id=resolve_voucher_id(token=token, code=code))
+    return redeem_voucher_id(
+        staff_id=staff_id, voucher_id=resolve_voucher_id(token=token, code=code)
+    )
 
 
 def redeem_voucher_id(
     *,
-    staff: User,
+    staff_id: int,
     voucher_id: int,
     now: datetime | None = None,
     valid_at: datetime | None = None,
     scanned_at: datetime | None = None,
     device_id: str = "",
 ) -> Redeemed:
-    """The redemption of both paths, online and offline (`incentives.offline`). The
+    """The redemption of both paths, online and offline (`incentives.vouchers.offline`). The
     voucher must not have expired by `valid_at` (default: now; an offline scan is judged at
     its scan time, so a voucher that expired while the scanner was offline is redeemed
     even if the expiry task has already marked it); `scanned_at` and `device_id` record an
     offline scan (only an offline scan may redeem a voucher the expiry task has marked)."""
     now = now or timezone.now()
     when = _When(now, valid_at or now, scanned_at, device_id)
-    redeemed = _redeem_in_one_statement(staff, voucher_id, when)
+    redeemed = _redeem_in_one_statement(staff_id, voucher_id, when)
     if redeemed is None:
-        merchant_id = merchant_of(staff)  # raises for someone who redeems for no merchant
+        merchant_id = merchant_of(staff_id)  # raises for someone who redeems for no merchant
         voucher = Voucher.objects.filter(pk=voucher_id).first()
         if voucher is None:
             raise NOT_FOUND()
@@ -438,12 +440,12 @@ def _redeem_sql() -> str:
     return _REDEEM_SQL.format(**tables, listed=listed)
 
 
-def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redeemed | None:
+def _redeem_in_one_statement(staff_id: int, voucher_id: int, when: _When) -> Redeemed | None:
     with prepared_cursor() as cur:
         cur.execute(
             _redeem_sql(),
             {
-                "staff": staff.pk,
+                "staff": staff_id,
                 "now": when.now,
                 "valid_at": when.valid_at,
                 "scanned_at": when.scanned_at,
@@ -465,7 +467,7 @@ def _redeem_in_one_statement(staff: User, voucher_id: int, when: _When) -> Redee
         expires_at=expires_at,
         holder_name=real_name,
         holder_id_masked=id_masked,
-        staff_id=staff.pk,
+        staff_id=staff_id,
         redeemed_at=when.now,
         scanned_at=when.scanned_at,
         device_id=when.device_id,

@@ -1,8 +1,9 @@
-"""Reads of incentives: offers matched to a resident, their vouchers, a merchant's
-redemptions. Each runs a fixed number of queries however many rows there are."""
+"""Reads of offers: the resident's view (what eligibility needs of them), published offers
+matched to a resident, a merchant's own offers. Each runs a fixed number of queries however
+many rows there are."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -22,14 +23,11 @@ from django.utils import timezone
 from accounts.credit.models import TIER_RANK, Consent, Honour, Standing
 from accounts.credit.selectors import equivalents
 from accounts.models import User
-from merchants.models import Offer, Station
+from merchants.models import Merchant, Offer, Station
 from merchants.selectors import published_offers
 
-from . import eligibility
-from .eligibility import REASONS, Person, Reason, personal_reasons
-from .models import OfflineRedemption, Redemption, Voucher
-
-__all__ = ["REASONS"]  # the reason codes, as the serializers and the web strings know them
+from .. import eligibility
+from ..eligibility import Person, Reason, personal_reasons
 
 EQUIVALENTS_CACHE_SECONDS = 60
 
@@ -234,49 +232,15 @@ def _same_province(code: str) -> list[str]:
     return codes or [code]
 
 
-def resident_vouchers(*, resident: User, status: str | None = None) -> QuerySet[Voucher]:
-    qs = Voucher.objects.filter(resident=resident).select_related(
-        "offer", "merchant", "merchant__city"
+def merchant_offers(*, merchant_id: int, kind: str | None = None) -> QuerySet[Offer]:
+    """The merchant's published offers (what a counter may apply), newest first."""
+    qs = Offer.objects.filter(
+        merchant_id=merchant_id,
+        status=Offer.Status.PUBLISHED,
+        merchant__status=Merchant.Status.ACTIVE,
     )
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("-issued_at", "-id")
-
-
-def merchant_redemptions(
-    *, merchant_id: int, date_from: date | None = None, date_to: date | None = None
-) -> QuerySet[Redemption]:
-    """A merchant's redemptions, newest first; dates are Asia/Shanghai calendar days."""
-    qs = Redemption.objects.filter(merchant_id=merchant_id).select_related(
-        "voucher", "voucher__offer", "voucher__resident", "staff"
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("merchant", "merchant__city", "merchant__city__scheme").order_by(
+        "-published_at", "-id"
     )
-    tz = timezone.get_current_timezone()
-    if date_from:
-        qs = qs.filter(redeemed_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to:
-        qs = qs.filter(
-            redeemed_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
-        )
-    return qs.order_by("-redeemed_at", "-id")
-
-
-def merchant_offline_redemptions(
-    *,
-    merchant_id: int,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    conflict: bool | None = None,
-) -> QuerySet[OfflineRedemption]:
-    """A merchant's uploaded offline redemptions, newest upload first; dates are
-    Asia/Shanghai days of the upload."""
-    qs = OfflineRedemption.objects.filter(merchant_id=merchant_id).select_related("voucher")
-    tz = timezone.get_current_timezone()
-    if date_from:
-        qs = qs.filter(synced_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to:
-        qs = qs.filter(
-            synced_at__lt=datetime.combine(date_to, time.min, tzinfo=tz) + timedelta(days=1)
-        )
-    if conflict is not None:
-        qs = qs.filter(conflict=conflict)
-    return qs.order_by("-synced_at", "-id")

@@ -1,0 +1,61 @@
+"""Admin of offline redemptions: read-only, scoped per role (superusers all, city staff
+their city's merchants, merchant staff their own merchant). Conflicts — vouchers an offline
+scanner redeemed after someone else had — are one filter away."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.admin_scoping import OutOfScopeIsNotFound
+from core.auth import signed_in_user
+from merchants.scopes import is_city_staff, is_merchant_staff, is_superuser, staff_merchant_id
+
+from .models import OfflineRedemption
+
+
+@admin.register(OfflineRedemption)
+class OfflineRedemptionAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
+    list_display = [
+        "synced_at",
+        "voucher",
+        "merchant",
+        "outcome",
+        "conflict",
+        "scanned_at",
+        "redeemed_at",
+        "device_id",
+        "staff",
+    ]
+    list_filter = ["conflict", "outcome", ("merchant", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["voucher__code", "nonce", "device_id"]
+    list_select_related = ["voucher", "merchant", "staff"]
+    date_hierarchy = "synced_at"
+    ordering = ["-synced_at", "-id"]
+    readonly_fields = [f.name for f in OfflineRedemption._meta.fields if f.name != "fingerprint"]
+    exclude = ["fingerprint"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OfflineRedemption]:
+        qs = super().get_queryset(request)
+        user = signed_in_user(request)
+        if is_superuser(user):
+            return qs
+        if is_city_staff(user):
+            return qs.filter(city_id=user.staff_city_id)
+        merchant_id = staff_merchant_id(user)
+        return qs.filter(merchant_id=merchant_id) if merchant_id else qs.none()
+
+    def has_module_permission(self, request) -> bool:
+        u = request.user
+        return is_superuser(u) or is_city_staff(u) or is_merchant_staff(u)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)  # the queryset scopes objects
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
