@@ -10,9 +10,7 @@ domain refusals (4xx with a stable code) are stored.
 
 When the first request died before committing (its process crashed, the database went
 away mid-request), nothing of its work is kept and its row is unlocked: a retry with the
-same key takes the row over at once and does the work, exactly once. (SQLite, the
-embedded default, has no row locks: there a first attempt counts as running for
-`STALE_IN_PROGRESS`.)
+same key takes the row over at once and does the work, exactly once.
 """
 
 import hashlib
@@ -44,7 +42,6 @@ HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"[\x20-\x7e]{1,64}")
 TTL = timedelta(hours=24)
 # A first request still unfinished after this long died with its process: take it over.
-STALE_IN_PROGRESS = timedelta(minutes=2)
 # How often work that a race undid (facts.RepeatWork: a claim's last place taken between
 # its snapshot and its lock, a voucher code drawn twice) is run again in a new transaction;
 # the run after the last repeat takes its savepoint and answers the race in place.
@@ -74,16 +71,16 @@ def _table() -> tuple[str, str]:
     return IdempotencyRecord._meta.db_table, connection.ops.quote_name("key")
 
 
-def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
+def _insert(request: Request, scope: str, key: str, fingerprint: str) -> None:
     """Store the key's row if it is new, in one statement (outside a transaction it commits
-    at once); True when this request did."""
+    at once)."""
     table, key_column = _table()
     try:
         with prepared_cursor() as cur:
             cur.execute(
                 f"INSERT INTO {table} (user_id, scope, {key_column}, fingerprint, created_at, "  # noqa: S608
                 "completed) VALUES (%s, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT (user_id, scope, {key_column}) DO NOTHING RETURNING id",
+                f"ON CONFLICT (user_id, scope, {key_column}) DO NOTHING",
                 [
                     request.user.pk,
                     scope,
@@ -93,9 +90,8 @@ def _insert(request: Request, scope: str, key: str, fingerprint: str) -> bool:
                     False,
                 ],
             )
-            return cur.fetchone() is not None
-    except IntegrityError:  # no such user (any more)
-        return False
+    except IntegrityError:  # no such user (any more): the lock below finds no row
+        pass
 
 
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT met a lock
@@ -104,12 +100,12 @@ _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT met a lock
 def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
     """The key's row, locked until the transaction ends; 409 while another holds it."""
     table, key_column = _table()
-    lock = " FOR UPDATE NOWAIT" if connection.features.has_select_for_update_nowait else ""
     try:
         with prepared_cursor() as cur:
             cur.execute(
                 "SELECT id, fingerprint, created_at, completed, response_status, response_body "  # noqa: S608
-                f"FROM {table} WHERE user_id = %s AND scope = %s AND {key_column} = %s{lock}",
+                f"FROM {table} WHERE user_id = %s AND scope = %s AND {key_column} = %s "
+                "FOR UPDATE NOWAIT",
                 [request.user.pk, scope, key],
             )
             row = cur.fetchone()
@@ -145,9 +141,9 @@ def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Re
     fingerprint = _fingerprint(request)
     purged, repeats = 0, REPEATS
     while True:
-        inserted = _insert(request, scope, key, fingerprint)
+        _insert(request, scope, key, fingerprint)
         try:
-            return _run(request, scope, key, fingerprint, inserted, work, repeats > 0)
+            return _run(request, scope, key, fingerprint, work, repeats > 0)
         except IdempotencyRecord.DoesNotExist:  # purged (expired) between insert and lock
             purged += 1
             if purged == 2:
@@ -162,7 +158,6 @@ def _run(
     scope: str,
     key: str,
     fingerprint: str,
-    inserted: bool,
     work: Callable[[], Response],
     may_repeat: bool,
 ) -> Response:
@@ -175,12 +170,6 @@ def _run(
                 raise errors.IDEMPOTENCY_KEY_REUSED()
             if record.completed:
                 return Response(record.response_body, status=record.response_status)
-            if (
-                not inserted
-                and not connection.features.has_select_for_update_nowait
-                and record.created_at > now - STALE_IN_PROGRESS
-            ):
-                raise errors.REQUEST_IN_PROGRESS()
         # ours, or left by a first attempt that died uncommitted, or expired: (re)start it
         record.created_at, record.fingerprint = now, fingerprint
         try:
