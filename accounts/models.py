@@ -143,7 +143,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "phone"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # typed ClassVar[list[str]] by AbstractBaseUser
 
     class Meta:
         verbose_name = _("用户")

@@ -8,6 +8,8 @@ Idempotent: what exists is left as it is (an operator's later edit is not overwr
 city's empty English name is filled in.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from .credit.conversion import DEMO_SCHEMES
@@ -101,7 +103,7 @@ def _load_scheme(spec: dict, kind_fields: dict, rule_fields: dict) -> None:
         RuleVersion.objects.create(
             scheme=scheme,
             version=1,
-            effective_from=timezone.now() - timezone.timedelta(days=365),
+            effective_from=timezone.now() - timedelta(days=365),
             **rule_fields,
         )
     City.objects.filter(code__in=spec["cities"], scheme__isnull=True).update(scheme=scheme)

@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -41,6 +42,12 @@ def prepared_cursor() -> Iterator[Any]:
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = _PreparingCursor(connection.connection)
-    logged = connection.queries_logged
-    with connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw) as cursor:
+    # django-stubs type the argument of make_cursor/make_debug_cursor as Django's
+    # CursorWrapper; Django passes (and wraps) the driver's own cursor, as here.
+    wrapped: CursorWrapper
+    if connection.queries_logged:
+        wrapped = connection.make_debug_cursor(raw)  # type: ignore[arg-type]  # stubs: see above
+    else:
+        wrapped = connection.make_cursor(raw)  # type: ignore[arg-type]  # stubs: see above
+    with wrapped as cursor:
         yield cursor

@@ -1,14 +1,18 @@
 """Admin of credit schemes (city staff: the schemes of their own city), consent texts,
 and the read-only audit of provider queries."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OutOfScopeIsNotFound
+from accounts.models import User
 from core import roles
 from core.errors import DomainError
 
@@ -56,19 +60,19 @@ class GradeTiersField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 7, "cols": 30})
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         if isinstance(value, dict):
             return "\n".join(f"{g} = {_TIER_LABEL.get(t, t)}" for g, t in value.items())
         return value
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:  # dict[str, str] (CharField's own is str | None)
         text = super().to_python(value) or ""
         out: dict[str, str] = {}
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            grade, sep, tier = line.partition("=")
-            grade, tier = grade.strip(), _TIER_WORDS.get(tier.strip().lower())
+            grade, sep, tier_word = line.partition("=")
+            grade, tier = grade.strip(), _TIER_WORDS.get(tier_word.strip().lower())
             if not sep or not grade or tier is None:
                 raise ValidationError(
                     _("第 %(n)s 行应为“等级 = 通用等级”，通用等级为优秀、良好、一般或较差。")
@@ -97,7 +101,11 @@ class RuleVersionFormSet(BaseInlineFormSet):
     validated (its keeper, number and rules, shown on the form), add_rule_version when it
     is saved; the admin never saves a RuleVersion itself. `actor` is set per request."""
 
-    actor = None
+    actor: User | None = None
+
+    def _actor(self) -> User:
+        assert self.actor is not None  # set per request by RuleVersionInline.get_formset
+        return self.actor
 
     def _rules(self, form) -> dict:
         data = form.cleaned_data
@@ -110,10 +118,14 @@ class RuleVersionFormSet(BaseInlineFormSet):
         if self.instance.pk is None:  # a new scheme (superusers): checked once it is saved
             return
         for form in self.extra_forms:
-            if not form.has_changed() or not form.is_valid() or self._should_delete_form(form):
+            if (
+                not form.has_changed()
+                or not form.is_valid()
+                or form.cleaned_data.get(DELETION_FIELD_NAME, False)  # _should_delete_form
+            ):
                 continue
             try:
-                check_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+                check_rule_version(actor=self._actor(), scheme=self.instance, **self._rules(form))
             except DomainError as exc:
                 if exc.code == "permission_denied":
                     raise PermissionDenied from None  # the inline is not offered to them
@@ -121,7 +133,7 @@ class RuleVersionFormSet(BaseInlineFormSet):
                     form.add_error(field if field in form.fields else None, messages)
 
     def save_new(self, form, commit=True):
-        return add_rule_version(actor=self.actor, scheme=self.instance, **self._rules(form))
+        return add_rule_version(actor=self._actor(), scheme=self.instance, **self._rules(form))
 
 
 BAND_FIELDS = [
@@ -251,23 +263,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     actions = None
 
 
+_CREDIT_QUERY_COLUMNS = (
+    "created_at",
+    "id_masked",
+    "city",
+    "purpose",
+    "requested_by",
+    "outcome",
+    "latency_ms",
+    "rule_version",
+)
+_CREDIT_QUERY_FIELDS = (*_CREDIT_QUERY_COLUMNS, "consent", "error")
+
+
 @admin.register(CreditQuery)
 class CreditQueryAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "id_masked",
-        "city",
-        "purpose",
-        "requested_by",
-        "outcome",
-        "latency_ms",
-        "rule_version",
-    ]
+    list_display = [*_CREDIT_QUERY_COLUMNS]
     list_filter = ["outcome", "purpose", "city"]
     search_fields = ["id_masked"]
     date_hierarchy = "created_at"
-    fields = [*list_display, "consent", "error"]
-    readonly_fields = fields
+    fields = [*_CREDIT_QUERY_FIELDS]
+    readonly_fields = [*_CREDIT_QUERY_FIELDS]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("city", "rule_version__scheme")
@@ -287,7 +303,7 @@ class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["id", "text", "granted_at", "withdrawn_at"]
     list_filter = ["text"]
     fields = ["text", "granted_at", "withdrawn_at"]
-    readonly_fields = fields
+    readonly_fields = ["text", "granted_at", "withdrawn_at"]
 
     def has_module_permission(self, request) -> bool:
         return roles.is_superuser(request.user)

@@ -11,6 +11,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +21,14 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: str | None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
+    """The variable's value; unset or empty, the default."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -35,6 +43,12 @@ def env_bool(name: str, default: bool) -> bool:
 def env_list(name: str, default: list[str]) -> list[str]:
     value = env(name)
     return [v.strip() for v in value.split(",") if v.strip()] if value else default
+
+
+def env_json(name: str, default: Any) -> Any:
+    """The variable's value parsed as JSON; unset or empty, the default (not parsed)."""
+    value = env(name)
+    return json.loads(value) if value is not None else default
 
 
 DJANGO_ENV = "development"  # production.py: "production"
@@ -116,8 +130,8 @@ DATABASE_POOLER = env("DATABASE_POOLER", "")  # "transaction" behind PgBouncer
 DB_CONN_MAX_AGE = int(env("DB_CONN_MAX_AGE", "60"))
 
 
-def database_from_url(url: str) -> dict:
-    config = dict(dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE))
+def database_from_url(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE))
     if "postgresql" not in config["ENGINE"]:
         raise ImproperlyConfigured(f"PostgreSQL is the only database: {url.split(':')[0]}://")
     return config
@@ -204,7 +218,18 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = 10
 CELERY_REDBEAT_LOCK_TIMEOUT = int(env("CELERY_REDBEAT_LOCK_TIMEOUT", "60"))
 
 
-def redis_and_queue(redis_url: str | None, *, embedded_scheduler: bool) -> dict:
+# Set by every profile through redis_and_queue() (declared here for the type checker, which
+# reads this module: an annotation without a value defines no setting).
+REDIS_URL: str | None
+CELERY_BROKER_URL: str
+CELERY_RESULT_BACKEND: str | None
+CELERY_TASK_ALWAYS_EAGER: bool
+CELERY_REDBEAT_REDIS_URL: str | None
+EMBEDDED_SCHEDULER: bool
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]]
+
+
+def redis_and_queue(redis_url: str | None, *, embedded_scheduler: bool) -> dict[str, Any]:
     """The settings that follow from REDIS_URL: the cache (Redis, or process memory
     without it), Celery's broker (without Redis tasks run eagerly; the in-memory transport,
     named with a host so that kombu does not warn about a missing one, never carries a
@@ -239,7 +264,7 @@ def redis_and_queue(redis_url: str | None, *, embedded_scheduler: bool) -> dict:
     }
 
 
-def beat_schedule(*, dashboard_seconds: str) -> dict:
+def beat_schedule(*, dashboard_seconds: str) -> dict[str, dict[str, Any]]:
     return {
         "worker-heartbeat": {"task": "accounts.record_worker_heartbeat", "schedule": 60.0},
         "credit-sync-dishonest-lists": {
@@ -408,7 +433,7 @@ SECURE_CSP = {
 # LOG_FORMAT=json gives one JSON object a line (python-json-logger), with the request id
 # that crosses from the web request into the Celery tasks it queued.
 LOG_FORMAT = env("LOG_FORMAT", "plain")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
@@ -476,9 +501,7 @@ def _dev_voucher_key() -> list[dict]:
     return [{"kid": "D1", "private_key": base64.b64encode(seed).decode()}]
 
 
-VOUCHER_SIGNING_KEYS: list[dict] = (
-    json.loads(env("VOUCHER_SIGNING_KEYS")) if env("VOUCHER_SIGNING_KEYS") else _dev_voucher_key()
-)
+VOUCHER_SIGNING_KEYS: list[dict] = env_json("VOUCHER_SIGNING_KEYS", _dev_voucher_key())
 VOUCHER_ACTIVE_KID = env("VOUCHER_ACTIVE_KID", VOUCHER_SIGNING_KEYS[0]["kid"])
 
 # --- credit pass and incidents ------------------------------------------------------------

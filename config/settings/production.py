@@ -30,15 +30,11 @@ for _name in ("DATABASE_URL", "REDIS_URL"):
     if not env(_name):
         raise ImproperlyConfigured(f"Production settings need {_name}.")
 
-if (
-    SECRET_KEY == _DEV_SECRET
-    or len(SECRET_KEY or "") < 50
-    or SECRET_KEY.startswith("django-insecure")
-):
+if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
         "DJANGO_ENV=production needs SECRET_KEY: a random value of at least 50 characters."
     )
-if ID_HASH_KEY == "xinyou-embedded-default-id-pepper" or len(ID_HASH_KEY or "") < 32:
+if ID_HASH_KEY == "xinyou-embedded-default-id-pepper" or len(ID_HASH_KEY) < 32:
     raise ImproperlyConfigured(
         "DJANGO_ENV=production needs ID_HASH_KEY: the alliance's ID pepper (32+ chars)."
     )
@@ -75,7 +71,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or "31536000")
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

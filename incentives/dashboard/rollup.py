@@ -260,17 +260,16 @@ def mark_days_dirty(*, days: Iterable[date]) -> None:
 
 def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
     """Contiguous runs of sorted days, as (first, last)."""
-    start = prev = None
-    for d in days:
-        if start is None:
-            start = prev = d
-        elif d == prev + timedelta(days=1):
+    if not days:
+        return
+    start = prev = days[0]
+    for d in days[1:]:
+        if d == prev + timedelta(days=1):
             prev = d
         else:
             yield start, prev
             start = prev = d
-    if start is not None:
-        yield start, prev
+    yield start, prev
 
 
 def refresh_recent_rollups(*, lookback_days: int = 1, today: date | None = None) -> list[date]:
