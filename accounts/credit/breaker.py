@@ -23,10 +23,25 @@ from __future__ import annotations
 import logging
 
 import redis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from core.resilience import redis_dependency
 
 logger = logging.getLogger(__name__)
+
+
+def breaker_store() -> redis.Redis:
+    """The Redis every process's breakers share (the cache's): a partner reached over HTTP
+    needs REDIS_URL."""
+    if "redis" not in str(settings.CACHES["default"]["BACKEND"]).lower():
+        raise ImproperlyConfigured(
+            "An http partner provider needs REDIS_URL: its circuit breaker lives in Redis."
+        )
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
 
 CLOSED = "closed"
 OPEN = "open"

@@ -1,21 +1,10 @@
 """Which provider answers for which city: the sandbox unless settings name another."""
 
-import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .breaker import CircuitBreaker
+from .breaker import CircuitBreaker, breaker_store
 from .providers import CreditProvider, HttpProvider, SandboxProvider
-
-
-def _redis() -> redis.Redis:
-    if "redis" not in str(settings.CACHES["default"]["BACKEND"]).lower():
-        raise ImproperlyConfigured(
-            "An http credit provider needs REDIS_URL: its circuit breaker lives in Redis."
-        )
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
 
 
 def breaker_for(city_code: str) -> CircuitBreaker | None:
@@ -25,7 +14,7 @@ def breaker_for(city_code: str) -> CircuitBreaker | None:
         return None
     return CircuitBreaker(
         f"credit:{city_code}",
-        _redis(),
+        breaker_store(),
         failure_threshold=int(conf.get("breaker_failures", settings.CREDIT_BREAKER_FAILURES)),
         reset_timeout=float(conf.get("breaker_reset", settings.CREDIT_BREAKER_RESET_SECONDS)),
     )

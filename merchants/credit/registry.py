@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.credit.breaker import CircuitBreaker
-from accounts.credit.registry import _redis
+from accounts.credit.breaker import CircuitBreaker, breaker_store
 
 from .providers import EnterpriseCreditProvider, EnterpriseHttpProvider, EnterpriseSandbox
 
@@ -21,7 +20,7 @@ def enterprise_provider() -> EnterpriseCreditProvider:
     if kind == "http":
         breaker = CircuitBreaker(
             "credit:enterprise",
-            _redis(),
+            breaker_store(),
             failure_threshold=int(conf.get("breaker_failures", settings.CREDIT_BREAKER_FAILURES)),
             reset_timeout=float(conf.get("breaker_reset", settings.CREDIT_BREAKER_RESET_SECONDS)),
         )
