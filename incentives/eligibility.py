@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -42,6 +42,8 @@ from accounts.credit.models import TIER_RANK
 from merchants.models import Offer
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from .facts import Facts
     from .offers.selectors import ResidentView
 
@@ -125,7 +127,8 @@ class One:
 
     @property
     def tier_rank(self) -> int:
-        return TIER_RANK.get(self.facts.tier, -1) if self.facts.standing_id else -1
+        tier = self.facts.tier
+        return TIER_RANK.get(tier, -1) if self.facts.standing_id and tier is not None else -1
 
 
 @dataclass(frozen=True)
@@ -286,12 +289,13 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.OFFER_NOT_STARTED,
         lambda who, now: Q(valid_from__lte=now),
-        lambda one: one.facts.valid_from <= one.now,
+        # (both times are set whenever there is an offer: the rules are asked of no other)
+        lambda one: one.facts.valid_from is not None and one.facts.valid_from <= one.now,
     ),
     OfferRule(
         Reason.OFFER_ENDED,
         lambda who, now: Q(valid_until__gt=now),
-        lambda one: one.facts.valid_until > one.now,
+        lambda one: one.facts.valid_until is not None and one.facts.valid_until > one.now,
     ),
     OfferRule(
         Reason.SUSPENDED,
@@ -305,6 +309,14 @@ OFFER_RULES: tuple[OfferRule, ...] = (
 )
 
 FLAGS: tuple[str, ...] = tuple(rule.flag for rule in OFFER_RULES)
+
+
+class Eligibility(TypedDict):
+    """What `annotate` adds that is read by name (the flags, FLAGS, are read by `getattr`)."""
+
+    eligible: bool
+
+
 # The columns the one-offer read adds for the rules, in the rules' order.
 FACTS: tuple[OfferRule, ...] = tuple(rule for rule in OFFER_RULES if rule.fact)
 
@@ -313,7 +325,7 @@ FACTS: tuple[OfferRule, ...] = tuple(rule for rule in OFFER_RULES if rule.fact)
 
 def annotate(
     qs: QuerySet[Offer], who: ResidentView, person: Person, now: datetime
-) -> QuerySet[Offer]:
+) -> QuerySet[WithAnnotations[Offer, Eligibility]]:
     """The lists' and the detail's eligibility in SQL: each offer rule's flag (FLAGS) and
     `eligible` (every flag, and no personal reason)."""
     bool_ = BooleanField()

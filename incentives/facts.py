@@ -19,7 +19,9 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.credit.models import Consent, Honour, Scheme, Standing
@@ -34,6 +36,14 @@ from .offers.selectors import view_of
 from .passes.models import RefusalCount
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+def present[T](value: T | None) -> T:
+    """A column of the facts row that the caller has already found present: the offer's and
+    the merchant's (NOT NULL) once `Facts.id` is set, the holder's once `holder_id` is, the
+    standing's once `standing_id` is (None there only means the LEFT JOIN found no row)."""
+    assert value is not None, "a column read before its row was found"
+    return value
 
 
 # The offer is LEFT JOINed to a one-row base, so that the person's row comes back even when
@@ -123,14 +133,14 @@ class Facts:
         """The offer's terms as a voucher keeps them (Offer.terms_snapshot)."""
         return Offer.terms_of(
             self,
-            merchant=self.merchant_name,
-            city=self.city_id,
+            merchant=present(self.merchant_name),
+            city=present(self.city_id),
             scheme=self.scheme_name,
             home_cities=self.home_cities,
         )
 
 
-def db_tables(**models) -> dict[str, str]:
+def db_tables(**models: type[Model]) -> dict[str, str]:
     """The table names of a hand-written statement's `{placeholders}`, from model metadata."""
     return {name: model._meta.db_table for name, model in models.items()}
 
@@ -186,16 +196,16 @@ def _level_in(facts: Facts, city: str) -> tuple[int, list[str]]:
     conversions come from the same one-minute cache as the offer lists (a miss costs the
     standing and the schemes, a few queries)."""
     holder = User(pk=facts.holder_id, home_city_id=facts.home_city_id)
-    standing = Standing.objects.select_related("rule_version__scheme").get(pk=facts.standing_id)
-    standing.consented = facts.consented
-    standing.honour_kinds = ""
-    who = view_of(holder, standing)
+    standing = Standing.objects.select_related("rule_version__scheme").get(
+        pk=present(facts.standing_id)
+    )
+    who = view_of(holder, standing, consented=facts.consented, honour_kinds="")
     return who.scores.get(city, -1), who.grades.get(city, [])
 
 
 def offer_reasons(facts: Facts, now: datetime) -> list[Reason]:
     """Why the holder may not use the offer now (incentives.eligibility's rules, in order)."""
-    return reasons_of(One(facts, now, lambda: _level_in(facts, facts.city_id)))
+    return reasons_of(One(facts, now, lambda: _level_in(facts, present(facts.city_id))))
 
 
 # --------------------------------------------------------------------------- takes
@@ -244,7 +254,7 @@ def run_take(sql: str, params: dict, *, race_only: bool = False) -> tuple:
             return cur.fetchone()
     except DatabaseError as exc:
         cause = exc.__cause__
-        if getattr(cause, "sqlstate", None) == ABORTED:
+        if isinstance(cause, psycopg.Error) and cause.sqlstate == ABORTED:
             if whole:
                 raise RepeatWork(cause.diag.message_primary or "") from None
             raise Aborted(cause.diag.message_primary or "") from None

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsMerchantStaff, IsResident, error_responses
+from core.auth import signed_in_user
 
 from . import selectors, services
 from .models import Incident
@@ -29,7 +30,9 @@ class ResidentIncidentsView(GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.resident_incidents(resident=request.user))
+        page = self.paginate_queryset(
+            selectors.resident_incidents(resident=signed_in_user(request))
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -57,9 +60,11 @@ class ObjectionView(APIView):
         body = ObjectionInput(data=request.data)
         body.is_valid(raise_exception=True)
         incident = services.object_to_incident(
-            resident=request.user, incident_id=pk, text=body.validated_data["text"]
+            resident=signed_in_user(request), incident_id=pk, text=body.validated_data["text"]
         )
-        incident = selectors.resident_incidents(resident=request.user).get(pk=incident.pk)
+        incident = selectors.resident_incidents(resident=signed_in_user(request)).get(
+            pk=incident.pk
+        )
         return Response(IncidentOutput(incident).data, status=201)
 
 
@@ -80,5 +85,5 @@ class MerchantIncidentsView(APIView):
     def post(self, request: Request) -> Response:
         body = IncidentReportInput(data=request.data)
         body.is_valid(raise_exception=True)
-        incident = services.report_incident(staff=request.user, **body.validated_data)
+        incident = services.report_incident(staff=signed_in_user(request), **body.validated_data)
         return Response({"id": incident.pk, "status": incident.status}, status=201)

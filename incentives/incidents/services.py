@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -44,7 +45,9 @@ def suspension_days(scenario: str) -> int:
     return int(per_scenario.get(scenario, DEFAULT_SUSPENSION_DAYS))
 
 
-def _audit(incident: Incident, actor: User | None, action: str, before: str, note: str = ""):
+def _audit(
+    incident: Incident, actor: User | None, action: str, before: str, note: str = ""
+) -> None:
     IncidentEvent.objects.create(
         incident=incident,
         actor=actor,
@@ -71,7 +74,7 @@ def report_incident(
         use = EntitlementUse.objects.filter(pk=use_id, merchant_id=merchant_id).first()
         if use is None:
             raise NOT_FOUND()
-        target = {"use": use}
+        target: dict[str, EntitlementUse | Voucher] = {"use": use}
         resident_id, offer_id, scenario = use.resident_id, use.offer_id, use.scenario
         dest_city = use.dest_city_id
     else:
@@ -112,7 +115,7 @@ def report_incident(
     return incident
 
 
-def incidents_visible_to(user: User):
+def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """City staff see the incidents of merchants in their city; superusers all."""
     if roles.is_superuser(user):
         return Incident.objects.all()

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core import roles
-from core.api import IsMerchantStaff, error_responses
+from core.api import IsMerchantStaff, Pagination, error_responses
+from core.auth import signed_in_user
 from core.errors import NOT_FOUND
 from core.replica import ReplicaReadsMixin
 from merchants.api import OfferFilter
@@ -38,16 +39,18 @@ class _PublicOfferView(GenericAPIView):
     queryset = Offer.objects.none()  # for the schema; rows come from the selectors
 
 
-class _MatchedOffersMixin:
+class _MatchedOffersMixin(GenericAPIView):
     serializer_class = MatchedOfferOutput
 
-    def resident_view(self, request: Request):
+    def resident_view(self, request: Request) -> selectors.ResidentView | None:
         if not hasattr(self, "_who"):
-            self._who = selectors.resident_view(request.user) if _is_resident(request) else None
+            self._who = (
+                selectors.resident_view(signed_in_user(request)) if _is_resident(request) else None
+            )
         return self._who
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         who = self.resident_view(self.request)
         if who is not None:
             context["eligibility"] = lambda offer: selectors.eligibility_of(offer, who)
@@ -93,7 +96,7 @@ class OfferListView(ReplicaReadsMixin, _MatchedOffersMixin, _PublicOfferView):
             ranked = published_offers(**filters.selector_kwargs())
         else:
             ranked = selectors.matched_offers(
-                resident=request.user,
+                resident=signed_in_user(request),
                 who=who,
                 eligible_only=eligible_only,
                 near=query.validated_data.get("near"),
@@ -102,7 +105,9 @@ class OfferListView(ReplicaReadsMixin, _MatchedOffersMixin, _PublicOfferView):
         # with eligible=true every flag is true: the database need not return them
         bare = who is None or eligible_only
         fields = ("pk",) if bare else ("pk", *selectors.ELIGIBILITY_FLAGS)
-        rows = self.paginator.paginate_rows(ranked, request, fields)
+        paginator = self.paginator
+        assert isinstance(paginator, Pagination)  # DEFAULT_PAGINATION_CLASS
+        rows = paginator.paginate_rows(ranked, request, fields)
         page = selectors.offer_page(rows, all_eligible=who is not None and eligible_only)
         results = [
             offer_payload(
@@ -149,7 +154,7 @@ class MerchantOffersView(GenericAPIView):
     def get(self, request: Request) -> Response:
         query = MerchantOfferQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        merchant_id = merchant_of(request.user.pk)
+        merchant_id = merchant_of(signed_in_user(request).pk)
         offers = selectors.merchant_offers(merchant_id=merchant_id, **query.validated_data)
         page = self.paginate_queryset(
             offers.prefetch_related("eligible_home_cities", "merchant__stations")

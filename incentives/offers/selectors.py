@@ -4,7 +4,7 @@ many rows there are."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db.models import (
@@ -29,6 +29,11 @@ from merchants.selectors import published_offers
 from .. import eligibility
 from ..eligibility import Person, Reason, personal_reasons
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from ..eligibility import Eligibility
+
 EQUIVALENTS_CACHE_SECONDS = 60
 
 
@@ -36,7 +41,7 @@ EQUIVALENTS_CACHE_SECONDS = 60
 class ResidentView:
     """What eligibility needs to know of a resident, read once per request."""
 
-    home_city: str
+    home_city: str | None
     standing: Standing | None
     tier_rank: int = -1
     scores: dict[str, int] = field(default_factory=dict)  # city code -> score in its scheme
@@ -83,11 +88,22 @@ def resident_view(resident: User) -> ResidentView:
         .filter(resident=resident)
         .first()
     )
-    return view_of(resident, standing)
+    if standing is None:
+        return view_of(resident, None)
+    return view_of(
+        resident, standing, consented=standing.consented, honour_kinds=standing.honour_kinds
+    )
 
 
-def view_of(resident: User, standing: Standing | None) -> ResidentView:
-    """`resident_view` for a standing already read (at most three queries, usually none)."""
+def view_of(
+    resident: User,
+    standing: Standing | None,
+    *,
+    consented: bool = True,
+    honour_kinds: str | None = None,
+) -> ResidentView:
+    """`resident_view` for a standing already read (at most three queries, usually none),
+    with whether the resident still consents and the honour kinds in force (comma-separated)."""
     if standing is None:
         return ResidentView(resident.home_city_id, None, resident_id=resident.pk)
     # Every list page and claim needs these; they change only with a new verification or
@@ -111,14 +127,14 @@ def view_of(resident: User, standing: Standing | None) -> ResidentView:
         cached = (scores, grades)
         cache.set(key, cached, EQUIVALENTS_CACHE_SECONDS)
     scores, grades = cached
-    kinds = tuple(sorted(filter(None, (standing.honour_kinds or "").split(","))))
+    kinds = tuple(sorted(filter(None, (honour_kinds or "").split(","))))
     return ResidentView(
         resident.home_city_id,
         standing,
         TIER_RANK[standing.tier],
         scores,
         resident_id=resident.pk,
-        consented=standing.consented,
+        consented=consented,
         grades=grades,
         honours=kinds,
     )
@@ -126,7 +142,7 @@ def view_of(resident: User, standing: Standing | None) -> ResidentView:
 
 def annotate_eligibility(
     qs: QuerySet[Offer], who: ResidentView, *, now: datetime | None = None
-) -> QuerySet[Offer]:
+) -> "QuerySet[WithAnnotations[Offer, Eligibility]]":
     """Adds the flags of ELIGIBILITY_FLAGS and `eligible` in SQL (incentives.eligibility)."""
     return eligibility.annotate(qs, who, who.person, now or timezone.now())
 
@@ -143,7 +159,7 @@ def matched_offers(
     who: ResidentView | None = None,
     eligible_only: bool = False,
     near: str | None = None,
-    **filters,
+    **filters: Any,
 ) -> QuerySet[Offer]:
     """Published offers with the resident's eligibility: eligible first, then those in
     the chosen city (`near`, else the city filter, else home), its province, closing soonest."""
@@ -152,7 +168,7 @@ def matched_offers(
     if eligible_only:
         qs = qs.filter(eligible=True)
     near_city = near or filters.get("city") or who.home_city
-    near_code = getattr(near_city, "code", near_city)
+    near_code: str | None = getattr(near_city, "code", near_city)
     qs = qs.annotate(
         _near=Case(
             When(merchant__city_id=near_code, then=Value(2)),
@@ -219,8 +235,9 @@ def offer_page(rows: list[tuple], *, all_eligible: bool = False) -> OfferPage:
     return OfferPage(ordered, home, stations)
 
 
-def _same_province(code: str) -> list[str]:
-    """Partner cities of the same province (a list, so ranking needs no join)."""
+def _same_province(code: str | None) -> list[str | None]:
+    """Partner cities of the same province (a list, so ranking needs no join); `code` is
+    None for a resident without a home city."""
     from accounts.models import City
 
     key = f"same-province:{code}"

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsMerchantStaff, IsResident, error_responses
-from core.auth import ClaimsJWTAuthentication
+from core.auth import ClaimsJWTAuthentication, claims_user_id, signed_in_user
 from core.errors import NOT_FOUND
 
 from .. import signing
@@ -53,7 +53,7 @@ class CreditPassView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        credit_pass = services.issue_pass(resident=request.user)
+        credit_pass = services.issue_pass(resident=signed_in_user(request))
         city = credit_pass.home_city
         english = (request.LANGUAGE_CODE or "").startswith("en")
         qr = {
@@ -166,7 +166,7 @@ class PassChecksView(GenericAPIView):
         body = pass_check_ref(request.data)
 
         def work() -> Response:
-            use = services.check_pass(staff_id=request.user.pk, **body)
+            use = services.check_pass(staff_id=claims_user_id(request), **body)
             return Response(pass_check_payload(use), status=201)
 
         return idempotent(request, "pass-check", work)
@@ -182,7 +182,7 @@ class PassChecksView(GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        merchant_id = merchant_of(request.user.pk)
+        merchant_id = merchant_of(claims_user_id(request))
         page = self.paginate_queryset(selectors.merchant_uses(merchant_id=merchant_id))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -203,5 +203,5 @@ class ResidentUsesView(GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.resident_uses(resident=request.user))
+        page = self.paginate_queryset(selectors.resident_uses(resident=signed_in_user(request)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -30,6 +30,7 @@ from ..facts import (
     Facts,
     db_tables,
     offer_reasons,
+    present,
     read_facts,
     record_refusal,
     run_take,
@@ -75,11 +76,13 @@ def issue_pass(*, resident: User) -> CreditPass:
         raise errors.NOT_ELIGIBLE(reasons=reasons)
     expires_at = (timezone.now() + pass_lifetime()).replace(microsecond=0)
     token = signing.sign_pass(resident_id=resident.pk, expires_at=expires_at)
+    home_city = resident.home_city
+    assert home_city is not None, "a resident always has a home city (resident_has_identity)"
     return CreditPass(
         token=token,
         expires_at=expires_at,
         tier=who.standing.tier,
-        home_city=resident.home_city,
+        home_city=home_city,
         holder=mask_name(resident.real_name),
     )
 
@@ -173,7 +176,7 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
             detail["suspended_until"] = timezone.localtime(facts.suspended_until).isoformat()
         raise errors.NOT_ELIGIBLE(**detail)
 
-    period_start, next_at = period_bounds(facts.period, now)
+    period_start, next_at = period_bounds(present(facts.period), now)
     fields = {
         "offer": facts.id,
         "resident": facts.holder_id,
@@ -204,13 +207,13 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     return CheckedUse(
         id=use_id,
         offer_id=facts.id,
-        offer_title=facts.title,
-        offer_title_en=facts.title_en,
-        benefit_type=facts.benefit_type,
-        scenario=facts.scenario,
-        merchant=facts.merchant_name,
+        offer_title=present(facts.title),
+        offer_title_en=present(facts.title_en),
+        benefit_type=present(facts.benefit_type),
+        scenario=present(facts.scenario),
+        merchant=present(facts.merchant_name),
         used_at=now,
-        holder_name=facts.real_name,
+        holder_name=present(facts.real_name),
         id_last4=(facts.id_masked or "")[-4:],
     )
 
@@ -218,9 +221,9 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
 def _refuse(facts: Facts, reason: str) -> None:
     record_refusal(
         source=RefusalCount.Source.PASS_CHECK,
-        dest_city=facts.city_id,
+        dest_city=present(facts.city_id),
         reason=reason,
-        scenario=facts.scenario,
+        scenario=present(facts.scenario),
     )
 
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import IsMerchantStaff, IsResident, error_responses
-from core.auth import ClaimsJWTAuthentication
+from core.auth import ClaimsJWTAuthentication, claims_user_id, signed_in_user
 from core.errors import NOT_FOUND
 
 from .. import signing
@@ -67,7 +67,7 @@ class ClaimView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         def work() -> Response:
             voucher = services.claim_offer(
-                resident_id=request.user.pk,
+                resident_id=claims_user_id(request),
                 offer_id=pk,
                 idempotency_key=request.headers.get(HEADER, ""),
             )
@@ -94,7 +94,7 @@ class VoucherListView(GenericAPIView):
         query = VoucherListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         vouchers = selectors.resident_vouchers(
-            resident=request.user, status=query.validated_data.get("status")
+            resident=signed_in_user(request), status=query.validated_data.get("status")
         )
         page = self.paginate_queryset(vouchers)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -104,7 +104,9 @@ def _own_voucher(request: Request, code: str) -> Voucher:
     # what cannot be a code (a NUL, a wrong check character) names no voucher
     normalized = signing.normalize_code(code)
     voucher = (
-        selectors.resident_vouchers(resident=request.user).filter(code=normalized).first()
+        selectors.resident_vouchers(resident=signed_in_user(request))
+        .filter(code=normalized)
+        .first()
         if normalized
         else None
     )
@@ -179,7 +181,7 @@ class VoucherCancelView(APIView):
         },
     )
     def post(self, request: Request, code: str) -> Response:
-        voucher = services.cancel_voucher(resident_id=request.user.pk, code=code)
+        voucher = services.cancel_voucher(resident_id=signed_in_user(request).pk, code=code)
         return Response(VoucherOutput(voucher, context={"request": request}).data)
 
 
@@ -230,7 +232,9 @@ class ScanView(APIView):
     def post(self, request: Request) -> Response:
         ref = VoucherRefInput(data=request.data)
         ref.is_valid(raise_exception=True)
-        preview = services.preview_voucher(staff_id=request.user.pk, **ref.validated_data)
+        preview = services.preview_voucher(
+            staff_id=signed_in_user(request).pk, **ref.validated_data
+        )
         data = {
             "voucher": preview.voucher,
             "redeemable": preview.redeemable,
@@ -273,7 +277,7 @@ class RedemptionsView(GenericAPIView):
         ref = voucher_ref(request.data)
 
         def work() -> Response:
-            redemption = services.redeem_voucher(staff_id=request.user.pk, **ref)
+            redemption = services.redeem_voucher(staff_id=claims_user_id(request), **ref)
             return Response(redemption_payload(redemption), status=201)
 
         return idempotent(request, "redeem", work)
@@ -291,7 +295,7 @@ class RedemptionsView(GenericAPIView):
         query = RedemptionListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         redemptions = selectors.merchant_redemptions(
-            merchant_id=services.merchant_of(request.user.pk), **query.validated_data
+            merchant_id=services.merchant_of(claims_user_id(request)), **query.validated_data
         )
         page = self.paginate_queryset(redemptions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -332,7 +336,7 @@ class RedemptionBatchView(APIView):
         batch = RedemptionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
         scans = [offline.OfflineScan(**row) for row in batch.validated_data["redemptions"]]
-        results = offline.redeem_offline_batch(staff_id=request.user.pk, scans=scans)
+        results = offline.redeem_offline_batch(staff_id=signed_in_user(request).pk, scans=scans)
         return Response(RedemptionBatchOutput({"results": results}).data)
 
 
@@ -356,7 +360,7 @@ class OfflineRedemptionsView(GenericAPIView):
         query = OfflineRedemptionQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         rows = selectors.merchant_offline_redemptions(
-            merchant_id=services.merchant_of(request.user.pk), **query.validated_data
+            merchant_id=services.merchant_of(signed_in_user(request).pk), **query.validated_data
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -371,7 +375,7 @@ class ScannerSetupView(APIView):
         responses={200: ScannerSetupOutput, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        merchant = services.merchant_for_scanner(request.user.pk)
+        merchant = services.merchant_for_scanner(signed_in_user(request).pk)
         data = {
             "merchant_id": merchant.pk,
             "merchant_name": merchant.name,

@@ -22,7 +22,7 @@ from accounts import errors as account_errors
 from accounts.credit import errors as credit_errors
 from accounts.models import User
 from core.db import prepared_cursor
-from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED
+from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED, DomainError
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from .. import errors, signing
@@ -32,6 +32,7 @@ from ..facts import (
     Facts,
     db_tables,
     offer_reasons,
+    present,
     read_facts,
     record_refusal,
     run_take,
@@ -95,7 +96,10 @@ def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -
         "terms_version": facts.terms_version,
         "key_id": signing.active_key().kid,
         "now": now,
-        "expires_at": min(now + timedelta(hours=facts.voucher_lifetime_hours), facts.valid_until),
+        "expires_at": min(
+            now + timedelta(hours=present(facts.voucher_lifetime_hours)),
+            present(facts.valid_until),
+        ),
         "key": idempotency_key[:64],
     }
     voucher = _take_in_one_statement(fields)
@@ -104,7 +108,12 @@ def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -
 
 
 def _count_refusal(facts: Facts, reason: str) -> None:
-    record_refusal(source="claim", dest_city=facts.city_id, reason=reason, scenario=facts.scenario)
+    record_refusal(
+        source="claim",
+        dest_city=present(facts.city_id),
+        reason=reason,
+        scenario=present(facts.scenario),
+    )
 
 
 # The claim's hot path, one statement (atomic on its own): the resident's tally upsert (only
@@ -287,7 +296,7 @@ def holder_listed(resident_id: int) -> bool:
         return bool(cur.fetchone()[0])
 
 
-def _refusal(voucher: Voucher, merchant_id: int, now: datetime):
+def _refusal(voucher: Voucher, merchant_id: int, now: datetime) -> DomainError | None:
     """Why a voucher cannot be redeemed by this merchant now, or None."""
     if voucher.merchant_id != merchant_id:
         return errors.WRONG_MERCHANT()
