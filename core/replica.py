@@ -30,9 +30,13 @@ _reads_on_replica: ContextVar[bool] = ContextVar("reads_on_replica", default=Fal
 _RECHECK_SECONDS = 5.0
 _state: dict[str, float | None] = {"down_until": 0.0, "lag": None, "lag_at": 0.0}
 
+# Behind: since the last transaction it replayed or, when it has replayed none since it
+# started (PostgreSQL 18 then has no replay timestamp), since it started: a standby with
+# WAL it has not replayed is never taken for one that is current.
 LAG_SQL = (
     "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+    "ELSE EXTRACT(EPOCH FROM now() - COALESCE(pg_last_xact_replay_timestamp(), "
+    "pg_postmaster_start_time())) END"
 )
 
 
