@@ -27,6 +27,10 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+# The machine's load when the benchmark started (its own load comes after).
+LOAD_AT_START = os.getloadavg()
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -42,10 +46,17 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    # The server's own version (scripts/with-services.sh names its binaries), not psql's.
+    server = Path(os.environ.get("XINYOU_PG_BIN", ""), "postgres")
+    command = [str(server), "--version"] if server.is_file() else ["psql", "--version"]
+    pg = subprocess.run(command, capture_output=True, text=True).stdout.strip()
+    before, after = (
+        " / ".join(f"{v:.2f}" for v in load) for load in (LOAD_AT_START, os.getloadavg())
+    )
     return (
         f"{os.cpu_count()} cores ({cpu}){mem}; Python {platform.python_version()}; "
-        f"{pg or 'PostgreSQL'}; {platform.system()} {platform.release()}"
+        f"{pg or 'PostgreSQL'}; {platform.system()} {platform.release()}; "
+        f"load average (1, 5, 15 min) before the run {before}, after it {after}"
     )
 
 
