@@ -81,6 +81,13 @@ def streaming_replica(transactional_db, settings):
     # The alias is made by hand rather than through connections.settings: the test case
     # only lets through connections to aliases it was not told about at its start.
     alias = {**primary, "PORT": str(port)}
+    # A test that pauses replay must fail, not hang, if the standby ever holds a lock its
+    # queries need (see the vacuum_truncate note in scripts/with-services.sh).
+    connect = primary.get("OPTIONS", {})
+    alias["OPTIONS"] = {
+        **connect,
+        "options": f"{connect.get('options', '')} -c lock_timeout=15s -c statement_timeout=30s",
+    }
     settings.DATABASES = {**settings.DATABASES, "replica": alias}
     wrapper = type(connections["default"])(alias, "replica")
     setattr(connections._connections, "replica", wrapper)
