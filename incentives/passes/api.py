@@ -17,7 +17,7 @@ from core.errors import NOT_FOUND
 
 from .. import signing
 from ..idempotency import IDEMPOTENCY_PARAM, idempotent
-from ..qr import qr_png, qr_svg
+from ..qr import qr_response
 from ..vouchers.services import merchant_of
 from . import selectors, services
 from .models import EntitlementUse
@@ -103,11 +103,7 @@ class CreditPassQrPngView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(
-            qr_png(_own_pass_token(request)),
-            content_type="image/png",
-            headers={"Cache-Control": "no-store"},
-        )
+        return qr_response(_own_pass_token(request), "png", cache_control="no-store")
 
 
 class CreditPassQrSvgView(APIView):
@@ -123,11 +119,7 @@ class CreditPassQrSvgView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(
-            qr_svg(_own_pass_token(request)),
-            content_type="image/svg+xml",
-            headers={"Cache-Control": "no-store"},
-        )
+        return qr_response(_own_pass_token(request), "svg", cache_control="no-store")
 
 
 class PassChecksView(GenericAPIView):

@@ -16,7 +16,7 @@ from core.errors import NOT_FOUND
 
 from .. import signing
 from ..idempotency import HEADER, IDEMPOTENCY_PARAM, idempotent
-from ..qr import qr_png, qr_svg
+from ..qr import qr_response
 from . import offline, selectors, services
 from .models import Voucher
 from .serializers import (
@@ -141,10 +141,8 @@ class VoucherQrPngView(APIView):
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
-        return HttpResponse(
-            qr_png(signing.voucher_token(voucher)),
-            content_type="image/png",
-            headers={"Cache-Control": "private, max-age=300"},
+        return qr_response(
+            signing.voucher_token(voucher), "png", cache_control="private, max-age=300"
         )
 
 
@@ -161,10 +159,8 @@ class VoucherQrSvgView(APIView):
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         voucher = _own_voucher(request, code)
-        return HttpResponse(
-            qr_svg(signing.voucher_token(voucher)),
-            content_type="image/svg+xml",
-            headers={"Cache-Control": "private, max-age=300"},
+        return qr_response(
+            signing.voucher_token(voucher), "svg", cache_control="private, max-age=300"
         )
 
 
