@@ -118,8 +118,9 @@ class TokenView(_Anonymous):
                 413,
                 415,
                 429,
-                s400="invalid_request, invalid_sms_code",
-                s401="invalid_credentials",
+                s400="invalid_request",
+                s401="invalid_credentials (a wrong password; a wrong, expired or spent SMS "
+                "code, with detail.attempts_left)",
                 s429="throttled (detail.retry_after): too many tries from this address, or "
                 "this phone's password login is locked after 10 failures in 15 minutes",
             ),
