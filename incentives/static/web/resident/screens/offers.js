@@ -1,8 +1,8 @@
 // The offers screens: the list with filters (#/offers) and one offer (#/offers/<id>),
 // both with the claim button.
 
-import { benefitText, busy, errorText, fmtDate, getLang, h, idempotencyKey, mount, sameOrigin, spinner, t, toast } from "../../common.js";
-import { api, state, render, go, me, cities, cityLabel, cityName } from "../app.js";
+import { benefitText, busy, errorText, fmtDate, getLang, h, idempotencyKey, mount, notice, sameOrigin, spinner, t, toast } from "../../common.js";
+import { api, state, render, go, me, cities, cityLabel, cityName, schemeName } from "../app.js";
 import { CATEGORIES, categoryArt, icon } from "../icons.js";
 
 function offerQuery(filters, extra = {}) {
@@ -105,13 +105,23 @@ function placeText(offer) {
   return m.district ? `${city} ${m.district}` : city;
 }
 
+/** placeText as nodes that never break inside a name ("杭" / "州" on a narrow phone). */
+function placeNodes(offer) {
+  const m = offer.merchant;
+  const city = cityName(m.city.code) || m.city.name;
+  const keep = (text) => h("span", { class: "nowrap" }, text);
+  if (getLang() === "en") return m.district_en ? [keep(m.district_en), ", ", keep(city)] : [keep(city)];
+  return m.district ? [keep(city), " ", keep(m.district)] : [keep(city)];
+}
+
 function quotaText(offer) {
   return offer.remaining_quota == null ? t("offers.unlimited") : t("offers.remaining", { n: offer.remaining_quota });
 }
 
-function offerCard(offer) {
+/** An offer's card; `refused` is the message of a refused tap, shown in the card. */
+function offerCard(offer, refused = "") {
   if (!offer) return h("p", { class: "empty", "data-test": "offer-gone" }, t("offers.gone"));
-  const claim = claimButton(offer, false, (fresh) => card.replaceWith(offerCard(fresh)));
+  const claim = claimButton(offer, false, (fresh, text) => card.replaceWith(offerCard(fresh, text)));
   const card = h(
     "article",
     { class: "card offer", "data-test": "offer", "data-offer-id": offer.id },
@@ -122,9 +132,10 @@ function offerCard(offer) {
           h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)),
           h("span", { class: "benefit" }, benefitText(offer))),
         h("h2", { class: "offer-title" }, offer.title),
-        h("p", { class: "muted small" }, offer.merchant.name, trustBadge(offer), " · ", h("span", { class: "place", "data-test": "offer-place" }, placeText(offer))),
+        h("p", { class: "muted small" }, offer.merchant.name, trustBadge(offer), " · ", h("span", { class: "place", "data-test": "offer-place" }, placeNodes(offer))),
         h("p", { class: "muted small" }, t("offers.until", { date: fmtDate(offer.valid_until) }), " · ", quotaText(offer)))),
-    h("div", { class: "offer-foot" }, eligibilityLine(offer), claim)
+    h("div", { class: "offer-foot" }, eligibilityLine(offer), claim),
+    refused ? h("div", { class: "offer-refused" }, notice("error", refused, "claim-refused")) : null
   );
   return card;
 }
@@ -156,14 +167,16 @@ function claimButton(offer, block = false, refreshed = null) {
         if (e.code !== "network_error" && e.code !== "request_in_progress") key = null;
         let text = errorText(e);
         if (e.code === "not_eligible" && e.detail.reasons?.length) text += ` ${e.detail.reasons.map((r) => t(`reason.${r}`)).join(getLang() === "en" ? "; " : "，")}`;
-        toast(text, "error");
-        if (e.code === "consent_required" || e.code === "no_standing") setTimeout(() => go("#/credit"), 1200);
-        else if (refreshed && e.status >= 400 && e.status < 500) {
-          // refused: show the offer as the server sees it now (or drop it when it is gone)
-          api.request("GET", `/offers/${offer.id}`).then(refreshed, (gone) => {
-            if (gone.status === 404) refreshed(null);
-          });
-        }
+        if (e.code === "consent_required" || e.code === "no_standing") {
+          toast(text, "error");
+          setTimeout(() => go("#/credit"), 1200);
+        } else if (refreshed && e.status >= 400 && e.status < 500) {
+          // refused: show the offer as the server sees it now, with why (or that it is gone)
+          api.request("GET", `/offers/${offer.id}`).then(
+            (fresh) => refreshed(fresh, text),
+            (gone) => (gone.status === 404 ? refreshed(null, text) : toast(text, "error"))
+          );
+        } else toast(text, "error");
       }
     });
   });
@@ -183,8 +196,8 @@ async function offerScreen(id, root) {
   const rule = offer.eligibility_rule;
   const ruleLines = [];
   if (rule.min_tier) ruleLines.push(t("offers.rule_tier", { tier: t(`tier.${rule.min_tier}`) }));
-  if (rule.min_score != null) ruleLines.push(t("offers.rule_score", { scheme: rule.scheme, score: rule.min_score }));
-  if (rule.min_grade) ruleLines.push(t("offers.rule_grade", { scheme: rule.scheme, grade: rule.min_grade }));
+  if (rule.min_score != null) ruleLines.push(t("offers.rule_score", { scheme: schemeName(rule.scheme), score: rule.min_score }));
+  if (rule.min_grade) ruleLines.push(t("offers.rule_grade", { scheme: schemeName(rule.scheme), grade: rule.min_grade }));
   if (rule.honour) ruleLines.push(t("offers.rule_honour", { honour: t(`honour.${rule.honour}`) }));
   if (!ruleLines.length) ruleLines.push(t("offers.rule_any"));
   ruleLines.push(
@@ -207,7 +220,10 @@ async function offerScreen(id, root) {
       offer.benefit_note ? h("p", {}, offer.benefit_note) : null,
       h("p", {}, offer.description),
       eligibilityLine(offer),
-      claimButton(offer, true, () => render()),
+      claimButton(offer, true, (_fresh, text) => {
+        state.flash = text; // shown once the offer is drawn again as the server sees it
+        render();
+      }),
       h("dl", { class: "facts" },
         h("dt", {}, t(isEntitlement(offer) ? "offers.rule_use" : "offers.rule")), h("dd", {}, ruleLines.map((line) => h("div", {}, line))),
         h("dt", {}, t("offers.validity")), h("dd", {}, `${fmtDate(offer.valid_from)} – ${fmtDate(offer.valid_until)}`),

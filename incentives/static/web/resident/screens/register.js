@@ -6,7 +6,7 @@
 // Every error shows next to the field it concerns, on the step that holds that field.
 // The code is checked as step 1 is left (POST /auth/sms-code/check), not only at the end.
 
-import { ApiError, busy, errorText, field, fieldErrors, h, mount, notice, t } from "../../common.js";
+import { ApiError, busy, errorText, field, fieldErrors, getLang, h, mount, notice, t } from "../../common.js";
 import { api, state, go, cities, cityLabel } from "../app.js";
 
 const PHONE_RE = /^1[3-9][0-9]{9}$/;
@@ -26,7 +26,7 @@ async function registerScreen(_arg, root) {
   const homeCity = field({ name: "home_city", label: t("register.home_city"), type: "select" });
   homeCity.input.append(
     h("option", { value: "" }, t("register.choose_city")),
-    ...list.map((c) => h("option", { value: c.code }, `${cityLabel(c)}（${c.province}）`))
+    ...list.map((c) => h("option", { value: c.code }, getLang() === "en" ? cityLabel(c) : `${cityLabel(c)}（${c.province}）`))
   );
   const password = field({ name: "password", label: t("login.password"), type: "password", autocomplete: "new-password", hint: t("register.password_hint") });
   const accept = h("input", { type: "checkbox", id: "f-agreement", "data-test": "agreement-accept" });
