@@ -394,3 +394,32 @@ def test_a_used_up_period_is_told_for_every_kind_of_period(grid_world, period):
     only = client.get("/api/v1/offers", {"eligible": "true", "page_size": 100}).json()
     assert lane.pk not in {row["id"] for row in only["results"]}
     assert _refusal(_check(grid_world, resident, lane))[:2] == (409, "usage_limit_reached")
+
+
+def test_the_list_with_sold_out_and_used_up_offers_runs_a_fixed_number_of_queries(grid_world):
+    """The two rules of what is left are part of the list's one query: many offers, sold
+    out or used up or not, cost the same few queries as one (no query per offer)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resident = make_resident(score=SCORE)
+    client = client_for(resident)
+    _publish(grid_world, VOUCHER)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            res = client.get("/api/v1/offers", {"page_size": 100})
+        assert res.status_code == 200
+        return len(ctx.captured_queries)
+
+    count()  # the resident's equivalents are cached after their first page
+    few = count()
+    for i in range(12):
+        sold = _publish(grid_world, VOUCHER, total_quota=1, title=f"售罄 {i}")
+        _sold_out(grid_world, resident, sold)
+        lane = _publish(grid_world, ENTITLEMENT, period=("day", "week", "month", "offer")[i % 4])
+        _use_once(grid_world, resident, lane)
+    rows = client.get("/api/v1/offers", {"page_size": 100}).json()["results"]
+    told = [r["eligibility"]["reasons"] for r in rows]
+    assert told.count(["quota_exhausted"]) == 12 and told.count(["usage_limit_reached"]) == 12
+    assert count() == few
