@@ -227,7 +227,7 @@ async function offerScreen(id, root) {
       h("dl", { class: "facts" },
         h("dt", {}, t(isEntitlement(offer) ? "offers.rule_use" : "offers.rule")), h("dd", {}, ruleLines.map((line) => h("div", {}, line))),
         h("dt", {}, t("offers.validity")), h("dd", {}, `${fmtDate(offer.valid_from)} – ${fmtDate(offer.valid_until)}`),
-        h("dt", {}, t("offers.address")), h("dd", {}, `${placeText(offer)} ${offer.merchant.address}`),
+        h("dt", {}, t("offers.address")), h("dd", {}, getLang() === "en" ? `${offer.merchant.address}, ${placeText(offer)}` : `${placeText(offer)} ${offer.merchant.address}`),
         h("dt", {}, t("offers.usage")), h("dd", {},
           offer.usage_notes ? h("div", {}, offer.usage_notes) : null,
           offer.kind === "entitlement"
