@@ -30,12 +30,15 @@ from .serializers import (
     ProfileOutput,
     RefreshInput,
     RegisterInput,
+    SmsCodeCheckInput,
+    SmsCodeCheckOutput,
     SmsCodeInput,
     SmsCodeOutput,
     TokenInput,
     TokenPairOutput,
 )
 from .sms import services as sms
+from .sms.models import SmsPurpose
 
 
 class _Anonymous(APIView):
@@ -61,6 +64,30 @@ class SmsCodeView(_Anonymous):
         data.is_valid(raise_exception=True)
         sent = sms.send_code(**data.validated_data)
         return Response(SmsCodeOutput(sent).data, status=202)
+
+
+class SmsCodeCheckView(_Anonymous):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(
+        tags=["auth"],
+        request=SmsCodeCheckInput,
+        responses={
+            200: SmsCodeCheckOutput,
+            **error_responses(400, 413, 415, 429, s400="invalid_request, invalid_sms_code"),
+        },
+        summary="Check a registration code without spending it (each check costs a try)",
+    )
+    def post(self, request: Request) -> Response:
+        data = SmsCodeCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        left = sms.try_code(
+            phone=data.validated_data["phone"],
+            purpose=SmsPurpose.REGISTER,
+            code=data.validated_data["sms_code"],
+        )
+        return Response(SmsCodeCheckOutput({"valid": True, "attempts_left": left}).data)
 
 
 class RegisterView(_Anonymous):
@@ -118,8 +145,9 @@ class TokenView(_Anonymous):
                 413,
                 415,
                 429,
-                s400="invalid_request, invalid_sms_code",
-                s401="invalid_credentials",
+                s400="invalid_request",
+                s401="invalid_credentials (a wrong password; a wrong, expired or spent SMS "
+                "code, with detail.attempts_left)",
                 s429="throttled (detail.retry_after): too many tries from this address, or "
                 "this phone's password login is locked after 10 failures in 15 minutes",
             ),

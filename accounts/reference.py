@@ -41,6 +41,28 @@ CONSENT_V1 = {
 }
 
 
+# The schemes' English names (issue 23: the English mode names no scheme in Chinese);
+# "(demo name)" marks a name the demo made up, as （演示名） does in Chinese.
+SCHEME_NAMES_EN = {
+    "钱江分": "Qianjiang Score",
+    "茉莉分": "Jasmine Score",
+    "黄石信用分（演示名）": "Huangshi Credit Score (demo name)",
+    "金椰分": "Golden Coconut Score",
+    "白鹭分": "Egret Score",
+    "商鼎分": "Shangding Score",
+    "阿福分": "A-Fu Score",
+    "桂花分": "Osmanthus Score",
+    "南京信用分（演示名）": "Nanjing Credit Score (demo name)",
+    "天津信用分（演示名）": "Tianjin Credit Score (demo name)",
+    "上海信用分（演示名）": "Shanghai Credit Score (demo name)",
+    "南通信用分（演示名）": "Nantong Credit Score (demo name)",
+    "宁波信用分（演示名）": "Ningbo Credit Score (demo name)",
+    "合肥信用分（演示名）": "Hefei Credit Score (demo name)",
+    "济南信用分（演示名）": "Jinan Credit Score (demo name)",
+    "桃花分": "Peach Blossom Score",
+}
+
+
 def load_reference_data() -> None:
     """Create whatever is missing of the cities, schemes, rule versions and consent text."""
     _load_cities()
@@ -97,6 +119,8 @@ def _load_scheme(spec: dict, kind_fields: dict, rule_fields: dict) -> None:
             "owner_city_id": owner,
         },
     )
+    if not scheme.name_en and spec["name"] in SCHEME_NAMES_EN:  # filled in, never overwritten
+        Scheme.objects.filter(pk=scheme.pk).update(name_en=SCHEME_NAMES_EN[spec["name"]])
     if scheme.owner_city_id is None:
         Scheme.objects.filter(pk=scheme.pk).update(owner_city_id=owner)
     if not scheme.rule_versions.exists():

@@ -66,6 +66,18 @@ class SmsCodeOutput(serializers.Serializer):
     resend_after = serializers.IntegerField(help_text="Seconds before another code may be sent.")
 
 
+class SmsCodeCheckInput(serializers.Serializer):
+    phone = phone_field()
+    sms_code = sms_code_field()
+
+
+class SmsCodeCheckOutput(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="Always true (a wrong code is an error).")
+    attempts_left = serializers.IntegerField(
+        help_text="Tries the code has left (this check spent one)."
+    )
+
+
 class RegisterInput(serializers.Serializer):
     phone = phone_field()
     sms_code = sms_code_field()
@@ -234,6 +246,7 @@ class GradeOutput(serializers.Serializer):
 
 class SchemeOutput(serializers.Serializer):
     name = serializers.CharField()
+    name_en = serializers.CharField(help_text="English name (addition; the name when none)")
     kind = serializers.ChoiceField(
         choices=Scheme.Kind.choices,
         help_text="numeric: a score range and tier bands; grade: ordered grades (best first)",

@@ -3,10 +3,11 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 
-from .errors import ALREADY_REGISTERED, INVALID_SMS_CODE, UNKNOWN_CITY
+from .errors import ALREADY_REGISTERED, INVALID_CREDENTIALS, UNKNOWN_CITY
 from .legal.models import AgreementAcceptance
 from .legal.services import require_current
 from .models import City, User
@@ -72,9 +73,23 @@ def register_resident(
 
 def login_with_sms_code(*, phone: str, code: str) -> User:
     """The account of `phone` if `code` is its live login code (spent now); a wrong,
-    expired or spent code, or a phone with no active account, is `400 invalid_sms_code`."""
-    sms.check_code(phone=phone, purpose=SmsPurpose.LOGIN, code=code, consume=True)
+    expired or spent code, or a phone with no active account, is a failed login:
+    `401 invalid_credentials` (docs/api.md), `detail.attempts_left` the code's tries left."""
+    try:
+        sms.check_code(phone=phone, purpose=SmsPurpose.LOGIN, code=code, consume=True)
+    except DomainError as refused:
+        if refused.code != "invalid_sms_code":
+            raise
+        raise _failed_code_login(refused.detail.get("attempts_left", 0)) from None
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:  # no code was ever sent to it: cannot happen with a right code
-        raise INVALID_SMS_CODE(attempts_left=0)
+        raise _failed_code_login(0)
     return user
+
+
+def _failed_code_login(attempts_left: int) -> DomainError:
+    """A failed login by SMS code: the code and status of any failed login, worded for a
+    code (clients switch on the code; the message says what to do)."""
+    error = INVALID_CREDENTIALS(attempts_left=attempts_left)
+    error.message = _("短信验证码不正确或已失效，请重新获取。")
+    return error

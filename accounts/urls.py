@@ -6,6 +6,7 @@ from .credit import api as credit_api
 urlpatterns = [
     path("legal/agreement", api.AgreementView.as_view(), name="legal-agreement"),
     path("auth/sms-code", api.SmsCodeView.as_view(), name="auth-sms-code"),
+    path("auth/sms-code/check", api.SmsCodeCheckView.as_view(), name="auth-sms-code-check"),
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
     path("auth/token", api.TokenView.as_view(), name="auth-token"),
     path("auth/token/refresh", api.TokenRefreshView.as_view(), name="auth-token-refresh"),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -30,6 +30,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -37,6 +38,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Exact
 
 from accounts.credit.models import TIER_RANK
 from merchants.models import Offer
@@ -63,11 +65,20 @@ class Reason(StrEnum):
     OFFER_NOT_STARTED = "offer_not_started"
     OFFER_ENDED = "offer_ended"
     SUSPENDED = "suspended"
+    # What is left (issue 23: a card never promises what the server refuses): the voucher
+    # offer's quota (a claim answers `409 quota_exhausted`) and the holder's uses of an
+    # entitlement in the current period (a pass check answers `409 usage_limit_reached`).
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    USAGE_LIMIT_REACHED = "usage_limit_reached"
 
 
 REASONS: tuple[str, ...] = tuple(reason.value for reason in Reason)
 # The reasons of the offer's dates: a claim or a check answers them `410 offer_not_active`.
 TIMING = (Reason.OFFER_NOT_STARTED, Reason.OFFER_ENDED)
+# The reasons of what is left, decided again by the take itself (its statement is the one
+# that cannot be raced): told alone, the claim and the check leave them to the take, which
+# answers them with their own codes (and `pass_already_used` before a used-up period).
+LEFT = (Reason.QUOTA_EXHAUSTED, Reason.USAGE_LIMIT_REACHED)
 
 
 # --------------------------------------------------------------------------- the person
@@ -257,6 +268,42 @@ def _suspended_sql(who: ResidentView, now: datetime) -> Q:
     )
 
 
+def _quota_sql(who: ResidentView, now: datetime) -> Q:
+    # only a voucher offer has places to take (an entitlement's quota is not read)
+    return (
+        ~Q(kind=Offer.Kind.VOUCHER)
+        | Q(total_quota__isnull=True)
+        | Q(claimed_count__lt=F("total_quota"))
+    )
+
+
+def period_starts(now: datetime) -> dict[str, date]:
+    """The tally key (`EntitlementTally.period_start`) of the period holding `now`, for each
+    kind of period (incentives.passes.services.period_bounds decides them)."""
+    from .passes.services import period_bounds
+
+    return {period: period_bounds(period, now)[0] for period in Offer.Period.values}
+
+
+def _usage_sql(who: ResidentView, now: datetime) -> Q:
+    from .passes.models import EntitlementTally
+
+    starts = period_starts(now)
+    this_period = Q()
+    for period, start in starts.items():
+        this_period |= Q(Exact(OuterRef("period"), period), period_start=start)
+    return ~Q(
+        Exists(
+            EntitlementTally.objects.filter(
+                this_period,
+                offer_id=OuterRef("pk"),
+                resident_id=who.resident_id,
+                used__gte=OuterRef("limit_per_period"),
+            )
+        )
+    )
+
+
 OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.HOME_CITY_NOT_ELIGIBLE,
@@ -305,6 +352,26 @@ OFFER_RULES: tuple[OfferRule, ...] = (
         """(SELECT MAX(i.suspended_until) FROM {incident} i
         WHERE i.resident_id = u.id AND i.scenario = o.scenario
           AND i.status IN ({suspending}) AND i.suspended_until > %(now)s)""",
+    ),
+    OfferRule(
+        Reason.QUOTA_EXHAUSTED,
+        _quota_sql,
+        lambda one: not one.facts.sold_out,
+        "sold_out",
+        """(o.kind = 'voucher' AND o.total_quota IS NOT NULL
+            AND o.claimed_count >= o.total_quota)""",
+    ),
+    OfferRule(
+        Reason.USAGE_LIMIT_REACHED,
+        _usage_sql,
+        lambda one: not one.facts.used_up,
+        "used_up",
+        """EXISTS (SELECT 1 FROM {entitlement_tally} et
+               WHERE et.offer_id = o.id AND et.resident_id = u.id
+                 AND et.used >= o.limit_per_period
+                 AND et.period_start = CASE o.period WHEN 'day' THEN %(day)s::date
+                     WHEN 'week' THEN %(week)s::date WHEN 'month' THEN %(month)s::date
+                     ELSE %(offer_period)s::date END)""",
     ),
 )
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -29,11 +29,11 @@ from accounts.models import City, User
 from core.db import prepared_cursor
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from .eligibility import FACTS, One, Reason, reasons_of
+from .eligibility import FACTS, One, Reason, period_starts, reasons_of
 from .incidents.models import Incident
 from .models import ClaimTally
 from .offers.selectors import view_of
-from .passes.models import RefusalCount
+from .passes.models import EntitlementTally, RefusalCount
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -123,6 +123,8 @@ class Facts:
     at_limit: bool
     has_honour: bool
     suspended_until: datetime | None
+    sold_out: bool
+    used_up: bool
 
     @property
     def home_cities(self) -> list[str]:
@@ -158,12 +160,24 @@ def read_facts(
                 "offer": offer_id,
                 "now": now,
                 "today": timezone.localdate(now),
+                **_period_params(now),
             },
         )
         row = cur.fetchone()
     base = len(row) - len(FACTS)
     rules = {rule.fact: value for rule, value in zip(FACTS, row[base:], strict=True)}
     return Facts(*row[:base], **rules)
+
+
+def _period_params(now: datetime) -> dict[str, date]:
+    """The current period's tally key of each kind of period (the `used_up` column)."""
+    starts = period_starts(now)
+    return {
+        "day": starts[Offer.Period.DAY],
+        "week": starts[Offer.Period.WEEK],
+        "month": starts[Offer.Period.MONTH],
+        "offer_period": starts[Offer.Period.OFFER],
+    }
 
 
 @cache
@@ -182,6 +196,7 @@ def _read_sql() -> str:
             user=User,
             standing=Standing,
             tally=ClaimTally,
+            entitlement_tally=EntitlementTally,
             honour=Honour,
             city=City,
             scheme=Scheme,

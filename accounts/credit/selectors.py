@@ -45,6 +45,7 @@ def describe_scheme(scheme: Scheme | None) -> dict[str, Any] | None:
         tiers = [{"tier": b.tier, "min_score": b.lo, "max_score": b.hi} for b in rule.band_list()]
     return {
         "name": scheme.name,
+        "name_en": scheme.name_en or scheme.name,
         "kind": scheme.kind,
         "min_score": None if grade else scheme.min_score,
         "max_score": None if grade else scheme.max_score,

@@ -149,6 +149,22 @@ def _count_wrong_try(row: SmsCode, now: datetime) -> int:
     return max(0, settings.SMS_MAX_ATTEMPTS - row.attempts)
 
 
+def try_code(*, phone: str, purpose: str, code: str) -> int:
+    """Tell whether `code` is the live code of `phone` without spending it (registration
+    checks it as the person leaves the phone step), and return the tries left. Each check
+    costs a try, right or wrong, so that checking is no cheaper oracle than using: a wrong
+    code is `400 invalid_sms_code` (`detail.attempts_left`) as anywhere else."""
+    code_id = check_code(phone=phone, purpose=purpose, code=code, consume=False)
+    with transaction.atomic():
+        row = SmsCode.objects.select_for_update().filter(pk=code_id, closed_at__isnull=True).first()
+        if row is None:  # spent or replaced meanwhile
+            raise INVALID_SMS_CODE(attempts_left=0)
+        left = _count_wrong_try(row, timezone.now())
+    if left == 0:  # that was its last try: the code is void now
+        raise INVALID_SMS_CODE(attempts_left=0)
+    return left
+
+
 def spend_try(code_id: int) -> None:
     """Count one wrong try on a code that was right but whose use failed otherwise (a
     name the identity provider refused): each code buys at most five identity checks."""

@@ -28,6 +28,7 @@ from merchants.selectors import published_offers
 
 from .. import eligibility
 from ..eligibility import Person, Reason, personal_reasons
+from .place_names import english_place
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -231,7 +232,9 @@ def offer_page(rows: list[tuple], *, all_eligible: bool = False) -> OfferPage:
     for merchant_id, station_id, name in membership.values_list(
         "merchant_id", "station_id", "station__name"
     ):
-        stations.setdefault(merchant_id, []).append({"id": station_id, "name": name})
+        stations.setdefault(merchant_id, []).append(
+            {"id": station_id, "name": name, "name_en": english_place(name)}
+        )
     return OfferPage(ordered, home, stations)
 
 

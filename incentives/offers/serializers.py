@@ -9,6 +9,7 @@ from merchants.models import Offer
 from merchants.serializers import OfferOutput
 
 from ..eligibility import REASONS
+from .place_names import english_place
 
 
 class EligibilityOutput(serializers.Serializer):
@@ -35,7 +36,18 @@ class MatchedOfferOutput(OfferOutput):
         data = super().to_representation(offer)
         if "eligibility" not in data or data["eligibility"] is None:
             data.pop("eligibility", None)
-        return data
+        return with_english_places(data)
+
+
+def with_english_places(data: dict) -> dict:
+    """Adds the English of the places that exist only in Chinese (addition): the merchant's
+    `district_en` and each station's `name_en` (incentives.offers.place_names)."""
+    merchant = data.get("merchant")
+    if isinstance(merchant, dict):
+        merchant["district_en"] = english_place(merchant.get("district") or "")
+    for station in data.get("stations") or []:
+        station["name_en"] = english_place(station["name"])
+    return data
 
 
 class OfferQuery(QuerySerializer):
@@ -71,6 +83,7 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
             "name": row["merchant__name"],
             "city": {"code": row["merchant__city_id"], "name": row["merchant__city__name"]},
             "district": row["merchant__district"],
+            "district_en": english_place(row["merchant__district"]),
             "address": row["merchant__address"],
             "category": row["merchant__category"],
             "credit_grade": row["merchant__credit_grade"] or None,

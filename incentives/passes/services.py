@@ -23,7 +23,7 @@ from core.errors import INVALID_REQUEST, NOT_FOUND
 from merchants.models import Merchant, Offer
 
 from .. import errors, signing
-from ..eligibility import TIMING
+from ..eligibility import LEFT, TIMING
 from ..facts import (
     TZ,
     Aborted,
@@ -169,7 +169,7 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if reasons:
+    if reasons and not set(reasons) <= set(LEFT):  # used up alone: the take answers it
         _refuse(facts, reasons[0])
         detail: dict = {"reasons": reasons}
         if facts.suspended_until is not None:

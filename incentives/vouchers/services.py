@@ -26,7 +26,7 @@ from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED, DomainE
 from merchants.models import Merchant, MerchantStaff, Offer
 
 from .. import errors, signing
-from ..eligibility import TIMING, Reason, holder_listed_sql
+from ..eligibility import LEFT, TIMING, Reason, holder_listed_sql
 from ..facts import (
     Aborted,
     Facts,
@@ -78,9 +78,12 @@ def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -
     timing = [r for r in reasons if r in TIMING]
     if timing:
         raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if reasons == [Reason.CLAIM_LIMIT_REACHED]:
+    if Reason.CLAIM_LIMIT_REACHED in reasons and set(reasons) <= {
+        Reason.CLAIM_LIMIT_REACHED,
+        *LEFT,
+    }:
         raise errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit)
-    if reasons:
+    if reasons and not set(reasons) <= set(LEFT):  # sold out alone: the take answers it
         _count_refusal(facts, reasons[0])
         raise errors.NOT_ELIGIBLE(reasons=reasons)
 

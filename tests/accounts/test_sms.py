@@ -117,7 +117,28 @@ def test_login_by_sms_code_once(api_client, cities):
     res = api_client.post(TOKEN, {"phone": user.phone, "sms_code": code}, format="json")
     assert res.status_code == 200 and res.json()["access"] and res.json()["refresh"]
     again = api_client.post(TOKEN, {"phone": user.phone, "sms_code": code}, format="json")
-    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_sms_code"
+    # a failed login is a failed login (docs/api.md): 401 invalid_credentials
+    assert again.status_code == 401 and again.json()["error"]["code"] == "invalid_credentials"
+    assert again.json()["error"]["detail"]["attempts_left"] == 0
+
+
+@pytest.mark.django_db
+def test_a_wrong_login_code_is_invalid_credentials_with_the_tries_left(api_client, cities):
+    user = ResidentFactory(home_city=cities["330100"], phone="13811113333")
+    assert send_code(api_client, user.phone, "login").status_code == 202
+    right = last_code(user.phone)
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    for left in (4, 3):
+        res = api_client.post(TOKEN, {"phone": user.phone, "sms_code": wrong}, format="json")
+        assert res.status_code == 401
+        error = res.json()["error"]
+        assert error["code"] == "invalid_credentials" and error["detail"]["attempts_left"] == left
+        assert "验证码" in error["message"]  # worded for a code, not a password
+    ok = api_client.post(TOKEN, {"phone": user.phone, "sms_code": right}, format="json")
+    assert ok.status_code == 200
+    # a phone with no account and no code: the same answer
+    res = api_client.post(TOKEN, {"phone": "13899998888", "sms_code": right}, format="json")
+    assert res.status_code == 401 and res.json()["error"]["code"] == "invalid_credentials"
 
 
 @pytest.mark.django_db

@@ -3,9 +3,11 @@ every path that answers it — the offer list, the offer's detail, the claim (a 
 offer) and the pass check at the counter (an entitlement offer). The list and the detail
 show the reason in `eligibility.reasons`; the claim and the check refuse with it in
 `detail.reasons` (or with the code api.md gives that reason); what is not an eligibility
-reason (sold out, the per-period limit, a paused merchant, an offer not live) is answered
-the same way by every path that can meet it. Replaces the equivalence test of the list's
-SQL with the claim's and check's row (incentives.eligibility holds both)."""
+reason (a paused merchant) is answered the same way by every path that can meet it. Sold
+out and the per-period limit are reasons too (issue 23: a card never promises what the
+claim or the check refuses), answered by the claim and the check with their own codes.
+Replaces the equivalence test of the list's SQL with the claim's and check's row
+(incentives.eligibility holds both)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,6 +162,7 @@ CASES = (
     ),
     Case(
         "per-period limit",
+        Reason.USAGE_LIMIT_REACHED,
         kinds=(ENTITLEMENT,),
         arrange=_use_once,
         check=(409, "usage_limit_reached"),
@@ -197,6 +200,7 @@ CASES = (
     ),
     Case(
         "sold out",
+        Reason.QUOTA_EXHAUSTED,
         kinds=(VOUCHER,),
         offer={"total_quota": 1},
         arrange=_sold_out,
@@ -311,7 +315,12 @@ def test_every_path_gives_the_same_answer(grid_world, case, kind):
     if expected is None:
         expected = (403, "not_eligible") if reasons else (201, "")
     assert (status, code) == expected, answer.content
-    if case.reason and code != "claim_limit_reached" and code != "no_standing":
+    if case.reason and code not in {
+        "claim_limit_reached",
+        "no_standing",
+        "quota_exhausted",
+        "usage_limit_reached",
+    }:
         assert told == reasons  # detail.reasons names the same reason
 
 
@@ -343,3 +352,74 @@ def test_reasons_come_in_the_order_of_the_enumeration_on_every_path(grid_world):
         expected,
     )
     assert _refusal(_check(grid_world, resident, entitlement)) == (403, "not_eligible", expected)
+
+
+def test_sold_out_is_told_with_the_other_reasons_and_the_limit_wins_alone(grid_world):
+    """A sold-out offer the resident may not have anyway: every path names both reasons;
+    one whose per-resident limit they reached answers `409 claim_limit_reached` as before."""
+    too_high = _publish(grid_world, VOUCHER, min_tier="excellent", total_quota=1)
+    _sold_out(grid_world, None, too_high)
+    resident = make_resident(score=SCORE)
+    client = client_for(resident)
+    expected = ["tier_too_low", "quota_exhausted"]
+    assert client.get(f"/api/v1/offers/{too_high.pk}").json()["eligibility"]["reasons"] == (
+        expected
+    )
+    assert _refusal(client.post(f"/api/v1/offers/{too_high.pk}/claim")) == (
+        403,
+        "not_eligible",
+        expected,
+    )
+    held = _publish(grid_world, VOUCHER, total_quota=1, per_resident_limit=1)
+    _claim_once(grid_world, resident, held)  # their claim took the last place
+    assert client.get(f"/api/v1/offers/{held.pk}").json()["eligibility"]["reasons"] == [
+        "claim_limit_reached",
+        "quota_exhausted",
+    ]
+    assert _refusal(client.post(f"/api/v1/offers/{held.pk}/claim"))[:2] == (
+        409,
+        "claim_limit_reached",
+    )
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "offer"])
+def test_a_used_up_period_is_told_for_every_kind_of_period(grid_world, period):
+    lane = _publish(grid_world, ENTITLEMENT, period=period, limit_per_period=1)
+    resident = make_resident(score=SCORE)
+    client = client_for(resident)
+    assert client.get(f"/api/v1/offers/{lane.pk}").json()["eligibility"]["eligible"]
+    _use_once(grid_world, resident, lane)
+    told = client.get(f"/api/v1/offers/{lane.pk}").json()["eligibility"]
+    assert told == {"eligible": False, "reasons": ["usage_limit_reached"]}
+    only = client.get("/api/v1/offers", {"eligible": "true", "page_size": 100}).json()
+    assert lane.pk not in {row["id"] for row in only["results"]}
+    assert _refusal(_check(grid_world, resident, lane))[:2] == (409, "usage_limit_reached")
+
+
+def test_the_list_with_sold_out_and_used_up_offers_runs_a_fixed_number_of_queries(grid_world):
+    """The two rules of what is left are part of the list's one query: many offers, sold
+    out or used up or not, cost the same few queries as one (no query per offer)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resident = make_resident(score=SCORE)
+    client = client_for(resident)
+    _publish(grid_world, VOUCHER)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            res = client.get("/api/v1/offers", {"page_size": 100})
+        assert res.status_code == 200
+        return len(ctx.captured_queries)
+
+    count()  # the resident's equivalents are cached after their first page
+    few = count()
+    for i in range(12):
+        sold = _publish(grid_world, VOUCHER, total_quota=1, title=f"售罄 {i}")
+        _sold_out(grid_world, resident, sold)
+        lane = _publish(grid_world, ENTITLEMENT, period=("day", "week", "month", "offer")[i % 4])
+        _use_once(grid_world, resident, lane)
+    rows = client.get("/api/v1/offers", {"page_size": 100}).json()["results"]
+    told = [r["eligibility"]["reasons"] for r in rows]
+    assert told.count(["quota_exhausted"]) == 12 and told.count(["usage_limit_reached"]) == 12
+    assert count() == few

@@ -92,6 +92,25 @@ export function onLangSwitch(rerender) {
   });
 }
 
+// ------------------------------------------------------------------------------ 适老化
+
+// The large-text, high-contrast mode: localStorage "xinyou.largeText" = "1", applied as the
+// class "large-text" on <html> before the first paint by large-text.js (a contract the
+// resident app and the scanner share).
+const LARGE_TEXT_KEY = "xinyou.largeText";
+
+export const largeText = () => document.documentElement.classList.contains("large-text");
+
+export function setLargeText(on) {
+  try {
+    if (on) localStorage.setItem(LARGE_TEXT_KEY, "1");
+    else localStorage.removeItem(LARGE_TEXT_KEY);
+  } catch {
+    /* no storage: this visit only */
+  }
+  document.documentElement.classList.toggle("large-text", Boolean(on));
+}
+
 // ------------------------------------------------------------------------------ errors
 
 export class ApiError extends Error {
@@ -305,6 +324,8 @@ export function toast(text, kind = "ok") {
   el.textContent = text;
   el.className = `toast toast-${kind}`;
   el.hidden = false;
+  // a toast in the page's flow (the resident app's) is brought into view, never over a button
+  if (getComputedStyle(el).position === "static") el.scrollIntoView({ block: "nearest" });
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
     el.hidden = true;

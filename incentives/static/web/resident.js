@@ -43,6 +43,8 @@ const HOME = "credit"; // where a logged-in resident lands; unknown paths show i
 
 const view = document.getElementById("view");
 const tabbar = document.getElementById("tabbar");
+// the toast goes in the page's flow, above the screen: it never covers a button (resident.css)
+view.before(document.getElementById("toast"));
 
 async function render() {
   document.getElementById("toast").hidden = true;

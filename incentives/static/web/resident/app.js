@@ -78,6 +78,14 @@ export function cityName(code) {
   return cityLabel(city);
 }
 
+/** A credit scheme's name (as the API names it: 白鹭分) in the current language, from the
+ * English names GET /cities carries (`scheme.name_en`). */
+export function schemeName(name) {
+  if (getLang() !== "en" || !name) return name;
+  const city = (state.cities || []).find((c) => c.scheme?.name === name);
+  return city?.scheme?.name_en || name;
+}
+
 /** The awaited value, or null when the API answers `missingCode` or 404. */
 export async function optional(promise, missingCode) {
   try {

@@ -2,7 +2,7 @@
 // standing (verify / re-verify) and its equivalents in the partner cities.
 
 import { busy, confirmDialog, errorText, fmtDate, fmtDateTime, getLang, h, mount, notice, spinner, t, toast } from "../../common.js";
-import { api, state, render, go, logout, me, cities, cityName, optional } from "../app.js";
+import { api, state, render, go, logout, me, cities, cityName, optional, schemeName } from "../app.js";
 import { icon } from "../icons.js";
 
 async function creditScreen(_arg, root) {
@@ -192,7 +192,7 @@ function standingCard(s, action) {
       : h(
           "div",
           { class: "score-row" },
-          h("div", { class: "score" }, h("span", { class: "score-scheme" }, s.scheme), h("span", { class: "score-value", "data-test": "score" }, s.score ?? s.grade)),
+          h("div", { class: "score" }, h("span", { class: "score-scheme" }, schemeName(s.scheme)), h("span", { class: "score-value", "data-test": "score" }, s.score ?? s.grade)),
           tierBadge(s.tier, muted)
         ),
     s.honours?.length
@@ -247,11 +247,11 @@ function gauge(s, scheme, muted) {
   svg.append(...ends);
   return h(
     "figure",
-    { class: "gauge", "data-test": "gauge", "data-min": min, "data-max": max, role: "img", "aria-label": `${s.scheme} ${t("credit.gauge", { score, min, max })}` },
+    { class: "gauge", "data-test": "gauge", "data-min": min, "data-max": max, role: "img", "aria-label": `${schemeName(s.scheme)} ${t("credit.gauge", { score, min, max })}` },
     h("div", { class: "gauge-dial" },
       svg,
       h("div", { class: "gauge-center" },
-        h("span", { class: "score-scheme" }, s.scheme),
+        h("span", { class: "score-scheme" }, schemeName(s.scheme)),
         h("span", { class: "score-value", "data-test": "score" }, score))),
     h("figcaption", {},
       tierBadge(s.tier, muted),
@@ -289,7 +289,7 @@ function equivalentsCard(s) {
                 { "data-test": "eq-row" },
                 h("div", { class: "eq-where" },
                   h("span", { class: "eq-city" }, cityName(e.city) || e.city_name),
-                  h("span", { class: "eq-scheme" }, e.scheme, illustrative.has(e.city) ? h("small", { class: "demo-mark" }, t("credit.illustrative")) : null)),
+                  h("span", { class: "eq-scheme" }, schemeName(e.scheme), illustrative.has(e.city) ? h("small", { class: "demo-mark" }, t("credit.illustrative")) : null)),
                 h("span", { class: "eq-score" }, e.score ?? e.grade ?? "—")
               )
             )

@@ -68,8 +68,11 @@ async function loginScreen(_arg, root) {
         await api.loginWithCode(number, code);
         onDone();
       } catch (e) {
-        if (e instanceof ApiError && e.code === "invalid_sms_code") smsCode.setError(errorText(e));
-        else mount(error, notice("error", errorText(e)));
+        // a failed code login is 401 invalid_credentials; attempts_left says how many tries remain
+        if (e instanceof ApiError && e.code === "invalid_credentials") {
+          const left = e.detail.attempts_left;
+          smsCode.setError(left > 0 ? t("err.invalid_sms_code_left", { left }) : t("err.login_code.invalid_credentials"));
+        } else mount(error, notice("error", errorText(e)));
       }
     });
   }

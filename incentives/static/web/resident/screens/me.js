@@ -2,8 +2,11 @@
 // download), 注销账号 (#/me/close: password and a confirmation, DELETE /me), log out.
 // Also #/agreement: a newer user agreement to accept before going on (POST /me/agreement).
 
-import { ApiError, busy, confirmDialog, errorText, field, h, mount, notice, t } from "../../common.js";
-import { api, state, go, logout, me } from "../app.js";
+import { ApiError, busy, confirmDialog, errorText, field, fmtDateTime, getLang, h, has, largeText, mount, notice, setLargeText, t } from "../../common.js";
+import { api, state, go, logout, me, cities, cityName, schemeName } from "../app.js";
+
+/** "：" in Chinese, ": " in English. */
+const colon = () => (getLang() === "en" ? ": " : "：");
 
 async function meScreen(arg, root) {
   if (arg === "data") return dataScreen(root);
@@ -16,8 +19,9 @@ async function meScreen(arg, root) {
       { class: "card" },
       h("h1", {}, t("me.title")),
       h("p", { "data-test": "me-name" }, profile.real_name),
-      h("p", { class: "muted" }, t("me.phone"), "：", profile.phone),
-      profile.id_number ? h("p", { class: "muted" }, t("me.id_number"), "：", profile.id_number) : null,
+      h("p", { class: "muted", "data-test": "me-phone" }, t("me.phone"), colon(), profile.phone),
+      profile.id_number ? h("p", { class: "muted" }, t("me.id_number"), colon(), profile.id_number) : null,
+      largeTextSwitch(),
       h(
         "ul",
         { class: "menu" },
@@ -29,8 +33,62 @@ async function meScreen(arg, root) {
   );
 }
 
+/** 大字模式 (适老化): larger text, higher contrast, larger buttons; remembered on the device
+ * (common.js setLargeText: localStorage "xinyou.largeText", the class on <html>). */
+function largeTextSwitch() {
+  const input = h("input", { type: "checkbox", role: "switch", id: "f-large-text", checked: largeText(), "data-test": "large-text" });
+  input.addEventListener("change", () => setLargeText(input.checked));
+  return h("div", { class: "setting" },
+    h("label", { class: "toggle setting-toggle", for: "f-large-text" }, input, h("span", {}, t("me.large_text"))),
+    h("p", { class: "muted small" }, t("me.large_text_hint")));
+}
+
+// ------------------------------------------------------------------------------ 我的数据
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** A field's label: `me.field.<key>` (strings.js), else the key made readable. */
+function fieldLabel(key) {
+  const k = `me.field.${key}`;
+  const text = t(k);
+  return text === k ? key.replace(/_/g, " ") : text;
+}
+
+/** A value as a person reads it: times in the service's time zone (Asia/Shanghai), yes and
+ * no, codes of cities, tiers and statuses by their names, nested records as lines. */
+function readable(key, value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "boolean") return t(value ? "me.yes" : "me.no");
+  if (typeof value === "string" && ISO_TIME.test(value)) return fmtDateTime(value);
+  if (Array.isArray(value)) return value.length ? value.map((v) => readable(key, v)).join(getLang() === "en" ? ", " : "、") : "—";
+  if (typeof value === "object") {
+    if ("name" in value && Object.keys(value).length <= 2) return String(value.name);
+    return h("dl", { class: "data-nested" }, Object.entries(value).flatMap(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, readable(k, v))]));
+  }
+  const known = { tier: ["tier"], status: ["status", "incident_status"], scenario: ["scenario"], kind: ["incident"], role: ["role"] };
+  if ((key === "city" || key === "home_city" || key === "dest_city") && /^\d{6}$/.test(String(value))) return cityName(String(value));
+  if (key === "scheme") return schemeName(String(value));
+  for (const prefix of known[key] || []) {
+    if (has(`${prefix}.${value}`)) return t(`${prefix}.${value}`);
+  }
+  return String(value);
+}
+
+function record(item) {
+  return h("dl", { class: "data-record" }, Object.entries(item).flatMap(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, readable(k, v))]));
+}
+
+function sectionBody(value) {
+  if (Array.isArray(value)) {
+    if (!value.length) return h("p", { class: "muted" }, t("me.empty"));
+    return value.map((item) => (item && typeof item === "object" ? record(item) : h("p", {}, readable("", item))));
+  }
+  if (value && typeof value === "object") return record(value);
+  return h("p", {}, readable("", value));
+}
+
 async function dataScreen(root) {
-  const data = await api.request("GET", "/me/data");
+  const [data] = await Promise.all([api.request("GET", "/me/data"), cities()]);
   const sections = Object.entries(data).filter(([key]) => key !== "generated_at");
   const download = h("a", { class: "btn btn-ghost", "data-test": "data-download", download: "xinyou-my-data.json" }, t("me.data_download"));
   download.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
@@ -42,13 +100,14 @@ async function dataScreen(root) {
       { class: "card", "data-test": "my-data" },
       h("h1", {}, t("me.data")),
       h("p", { class: "muted" }, t("me.data_intro")),
+      h("p", { class: "muted small", "data-test": "data-generated" }, t("me.data_generated", { time: fmtDateTime(data.generated_at) })),
       download,
       sections.map(([key, value]) =>
         h(
           "div",
           { class: "data-section", "data-test": `data-${key}` },
-          h("h2", {}, t(`me.section.${key}`)),
-          Array.isArray(value) && !value.length ? h("p", { class: "muted" }, t("me.empty")) : h("pre", {}, JSON.stringify(value, null, 2))
+          h("h2", {}, has(`me.section.${key}`) ? t(`me.section.${key}`) : fieldLabel(key)),
+          sectionBody(value)
         )
       ),
       h("p", {}, h("a", { href: "#/me" }, "← ", t("common.back")))

@@ -1,8 +1,8 @@
 // The offers screens: the list with filters (#/offers) and one offer (#/offers/<id>),
 // both with the claim button.
 
-import { benefitText, busy, errorText, fmtDate, getLang, h, idempotencyKey, mount, sameOrigin, spinner, t, toast } from "../../common.js";
-import { api, state, render, go, me, cities, cityLabel, cityName } from "../app.js";
+import { benefitText, busy, errorText, fmtDate, getLang, h, idempotencyKey, mount, notice, sameOrigin, spinner, t, toast } from "../../common.js";
+import { api, state, render, go, me, cities, cityLabel, cityName, schemeName } from "../app.js";
 import { CATEGORIES, categoryArt, icon } from "../icons.js";
 
 function offerQuery(filters, extra = {}) {
@@ -22,6 +22,7 @@ async function stationsOf(city) {
     const seen = new Map();
     for (const offer of page.results) for (const s of offer.stations) seen.set(s.id, s);
     state.stations[city] = [...seen.values()].sort((a, b) => a.name.localeCompare(b.name, "zh"));
+    // (sorted by the Chinese name: the order does not move when the language does)
   }
   return state.stations[city];
 }
@@ -37,7 +38,7 @@ async function offersScreen(_arg, root) {
     list.map((c) => h("option", { value: c.code, selected: c.code === filters.city }, cityLabel(c))));
   const stationSelect = h("select", { "aria-label": t("offers.all_stations"), "data-test": "filter-station", disabled: !filters.city || !stations.length, onchange: (e) => update({ station: e.target.value }) },
     h("option", { value: "" }, t("offers.all_stations")),
-    stations.map((s) => h("option", { value: String(s.id), selected: String(s.id) === filters.station }, s.name)));
+    stations.map((s) => h("option", { value: String(s.id), selected: String(s.id) === filters.station }, stationName(s))));
   const search = h("input", { type: "search", value: filters.q, placeholder: t("offers.search"), "aria-label": t("offers.search"), "data-test": "filter-q", enterkeyhint: "search" });
   const chips = h("div", { class: "chips", role: "tablist" },
     ["", ...CATEGORIES].map((c) =>
@@ -79,20 +80,49 @@ async function offersScreen(_arg, root) {
   }
 }
 
+// An entitlement is not claimed: it is used by showing the credit pass, so its lines say
+// "you may use it" (offers.usable), never "you may claim it".
+const isEntitlement = (offer) => offer.kind === "entitlement";
+
 function eligibilityLine(offer) {
   if (!offer.eligibility) return h("p", { class: "elig elig-unknown" }, t("offers.login_to_see"));
-  if (offer.eligibility.eligible) return h("p", { class: "elig elig-yes", "data-test": "eligible" }, icon("check"), t("offers.eligible"));
+  const entitlement = isEntitlement(offer);
+  if (offer.eligibility.eligible) {
+    return h("p", { class: "elig elig-yes", "data-test": "eligible" }, icon("check"), t(entitlement ? "offers.usable" : "offers.eligible"));
+  }
   const reasons = offer.eligibility.reasons.map((r) => t(`reason.${r}`)).join(getLang() === "en" ? "; " : "；");
-  return h("p", { class: "elig elig-no", "data-test": "not-eligible" }, icon("cross"), t("offers.not_eligible"), reasons ? h("span", { class: "reasons" }, t("offers.why_not"), reasons) : null);
+  return h("p", { class: "elig elig-no", "data-test": "not-eligible" }, icon("cross"), t(entitlement ? "offers.not_usable" : "offers.not_eligible"), reasons ? h("span", { class: "reasons" }, t("offers.why_not"), reasons) : null);
+}
+
+/** A station's name in the current language (`name_en`: Hanyu Pinyin from the server). */
+const stationName = (s) => (getLang() === "en" && s.name_en ? s.name_en : s.name);
+
+/** "杭州 西湖区" / "Xihu District, Hangzhou": the merchant's city and district. */
+function placeText(offer) {
+  const m = offer.merchant;
+  const city = cityName(m.city.code) || m.city.name;
+  if (getLang() === "en") return m.district_en ? `${m.district_en}, ${city}` : city;
+  return m.district ? `${city} ${m.district}` : city;
+}
+
+/** placeText as nodes that never break inside a name ("杭" / "州" on a narrow phone). */
+function placeNodes(offer) {
+  const m = offer.merchant;
+  const city = cityName(m.city.code) || m.city.name;
+  const keep = (text) => h("span", { class: "nowrap" }, text);
+  if (getLang() === "en") return m.district_en ? [keep(m.district_en), ", ", keep(city)] : [keep(city)];
+  return m.district ? [keep(city), " ", keep(m.district)] : [keep(city)];
 }
 
 function quotaText(offer) {
   return offer.remaining_quota == null ? t("offers.unlimited") : t("offers.remaining", { n: offer.remaining_quota });
 }
 
-function offerCard(offer) {
-  const claim = claimButton(offer);
-  return h(
+/** An offer's card; `refused` is the message of a refused tap, shown in the card. */
+function offerCard(offer, refused = "") {
+  if (!offer) return h("p", { class: "empty", "data-test": "offer-gone" }, t("offers.gone"));
+  const claim = claimButton(offer, false, (fresh, text) => card.replaceWith(offerCard(fresh, text)));
+  const card = h(
     "article",
     { class: "card offer", "data-test": "offer", "data-offer-id": offer.id },
     h("a", { class: "offer-main", href: `#/offers/${offer.id}` },
@@ -102,16 +132,22 @@ function offerCard(offer) {
           h("span", { class: `cat cat-${offer.category}` }, t(`category.${offer.category}`)),
           h("span", { class: "benefit" }, benefitText(offer))),
         h("h2", { class: "offer-title" }, offer.title),
-        h("p", { class: "muted small" }, offer.merchant.name, trustBadge(offer), " · ", cityName(offer.merchant.city.code) || offer.merchant.city.name, offer.merchant.district ? ` ${offer.merchant.district}` : ""),
+        h("p", { class: "muted small" }, offer.merchant.name, trustBadge(offer), " · ", h("span", { class: "place", "data-test": "offer-place" }, placeNodes(offer))),
         h("p", { class: "muted small" }, t("offers.until", { date: fmtDate(offer.valid_until) }), " · ", quotaText(offer)))),
-    h("div", { class: "offer-foot" }, eligibilityLine(offer), claim)
+    h("div", { class: "offer-foot" }, eligibilityLine(offer), claim),
+    refused ? h("div", { class: "offer-refused" }, notice("error", refused, "claim-refused")) : null
   );
+  return card;
 }
 
-function claimButton(offer, block = false) {
-  if (offer.kind === "entitlement") {
+/** The claim button of a voucher offer (or the way to the pass for an entitlement).
+ * `refreshed(offer)` is called with the offer as the server sees it after a refused tap,
+ * so that the card shows why (sold out, the limit reached, no longer eligible). */
+function claimButton(offer, block = false, refreshed = null) {
+  if (isEntitlement(offer)) {
     // nothing to claim: the credit pass is shown at the counter
-    return h("a", { href: "#/pass", class: `btn btn-primary${block ? " btn-block" : ""}`, "data-test": "show-pass" }, t("offers.show_pass"));
+    const usable = !offer.eligibility || offer.eligibility.eligible;
+    return h("a", { href: "#/pass", class: `btn ${usable ? "btn-primary" : "btn-ghost"}${block ? " btn-block" : ""}`, "data-test": "show-pass" }, t("offers.show_pass"));
   }
   // withdrawn consent is the resident's to give again: the tap says so and leads there
   const reasons = offer.eligibility?.reasons || [];
@@ -131,8 +167,16 @@ function claimButton(offer, block = false) {
         if (e.code !== "network_error" && e.code !== "request_in_progress") key = null;
         let text = errorText(e);
         if (e.code === "not_eligible" && e.detail.reasons?.length) text += ` ${e.detail.reasons.map((r) => t(`reason.${r}`)).join(getLang() === "en" ? "; " : "，")}`;
-        toast(text, "error");
-        if (e.code === "consent_required" || e.code === "no_standing") setTimeout(() => go("#/credit"), 1200);
+        if (e.code === "consent_required" || e.code === "no_standing") {
+          toast(text, "error");
+          setTimeout(() => go("#/credit"), 1200);
+        } else if (refreshed && e.status >= 400 && e.status < 500) {
+          // refused: show the offer as the server sees it now, with why (or that it is gone)
+          api.request("GET", `/offers/${offer.id}`).then(
+            (fresh) => refreshed(fresh, text),
+            (gone) => (gone.status === 404 ? refreshed(null, text) : toast(text, "error"))
+          );
+        } else toast(text, "error");
       }
     });
   });
@@ -152,8 +196,8 @@ async function offerScreen(id, root) {
   const rule = offer.eligibility_rule;
   const ruleLines = [];
   if (rule.min_tier) ruleLines.push(t("offers.rule_tier", { tier: t(`tier.${rule.min_tier}`) }));
-  if (rule.min_score != null) ruleLines.push(t("offers.rule_score", { scheme: rule.scheme, score: rule.min_score }));
-  if (rule.min_grade) ruleLines.push(t("offers.rule_grade", { scheme: rule.scheme, grade: rule.min_grade }));
+  if (rule.min_score != null) ruleLines.push(t("offers.rule_score", { scheme: schemeName(rule.scheme), score: rule.min_score }));
+  if (rule.min_grade) ruleLines.push(t("offers.rule_grade", { scheme: schemeName(rule.scheme), grade: rule.min_grade }));
   if (rule.honour) ruleLines.push(t("offers.rule_honour", { honour: t(`honour.${rule.honour}`) }));
   if (!ruleLines.length) ruleLines.push(t("offers.rule_any"));
   ruleLines.push(
@@ -176,11 +220,14 @@ async function offerScreen(id, root) {
       offer.benefit_note ? h("p", {}, offer.benefit_note) : null,
       h("p", {}, offer.description),
       eligibilityLine(offer),
-      claimButton(offer, true),
+      claimButton(offer, true, (_fresh, text) => {
+        state.flash = text; // shown once the offer is drawn again as the server sees it
+        render();
+      }),
       h("dl", { class: "facts" },
-        h("dt", {}, t("offers.rule")), h("dd", {}, ruleLines.map((line) => h("div", {}, line))),
+        h("dt", {}, t(isEntitlement(offer) ? "offers.rule_use" : "offers.rule")), h("dd", {}, ruleLines.map((line) => h("div", {}, line))),
         h("dt", {}, t("offers.validity")), h("dd", {}, `${fmtDate(offer.valid_from)} – ${fmtDate(offer.valid_until)}`),
-        h("dt", {}, t("offers.address")), h("dd", {}, `${cityName(offer.merchant.city.code)} ${offer.merchant.district} ${offer.merchant.address}`),
+        h("dt", {}, t("offers.address")), h("dd", {}, getLang() === "en" ? `${offer.merchant.address}, ${placeText(offer)}` : `${placeText(offer)} ${offer.merchant.address}`),
         h("dt", {}, t("offers.usage")), h("dd", {},
           offer.usage_notes ? h("div", {}, offer.usage_notes) : null,
           offer.kind === "entitlement"
@@ -190,7 +237,7 @@ async function offerScreen(id, root) {
                 h("div", {}, t("offers.lifetime", { n: offer.voucher_lifetime_hours })),
                 h("div", {}, quotaText(offer)),
               ]),
-        offer.stations.length ? [h("dt", {}, t("offers.stations")), h("dd", {}, offer.stations.map((s) => s.name).join("、"))] : null)
+        offer.stations.length ? [h("dt", {}, t("offers.stations")), h("dd", {}, offer.stations.map(stationName).join(getLang() === "en" ? ", " : "、"))] : null)
     )
   );
 }

@@ -1,10 +1,10 @@
-// The personal credit pass (信用码, #/pass): a full-screen QR that renews itself before it
+// The personal credit pass (信用码, #/pass): a card with the QR that renews itself before it
 // expires (like a payment code) and says how long it is valid; below it, the incidents
 // reported against the resident (with any suspension and the one objection) and the
 // entitlements used.
 
 import { busy, errorText, fmtDateTime, getLang, h, mount, notice, spinner, t, toast } from "../../common.js";
-import { api, state, go } from "../app.js";
+import { api, state, go, cities, cityName } from "../app.js";
 import { lastPass, passView, savePass } from "../pocket.js";
 
 const dataUrlOf = (blob) =>
@@ -47,7 +47,7 @@ async function passScreen(_arg, root) {
       mount(facts,
         h("dt", {}, t("pass.holder")), h("dd", { "data-test": "pass-holder" }, data.holder),
         h("dt", {}, t("pass.tier")), h("dd", { "data-test": "pass-tier" }, t(`tier.${data.tier}`)),
-        h("dt", {}, t("pass.home_city")), h("dd", {}, data.home_city.name));
+        h("dt", {}, t("pass.home_city")), h("dd", { "data-test": "pass-home-city" }, cityName(data.home_city.code) || data.home_city.name));
       tick();
     } catch (error) {
       current = null;
@@ -83,15 +83,29 @@ async function passScreen(_arg, root) {
     if (left <= RENEW_BEFORE) renew();
   }
 
+  // The uses are asked again every USES_EVERY seconds while the pass shows (a clerk applies
+  // an entitlement while the resident holds the phone up): a use appears without leaving.
+  let sinceUses = 0;
   const timer = setInterval(() => {
     if (!root.isConnected) return clearInterval(timer); // the resident left the screen
     tick();
+    sinceUses += 1;
+    if (sinceUses >= USES_EVERY && document.visibilityState === "visible") {
+      sinceUses = 0;
+      loadUses(uses);
+    }
   }, 1000);
-  refresh.addEventListener("click", () => busy(refresh, t("common.loading"), renew));
+  refresh.addEventListener("click", () => busy(refresh, t("common.loading"), async () => {
+    await renew();
+    await loadUses(uses);
+  }));
+  await cities().catch(() => null); // the home city's name in the current language
   await renew();
   loadIncidents(incidents);
   loadUses(uses);
 }
+
+const USES_EVERY = 5;
 
 async function loadIncidents(box) {
   let page;
@@ -139,6 +153,9 @@ async function loadUses(box) {
   const header = h("h2", {}, t("pass.uses"));
   try {
     const page = await api.request("GET", "/me/entitlement-uses?page_size=20");
+    const seen = page.results.map((u) => u.id ?? u.used_at).join(",");
+    if (box.dataset.seen === seen && box.childElementCount) return; // nothing new: no redraw
+    box.dataset.seen = seen;
     mount(box, header, page.results.length
       ? h("ul", { class: "use-list" }, page.results.map((u) =>
           h("li", { "data-test": "use" }, h("strong", {}, u.offer.title), h("small", { class: "muted" }, ` ${u.offer.merchant} · ${fmtDateTime(u.used_at)}`))))

@@ -4,8 +4,9 @@
 //   3. the user agreement and privacy notice (GET /legal/agreement) → POST /auth/register
 // The credit consent is a separate, later step (the credit screen asks for it).
 // Every error shows next to the field it concerns, on the step that holds that field.
+// The code is checked as step 1 is left (POST /auth/sms-code/check), not only at the end.
 
-import { ApiError, busy, errorText, field, fieldErrors, h, mount, notice, t } from "../../common.js";
+import { ApiError, busy, errorText, field, fieldErrors, getLang, h, mount, notice, t } from "../../common.js";
 import { api, state, go, cities, cityLabel } from "../app.js";
 
 const PHONE_RE = /^1[3-9][0-9]{9}$/;
@@ -25,7 +26,7 @@ async function registerScreen(_arg, root) {
   const homeCity = field({ name: "home_city", label: t("register.home_city"), type: "select" });
   homeCity.input.append(
     h("option", { value: "" }, t("register.choose_city")),
-    ...list.map((c) => h("option", { value: c.code }, `${cityLabel(c)}（${c.province}）`))
+    ...list.map((c) => h("option", { value: c.code }, getLang() === "en" ? cityLabel(c) : `${cityLabel(c)}（${c.province}）`))
   );
   const password = field({ name: "password", label: t("login.password"), type: "password", autocomplete: "new-password", hint: t("register.password_hint") });
   const accept = h("input", { type: "checkbox", id: "f-agreement", "data-test": "agreement-accept" });
@@ -36,19 +37,19 @@ async function registerScreen(_arg, root) {
   const sendButton = h("button", { type: "button", class: "btn btn-ghost", "data-test": "send-code", onclick: onSendCode }, t("register.send_code"));
   const sent = h("div", { "data-test": "code-sent" });
   const error = h("div", { class: "form-error", "data-test": "form-error" });
-  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", "data-test": "register-submit" }, t("register.submit"));
+  const submit = h("button", { type: "submit", class: "btn btn-primary", "data-test": "register-submit" }, t("register.submit"));
 
   const steps = [
     h("fieldset", { class: "step", "data-test": "step-phone" },
       h("legend", {}, t("register.step_of", { n: 1 }), " · ", t("register.step_phone")),
       phone.wrap, h("div", { class: "field-row" }, sendButton), sent, smsCode.wrap,
-      h("button", { type: "button", class: "btn btn-primary btn-block", "data-test": "next-1", onclick: () => next(0) }, t("register.next"))),
+      h("button", { type: "button", class: "btn btn-primary btn-block", "data-test": "next-1", onclick: (e) => next(0, e.currentTarget) }, t("register.next"))),
     h("fieldset", { class: "step", "data-test": "step-identity" },
       h("legend", {}, t("register.step_of", { n: 2 }), " · ", t("register.step_identity")),
       realName.wrap, idNumber.wrap, homeCity.wrap, password.wrap,
       h("div", { class: "step-actions" },
         h("button", { type: "button", class: "btn btn-ghost", onclick: () => show(0) }, t("register.prev")),
-        h("button", { type: "button", class: "btn btn-primary", "data-test": "next-2", onclick: () => next(1) }, t("register.next")))),
+        h("button", { type: "button", class: "btn btn-primary", "data-test": "next-2", onclick: (e) => next(1, e.currentTarget) }, t("register.next")))),
     h("fieldset", { class: "step", "data-test": "step-agreement" },
       h("legend", {}, t("register.step_of", { n: 3 }), " · ", t("register.step_agreement")),
       h("h2", {}, agreement.title),
@@ -104,8 +105,29 @@ async function registerScreen(_arg, root) {
     return !Object.keys(problems).length;
   }
 
-  function next(index) {
-    if (check(index)) show(index + 1);
+  // Step 1 is left only with a code the server knows (POST /auth/sms-code/check: not
+  // spent, but each check costs one of its tries); a code once checked is not asked again.
+  let checked = "";
+  async function next(index, button) {
+    if (!check(index)) return;
+    if (index === 0) {
+      const { phone: number, sms_code: code } = values();
+      if (checked !== `${number}:${code}`) {
+        const ok = await busy(button, t("register.checking_code"), async () => {
+          try {
+            await api.request("POST", "/auth/sms-code/check", { body: { phone: number, sms_code: code }, auth: false });
+            return true;
+          } catch (e) {
+            placeError(e);
+            return false;
+          }
+        });
+        if (!ok) return;
+        checked = `${number}:${code}`;
+      }
+    }
+    show(index + 1);
+    steps[index + 1].querySelector("input, select")?.focus();
   }
 
   let timer = null;
