@@ -151,7 +151,7 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
 
 def _one_place_at_a_time(vouchers: list[Voucher], now: datetime) -> None:
     """A person is in one place at a time: a redemption sooner after one in a far city
-    than travel allows (the rule of the travel-time risk signal) did not happen; that
+    than travel allows (the rule of the travel-time risk signal) did not happen; such a
     voucher stays unused instead (expired, or still issued)."""
     from django.conf import settings
 
@@ -166,18 +166,23 @@ def _one_place_at_a_time(vouchers: list[Voucher], now: datetime) -> None:
             km = distance_km(before.dest_city_id, v.dest_city_id) or 0.0
             hours = (v.redeemed_at - before.redeemed_at).total_seconds() / 3600
             if km and hours < km / speed + slack:
-                v.redeemed_at = None
-                if v.expires_at <= now:
-                    v.status, v.closed_at = "expired", v.expires_at + timedelta(minutes=2)
-                else:
-                    v.status = "issued"
+                _unused(v, now)
                 continue
         last[v.resident_id] = v
 
 
+def _unused(v: Voucher, now: datetime) -> None:
+    v.redeemed_at = None
+    if v.expires_at <= now:
+        v.status, v.closed_at = "expired", v.expires_at + timedelta(minutes=2)
+    else:
+        v.status = "issued"
+
+
 def _seed_redemptions(vouchers: list[Voucher]) -> None:
-    """The redemption rows of the redeemed history vouchers, by a clerk of the merchant
-    (merchants without staff have none), online."""
+    """The redemption rows of the redeemed history vouchers, by a clerk of the merchant,
+    online. None for a merchant without staff, nor for a voucher redeemed outside its
+    offer's dates (the history predates some demo offers: their vouchers only count)."""
     from merchants.models import MerchantStaff
 
     from ..vouchers.models import Redemption
@@ -196,7 +201,10 @@ def _seed_redemptions(vouchers: list[Voucher]) -> None:
                 redeemed_at=v.redeemed_at,
             )
             for v in vouchers
-            if v.status == "redeemed" and v.redeemed_at and v.merchant_id in clerks
+            if v.status == "redeemed"
+            and v.redeemed_at
+            and v.merchant_id in clerks
+            and v.offer.valid_from <= v.redeemed_at <= v.offer.valid_until
         ],
         batch_size=1000,
         ignore_conflicts=True,
