@@ -242,3 +242,19 @@ def test_a_realistic_month_of_the_demos_traffic_raises_no_signal(cities):
         compute_day(today - timedelta(days=back))
 
     assert list(RiskSignal.objects.values_list("kind", "subject")) == []
+
+
+def test_the_dashboard_counts_the_signals_nobody_has_looked_at(world, client):
+    outside(world)
+    travel(world)
+    compute_day(DAY, ["330100", "460100"])
+    client.force_login(world.hangzhou_staff)
+
+    def shown() -> str:
+        page = client.get("/dashboard/").content.decode()
+        start = page.index('id="stat-risk"')
+        return page[start : start + 200]
+
+    assert ">1</a>" in shown()  # Hangzhou's one (Haikou's is not theirs)
+    RiskSignal.objects.filter(city_id="330100").update(state="looked_at")
+    assert ">0</a>" in shown()
