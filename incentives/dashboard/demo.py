@@ -159,8 +159,8 @@ def _one_place_at_a_time(vouchers: list[Voucher], now: datetime) -> None:
 
     speed, slack = settings.RISK_TRAVEL_KMH, settings.RISK_TRAVEL_SLACK_HOURS
     last: dict[int, Voucher] = {}
-    redeemed = [v for v in vouchers if v.status == "redeemed" and v.redeemed_at is not None]
-    for v in sorted(redeemed, key=lambda v: v.redeemed_at):
+    redeemed = [(v.redeemed_at, v) for v in vouchers if v.status == "redeemed" and v.redeemed_at]
+    for _at, v in sorted(redeemed, key=lambda pair: pair[0]):
         before = last.get(v.resident_id)
         if before is not None and before.redeemed_at is not None and v.redeemed_at is not None:
             km = distance_km(before.dest_city_id, v.dest_city_id) or 0.0

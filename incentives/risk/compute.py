@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Model
 
 from accounts.identity import mask_name, mask_phone
 from accounts.models import SignupEvent, User
@@ -66,7 +67,7 @@ def _masked_code(code: str) -> str:
     return "…" + code[-4:]
 
 
-def _t(model: type) -> str:
+def _t(model: type[Model]) -> str:
     return model._meta.db_table
 
 
@@ -510,11 +511,12 @@ def signup_burst(day: date) -> list[Found]:
     RISK_SIGNUP_PER_PREFIX, within ten minutes. The city is the home city most of the
     burst's registrations asked for (none: a national signal, for superusers)."""
     lo, hi = day_bounds(day)
-    events = list(
-        SignupEvent.objects.filter(at__gte=lo, at__lt=hi, client_ip__isnull=False)
+    events: list[dict[str, Any]] = [
+        dict(e)
+        for e in SignupEvent.objects.filter(at__gte=lo, at__lt=hi, client_ip__isnull=False)
         .order_by("at", "pk")
         .values("pk", "kind", "at", "client_ip", "city_code")
-    )
+    ]
     limits = {
         "address": setting("RISK_SIGNUP_PER_ADDRESS"),
         "prefix": setting("RISK_SIGNUP_PER_PREFIX"),
