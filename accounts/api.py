@@ -37,6 +37,8 @@ from .serializers import (
     TokenInput,
     TokenPairOutput,
 )
+from .signups import services as signups
+from .signups.models import SignupEvent
 from .sms import services as sms
 from .sms.models import SmsPurpose
 
@@ -62,6 +64,7 @@ class SmsCodeView(_Anonymous):
     def post(self, request: Request) -> Response:
         data = SmsCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
+        signups.record(request, SignupEvent.Kind.SMS_CODE)
         sent = sms.send_code(**data.validated_data)
         return Response(SmsCodeOutput(sent).data, status=202)
 
@@ -118,6 +121,7 @@ class RegisterView(_Anonymous):
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        signups.record(request, SignupEvent.Kind.REGISTER, city_code=v["home_city"])
         user = services.register_resident(
             phone=v["phone"],
             sms_code=v["sms_code"],

@@ -24,6 +24,7 @@ from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
 from .legal.models import Agreement, AgreementAcceptance
 from .realname.models import IdentityCheck
 from .security.models import LoginFailure, LoginLock
+from .signups.models import SignupEvent
 from .sms.models import SmsCode, SmsOutboxMessage
 
 # The models of the `accounts` app: users and cities here; credit schemes, consent,
@@ -42,6 +43,7 @@ __all__ = [
     "LoginLock",
     "RuleVersion",
     "Scheme",
+    "SignupEvent",
     "SmsCode",
     "SmsOutboxMessage",
     "Standing",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
 from .incidents.models import Incident, IncidentEvent
 from .passes.models import EntitlementTally, EntitlementUse, RefusalCount
+from .risk.models import RiskSignal
 from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "OfflineRedemption",
     "Redemption",
     "RefusalCount",
+    "RiskSignal",
     "RollupRefresh",
     "Voucher",
 ]

@@ -62,3 +62,21 @@ def rebuild_dashboard_rollups(date_from: str, date_to: str) -> dict:
         date_from=date.fromisoformat(date_from), date_to=date.fromisoformat(date_to)
     )
     return {"city_rows": report.city_rows, "offer_rows": report.offer_rows}
+
+
+@shared_task(name="incentives.compute_risk_signals", acks_late=True)
+def compute_risk_signals() -> int:
+    """Risk signals of today and yesterday, every city (docs/risk-signals.md)."""
+    from .risk.services import compute_recent
+
+    return compute_recent()
+
+
+@shared_task(name="incentives.purge_risk_rows", acks_late=True)
+def purge_risk_rows() -> dict[str, int]:
+    """Signals older than RISK_SIGNAL_DAYS and sign-up events older than SIGNUP_EVENT_DAYS."""
+    from accounts.signups.services import purge as purge_signups
+
+    from .risk.services import purge_signals
+
+    return {"signals": purge_signals(), "signup_events": purge_signups()}

@@ -118,6 +118,10 @@ class Merchant(models.Model):
     status = models.CharField(
         _("合作状态"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
+    # Opening hours (Asia/Shanghai), when the merchant states them: redemptions scanned
+    # outside them raise a risk signal. Closing before opening means past midnight.
+    opens_at = models.TimeField(_("营业开始时间"), null=True, blank=True)
+    closes_at = models.TimeField(_("营业结束时间"), null=True, blank=True)
     # Enterprise credit, from the enterprise credit provider (merchants/credit): never
     # typed in by anyone, so not editable in forms.
     credit_grade = models.CharField(
@@ -146,6 +150,13 @@ class Merchant(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
             ),
+            models.CheckConstraint(
+                name="merchant_hours_both_or_neither",
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
+                | (
+                    Q(opens_at__isnull=False, closes_at__isnull=False) & ~Q(opens_at=F("closes_at"))
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,6 +177,10 @@ class Merchant(models.Model):
             self.credit_code = normalize_credit_code(self.credit_code)
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError(_("经纬度需同时填写或同时留空。"))
+        if (self.opens_at is None) != (self.closes_at is None):
+            raise ValidationError(_("营业开始和结束时间需同时填写或同时留空。"))
+        if self.opens_at is not None and self.opens_at == self.closes_at:
+            raise ValidationError(_("营业开始和结束时间不能相同。"))
 
 
 class MerchantStaff(models.Model):

@@ -295,8 +295,38 @@ def beat_schedule(*, dashboard_seconds: str) -> dict[str, dict[str, Any]]:
             # every minute on one machine (cheap), every five in production
             "schedule": float(env("DASHBOARD_REFRESH_SECONDS", dashboard_seconds)),
         },
+        # risk signals of today and yesterday (docs/risk-signals.md), and their old rows
+        "risk-signals": {
+            "task": "incentives.compute_risk_signals",
+            "schedule": float(env("RISK_SIGNAL_SECONDS", "3600")),
+        },
+        "risk-purge": {"task": "incentives.purge_risk_rows", "schedule": 24 * 3600.0},
     }
 
+
+# --- risk signals (docs/risk-signals.md): what makes each fire --------------------------
+# a clerk: busiest minute/hour above FACTOR x their own 30-day 95th percentile and the floor
+RISK_CLERK_FACTOR = float(env("RISK_CLERK_FACTOR", "3"))
+RISK_CLERK_PER_MINUTE = int(env("RISK_CLERK_PER_MINUTE", "12"))
+RISK_CLERK_PER_HOUR = int(env("RISK_CLERK_PER_HOUR", "150"))
+# one device: distinct residents within 10 minutes above the floor and FACTOR x the
+# merchant's usual (99th percentile of its devices' ten minutes over 30 days)
+RISK_DEVICE_RESIDENTS = int(env("RISK_DEVICE_RESIDENTS", "30"))
+RISK_DEVICE_FACTOR = float(env("RISK_DEVICE_FACTOR", "2"))
+# a merchant's offline conflict / refusal rate over 7 days against the rest of its city
+RISK_MERCHANT_FACTOR = float(env("RISK_MERCHANT_FACTOR", "3"))
+RISK_MERCHANT_MARGIN = float(env("RISK_MERCHANT_MARGIN", "0.05"))
+RISK_MERCHANT_MIN_ROWS = int(env("RISK_MERCHANT_MIN_ROWS", "20"))
+RISK_MERCHANT_MIN_EVENTS = int(env("RISK_MERCHANT_MIN_EVENTS", "5"))
+# two cities: door-to-door speed (km/h) and time to reach and leave stations (hours)
+RISK_TRAVEL_KMH = float(env("RISK_TRAVEL_KMH", "300"))
+RISK_TRAVEL_SLACK_HOURS = float(env("RISK_TRAVEL_SLACK_HOURS", "1"))
+# sign-ups: SMS-code requests and registrations within 10 minutes
+RISK_SIGNUP_PER_ADDRESS = int(env("RISK_SIGNUP_PER_ADDRESS", "20"))
+RISK_SIGNUP_PER_PREFIX = int(env("RISK_SIGNUP_PER_PREFIX", "60"))
+RISK_MAX_ROWS = int(env("RISK_MAX_ROWS", "100"))  # rows kept behind one signal
+RISK_SIGNAL_DAYS = int(env("RISK_SIGNAL_DAYS", "365"))  # signals kept (then purged)
+SIGNUP_EVENT_DAYS = int(env("SIGNUP_EVENT_DAYS", "30"))  # sign-up events kept
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -140,11 +140,75 @@ def seed_history(count: int = 3000, days: int = 90, seed: int = 2026) -> int:
                 **_outcome(rng, issued, expires, now),
             )
         )
+    _one_place_at_a_time(vouchers, now)
     Voucher.objects.bulk_create(vouchers, batch_size=1000)
+    _seed_redemptions(vouchers)
     _seed_counter_history(rng, residents, now, days)
     today = local_today()
     rebuild_rollups(date_from=today - timedelta(days=days + 1), date_to=today)
     return len(vouchers)
+
+
+def _one_place_at_a_time(vouchers: list[Voucher], now: datetime) -> None:
+    """A person is in one place at a time: a redemption sooner after one in a far city
+    than travel allows (the rule of the travel-time risk signal) did not happen; such a
+    voucher stays unused instead (expired, or still issued)."""
+    from django.conf import settings
+
+    from ..risk.geo import distance_km
+
+    speed, slack = settings.RISK_TRAVEL_KMH, settings.RISK_TRAVEL_SLACK_HOURS
+    last: dict[int, Voucher] = {}
+    redeemed = [(v.redeemed_at, v) for v in vouchers if v.status == "redeemed" and v.redeemed_at]
+    for _at, v in sorted(redeemed, key=lambda pair: pair[0]):
+        before = last.get(v.resident_id)
+        if before is not None and before.redeemed_at is not None and v.redeemed_at is not None:
+            km = distance_km(before.dest_city_id, v.dest_city_id) or 0.0
+            hours = (v.redeemed_at - before.redeemed_at).total_seconds() / 3600
+            if km and hours < km / speed + slack:
+                _unused(v, now)
+                continue
+        last[v.resident_id] = v
+
+
+def _unused(v: Voucher, now: datetime) -> None:
+    v.redeemed_at = None
+    if v.expires_at <= now:
+        v.status, v.closed_at = "expired", v.expires_at + timedelta(minutes=2)
+    else:
+        v.status = "issued"
+
+
+def _seed_redemptions(vouchers: list[Voucher]) -> None:
+    """The redemption rows of the redeemed history vouchers, by a clerk of the merchant,
+    online. None for a merchant without staff, nor for a voucher redeemed outside its
+    offer's dates (the history predates some demo offers: their vouchers only count)."""
+    from merchants.models import MerchantStaff
+
+    from ..vouchers.models import Redemption
+
+    clerks: dict[int, int] = {}
+    for merchant_id, user_id in MerchantStaff.objects.order_by("pk").values_list(
+        "merchant_id", "user_id"
+    ):
+        clerks.setdefault(merchant_id, user_id)
+    Redemption.objects.bulk_create(
+        [
+            Redemption(
+                voucher_id=v.pk,
+                merchant_id=v.merchant_id,
+                staff_id=clerks[v.merchant_id],
+                redeemed_at=v.redeemed_at,
+            )
+            for v in vouchers
+            if v.status == "redeemed"
+            and v.redeemed_at
+            and v.merchant_id in clerks
+            and v.offer.valid_from <= v.redeemed_at <= v.offer.valid_until
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
 
 
 # How often each reason turned someone away, relative to the others (refusal history).

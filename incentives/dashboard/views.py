@@ -31,6 +31,7 @@ from core import roles
 from core.auth import signed_in_user
 from core.replica import on_replica
 
+from ..risk import selectors as risk_selectors
 from . import selectors
 from .api import resolve_scope
 from .rollup import local_today
@@ -248,6 +249,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "query": query,
         "export_query": urlencode({**query, "lang": translation.get_language()}),
         "languages": _languages(request, query),
+        # risk signals nobody has looked at yet (incentives/risk), linked to their admin list
+        "risk_new": risk_selectors.new_count(signed_in_user(request)),
     }
     return render(request, "dashboard/page.html", context)
 

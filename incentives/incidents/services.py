@@ -115,6 +115,31 @@ def report_incident(
     return incident
 
 
+def report_from_risk_signal(*, actor: User, voucher_id: int, note: str) -> Incident:
+    """City staff turn a risk signal about a resident's voucher into an incident (kind
+    `other`, the signal's explanation as its note), decided like a merchant's report. A
+    voucher that has an incident already keeps that one."""
+    voucher = Voucher.objects.select_related("offer").get(pk=voucher_id)
+    with transaction.atomic():
+        incident, created = Incident.objects.get_or_create(
+            voucher=voucher,
+            defaults={
+                "merchant_id": voucher.merchant_id,
+                "dest_city_id": voucher.dest_city_id,
+                "resident_id": voucher.resident_id,
+                "offer_id": voucher.offer_id,
+                "scenario": voucher.offer.scenario,
+                "kind": Incident.Kind.OTHER,
+                "note": note,
+                "reported_by": actor,
+            },
+        )
+        if created:
+            _audit(incident, actor, IncidentEvent.Action.REPORT, "", note)
+    logger.info("incident from risk signal id=%s voucher=%s", incident.pk, voucher_id)
+    return incident
+
+
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """City staff see the incidents of merchants in their city; superusers all."""
     if roles.is_superuser(user):

@@ -78,6 +78,7 @@ class MerchantAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "city", "district", "address", "category"]}),
         (_("联系方式与位置"), {"fields": ["contact_phone", "latitude", "longitude"]}),
+        (_("营业时间"), {"fields": ["opens_at", "closes_at"]}),
         (_("合作状态"), {"fields": ["status"]}),
         (
             _("企业信用（由企业信用服务同步，不可手工修改）"),
