@@ -8,6 +8,7 @@ It lives in core (not accounts) so that core's API permissions need no app.
 
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -74,5 +75,7 @@ def dashboard_cities(user: "User | Any") -> frozenset[str] | None:
     if is_city_staff(user):
         return frozenset({user.staff_city_id})
     if is_alliance_staff(user):
-        return frozenset(user.staff_alliance.members.values_list("code", flat=True))
+        # by name: core imports no app (the model's own one-query read of its members)
+        alliance = apps.get_model("accounts", "Alliance")
+        return alliance.member_codes(user.staff_alliance_id) or frozenset()
     return frozenset()

@@ -25,9 +25,9 @@ class Command(BaseCommand):
             load_agreement()
         self.stdout.write(
             "reference data loaded: "
-            f"{City.objects.count()} cities, {Alliance.objects.count()} alliances, "
-            f"{Scheme.objects.count()} schemes, "
+            f"{City.objects.count()} cities, {Scheme.objects.count()} schemes, "
             f"{RuleVersion.objects.count()} rule versions, "
+            f"{Alliance.objects.count()} alliances, "
             f"consent text {_current(ConsentText)}, agreement {_current(Agreement)}"
         )
 
