@@ -73,9 +73,9 @@ def dashboard_cities(user: "User | Any") -> frozenset[str] | None:
     if is_superuser(user):
         return None
     if is_city_staff(user):
-        return frozenset({user.staff_city_id})
+        return frozenset({str(user.staff_city_id)})
     if is_alliance_staff(user):
         # by name: core imports no app (the model's own one-query read of its members)
         alliance = apps.get_model("accounts", "Alliance")
-        return alliance.member_codes(user.staff_alliance_id) or frozenset()
+        return alliance.member_codes(str(user.staff_alliance_id)) or frozenset()
     return frozenset()

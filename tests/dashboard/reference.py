@@ -4,6 +4,7 @@ incentives/dashboard/rollup.py, sharing no code with them."""
 
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from incentives.models import Voucher
@@ -50,7 +51,7 @@ class Raw:
         events = list(self._in(city, d0, d1, members=members))
         counts = Counter(kind for _v, _d, kind in events)
         residents = {v.resident_id for v, _d, kind in events if kind == "claims"}
-        out = {k: counts[k] for k in KINDS}
+        out: dict[str, Any] = {k: counts[k] for k in KINDS}
         out["unique_residents"] = len(residents)
         out["redemption_rate"] = (
             round(out["redemptions"] / out["claims"], 4) if out["claims"] else None

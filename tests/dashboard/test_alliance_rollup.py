@@ -2,6 +2,7 @@
 member cities (issue 26): every endpoint, every breakdown, flows only between members;
 the counts are the sum of the members' own, residents who claimed in two members once."""
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from accounts.models import Alliance, User
 from accounts.reference import load_reference_data
 from incentives.dashboard.rollup import rebuild_rollups
 from tests.conftest import bearer
-from tests.factories import StaffFactory
+from tests.factories import PASSWORD, StaffFactory
 from tests.merchants.factories import StationFactory, superuser
 
 from . import factories as f
@@ -28,9 +29,17 @@ TEN = frozenset(
 BREAKDOWNS = ("category", "merchant", "offer", "home_city", "scenario", "station")
 
 
+_phones = itertools.count()
+
+
 def alliance_staff(code: str) -> User:
-    return StaffFactory(
-        role=User.Role.ALLIANCE_STAFF, staff_city=None, staff_alliance_id=code, is_staff=False
+    """An alliance staff login of the alliance `code` (no admin)."""
+    return User.objects.create_user(
+        f"1390009{next(_phones):04d}",
+        PASSWORD,
+        real_name="联盟工作人员",
+        role=User.Role.ALLIANCE_STAFF,
+        staff_alliance_id=code,
     )
 
 
