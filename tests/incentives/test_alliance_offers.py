@@ -183,3 +183,26 @@ def test_another_citys_merchant_offer_is_not_opened_by_the_alliance_to_its_own(w
     offer = _alliance_offer(sanya)
     assert _claim(make_resident("330100"), offer).status_code == 201
     assert _claim(make_resident("460200"), offer).status_code == 403
+
+
+def test_merchant_staff_name_an_alliance_in_the_offer_form(world, merchant, client):
+    from tests.merchants.test_admin import ADD, form_data
+
+    client.force_login(merchant_staff(merchant))
+    data = form_data(merchant=merchant, home_city_rule="listed", eligible_alliance="yrd")
+    response = client.post(ADD, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    offer = Offer.objects.get(title="新优惠")
+    assert (offer.home_city_rule, offer.eligible_alliance_id) == ("listed", "yrd")
+    assert list(offer.eligible_home_cities.all()) == []
+    # neither a city nor an alliance: the form says so
+    data = form_data(merchant=merchant, home_city_rule="listed", title="另一个")
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    assert "至少选择一个城市" in " ".join(
+        response.context["adminform"].form.errors["eligible_home_cities"]
+    )
+    # another rule drops the alliance
+    data = form_data(merchant=merchant, home_city_rule="all", eligible_alliance="yrd", title="三")
+    assert client.post(ADD, data).status_code == 302
+    assert Offer.objects.get(title="三").eligible_alliance_id is None
