@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 # agreements (security_admin), and the credit models (credit.admin).
 from . import security_admin  # noqa: F401
 from .credit import admin as credit_admin  # noqa: F401
-from .models import City, User
+from .models import Alliance, City, User
 
 
 @admin.register(City)
@@ -20,18 +20,67 @@ class CityAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
+@admin.register(Alliance)
+class AllianceAdmin(admin.ModelAdmin):
+    """Alliances and their member cities: superusers only (alliance staff see their
+    members' dashboards, never this)."""
+
+    list_display = ["code", "name", "member_names"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members")
+
+    @admin.display(description=_("成员城市"))
+    def member_names(self, alliance: Alliance) -> str:
+        return "、".join(city.name for city in alliance.members.all())
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-date_joined"]
-    list_display = ["phone", "real_name", "role", "home_city", "staff_city", "is_active"]
-    list_filter = ["role", "home_city", "staff_city", "is_active", "is_staff"]
+    list_display = [
+        "phone",
+        "real_name",
+        "role",
+        "home_city",
+        "staff_city",
+        "staff_alliance",
+        "is_active",
+    ]
+    list_filter = ["role", "home_city", "staff_city", "staff_alliance", "is_active", "is_staff"]
     search_fields = ["phone", "real_name"]
     readonly_fields = ["id_masked", "date_joined", "last_login", "closed_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
         (
             _("身份"),
-            {"fields": ["real_name", "role", "home_city", "staff_city", "id_masked"]},
+            {
+                "fields": [
+                    "real_name",
+                    "role",
+                    "home_city",
+                    "staff_city",
+                    "staff_alliance",
+                    "id_masked",
+                ]
+            },
         ),
         (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("时间"), {"fields": ["last_login", "date_joined", "closed_at"]}),
@@ -41,7 +90,14 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["phone", "role", "staff_city", "password1", "password2"],
+                "fields": [
+                    "phone",
+                    "role",
+                    "staff_city",
+                    "staff_alliance",
+                    "password1",
+                    "password2",
+                ],
             },
         ),
     ]

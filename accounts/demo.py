@@ -1,5 +1,6 @@
-"""Demo data of accounts: a superuser, city staff, and residents the sandbox credit provider
-knows (the reference data they rely on, cities, schemes and texts, is accounts.reference)."""
+"""Demo data of accounts: a superuser, city staff, alliance staff, and residents the sandbox
+credit provider knows (the reference data they rely on, cities, schemes and texts, is
+accounts.reference)."""
 
 from core.roles import Role
 
@@ -16,6 +17,11 @@ DEMO_STAFF: list[tuple[str, str, str, str | None]] = [
     ("13800000000", "平台管理员", Role.PLATFORM, None),
     ("13900000001", "杭州市信用办", Role.CITY_STAFF, "330100"),
     ("13900000002", "海口市信用办", Role.CITY_STAFF, "460100"),
+]
+# Alliance staff (phone, real name, alliance code): they see their members' dashboards.
+DEMO_ALLIANCE_STAFF: list[tuple[str, str, str]] = [
+    ("13900000011", "长三角信用合作办公室", "yrd"),
+    ("13900000012", "十城市联盟秘书处", "ten-cities"),
 ]
 # (phone, real name, home city, ID number, consented and verified at seeding): fictional
 # persons of accounts/credit/sandbox_persons.json, one per tier and one listed.
@@ -51,6 +57,17 @@ def seed() -> list[tuple[str, str]]:
                     is_staff=True,
                 )
         logins.append((phone, f"{name} ({role}{' ' + city if city else ''})"))
+    for phone, name, alliance in DEMO_ALLIANCE_STAFF:
+        if not User.objects.filter(phone=phone).exists():
+            # no admin: alliance staff read the dashboards (/dashboard/), change nothing
+            User.objects.create_user(
+                phone,
+                DEMO_PASSWORD,
+                real_name=name,
+                role=Role.ALLIANCE_STAFF,
+                staff_alliance_id=alliance,
+            )
+        logins.append((phone, f"{name} ({Role.ALLIANCE_STAFF} {alliance})"))
     version = CONSENT_V1["version"]
     for phone, name, city, id_number, verified in DEMO_RESIDENTS:
         user = User.objects.filter(phone=phone).first()

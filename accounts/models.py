@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,7 @@ from .sms.models import SmsCode, SmsOutboxMessage
 __all__ = [
     "Agreement",
     "AgreementAcceptance",
+    "Alliance",
     "City",
     "Consent",
     "ConsentText",
@@ -83,6 +85,45 @@ class City(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class Alliance(models.Model):
+    """An alliance of partner cities (信用长三角, 十城市联盟, 京津冀晋): its staff see the
+    dashboards of its member cities, and an offer may be open to its members' residents.
+    A city may belong to several alliances; the members are read when they are needed (an
+    offer's claim asks the member list at claim time)."""
+
+    code = models.SlugField(
+        _("代码"),
+        max_length=20,
+        primary_key=True,
+        help_text=_("小写字母、数字和连字符，如 yrd。"),
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    members = models.ManyToManyField(
+        City, blank=True, related_name="alliances", verbose_name=_("成员城市")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("城市联盟")
+        verbose_name_plural = _("城市联盟")
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+    @staticmethod
+    def member_codes(code: str) -> frozenset[str] | None:
+        """The codes of an alliance's member cities now (one query); None: no such
+        alliance."""
+        row = (
+            Alliance.objects.filter(pk=code)
+            .annotate(codes=ArrayAgg("members__code", default=Value([])))
+            .values_list("codes", flat=True)
+            .first()
+        )
+        return None if row is None else frozenset(c for c in row if c is not None)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -100,7 +141,8 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """Everyone who logs in: residents, merchant staff, city staff and platform operators.
+    """Everyone who logs in: residents, merchant staff, city staff, alliance staff and
+    platform operators.
 
     A resident's ID number is never stored: only its keyed hash (HMAC-SHA256 with the
     server-side pepper) and its masked form (first four, last four), which leaves at least
@@ -135,6 +177,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         related_name="staff",
     )
+    staff_alliance = models.ForeignKey(
+        Alliance,
+        verbose_name=_("所属联盟（联盟工作人员）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
     id_hash = models.CharField(_("身份证号密钥哈希"), max_length=64, unique=True, null=True)
     id_masked = models.CharField(_("身份证号（脱敏）"), max_length=18, blank=True)
     is_staff = models.BooleanField(_("可登录管理后台"), default=False)
@@ -160,6 +210,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 name="city_staff_has_city",
                 condition=~Q(role=Role.CITY_STAFF) | Q(staff_city__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="alliance_staff_has_alliance",
+                condition=~Q(role=Role.ALLIANCE_STAFF) | Q(staff_alliance__isnull=False),
             ),
         ]
 

@@ -1,11 +1,13 @@
-"""The programme's reference data: the partner cities, their credit schemes and each
-scheme's first rule version, the credit consent text and the user agreement. Loaded by
+"""The programme's reference data: the partner cities, the alliances of partner cities,
+their credit schemes and each scheme's first rule version, the credit consent text and the
+user agreement. Loaded by
 `python manage.py bootstrap` (load_reference_data and load_agreement; seed_demo runs it
 before its demo data), in production too:
 no person, login or merchant is made here (those are accounts.demo and the other demo.py).
 
-Idempotent: what exists is left as it is (an operator's later edit is not overwritten); a
-city's empty English name is filled in.
+Idempotent: what exists is left as it is (an operator's later edit is not overwritten: an
+alliance's members are set only when it is created); a city's empty English name is filled
+in.
 """
 
 from datetime import timedelta
@@ -17,8 +19,37 @@ from .credit.grades import DEMO_GRADE_SCHEMES
 from .credit.models import ConsentText, RuleVersion, Scheme
 from .legal.models import Agreement
 from .legal.texts import AGREEMENT_V1
-from .models import City
+from .models import Alliance, City
 from .partner_cities import PARTNER_CITIES
+
+# The alliances of docs/domain.md: (code, name, English name, member city codes). 京津冀晋
+# has one partner city so far (北京, 河北 and 山西 cities join when they become partners).
+ALLIANCES: list[tuple[str, str, str, list[str]]] = [
+    (
+        "yrd",
+        "信用长三角（三省一市）",
+        "Yangtze River Delta",
+        ["310100", "320100", "320200", "320500", "320600", "330100", "330200", "340100"],
+    ),
+    (
+        "ten-cities",
+        "十城市信用建设战略合作联盟",
+        "Ten-City Credit Alliance",
+        [
+            "330100",
+            "350200",
+            "120100",
+            "460100",
+            "460200",
+            "330200",
+            "370100",
+            "410100",
+            "610800",
+            "420200",
+        ],
+    ),
+    ("jjjj", "京津冀晋", "Beijing-Tianjin-Hebei-Shanxi", ["120100"]),
+]
 
 CONSENT_V1 = {
     "version": "2026-01",
@@ -64,8 +95,10 @@ SCHEME_NAMES_EN = {
 
 
 def load_reference_data() -> None:
-    """Create whatever is missing of the cities, schemes, rule versions and consent text."""
+    """Create whatever is missing of the cities, alliances, schemes, rule versions and
+    consent text."""
     _load_cities()
+    _load_alliances()
     for spec in DEMO_SCHEMES:
         _load_scheme(
             spec,
@@ -105,6 +138,15 @@ def _load_cities() -> None:
             code=code, defaults={"name": name, "name_en": name_en, "province": province}
         )
         City.objects.filter(code=code, name_en="").update(name_en=name_en)
+
+
+def _load_alliances() -> None:
+    for code, name, name_en, members in ALLIANCES:
+        alliance, created = Alliance.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en}
+        )
+        if created:
+            alliance.members.set(City.objects.filter(code__in=members))
 
 
 def _load_scheme(spec: dict, kind_fields: dict, rule_fields: dict) -> None:

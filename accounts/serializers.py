@@ -182,6 +182,11 @@ class ProfileOutput(serializers.ModelSerializer):
     id_number = serializers.CharField(source="id_masked", help_text="Always masked.")
     home_city = CitySummary(allow_null=True)
     staff_city = CitySummary(allow_null=True)
+    staff_alliance = serializers.CharField(
+        source="staff_alliance_id",
+        allow_null=True,
+        help_text="Alliance staff: the code of their alliance (GET /api/v1/alliances).",
+    )
     roles = serializers.ListField(child=serializers.CharField())
     agreement_version = serializers.SerializerMethodField(
         help_text="The latest user agreement version this user accepted."
@@ -200,6 +205,7 @@ class ProfileOutput(serializers.ModelSerializer):
             "id_number",
             "home_city",
             "staff_city",
+            "staff_alliance",
             "role",
             "roles",
             "date_joined",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import alliance_api, api
 from .credit import api as credit_api
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("me/data", api.MyDataView.as_view(), name="me-data"),
     path("me/agreement", api.AcceptAgreementView.as_view(), name="me-agreement"),
     path("cities", api.CityListView.as_view(), name="cities"),
+    path("alliances", alliance_api.AllianceListView.as_view(), name="alliances"),
     path("credit/consent-text", credit_api.ConsentTextView.as_view(), name="credit-consent-text"),
     path("me/credit/consent", credit_api.ConsentView.as_view(), name="credit-consent"),
     path("me/credit/verify", credit_api.VerifyView.as_view(), name="credit-verify"),

@@ -97,6 +97,7 @@ def seed_world(rng: random.Random) -> dict:
                     title=f"bench {m.pk}-{j}",
                     description="bench",
                     category=m.category,
+                    scenario="travel",  # every offer has one (a check constraint)
                     benefit_type="gift",
                     min_tier="good",
                     valid_from=now - timedelta(days=400),
@@ -265,7 +266,7 @@ def time_endpoints(reps: int) -> list[tuple[str, list[float]]]:
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from accounts.models import User
+    from accounts.models import Alliance, City, User
     from incentives.dashboard.rollup import local_today
 
     def bearer(user) -> dict:
@@ -279,9 +280,14 @@ def time_endpoints(reps: int) -> list[tuple[str, list[float]]]:
     admin = User.objects.filter(phone="19900000002").first() or User.objects.create_superuser(
         "19900000002", "bench-pass"
     )
+    # the YRD alliance over the bench's cities (its figures: the members' rows together,
+    # distinct residents over them)
+    yrd, _created = Alliance.objects.get_or_create(code="yrd", defaults={"name": "信用长三角"})
+    yrd.members.set(City.objects.filter(code__in=["310100", "320100", "320500", "330100"]))
     client = APIClient()
     today = local_today()
     year = {"date_from": (today - timedelta(days=364)).isoformat(), "date_to": today.isoformat()}
+    yrd_q = {"alliance": "yrd"}
     cases = [
         ("summary (30 days)", "summary", {}, staff),
         ("summary (1 year)", "summary", year, staff),
@@ -295,6 +301,8 @@ def time_endpoints(reps: int) -> list[tuple[str, list[float]]]:
         ("flows (1 year)", "flows", year, staff),
         ("superuser, all cities: summary (1 year)", "summary", year, admin),
         ("superuser, all cities: flows (1 year)", "flows", year, admin),
+        ("alliance yrd (4 cities): summary (1 year)", "summary", {**year, **yrd_q}, admin),
+        ("alliance yrd (4 cities): flows (1 year)", "flows", {**year, **yrd_q}, admin),
     ]
     results = []
     for label, path, params, user in cases:

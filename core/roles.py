@@ -8,6 +8,7 @@ It lives in core (not accounts) so that core's API permissions need no app.
 
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("居民")
     MERCHANT_STAFF = "merchant_staff", _("商户员工")
     CITY_STAFF = "city_staff", _("城市工作人员")
+    ALLIANCE_STAFF = "alliance_staff", _("联盟工作人员")
     PLATFORM = "platform", _("平台运营")
 
 
@@ -51,6 +53,29 @@ def may_join_a_merchant(user: "User") -> bool:
     return user.role == Role.MERCHANT_STAFF
 
 
+def is_alliance_staff(user: "User | Any") -> bool:
+    """Alliance staff attached to an alliance of partner cities: see the dashboards (and
+    roll-ups) of its member cities, read-only; change nothing."""
+    return _active(user) and user.role == Role.ALLIANCE_STAFF and bool(user.staff_alliance_id)
+
+
 def sees_city_dashboards(user: "User | Any") -> bool:
-    """City staff (their own city) and superusers (any city)."""
-    return is_superuser(user) or is_city_staff(user)
+    """City staff (their own city), alliance staff (their alliance's member cities) and
+    superusers (any city)."""
+    return is_superuser(user) or is_city_staff(user) or is_alliance_staff(user)
+
+
+def dashboard_cities(user: "User | Any") -> frozenset[str] | None:
+    """The codes of the cities whose dashboards (summary, series, breakdowns, flows, CSV,
+    statement roll-ups, risk signals) the user may see: None for all (superusers); the
+    staff city of city staff; the member cities of an alliance staff member's alliance as
+    they are now (one query); the empty set for everyone else."""
+    if is_superuser(user):
+        return None
+    if is_city_staff(user):
+        return frozenset({str(user.staff_city_id)})
+    if is_alliance_staff(user):
+        # by name: core imports no app (the model's own one-query read of its members)
+        alliance = apps.get_model("accounts", "Alliance")
+        return alliance.member_codes(str(user.staff_alliance_id)) or frozenset()
+    return frozenset()

@@ -172,8 +172,20 @@ def _home_sql(who: ResidentView, now: datetime) -> Q:
     return (
         Q(home_city_rule=rule.ALL)
         | (Q(home_city_rule=rule.VISITORS) & ~Q(merchant__city_id=who.home_city))
-        | (Q(home_city_rule=rule.LISTED) & Q(listed))
+        | (Q(home_city_rule=rule.LISTED) & (Q(listed) | _alliance_member_sql(who)))
     )
+
+
+# A listed offer may also name an alliance: its member cities' residents qualify, by the
+# member list as it is when asked (a city that joins later is in). The one-offer twin is
+# the second EXISTS of the `listed_home` fact below.
+def _alliance_member_sql(who: ResidentView) -> Q:
+    from accounts.models import Alliance
+
+    members = Alliance.members.through.objects.filter(
+        alliance_id=OuterRef("eligible_alliance_id"), city_id=who.home_city
+    )
+    return Q(Exists(members))
 
 
 def _home_ok(one: One) -> bool:
@@ -310,7 +322,9 @@ OFFER_RULES: tuple[OfferRule, ...] = (
         _home_sql,
         _home_ok,
         "listed_home",
-        "EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id)",
+        "(EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id)"
+        " OR EXISTS (SELECT 1 FROM {members} am"
+        " WHERE am.alliance_id = o.eligible_alliance_id AND am.city_id = u.home_city_id))",
     ),
     OfferRule(Reason.TIER_TOO_LOW, _tier_sql, _tier_ok),
     OfferRule(Reason.SCORE_TOO_LOW, _score_sql, _score_ok),

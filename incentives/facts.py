@@ -25,7 +25,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.credit.models import Consent, Honour, Scheme, Standing
-from accounts.models import City, User
+from accounts.models import Alliance, City, User
 from core.db import prepared_cursor
 from merchants.models import Merchant, MerchantStaff, Offer
 
@@ -52,7 +52,8 @@ _READ_SQL = """
 SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.scenario,
        o.category, o.title, o.title_en, o.benefit_type, o.benefit_value, o.benefit_note,
        o.min_tier, o.min_score, o.min_grade, o.required_honour,
-       o.home_city_rule, o.valid_from, o.valid_until, o.limit_per_period, o.period,
+       o.home_city_rule, o.eligible_alliance_id, o.valid_from, o.valid_until,
+       o.limit_per_period, o.period,
        o.per_resident_limit, o.voucher_lifetime_hours, o.terms_version, o.usage_notes,
        (SELECT sc.name FROM {city} mc JOIN {scheme} sc ON sc.id = mc.scheme_id
         WHERE mc.code = m.city_id),
@@ -97,6 +98,7 @@ class Facts:
     min_grade: str | None
     required_honour: str | None
     home_city_rule: str | None
+    eligible_alliance_id: str | None
     valid_from: datetime | None
     valid_until: datetime | None
     limit_per_period: int | None
@@ -190,6 +192,7 @@ def _read_sql() -> str:
             staff=MerchantStaff,
             consent=Consent,
             home=Offer.eligible_home_cities.through,
+            members=Alliance.members.through,
             incident=Incident,
             offer=Offer,
             merchant=Merchant,

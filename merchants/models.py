@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.credit.models import HonourKind
-from accounts.models import City, Tier
+from accounts.models import Alliance, City, Tier
 from core import roles
 
 from .validators import normalize_credit_code, validate_credit_code
@@ -289,6 +289,7 @@ class Offer(models.Model):
         "required_honour",
         "home_city_rule",
         "eligible_home_cities",
+        "eligible_alliance",
         "valid_from",
         "valid_until",
         "per_resident_limit",
@@ -366,7 +367,18 @@ class Offer(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("指定城市"),
-        help_text=_("“适用居民”为“指定城市”时必填。"),
+        help_text=_("“适用居民”为“指定城市”时，与“指定联盟”至少填写一项。"),
+    )
+    # Beside the listed cities: the residents of this alliance's member cities, as the
+    # members are at claim time (incentives.eligibility, the home-city rule).
+    eligible_alliance = models.ForeignKey(
+        Alliance,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("指定联盟"),
+        help_text=_("“适用居民”为“指定城市”时可选：该联盟成员城市（以领取时为准）的居民均可领取。"),
     )
 
     valid_from = models.DateTimeField(_("开始时间"))
@@ -614,6 +626,7 @@ class Offer(models.Model):
             "scheme": scheme,
             "home_city_rule": offer.home_city_rule,
             "eligible_home_cities": home_cities,
+            "eligible_alliance": offer.eligible_alliance_id,
             "valid_from": offer.valid_from.isoformat(),
             "valid_until": offer.valid_until.isoformat(),
             "voucher_lifetime_hours": offer.voucher_lifetime_hours,

@@ -85,6 +85,11 @@ class EligibilityRuleOutput(serializers.Serializer):
     eligible_home_cities = serializers.ListField(
         child=serializers.CharField(), help_text="City codes, when home_city_rule is listed."
     )
+    eligible_alliance = serializers.CharField(
+        allow_null=True,
+        help_text="When home_city_rule is listed: an alliance code (GET /api/v1/alliances) "
+        "whose member cities' residents qualify too (members as at claim time), or null.",
+    )
 
     def to_representation(self, offer: Offer) -> dict[str, Any]:
         scheme = offer.merchant.city.scheme
@@ -96,6 +101,7 @@ class EligibilityRuleOutput(serializers.Serializer):
             "scheme": scheme.name if scheme is not None else None,
             "home_city_rule": offer.home_city_rule,
             "eligible_home_cities": [c.code for c in offer.eligible_home_cities.all()],
+            "eligible_alliance": offer.eligible_alliance_id,
         }
 
 

@@ -36,6 +36,7 @@ from .models import Merchant, Offer, OfferTransition, Station
 from .scopes import is_city_staff, is_superuser, may, roles_on_offer, staff_merchant_id
 
 _M2M = "eligible_home_cities"
+_ALLIANCE = "eligible_alliance"  # a foreign key: kept by its key in pending_terms
 
 
 def _invalid(exc: ValidationError) -> DomainError:
@@ -68,7 +69,8 @@ def _validate(offer: Offer, home_cities: set[str]) -> None:
         offer.full_clean()
     except ValidationError as exc:
         raise _invalid(exc) from None
-    if offer.home_city_rule == Offer.HomeCityRule.LISTED and not home_cities:
+    listed = offer.home_city_rule == Offer.HomeCityRule.LISTED
+    if listed and not home_cities and offer.eligible_alliance_id is None:
         raise _invalid(ValidationError({_M2M: _("“适用居民”为“指定城市”时，请至少选择一个城市。")}))
     unknown = home_cities - set(
         City.objects.filter(code__in=home_cities).values_list("code", flat=True)
@@ -104,6 +106,7 @@ def create_offer(*, actor: User, merchant: Merchant, fields: Mapping[str, Any]) 
         offer = Offer(merchant=merchant, created_by=actor, status=Offer.Status.DRAFT, **scalars)
         if offer.home_city_rule != Offer.HomeCityRule.LISTED:
             home_cities = set()
+            offer.eligible_alliance = None
         _validate(offer, home_cities)
         offer.save()
         _set_home_cities(offer, home_cities)
@@ -129,7 +132,8 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
 
         current_cities = set(locked.eligible_home_cities.values_list("code", flat=True))
         new_cities = _city_codes(changes[_M2M]) if _M2M in changes else current_cities
-        approved = {f: getattr(locked, f) for f in changes if f != _M2M}
+        approved = {f: getattr(locked, f) for f in changes if f not in (_M2M, _ALLIANCE)}
+        approved_alliance = locked.eligible_alliance_id
         changed: list[str] = []
         for field, value in changes.items():
             if field == _M2M:
@@ -142,6 +146,10 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
             if current_cities and _M2M not in changed:
                 changed.append(_M2M)
             new_cities = set()
+            if locked.eligible_alliance_id is not None:
+                locked.eligible_alliance = None
+                if _ALLIANCE not in changed:
+                    changed.append(_ALLIANCE)
         if not changed:
             return locked
         _validate(locked, new_cities)
@@ -151,7 +159,9 @@ def revise_offer(*, actor: User, offer: Offer, changes: Mapping[str, Any]) -> Of
             proposal = dict(locked.pending_terms)
             for field in terms_changed:
                 proposal[field] = sorted(new_cities) if field == _M2M else _encode(locked, field)
-                if field != _M2M:
+                if field == _ALLIANCE:
+                    locked.eligible_alliance_id = approved_alliance  # the approved term
+                elif field != _M2M:
                     setattr(locked, field, approved[field])  # the row keeps the approved term
             locked.pending_terms = proposal
             others = [f for f in changed if f not in terms_changed]
@@ -178,8 +188,10 @@ REVIEWED_STATUSES = workflow.REVIEWED_STATUSES
 
 
 def _encode(offer: Offer, field: str) -> Any:
-    """A field's value as JSON (decimals and times as strings; `to_python` reads it back)."""
-    return json.loads(json.dumps(getattr(offer, field), cls=DjangoJSONEncoder))
+    """A field's value as JSON (decimals and times as strings, a foreign key as its key;
+    `to_python` reads it back)."""
+    value = offer_field(field).value_from_object(offer)
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def pending_changes(offer: Offer) -> list[tuple[str, Any, Any]]:
@@ -216,9 +228,11 @@ def _review_revision(actor: User, offer: Offer, *, approve: bool, reason: str = 
                 if field == _M2M:
                     cities = set(proposed)
                 else:
-                    setattr(locked, field, offer_field(field).to_python(proposed))
+                    model_field = offer_field(field)
+                    setattr(locked, model_field.attname, model_field.to_python(proposed))
             if locked.home_city_rule != Offer.HomeCityRule.LISTED:
                 cities = set()
+                locked.eligible_alliance_id = None
             _validate(locked, cities)
             locked.terms_version += 1
             _set_home_cities(locked, cities)

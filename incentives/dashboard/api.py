@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -11,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import City, User
+from accounts.models import Alliance, City, User
+from core import roles
 from core.api import IsCityStaffOrSuperuser, error_responses
 from core.auth import signed_in_user
 from core.replica import ReplicaReadsMixin
@@ -37,14 +39,36 @@ SCOPE_TEXT = (
     "(cancelled vouchers stay claims; `cancelled` counts them on the day they were "
     "cancelled); a redemption on the day it was redeemed; an expiry or revocation on the "
     "day the voucher closed. City staff see their own city: offers located there, and in "
-    "`flows` also the residents whose home city it is. Superusers see all cities, or one "
-    "with `city=`. Residents and merchant staff get 403."
+    "`flows` also the residents whose home city it is. Alliance staff see their alliance "
+    "(`alliance=CODE`, the default for them): the member cities together, `flows` only "
+    "between two members, `city=` one member (a city outside the alliance is 404). "
+    "Superusers see all cities, one with `city=`, or any alliance with `alliance=`. "
+    "Residents and merchant staff get 403."
 )
 
 
 def resolve_scope(user: User, data: dict[str, Any]) -> Scope:
-    """The city whose figures the caller may see, from their role and `city=`."""
-    city = data.get("city")
+    """Whose figures the caller may see, from their role, `alliance=` and `city=`: city
+    staff their city (another is 403); alliance staff their alliance (the default; another
+    is 403) or one of its members (another city is 404); superusers any city or alliance
+    (an unknown one is 400), or all cities."""
+    city, alliance = data.get("city"), data.get("alliance")
+    dates = {"date_from": data["date_from"], "date_to": data["date_to"]}
+    if alliance is None and roles.is_alliance_staff(user):
+        alliance = user.staff_alliance_id
+    if alliance is not None:
+        if user.is_superuser:
+            members = Alliance.member_codes(alliance)
+            if members is None:
+                raise serializers.ValidationError({"alliance": [_("不是城市联盟。")]})
+        elif roles.is_alliance_staff(user) and alliance == user.staff_alliance_id:
+            members = roles.dashboard_cities(user)
+            assert members is not None  # None is for superusers only
+        else:
+            raise PermissionDenied(_("只能查看本联盟的数据。"))
+        if city is not None and city not in members:
+            raise Http404(_("该城市不是本联盟的成员。"))
+        return Scope(city=city, **dates, cities=frozenset(members), alliance=alliance)
     if user.is_superuser:
         if city is not None and not City.objects.filter(code=city).exists():
             raise serializers.ValidationError({"city": [_("不是合作城市。")]})
@@ -52,7 +76,7 @@ def resolve_scope(user: User, data: dict[str, Any]) -> Scope:
         raise PermissionDenied(_("只能查看本市的数据。"))
     else:
         city = user.staff_city_id
-    return Scope(city=city, date_from=data["date_from"], date_to=data["date_to"])
+    return Scope(city=city, **dates)
 
 
 def parse(request: Request, query: type[RangeQuery]) -> tuple[Scope, dict[str, Any]]:
@@ -66,9 +90,13 @@ _ERRORS = error_responses(
     400,
     401,
     403,
+    404,
     s400="invalid_request: a malformed date, date_from after date_to, a range over 3 "
-    "years, an unknown `interval`/`by`, or (superusers) an unknown `city`",
-    s403="permission_denied: residents and merchant staff; city staff naming another city",
+    "years, an unknown `interval`/`by`, or (superusers) an unknown `city` or `alliance`",
+    s403="permission_denied: residents and merchant staff; city staff naming another city "
+    "or any alliance; alliance staff naming another alliance",
+    s404="not_found: alliance staff (or a superuser with `alliance=`) naming a city that "
+    "is not a member of the alliance",
 )
 
 

@@ -1,7 +1,7 @@
 """Reads of the city dashboards, from the roll-up tables only (never a voucher scan).
 
-Every function takes the scope (`city`: a City code, or None for all cities) and an
-inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
+Every function takes the scope (one city, the member cities of an alliance, or every
+city) and an inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
 
 Scope rules (docs/api.md "City staff"):
@@ -13,7 +13,10 @@ Scope rules (docs/api.md "City staff"):
 - entitlement uses (credit pass checks) count like redemptions, at the offer's city;
   refusals (claims and pass checks turned away, by first reason) and incidents (reported
   against residents by the city's merchants) at the offer's / merchant's city;
-- `city=None` (superusers only) counts every city.
+- an alliance (`cities`: its member cities) counts like the sum of its members, except
+  that a resident who claimed in two member cities is one of its `unique_residents`, and
+  its flows are the pairs of which both cities are members;
+- `city=None` and `cities=None` (superusers only) counts every city.
 """
 
 from collections.abc import Mapping
@@ -51,11 +54,21 @@ BREAKDOWNS = (
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures (a city code, or None for all cities) over which days (inclusive)."""
+    """Whose figures over which days (inclusive): one city (`city`), else the member
+    cities of an alliance (`cities`, `alliance` its code), else every city (both None).
+    With an alliance and a city, the city is one of its members, and the flows keep to
+    pairs of members."""
 
     city: str | None
     date_from: date
     date_to: date
+    cities: frozenset[str] | None = None
+    alliance: str | None = None
+
+    @property
+    def codes(self) -> frozenset[str] | None:
+        """The cities whose offers count: one, the alliance's members, or None for all."""
+        return frozenset({self.city}) if self.city is not None else self.cities
 
 
 def rate(redemptions: int, claims: int) -> float | None:
@@ -77,7 +90,9 @@ def _in_range[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope) -> Q
 
 def _at_destination[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope) -> QuerySet[Row]:
     qs = _in_range(rows, scope)
-    return qs if scope.city is None else qs.filter(dest_city_id=scope.city)
+    if scope.city is not None:
+        return qs.filter(dest_city_id=scope.city)
+    return qs if scope.cities is None else qs.filter(dest_city_id__in=scope.cities)
 
 
 def summary(*, scope: Scope) -> dict[str, Any]:
@@ -86,11 +101,17 @@ def summary(*, scope: Scope) -> dict[str, Any]:
     first elsewhere, and the time of the figures (9 queries)."""
     totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
     # One row per resident: their first claim day inside the range (see ClaimantDay).
-    if scope.city is None:
+    claimants = _at_destination(ClaimantDay.objects, scope)
+    if scope.city is None and scope.cities is not None:
+        # an alliance: no previous day is kept per set of cities, so distinct residents
+        # over its members' rows (bounded by the members' claim days in the range)
+        residents = claimants.aggregate(n=Count("resident_id", distinct=True))["n"]
+    elif scope.city is None:
         first_in_range = Q(prev_any_day__isnull=True) | Q(prev_any_day__lt=scope.date_from)
+        residents = claimants.filter(first_in_range).count()
     else:
         first_in_range = Q(prev_day__isnull=True) | Q(prev_day__lt=scope.date_from)
-    residents = _at_destination(ClaimantDay.objects, scope).filter(first_in_range).count()
+        residents = claimants.filter(first_in_range).count()
     # Published offers whose validity overlaps the range; participating merchants.
     offers = Offer.objects.filter(
         status=Offer.Status.PUBLISHED,
@@ -108,18 +129,21 @@ def summary(*, scope: Scope) -> dict[str, Any]:
         synced_at__gte=day_start(scope.date_from),
         synced_at__lt=day_start(scope.date_to + timedelta(days=1)),
     )
-    if scope.city is not None:
-        offers = offers.filter(merchant__city_id=scope.city)
-        merchants = merchants.filter(city_id=scope.city)
-        incidents = incidents.filter(dest_city_id=scope.city)
-        paused = paused.filter(merchant__city_id=scope.city)
-        conflicts = conflicts.filter(city_id=scope.city)
+    codes = scope.codes
+    if codes is not None:
+        offers = offers.filter(merchant__city_id__in=codes)
+        merchants = merchants.filter(city_id__in=codes)
+        incidents = incidents.filter(dest_city_id__in=codes)
+        paused = paused.filter(merchant__city_id__in=codes)
+        conflicts = conflicts.filter(city_id__in=codes)
     paused_counts = paused.aggregate(
         all=Count("pk"), credit=Count("pk", filter=Q(credit_paused_at__isnull=False))
     )
     refusals = _at_destination(RefusalCount.objects, scope).aggregate(n=Sum("count"))["n"]
     return {
         "city": scope.city,
+        "alliance": scope.alliance,
+        "cities": sorted(scope.codes) if scope.codes is not None else None,
         "date_from": scope.date_from,
         "date_to": scope.date_to,
         **totals,
@@ -276,10 +300,13 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
 
 def flows(*, scope: Scope) -> list[dict[str, Any]]:
     """Counts per (residents' home city → offers' city) pair involving the scope's city on
-    either side, largest first (2 queries)."""
+    either side, largest first (2 queries). In an alliance, only pairs of two members
+    (and, narrowed to a member city, those that involve it)."""
     qs = _in_range(CityDay.objects, scope)
     if scope.city is not None:
         qs = qs.filter(Q(dest_city_id=scope.city) | Q(home_city_id=scope.city))
+    if scope.cities is not None:
+        qs = qs.filter(dest_city_id__in=scope.cities, home_city_id__in=scope.cities)
     grouped = qs.values("home_city_id", "dest_city_id").annotate(**_sums()).order_by()
     rows: list[dict[str, Any]] = [
         {"home_city": row["home_city_id"], "dest_city": row["dest_city_id"], **_counts(row)}

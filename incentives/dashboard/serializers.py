@@ -18,7 +18,8 @@ LATEST = date(2099, 12, 31)
 
 
 class RangeQuery(QuerySerializer):
-    """`date_from`/`date_to` (inclusive, YYYY-MM-DD, Asia/Shanghai) and `city`."""
+    """`date_from`/`date_to` (inclusive, YYYY-MM-DD, Asia/Shanghai), `city` and
+    `alliance`."""
 
     date_from = serializers.DateField(
         required=False,
@@ -36,7 +37,17 @@ class RangeQuery(QuerySerializer):
         required=False,
         error_messages={"invalid": _("应为 6 位数字行政区划代码。")},
         help_text="Superusers: the partner city whose figures to show (default: all cities). "
-        "City staff: may only name their own city (another is 403).",
+        "City staff: may only name their own city (another is 403). With `alliance`: one "
+        "of its member cities (another city is 404).",
+    )
+    alliance = serializers.RegexField(
+        r"^[a-z0-9-]{1,20}$",
+        required=False,
+        error_messages={"invalid": _("应为城市联盟代码，如 yrd。")},
+        help_text="The code of an alliance of partner cities (GET /api/v1/alliances): the "
+        "figures of its member cities together, `flows` only between two members. Alliance "
+        "staff: their own alliance (the default for them; another is 403). Superusers: any "
+        "(an unknown one is 400). City staff: 403.",
     )
 
     def validate_date_from(self, value: date) -> date:
@@ -107,7 +118,17 @@ _RATE_HELP = (
 
 class SummaryOutput(_Counts):
     city = serializers.CharField(
-        allow_null=True, help_text="City code of the figures; null = all cities."
+        allow_null=True,
+        help_text="City code of the figures; null = all cities, or the alliance's members.",
+    )
+    alliance = serializers.CharField(
+        allow_null=True, help_text="Alliance code of the figures (`alliance=`), else null."
+    )
+    cities = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The codes of the cities counted (an alliance's members now, or the one "
+        "city); null = all cities.",
     )
     date_from = serializers.DateField()
     date_to = serializers.DateField()

@@ -1,4 +1,5 @@
-"""The HTML dashboard and its CSV export (session login; city staff and superusers).
+"""The HTML dashboard and its CSV export (session login; city staff, alliance staff and
+superusers).
 
 The page is rendered with its figures embedded (`json_script`) and drawn by the vendored
 ECharts; changing the dates reloads it with the new query. Both views read the same
@@ -15,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from rest_framework import serializers
 
-from accounts.models import City
+from accounts.models import Alliance, City
 from accounts.security.auth import DashboardLoginForm
 from core import roles
 from core.auth import signed_in_user
@@ -46,6 +47,7 @@ FIELD_LABELS = {
     "date_from": gettext_lazy("开始日期"),
     "date_to": gettext_lazy("结束日期"),
     "city": gettext_lazy("城市"),
+    "alliance": gettext_lazy("城市联盟"),
     "interval": gettext_lazy("时间粒度"),
 }
 
@@ -158,6 +160,23 @@ def city_label(city: City | None) -> str:
     return str(city.name_en) if english and city.name_en else str(city.name)
 
 
+def alliance_label(alliance: Alliance) -> str:
+    """An alliance's name in the active language (the English one where there is one)."""
+    english = translation.get_language() == "en"
+    return str(alliance.name_en) if english and alliance.name_en else str(alliance.name)
+
+
+def scope_label(scope: Scope) -> str:
+    """Whose figures these are, in words: a city, an alliance, a member city of an
+    alliance ("十城市联盟 · 杭州"), or all cities (at most two queries)."""
+    city = City.objects.filter(code=scope.city).first() if scope.city else None
+    if scope.alliance is None:
+        return city_label(city)
+    alliance = Alliance.objects.filter(pk=scope.alliance).first()
+    name = alliance_label(alliance) if alliance is not None else scope.alliance
+    return f"{name} · {city_label(city)}" if city is not None else name
+
+
 def error_lines(errors: dict[str, Any]) -> list[dict[str, str]]:
     """The query's errors as sentences: the field as people call it, then the message
     (never the field's name in the URL, `date_from`)."""
@@ -174,22 +193,34 @@ def error_lines(errors: dict[str, Any]) -> list[dict[str, str]]:
 def _scope(request: HttpRequest) -> tuple[Scope, str, dict[str, Any]]:
     """Scope and interval of the query; errors (field → messages) fall back to defaults."""
     # an empty field of the form ("all cities", a cleared date) means "the default"
-    names = ("date_from", "date_to", "city", "interval")
+    names = ("date_from", "date_to", "city", "alliance", "interval")
     params = {k: v for k, v in request.GET.items() if k in names and v}
     parsed = SeriesQuery(data=params, context={"today": local_today()})
     errors: dict[str, Any] = {}
     if not parsed.is_valid():
         errors = parsed.errors
-        kept = {"city": params["city"]} if "city" in params and "city" not in errors else {}
+        kept = {k: params[k] for k in ("city", "alliance") if k in params and k not in errors}
         parsed = SeriesQuery(data=kept, context={"today": local_today()})
         parsed.is_valid(raise_exception=True)
+    user = signed_in_user(request)
     try:
-        scope = resolve_scope(signed_in_user(request), parsed.validated_data)
+        scope = resolve_scope(user, parsed.validated_data)
+    except Http404:
+        if not user.is_superuser:
+            raise  # alliance staff naming a city outside their alliance: not found
+        # a superuser who picked another alliance with a city of the one before: its figures
+        errors = {**errors, "city": [_("该城市不是所选联盟的成员。")]}
+        data = {**parsed.validated_data}
+        data.pop("city", None)
+        scope = resolve_scope(user, data)
     except serializers.ValidationError as exc:
         assert isinstance(exc.detail, dict)  # resolve_scope names the field it refuses
         errors = {**errors, **exc.detail}
         data = {**parsed.validated_data}
-        data.pop("city", None)
+        for refused in exc.detail:
+            data.pop(refused, None)
+        if "alliance" in exc.detail:
+            data.pop("city", None)
         scope = resolve_scope(signed_in_user(request), data)
     return scope, parsed.validated_data["interval"], errors
 
@@ -231,17 +262,26 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     figures = selectors.dashboard(scope=scope, interval=interval)
     query = {"date_from": scope.date_from.isoformat(), "date_to": scope.date_to.isoformat()}
     query["interval"] = interval
-    if request.user.is_superuser and scope.city:
+    user = signed_in_user(request)
+    if scope.alliance is not None and (user.is_superuser or scope.city):
+        query["alliance"] = scope.alliance
+    if (user.is_superuser or scope.alliance is not None) and scope.city:
         query["city"] = scope.city
     city = City.objects.filter(code=scope.city).first() if scope.city else None
-    cities = City.objects.all() if request.user.is_superuser else []
+    # the city selector: every city (superusers), or the members of the alliance shown
+    cities = City.objects.all() if user.is_superuser and scope.alliance is None else []
+    if scope.cities is not None:
+        cities = City.objects.filter(code__in=scope.cities)
+    alliances = Alliance.objects.all() if user.is_superuser else []
     context = {
         "scope": scope,
         "interval": interval,
         "intervals": _intervals(),
         "city": city,
-        "city_label": city_label(city),
+        "city_label": scope_label(scope),
         "cities": [(c.code, city_label(c)) for c in cities],
+        "alliances": [(a.code, alliance_label(a)) for a in alliances],
+        "all_cities_label": _("全部成员城市") if scope.alliance else _("全部城市"),
         "errors": error_lines(errors),
         "invalid": set(errors),
         "figures": figures,
@@ -272,6 +312,7 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
     rows: list[list[Any]] = [
         [_("信游城市数据看板")],
         [_("城市"), city_name],
+        *([[_("成员城市"), " ".join(sorted(scope.cities))]] if scope.cities is not None else []),
         [_("开始日期"), scope.date_from.isoformat()],
         [_("结束日期"), scope.date_to.isoformat()],
         [_("数据截至"), _as_of_text(summary["as_of"])],
@@ -358,9 +399,9 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    city = City.objects.filter(code=scope.city).first() if scope.city else None
-    city_name = city_label(city)
-    filename = f"xinyou-dashboard-{scope.city or 'all'}-{scope.date_from}-{scope.date_to}.csv"
+    city_name = scope_label(scope)
+    who = "-".join(filter(None, (scope.alliance, scope.city))) or "all"
+    filename = f"xinyou-dashboard-{who}-{scope.date_from}-{scope.date_to}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")

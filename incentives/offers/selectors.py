@@ -189,7 +189,8 @@ ELIGIBILITY_FLAGS = eligibility.FLAGS
 OFFER_ROW_FIELDS = (
     "id", "title", "title_en", "description", "description_en", "category",
     "benefit_type", "benefit_value", "benefit_note", "min_tier", "min_score",
-    "min_grade", "required_honour", "home_city_rule", "valid_from", "valid_until",
+    "min_grade", "required_honour", "home_city_rule", "eligible_alliance_id",
+    "valid_from", "valid_until",
     "total_quota", "claimed_count",
     "per_resident_limit", "voucher_lifetime_hours", "usage_notes", "terms_version",
     "kind", "scenario", "limit_per_period", "period",

@@ -99,6 +99,7 @@ def offer_payload(row: dict, page, eligibility: dict | None = None) -> dict:
             "scheme": row["merchant__city__scheme__name"],
             "home_city_rule": row["home_city_rule"],
             "eligible_home_cities": page.home_cities.get(row["id"], []),
+            "eligible_alliance": row["eligible_alliance_id"],
         },
         "valid_from": _DATETIME.to_representation(row["valid_from"]),
         "valid_until": _DATETIME.to_representation(row["valid_until"]),

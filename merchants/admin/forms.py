@@ -45,12 +45,14 @@ class OfferForm(forms.ModelForm):
         super().clean()  # returns cleaned_data (typed as maybe None for plain forms)
         data = self.cleaned_data
         rule = data.get("home_city_rule")
-        if rule == Offer.HomeCityRule.LISTED and not data.get("eligible_home_cities"):
+        listed = rule == Offer.HomeCityRule.LISTED
+        if listed and not data.get("eligible_home_cities") and not data.get("eligible_alliance"):
             self.add_error(
                 "eligible_home_cities", _("“适用居民”为“指定城市”时，请至少选择一个城市。")
             )
-        elif rule and rule != Offer.HomeCityRule.LISTED:
+        elif rule and not listed:
             data["eligible_home_cities"] = City.objects.none()
+            data["eligible_alliance"] = None
         return data
 
 

@@ -168,6 +168,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
                     "required_honour",
                     "home_city_rule",
                     "eligible_home_cities",
+                    "eligible_alliance",
                 ]
             },
         ),

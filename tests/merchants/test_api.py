@@ -99,6 +99,7 @@ def test_the_offer_shape(api_client, catalogue):
         "scheme": None,
         "home_city_rule": "listed",
         "eligible_home_cities": ["310100", "330100"],
+        "eligible_alliance": None,
     }
     assert offer["benefit_value"] is None and offer["benefit_type"] == "free_entry"
     assert offer["total_quota"] == 100 and offer["remaining_quota"] == 100
