@@ -73,7 +73,7 @@ class RiskSignalAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if not self.has_module_permission(request):
+        if not self.has_module_permission(request):  # (alliance staff: no admin access)
             return False
         return obj is None or obj.state != RiskSignal.State.ESCALATED
 

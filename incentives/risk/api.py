@@ -24,7 +24,7 @@ class RiskSignalsView(GenericAPIView):
 
     @extend_schema(
         tags=["dashboard"],
-        summary="Risk signals of my city (superusers: all, or one with `city=`)",
+        summary="Risk signals of my city or alliance (superusers: all, or one with `city=`)",
         description="Patterns found by the hourly risk task, newest day first, each with "
         "why it fired (`why`, in the request's language) and the rows behind it (`rows`). "
         "`date_from`/`date_to` bound the day the pattern was found on (default: the last "
@@ -47,6 +47,7 @@ class RiskSignalsView(GenericAPIView):
             date_from=scope.date_from,
             date_to=scope.date_to,
             city=scope.city,
+            cities=scope.cities,
         )
         page = self.paginate_queryset(found)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)

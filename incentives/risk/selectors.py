@@ -11,12 +11,12 @@ from .models import RiskSignal
 
 
 def signals_visible_to(user: User) -> QuerySet[RiskSignal]:
-    """City staff: their city's signals; superusers: all (national ones included)."""
-    if roles.is_superuser(user):
+    """City staff: their city's signals; alliance staff: the member cities' (read-only);
+    superusers: all, national ones included (roles.dashboard_cities)."""
+    cities = roles.dashboard_cities(user)
+    if cities is None:
         return RiskSignal.objects.all()
-    if roles.is_city_staff(user):
-        return RiskSignal.objects.filter(city_id=user.staff_city_id)
-    return RiskSignal.objects.none()
+    return RiskSignal.objects.filter(city_id__in=cities)
 
 
 def signals(
@@ -26,6 +26,7 @@ def signals(
     date_from: date | None = None,
     date_to: date | None = None,
     city: str | None = None,
+    cities: frozenset[str] | None = None,
 ) -> QuerySet[RiskSignal]:
     found = signals_visible_to(user).select_related("city")
     if state:
@@ -36,6 +37,8 @@ def signals(
         found = found.filter(day__lte=date_to)
     if city:
         found = found.filter(city_id=city)
+    elif cities is not None:
+        found = found.filter(city_id__in=cities)
     return found.order_by("-day", "-pk")
 
 

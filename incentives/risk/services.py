@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import City, User
 from core import roles
-from core.errors import NOT_FOUND, DomainError
+from core.errors import NOT_FOUND, PERMISSION_DENIED, DomainError
 
 from ..dashboard.rollup import local_today
 from ..incidents.services import report_from_risk_signal
@@ -77,6 +77,8 @@ def change_state(*, actor: User, signal_id: int, state: str, reason: str = "") -
     """City staff of the signal's city (or a superuser) mark it looked at, dismiss it with a
     reason, or escalate it (an incident where a resident's voucher is concerned). An
     escalated signal stays escalated."""
+    if roles.is_alliance_staff(actor):
+        raise PERMISSION_DENIED()  # alliance staff read the signals of their members, only
     if not (roles.is_city_staff(actor) or roles.is_superuser(actor)):
         raise NOT_FOUND()
     reason = reason.strip()

@@ -258,3 +258,34 @@ def test_the_dashboard_counts_the_signals_nobody_has_looked_at(world, client):
     assert ">1</a>" in shown()  # Hangzhou's one (Haikou's is not theirs)
     RiskSignal.objects.filter(city_id="330100").update(state="looked_at")
     assert ">0</a>" in shown()
+
+
+def test_alliance_staff_read_their_members_signals_and_change_none(world, api_client):
+    from accounts.reference import load_reference_data
+    from tests.dashboard.test_alliance_rollup import alliance_staff
+
+    load_reference_data()  # the alliances: 杭州 is in the YRD, 海口 is not
+    outside(world)  # 杭州
+    travel(world)  # 海口
+    compute_day(DAY, ["330100", "460100"])
+    yrd, ten = alliance_staff("yrd"), alliance_staff("ten-cities")
+
+    mine = listing(api_client, yrd)
+    both = listing(api_client, ten)  # 杭州 and 海口 are both in the ten-city alliance
+    one_member = listing(api_client, ten, city="460100")
+    not_member = listing(api_client, yrd, city="460100")
+    signal = RiskSignal.objects.get(city_id="330100")
+    change = api_client.post(
+        f"/api/v1/dashboard/risk-signals/{signal.pk}/state",
+        {"state": "looked_at"},
+        format="json",
+        **bearer(yrd),
+    )
+
+    assert [r["city"] for r in mine.json()["results"]] == ["330100"]
+    assert sorted(r["city"] for r in both.json()["results"]) == ["330100", "460100"]
+    assert [r["city"] for r in one_member.json()["results"]] == ["460100"]
+    assert not_member.status_code == 404
+    assert change.status_code == 403 and change.json()["error"]["code"] == "permission_denied"
+    signal.refresh_from_db()
+    assert signal.state == "new"
