@@ -98,6 +98,21 @@ class PendingRevisionFilter(admin.SimpleListFilter):
         return queryset.exclude(pending_terms={}) if self.value() == "pending" else queryset
 
 
+class CreditPauseFilter(admin.SimpleListFilter):
+    """Offers the enterprise credit sync paused (the home page links here)."""
+
+    title = _("因商户信用暂停")
+    parameter_name = "credit"
+
+    def lookups(self, request, model_admin):
+        return [("paused", _("因商户信用暂停"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "paused":
+            return queryset.filter(status=Offer.Status.PAUSED, credit_paused_at__isnull=False)
+        return queryset
+
+
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
@@ -121,6 +136,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "kind",
         "scenario",
         PendingRevisionFilter,
+        CreditPauseFilter,
         "category",
         "benefit_type",
         "merchant__credit_grade",
