@@ -87,9 +87,7 @@ def merchant_home(*, user: User, now: datetime | None = None) -> MerchantHome | 
     merchant = Merchant.objects.get(pk=merchant_id)
     day, month = day_and_month_start(now)
     redemptions = Redemption.objects.filter(merchant_id=merchant_id, redeemed_at__gte=month)
-    r = redemptions.aggregate(
-        month=Count("pk"), today=Count("pk", filter=Q(redeemed_at__gte=day))
-    )
+    r = redemptions.aggregate(month=Count("pk"), today=Count("pk", filter=Q(redeemed_at__gte=day)))
     uses = EntitlementUse.objects.filter(merchant_id=merchant_id, used_at__gte=month)
     u = uses.aggregate(month=Count("pk"), today=Count("pk", filter=Q(used_at__gte=day)))
     offers = offers_visible_to(user)
@@ -122,9 +120,7 @@ def city_home(*, user: User) -> CityHome | None:
         return None
     offers = offers_visible_to(user).aggregate(
         submitted=Count("pk", filter=Q(status=S.SUBMITTED)),
-        revisions=Count(
-            "pk", filter=Q(status__in=[S.PUBLISHED, S.PAUSED]) & ~Q(pending_terms={})
-        ),
+        revisions=Count("pk", filter=Q(status__in=[S.PUBLISHED, S.PAUSED]) & ~Q(pending_terms={})),
     )
     incidents = incidents_visible_to(user).aggregate(
         reported=Count("pk", filter=Q(status=Incident.Status.REPORTED)),

@@ -30,12 +30,13 @@ from ..scopes import (
     roles_on_offer,
     staff_merchant_id,
 )
+from .cells import cut, local_day, local_minute, short_label
 from .forms import OfferForm, RejectForm
 
 
 def _local(at) -> str:
     """A time in the service's time zone, to the minute."""
-    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
+    return local_minute(at)
 
 
 def _error_text(exc: DomainError) -> str:
@@ -116,20 +117,17 @@ class CreditPauseFilter(admin.SimpleListFilter):
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
+    # Columns that fit 1280 px beside the filters (admin.css); the merchant column for
+    # those who see several merchants, the city for superusers (get_list_display).
     list_display = [
-        "title",
-        "merchant",
+        "title_cell",
+        "merchant_cell",
         "city",
-        "category",
-        "kind",
-        "scenario",
+        "kind_scenario",
         "benefit",
-        "status",
-        "credit_pause",
-        "goes_live",
-        "valid_until",
+        "state",
+        "ends",
         "remaining",
-        "terms_version",
     ]
     list_filter = [
         "status",
@@ -277,6 +275,14 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def has_pause_permission(self, request) -> bool:
         return self.has_module_permission(request)
 
+    def get_list_display(self, request):
+        columns = list(self.list_display)
+        if not is_superuser(request.user):
+            columns.remove("city")  # city staff see their own city's offers only
+            if is_merchant_staff(request.user):
+                columns.remove("merchant_cell")  # ... and merchant staff their own
+        return columns
+
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # deletion goes through the change page only
@@ -359,6 +365,38 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     # columns ------------------------------------------------------------------------------
 
+    @admin.display(description=_("标题"), ordering="title")
+    def title_cell(self, offer: Offer):
+        return cut(offer.title, size="l")
+
+    @admin.display(description=_("商户"), ordering="merchant__name")
+    def merchant_cell(self, offer: Offer):
+        return cut(offer.merchant.name, size="s")
+
+    @admin.display(description=_("形式与场景"), ordering="kind")
+    def kind_scenario(self, offer: Offer) -> str:
+        kind = short_label(offer.get_kind_display())
+        return f"{kind} · {offer.get_scenario_display()}" if offer.scenario else kind
+
+    @admin.display(description=_("状态"), ordering="status")
+    def state(self, offer: Offer):
+        """The status, with what residents see of it (goes live when, paused why) and a
+        change of terms waiting for review."""
+        parts = [str(offer.get_status_display())]
+        live = self.goes_live(offer)
+        if live != "—":
+            parts.append(live)
+        paused = self.credit_pause(offer)
+        if paused != "—":
+            parts.append(paused)
+        if offer.pending_terms:
+            parts.append(str(_("条款修改待审核")))
+        return cut(" · ".join(parts))
+
+    @admin.display(description=_("结束时间"), ordering="valid_until")
+    def ends(self, offer: Offer):
+        return local_day(offer.valid_until)
+
     @admin.display(description=_("因商户信用暂停"))
     def credit_pause(self, offer: Offer) -> str:
         """Why the credit sync paused it (city staff resume it from the merchant list)."""
@@ -371,7 +409,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             else _("企业信用等级 %(g)s") % {"g": merchant.credit_grade or "—"}
         )
         return _("%(at)s 起暂停：%(why)s") % {
-            "at": offer.credit_paused_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "at": local_minute(offer.credit_paused_at),
             "why": why,
         }
 
@@ -380,13 +418,13 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return offer.merchant.city.name
 
     @admin.display(description=_("优惠"))
-    def benefit(self, offer: Offer) -> str:
-        label = offer.get_benefit_type_display()
+    def benefit(self, offer: Offer):
+        label = short_label(offer.get_benefit_type_display())
         if offer.benefit_value is None:
-            return str(label)
+            return cut(label, size="s")
         if offer.benefit_type == Offer.BenefitType.PERCENT_OFF:
-            return f"{label} {offer.benefit_value.normalize():f}%"
-        return f"{label} ¥{offer.benefit_value}"
+            return cut(f"{label} {offer.benefit_value.normalize():f}%", size="s")
+        return cut(f"{label} ¥{offer.benefit_value}", size="s")
 
     @admin.display(description=_("上线"))
     def goes_live(self, offer: Offer) -> str:

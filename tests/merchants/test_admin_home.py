@@ -17,14 +17,18 @@ from incentives.vouchers import services as vouchers
 from incentives.vouchers.models import OfflineRedemption, Redemption, Voucher
 from merchants import services
 from merchants.admin.home import day_and_month_start
-from merchants.models import Offer
+from merchants.models import MerchantCreditCheck, Offer
 from tests.incentives.conftest import make_resident
 
-from .factories import MerchantFactory, OfferFactory, city_staff, merchant_staff
+from .factories import MerchantFactory, OfferFactory, StationFactory, city_staff, merchant_staff
 
 pytestmark = pytest.mark.django_db
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-LONG_TITLE = "西湖画舫夜游守信居民专享八折优惠（含游船讲解、茶点与湖心亭登岛，节假日除外，须提前一天预约）"
+LONG_TITLE = (
+    "西湖画舫夜游守信居民专享八折优惠（含游船讲解、茶点与湖心亭登岛，节假日除外，须提前一天预约）"
+)
+
+LONG_MERCHANT = "西湖画舫游船（测试）有限公司杭州西湖风景名胜区分公司"
 
 
 def _published(merchant, **fields) -> Offer:
@@ -66,7 +70,7 @@ def back_office() -> dict:
     load_reference_data()
     now = timezone.now()
     day, month = day_and_month_start(now)
-    a = MerchantFactory(name="西湖画舫游船（测试）有限公司杭州西湖风景名胜区分公司", city_id="330100")
+    a = MerchantFactory(name=LONG_MERCHANT, city_id="330100")
     b = MerchantFactory(name="河坊街茶馆", city_id="330100")
     c = MerchantFactory(name="海口骑楼老街", city_id="460100")
     clerk_a = merchant_staff(a, phone="13600000011")
@@ -78,13 +82,29 @@ def back_office() -> dict:
     reviewer.real_name = "王审核"
     reviewer.save()
     hk_reviewer = city_staff("460100")
+    station = StationFactory(city_id="330100", name="西湖站")
+    station.merchants.add(a, b)
+    MerchantCreditCheck.objects.create(
+        source="sync",
+        outcome="rejected",
+        merchant=a,
+        credit_code=a.credit_code + "XYZ",
+        error="统一社会信用代码校验位不符，企业信用服务返回的数据不合规，已拒收并记录。",
+    )
 
     live_a = _published(a, title=LONG_TITLE, total_quota=100, per_resident_limit=5)
     live_b = _published(b, title="茶馆守信九折", total_quota=100, per_resident_limit=5)
     live_c = _published(c, title="骑楼守信八折", total_quota=100, per_resident_limit=5)
     pass_a = _published(
-        a, title="免押金租船", kind="entitlement", scenario="travel", benefit_type="deposit_waiver",
-        benefit_value=None, total_quota=None, limit_per_period=2, period="day",
+        a,
+        title="免押金租船",
+        kind="entitlement",
+        scenario="travel",
+        benefit_type="deposit_waiver",
+        benefit_value=None,
+        total_quota=None,
+        limit_per_period=2,
+        period="day",
     )
     OfferFactory(merchant=a, title="草稿：冬季游船", status="draft")
     OfferFactory(merchant=a, title="草稿：元旦夜游", status="draft")
@@ -93,7 +113,10 @@ def back_office() -> dict:
         merchant=a, title="被驳回：儿童半价", status="rejected", rejection_reason="请写明适用年龄。"
     )
     OfferFactory(
-        merchant=a, title="信用暂停：游船九折", status="paused", credit_paused_at=now,
+        merchant=a,
+        title="信用暂停：游船九折",
+        status="paused",
+        credit_paused_at=now,
         published_at=now,
     )
     OfferFactory(merchant=a, title="商户暂停：周末特惠", status="paused", published_at=now)
@@ -117,24 +140,53 @@ def back_office() -> dict:
     _use(pass_a, hz2, clerk_a, month - timedelta(hours=3), pass_id=-2)
 
     OfflineRedemption.objects.create(
-        merchant=a, city_id="330100", staff=clerk_a, nonce="n-1", device_id="柜台平板",
-        fingerprint="f" * 64, voucher=v_today, scanned_at=now - timedelta(minutes=5),
-        outcome="already_redeemed", redeemed_at=now, conflict=True,
+        merchant=a,
+        city_id="330100",
+        staff=clerk_a,
+        nonce="n-1",
+        device_id="柜台平板",
+        fingerprint="f" * 64,
+        voucher=v_today,
+        scanned_at=now - timedelta(minutes=5),
+        outcome="already_redeemed",
+        redeemed_at=now,
+        conflict=True,
     )
     OfflineRedemption.objects.create(
-        merchant=a, city_id="330100", staff=clerk_a, nonce="n-2", device_id="柜台平板",
-        fingerprint="e" * 64, voucher=None, scanned_at=now - timedelta(minutes=4),
+        merchant=a,
+        city_id="330100",
+        staff=clerk_a,
+        nonce="n-2",
+        device_id="柜台平板",
+        fingerprint="e" * 64,
+        voucher=None,
+        scanned_at=now - timedelta(minutes=4),
         outcome="not_found",
     )
     incident = Incident.objects.create(
-        merchant=a, dest_city_id="330100", resident=hz, offer=live_a, scenario="travel",
-        voucher=v_today, kind="no_show", status="reported", reported_by=clerk_a,
+        merchant=a,
+        dest_city_id="330100",
+        resident=hz,
+        offer=live_a,
+        scenario="travel",
+        voucher=v_today,
+        kind="no_show",
+        status="reported",
+        reported_by=clerk_a,
         reported_at=timezone.make_aware(dt.datetime(2026, 3, 1, 8, 5), dt.UTC),
     )
     return {
-        "a": a, "b": b, "c": c, "clerk_a": clerk_a, "clerk_b": clerk_b,
-        "reviewer": reviewer, "hk_reviewer": hk_reviewer, "live_a": live_a,
-        "pass_a": pass_a, "submitted": submitted, "incident": incident,
+        "a": a,
+        "b": b,
+        "c": c,
+        "clerk_a": clerk_a,
+        "clerk_b": clerk_b,
+        "reviewer": reviewer,
+        "hk_reviewer": hk_reviewer,
+        "live_a": live_a,
+        "pass_a": pass_a,
+        "submitted": submitted,
+        "incident": incident,
     }
 
 
