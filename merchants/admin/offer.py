@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -82,8 +83,47 @@ class OfferTransitionInline(admin.TabularInline):
         return False
 
 
-# Workflow actions are offered in the changelist (bulk) and on each offer's page.
+# Workflow actions are offered in the changelist (bulk) and on each offer's page; there
+# only those this user may take on this offer in its status (OfferAdmin.get_actions).
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+# admin action → workflow action
+WORKFLOW_ACTION = {
+    "submit_selected": "submit",
+    "withdraw_selected": "withdraw",
+    "publish_selected": "publish",
+    "reject_selected": "reject",
+    "pause_selected": "pause",
+    "resume_selected": "resume",
+    "end_selected": "end",
+}
+
+# Fields that mean something for one kind of offer only: on an existing offer's page the
+# other kind's fields and help are left out (on the add page both show).
+VOUCHER_ONLY = (
+    "total_quota",
+    "claimed_count",
+    "remaining",
+    "per_resident_limit",
+    "voucher_lifetime_hours",
+)
+ENTITLEMENT_ONLY = ("limit_per_period", "period")
+
+
+def actions_on(user, offer: Offer) -> set[str]:
+    """The workflow actions `user` may take on `offer` as it stands (merchants.workflow):
+    a draft is never paused or resumed, a live offer never submitted. A change of terms
+    waiting on a published or paused offer is approved or rejected (publish, reject)."""
+    revision = offer.status in workflow.REVIEWED_STATUSES and bool(offer.pending_terms)
+    return {
+        action
+        for action in workflow.TRANSITIONS
+        if (
+            workflow.leads_to(action, offer.status) is not None
+            or (revision and action in ("publish", "reject"))
+        )
+        and may(user, action, offer)
+    }
 
 
 class PendingRevisionFilter(admin.SimpleListFilter):
@@ -286,12 +326,26 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # deletion goes through the change page only
+        offer = getattr(request, "_offer_on_page", None)
+        if action_location == ActionLocation.CHANGE_FORM and offer is not None:
+            allowed = actions_on(request.user, offer)
+            for name in [n for n in actions if WORKFLOW_ACTION.get(n) not in allowed]:
+                del actions[name]
         return actions
 
     # the form ---------------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.kind == Offer.Kind.VOUCHER:
+            # a voucher offer: no per-period limit, no help about entitlements
+            fieldsets = [fs for fs in fieldsets if ENTITLEMENT_ONLY[0] not in fs[1]["fields"]]
+        elif obj is not None and obj.kind == Offer.Kind.ENTITLEMENT:
+            # an entitlement: nothing is claimed, so no quota, claims or voucher lifetime
+            fieldsets = [
+                (title, {**opts, "fields": [f for f in opts["fields"] if f not in VOUCHER_ONLY]})
+                for title, opts in fieldsets
+            ]
         if obj is not None and obj.status == Offer.Status.REJECTED and obj.rejection_reason:
             # What the city asked to change comes first, above the long form.
             rejection = (
@@ -304,6 +358,12 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             )
             fieldsets.insert(0, rejection)
         return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.kind == Offer.Kind.VOUCHER and "kind" in form.base_fields:
+            form.base_fields["kind"].help_text = ""  # the help is about entitlements
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self._always_readonly)
@@ -355,6 +415,9 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # the offer of this page, for the actions it offers (get_actions)
+        offer = self.get_object(request, unquote(object_id)) if object_id else None
+        request._offer_on_page = offer
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
