@@ -104,10 +104,9 @@ _INCIDENT_FIELDS = (
 class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     # columns that fit 1280 px beside the filters (merchants/static/xinyou-admin/admin.css)
     list_display = [
-        "id",
         "reported",
-        "status",
-        "kind",
+        "state",
+        "kind_cell",
         "scenario_name",
         "merchant_cell",
         "offer_cell",
@@ -115,6 +114,7 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "what",
         "suspended",
     ]
+    list_display_links = ["reported"]
     list_filter = ["status", "kind", ScenarioFilter]
     list_select_related = ["merchant", "offer", "resident", "use", "voucher"]
     ordering = ["-reported_at"]
@@ -126,6 +126,14 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     @admin.display(description=_("上报时间"), ordering="reported_at")
     def reported(self, incident: Incident) -> str:
         return local_minute(incident.reported_at)
+
+    @admin.display(description=_("状态"), ordering="status")
+    def state(self, incident: Incident):
+        return cut(incident.get_status_display())
+
+    @admin.display(description=_("类型"), ordering="kind")
+    def kind_cell(self, incident: Incident):
+        return cut(incident.get_kind_display(), size="s")
 
     @admin.display(description=_("场景"), ordering="scenario")
     def scenario_name(self, incident: Incident) -> str:
@@ -193,11 +201,11 @@ class IncidentAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return cut(
                 _("权益使用 #%(id)s，%(at)s")
                 % {"id": incident.use_id, "at": local_minute(use.used_at)},
-                size="s",
+                size="xs",
             )
         voucher = incident.voucher
         assert voucher is not None  # incident_on_use_or_voucher: a use, else a voucher
-        return cut(_("优惠券 %(code)s") % {"code": voucher.code}, size="s")
+        return cut(_("优惠券 %(code)s") % {"code": voucher.code}, size="xs")
 
     def _decide(self, request, queryset, action: str, done) -> HttpResponse | None:
         if "apply" not in request.POST:

@@ -12,7 +12,7 @@ EMPTY = "—"
 
 
 def cut(text: object, *, size: str = "") -> SafeString | str:
-    """`text` in a span that ends with an ellipsis when too long; size: "", "s" or "l"."""
+    """`text` in a span that ends with an ellipsis when too long; size: "", "xs", "s" or "l"."""
     text = "" if text is None else str(text)
     if not text:
         return EMPTY

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import User
 from core.roles import is_city_staff, is_superuser
@@ -142,7 +143,8 @@ def greeting_name(user: User) -> str:
     if merchant_id is not None:
         place = user.merchant_membership.merchant.name
     elif is_city_staff(user):
-        place = user.staff_city.name
+        city = user.staff_city
+        place = city.name_en if get_language() == "en" and city.name_en else city.name
     else:
         place = ""
     return " · ".join(part for part in (name, place) if part)

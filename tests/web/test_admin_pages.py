@@ -4,6 +4,8 @@
 critical violation on the pages they use, in Chinese and in English. Screenshots:
 test-artifacts/web/admin-*.png."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -13,6 +15,7 @@ from tests.merchants.test_admin_home import LONG_MERCHANT, LONG_TITLE, back_offi
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (1280, 1440)
+CJK = r"[\u4e00-\u9fff]"
 LOCALES = {"zh": "zh-CN", "en": "en-US"}
 
 # the lists each role reaches (all of those in the admin's menu for them)
@@ -88,16 +91,20 @@ def fits(page) -> dict:
     )
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_list_shows_all_its_columns_on_one_screen(desk, office, width, shots):
+def test_every_list_shows_all_its_columns_on_one_screen(desk, office, width, lang, shots):
     bad = []
     for who, lists in (("clerk_a", MERCHANT_LISTS), ("reviewer", CITY_LISTS)):
-        page = desk(office[who], width)
+        page = desk(office[who], width, lang)
         for path in lists:
             page.goto(page.base + path)
             box = fits(page)
             name = path.strip("/").split("/")[-1]
-            shots(page, f"admin-{who}-{name}-{width}")
+            shots(page, f"admin-{who}-{name}-{width}-{lang}")
+            if lang == "en":  # the column headers are English too
+                headers = page.locator("#result_list thead th").all_inner_texts()
+                assert not [h for h in headers if re.search(CJK, h)], (path, headers)
             if (
                 not (box["right"] <= box["viewport"] and box["page"] <= box["viewport"])
                 or box["inner"] > 0
@@ -205,4 +212,10 @@ def test_the_home_page_and_its_favicon(desk, office, width, shots):
     city.goto(city.base + "/admin/")
     assert city.locator('[data-count="submitted"]').inner_text() == "2"
     shots(city, f"admin-reviewer-home-{width}", full_page=True)
+    # in English, the home page's own words are English (names of things are data)
+    english = desk(office["clerk_a"], width, "en")
+    english.goto(english.base + "/admin/")
+    words = english.locator(".xy-panel th, .xy-panel h3, .xy-panel .button").all_inner_texts()
+    assert words and not [w for w in words if re.search(CJK, w)], words
+    shots(english, f"admin-clerk_a-home-{width}-en", full_page=True)
     assert page.problems == [] and city.problems == []
