@@ -142,8 +142,7 @@ def greeting_name(user: User) -> str:
     merchant_id = staff_merchant_id(user)
     if merchant_id is not None:
         place = user.merchant_membership.merchant.name
-    elif is_city_staff(user):
-        city = user.staff_city
+    elif is_city_staff(user) and (city := user.staff_city) is not None:
         place = city.name_en if get_language() == "en" and city.name_en else city.name
     else:
         place = ""

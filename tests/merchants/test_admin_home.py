@@ -31,7 +31,7 @@ LONG_TITLE = (
 LONG_MERCHANT = "西湖画舫游船（测试）有限公司杭州西湖风景名胜区分公司"
 
 
-def _published(merchant, **fields) -> Offer:
+def _published(merchant, **fields):
     now = timezone.now()
     fields.setdefault("status", Offer.Status.PUBLISHED)
     fields.setdefault("published_at", now)
@@ -63,7 +63,7 @@ def _use(offer: Offer, resident, clerk, at, pass_id: int) -> EntitlementUse:
     )
 
 
-def back_office() -> dict:
+def back_office():
     """Two Hangzhou merchants and a Haikou one, with offers in every state, redemptions
     and entitlement uses today, earlier this month and last month, an offline conflict,
     incidents waiting; the people who work on them."""
@@ -267,7 +267,9 @@ def test_city_staff_see_their_citys_queue_with_links(client, office):
 
 
 def result_list(page: str) -> str:
-    return re.search(r'<table id="result_list">.*?</table>', page, re.S).group(0)
+    table = re.search(r'<table id="result_list">.*?</table>', page, re.S)
+    assert table is not None
+    return table.group(0)
 
 
 def test_the_home_links_lead_to_lists_that_show_those_rows(client, office):
@@ -291,3 +293,16 @@ def test_the_greeting_names_the_person_and_the_merchant_not_the_phone(client, of
         r'<div id="user-tools">(.*?)</strong>', client.get("/admin/", **ZH).content.decode(), re.S
     ).group(1)
     assert "王审核" in greeting and "杭州" in greeting
+
+
+def test_the_home_figures_take_a_fixed_number_of_queries(office, django_assert_num_queries):
+    from accounts.models import User
+    from merchants.admin.home import city_home, merchant_home
+
+    clerk = User.objects.select_related("merchant_membership").get(pk=office["clerk_a"].pk)
+    # the merchant, redemptions, uses, offers by state, rejections, offline conflicts
+    with django_assert_num_queries(6):
+        assert merchant_home(user=clerk) is not None
+    with django_assert_num_queries(2):  # offers waiting, incidents waiting
+        assert city_home(user=office["reviewer"]) is not None
+    assert city_home(user=clerk) is None and merchant_home(user=office["reviewer"]) is None

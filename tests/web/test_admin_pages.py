@@ -113,7 +113,7 @@ def test_every_list_shows_all_its_columns_on_one_screen(desk, office, width, lan
     assert bad == []
 
 
-def _pages(office) -> dict[str, list[str]]:
+def _pages(office):
     """The admin pages each role uses (path), by login."""
     from merchants.models import Offer, Station
 
