@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,12 +31,13 @@ from ..scopes import (
     roles_on_offer,
     staff_merchant_id,
 )
+from .cells import cut, local_day, local_minute, short_label
 from .forms import OfferForm, RejectForm
 
 
 def _local(at) -> str:
     """A time in the service's time zone, to the minute."""
-    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
+    return local_minute(at)
 
 
 def _error_text(exc: DomainError) -> str:
@@ -81,8 +83,47 @@ class OfferTransitionInline(admin.TabularInline):
         return False
 
 
-# Workflow actions are offered in the changelist (bulk) and on each offer's page.
+# Workflow actions are offered in the changelist (bulk) and on each offer's page; there
+# only those this user may take on this offer in its status (OfferAdmin.get_actions).
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+# admin action → workflow action
+WORKFLOW_ACTION = {
+    "submit_selected": "submit",
+    "withdraw_selected": "withdraw",
+    "publish_selected": "publish",
+    "reject_selected": "reject",
+    "pause_selected": "pause",
+    "resume_selected": "resume",
+    "end_selected": "end",
+}
+
+# Fields that mean something for one kind of offer only: on an existing offer's page the
+# other kind's fields and help are left out (on the add page both show).
+VOUCHER_ONLY = (
+    "total_quota",
+    "claimed_count",
+    "remaining",
+    "per_resident_limit",
+    "voucher_lifetime_hours",
+)
+ENTITLEMENT_ONLY = ("limit_per_period", "period")
+
+
+def actions_on(user, offer: Offer) -> set[str]:
+    """The workflow actions `user` may take on `offer` as it stands (merchants.workflow):
+    a draft is never paused or resumed, a live offer never submitted. A change of terms
+    waiting on a published or paused offer is approved or rejected (publish, reject)."""
+    revision = offer.status in workflow.REVIEWED_STATUSES and bool(offer.pending_terms)
+    return {
+        action
+        for action in workflow.TRANSITIONS
+        if (
+            workflow.leads_to(action, offer.status) is not None
+            or (revision and action in ("publish", "reject"))
+        )
+        and may(user, action, offer)
+    }
 
 
 class PendingRevisionFilter(admin.SimpleListFilter):
@@ -98,29 +139,42 @@ class PendingRevisionFilter(admin.SimpleListFilter):
         return queryset.exclude(pending_terms={}) if self.value() == "pending" else queryset
 
 
+class CreditPauseFilter(admin.SimpleListFilter):
+    """Offers the enterprise credit sync paused (the home page links here)."""
+
+    title = _("因商户信用暂停")
+    parameter_name = "credit"
+
+    def lookups(self, request, model_admin):
+        return [("paused", _("因商户信用暂停"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "paused":
+            return queryset.filter(status=Offer.Status.PAUSED, credit_paused_at__isnull=False)
+        return queryset
+
+
 @admin.register(Offer)
 class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = OfferForm
+    # Columns that fit 1280 px beside the filters (admin.css); the merchant column for
+    # those who see several merchants, the city for superusers (get_list_display).
     list_display = [
-        "title",
-        "merchant",
+        "title_cell",
+        "merchant_cell",
         "city",
-        "category",
-        "kind",
-        "scenario",
+        "kind_scenario",
         "benefit",
-        "status",
-        "credit_pause",
-        "goes_live",
-        "valid_until",
+        "state",
+        "ends",
         "remaining",
-        "terms_version",
     ]
     list_filter = [
         "status",
         "kind",
         "scenario",
         PendingRevisionFilter,
+        CreditPauseFilter,
         "category",
         "benefit_type",
         "merchant__credit_grade",
@@ -262,15 +316,37 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def has_pause_permission(self, request) -> bool:
         return self.has_module_permission(request)
 
+    def get_list_display(self, request):
+        columns = list(self.list_display)
+        if not is_superuser(request.user):
+            columns.remove("city")  # city staff see their own city's offers only
+            if is_merchant_staff(request.user):
+                columns.remove("merchant_cell")  # ... and merchant staff their own
+        return columns
+
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # deletion goes through the change page only
+        offer = getattr(request, "_offer_on_page", None)
+        if action_location == ActionLocation.CHANGE_FORM and offer is not None:
+            allowed = actions_on(request.user, offer)
+            for name in [n for n in actions if WORKFLOW_ACTION.get(n) not in allowed]:
+                del actions[name]
         return actions
 
     # the form ---------------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.kind == Offer.Kind.VOUCHER:
+            # a voucher offer: no per-period limit, no help about entitlements
+            fieldsets = [fs for fs in fieldsets if ENTITLEMENT_ONLY[0] not in fs[1]["fields"]]
+        elif obj is not None and obj.kind == Offer.Kind.ENTITLEMENT:
+            # an entitlement: nothing is claimed, so no quota, claims or voucher lifetime
+            fieldsets = [
+                (title, {**opts, "fields": [f for f in opts["fields"] if f not in VOUCHER_ONLY]})
+                for title, opts in fieldsets
+            ]
         if obj is not None and obj.status == Offer.Status.REJECTED and obj.rejection_reason:
             # What the city asked to change comes first, above the long form.
             rejection = (
@@ -283,6 +359,12 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             )
             fieldsets.insert(0, rejection)
         return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.kind == Offer.Kind.VOUCHER and "kind" in form.base_fields:
+            form.base_fields["kind"].help_text = ""  # the help is about entitlements
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self._always_readonly)
@@ -334,6 +416,9 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # the offer of this page, for the actions it offers (get_actions)
+        offer = self.get_object(request, unquote(object_id)) if object_id else None
+        request._offer_on_page = offer
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
@@ -343,6 +428,38 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     # columns ------------------------------------------------------------------------------
+
+    @admin.display(description=_("标题"), ordering="title")
+    def title_cell(self, offer: Offer):
+        return cut(offer.title, size="l")
+
+    @admin.display(description=_("商户"), ordering="merchant__name")
+    def merchant_cell(self, offer: Offer):
+        return cut(offer.merchant.name, size="s")
+
+    @admin.display(description=_("形式与场景"), ordering="kind")
+    def kind_scenario(self, offer: Offer) -> str:
+        kind = short_label(offer.get_kind_display())
+        return f"{kind} · {offer.get_scenario_display()}" if offer.scenario else kind
+
+    @admin.display(description=_("状态"), ordering="status")
+    def state(self, offer: Offer):
+        """The status, with what residents see of it (goes live when, paused why) and a
+        change of terms waiting for review."""
+        parts = [str(offer.get_status_display())]
+        live = self.goes_live(offer)
+        if live != "—":
+            parts.append(live)
+        paused = self.credit_pause(offer)
+        if paused != "—":
+            parts.append(paused)
+        if offer.pending_terms:
+            parts.append(str(_("条款修改待审核")))
+        return cut(" · ".join(parts))
+
+    @admin.display(description=_("结束时间"), ordering="valid_until")
+    def ends(self, offer: Offer):
+        return local_day(offer.valid_until)
 
     @admin.display(description=_("因商户信用暂停"))
     def credit_pause(self, offer: Offer) -> str:
@@ -356,7 +473,7 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
             else _("企业信用等级 %(g)s") % {"g": merchant.credit_grade or "—"}
         )
         return _("%(at)s 起暂停：%(why)s") % {
-            "at": offer.credit_paused_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "at": local_minute(offer.credit_paused_at),
             "why": why,
         }
 
@@ -365,13 +482,13 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return offer.merchant.city.name
 
     @admin.display(description=_("优惠"))
-    def benefit(self, offer: Offer) -> str:
-        label = offer.get_benefit_type_display()
+    def benefit(self, offer: Offer):
+        label = short_label(offer.get_benefit_type_display())
         if offer.benefit_value is None:
-            return str(label)
+            return cut(label, size="s")
         if offer.benefit_type == Offer.BenefitType.PERCENT_OFF:
-            return f"{label} {offer.benefit_value.normalize():f}%"
-        return f"{label} ¥{offer.benefit_value}"
+            return cut(f"{label} {offer.benefit_value.normalize():f}%", size="s")
+        return cut(f"{label} ¥{offer.benefit_value}", size="s")
 
     @admin.display(description=_("上线"))
     def goes_live(self, offer: Offer) -> str:

@@ -14,6 +14,7 @@ from core.auth import signed_in_user
 from .. import services
 from ..models import Station
 from ..scopes import is_city_staff, is_superuser, merchants_visible_to, stations_visible_to
+from .cells import cut
 from .forms import StationForm
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class _Counted(TypedDict):
 @admin.register(Station)
 class StationAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = StationForm
-    list_display = ["name", "city", "merchant_count"]
+    list_display = ["name_cell", "city", "merchant_count"]
     list_filter = [("city", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "merchants__name"]
     filter_horizontal = ["merchants"]
@@ -37,6 +38,10 @@ class StationAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         return stations_visible_to(signed_in_user(request)).annotate(
             _merchant_count=Count("merchants")
         )
+
+    @admin.display(description=_("名称"), ordering="name")
+    def name_cell(self, station: Station):
+        return cut(station.name, size="l")
 
     @admin.display(description=_("商户数"), ordering="_merchant_count")
     def merchant_count(self, station: "WithAnnotations[Station, _Counted]") -> int:
