@@ -25,6 +25,7 @@ MERCHANT_LISTS = [
     "/admin/incentives/offlineredemption/",
 ]
 CITY_LISTS = [
+    "/admin/incentives/risksignal/",
     "/admin/merchants/offer/",
     "/admin/merchants/merchant/",
     "/admin/merchants/station/",
