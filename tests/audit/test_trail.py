@@ -3,7 +3,7 @@ which address, old and new values; it is append-only; hot counters leave no row.
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import Client
 
@@ -11,8 +11,7 @@ from accounts.credit.models import Honour, RuleVersion, Scheme
 from audit.middleware import trail_context
 from audit.models import EVENT_MODELS, OfferEvent, UserEvent
 from incentives.models import Incident
-from merchants.models import Merchant, MerchantStaff, Offer, Station
-from tests.factories import PASSWORD
+from merchants.models import Merchant, MerchantStaff, Station
 from tests.incentives.conftest import client_for, publish
 from tests.incentives.test_incidents import use_lane
 from tests.merchants.factories import (
@@ -199,6 +198,3 @@ def test_claims_leave_no_trail_row(resident, merchant):
 def test_every_event_table_is_append_only():
     for model in EVENT_MODELS:
         assert "append_only" in {t.name for t in model._meta.triggers}, model
-
-
-__all__ = ["PASSWORD", "IntegrityError", "InternalError", "Offer", "report"]
