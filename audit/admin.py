@@ -37,9 +37,9 @@ class _SuperuserReadOnly(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict:
+    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict:
         # the action runs for a viewer (Django's own delete action is off: no delete)
-        actions = super().get_actions(request)
+        actions = super().get_actions(request, *args, **kwargs)
         actions.pop("delete_selected", None)
         return actions
 
@@ -69,7 +69,7 @@ class TrailEntryAdmin(_SuperuserReadOnly):
     def get_queryset(self, request: HttpRequest) -> Any:
         return trail.all_entries()
 
-    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
         # links from other pages: ?user=12, ?pgh_obj_id=5, ?ip=..., ?pgh_created_at__gte=...
         if lookup in {"user", "user__exact", "user_id", "ip", "pgh_obj_id", "pgh_obj_model"}:
             return True

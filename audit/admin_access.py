@@ -62,7 +62,7 @@ def attach_access_log_to_admin(site: admin.AdminSite = admin.site) -> None:
     for model in WATCHED:
         if not site.is_registered(model):
             continue
-        current = type(site.get_model_admin(model))
+        current: type[Any] = type(site.get_model_admin(model))
         if issubclass(current, AccessLoggingMixin):
             continue
         logged = type(

@@ -60,7 +60,7 @@ def attach_history_to_admin(site: admin.AdminSite = admin.site) -> None:
     for model in tracked_models():
         if not site.is_registered(model):
             continue
-        current = type(site.get_model_admin(model))
+        current: type[Any] = type(site.get_model_admin(model))
         if issubclass(current, TrailHistoryMixin):
             continue
         audited = type(

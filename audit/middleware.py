@@ -28,7 +28,7 @@ from accounts.security.services import client_ip
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _inject_unless_prepared(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+def _inject_unless_prepared(execute, sql, params, many, context):
     raw = getattr(context["cursor"], "cursor", None)
     if raw is not None and not isinstance(raw, psycopg.ClientCursor):
         return execute(sql, params, many, context)

@@ -45,7 +45,7 @@ class AuditedOffer(Offer):
         proxy = True
 
 
-class AuditedOfferHomeCity(Offer.eligible_home_cities.through):  # type: ignore[name-defined,misc]
+class AuditedOfferHomeCity(Offer.eligible_home_cities.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 
@@ -65,7 +65,7 @@ class AuditedStation(Station):
         proxy = True
 
 
-class AuditedStationMerchant(Station.merchants.through):  # type: ignore[name-defined,misc]
+class AuditedStationMerchant(Station.merchants.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 
@@ -95,12 +95,12 @@ class AuditedUser(User):
         proxy = True
 
 
-class AuditedUserGroup(User.groups.through):  # type: ignore[name-defined,misc]
+class AuditedUserGroup(User.groups.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 
 
-class AuditedUserPermission(User.user_permissions.through):  # type: ignore[name-defined,misc]
+class AuditedUserPermission(User.user_permissions.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 
@@ -110,7 +110,7 @@ class AuditedGroup(Group):
         proxy = True
 
 
-class AuditedGroupPermission(Group.permissions.through):  # type: ignore[name-defined,misc]
+class AuditedGroupPermission(Group.permissions.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 

@@ -26,7 +26,7 @@ def event_models_for(model: type[Model]) -> list[type[Model]]:
         if m not in own
         and any(
             getattr(f, "related_model", None) is not None
-            and f.related_model._meta.concrete_model is concrete
+            and f.related_model._meta.concrete_model is concrete  # type: ignore[union-attr]
             and f.name != "pgh_obj"
             for f in m._meta.fields
         )
