@@ -336,6 +336,9 @@ SMS_OUTBOX_RETENTION_HOURS = int(env("SMS_OUTBOX_RETENTION_HOURS", "24"))
 LOGIN_RECORD_RETENTION_DAYS = int(env("LOGIN_RECORD_RETENTION_DAYS", "30"))
 IDENTITY_CHECK_RETENTION_DAYS = int(env("IDENTITY_CHECK_RETENTION_DAYS", str(3 * 365)))
 CREDIT_QUERY_RETENTION_DAYS = int(env("CREDIT_QUERY_RETENTION_DAYS", str(5 * 365)))
+# The audit trail's rows are stamped with the time of the write, not of its transaction's
+# start (several changes in one request keep their order).
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 # SMS codes (docs/sms-gateway-api.md): the gateway, and the codes' rules
 SMS_GATEWAY: dict = json.loads(env("SMS_GATEWAY", '{"kind": "sandbox"}'))
 SMS_CODE_KEY = env("SMS_CODE_KEY", f"sms:{SECRET_KEY}")
