@@ -5,6 +5,7 @@ import ipaddress
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -37,9 +38,11 @@ class _SuperuserReadOnly(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict:
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict:
         # the action runs for a viewer (Django's own delete action is off: no delete)
-        actions = super().get_actions(request, *args, **kwargs)
+        actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return actions
 

@@ -50,9 +50,13 @@ def test_superusers_search_the_trail_by_user_address_object_and_date(changed):
     }
     by_object = root.get(TRAIL, {"q": str(offer.pk), "pgh_model": "audit.OfferEvent"})
     assert {r.pgh_obj_id for r in by_object.context["cl"].result_list} == {str(offer.pk)}
-    today = root.get(TRAIL, {"pgh_created_at__gte": "2000-01-01", "user": staff.pk})
+    today = root.get(TRAIL, {"pgh_created_at__gte": "2000-01-01T00:00:00+08:00", "user": staff.pk})
     assert {r.user_id for r in today.context["cl"].result_list} == {staff.pk}
-    assert not root.get(TRAIL, {"pgh_created_at__lt": "2000-01-01"}).context["cl"].result_list
+    assert (
+        not root.get(TRAIL, {"pgh_created_at__lt": "2000-01-01T00:00:00+08:00"})
+        .context["cl"]
+        .result_list
+    )
 
 
 def test_the_export_is_csv_with_a_bom_and_neutralised_formulas(changed):
