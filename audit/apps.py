@@ -8,9 +8,11 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from celery.signals import task_postrun, task_prerun
+
         from accounts.privacy import register_section
 
-        from . import admin_access, admin_history, selectors
+        from . import admin_access, admin_history, middleware, selectors
 
         # GET /api/v1/me/data: who among the staff opened this resident's data
         register_section("accessed_by", selectors.accesses_for_resident)
@@ -19,3 +21,6 @@ class AuditConfig(AppConfig):
         admin_history.attach_history_to_admin()
         # the admin pages that show residents' data log who opened them
         admin_access.attach_access_log_to_admin()
+        # trail rows written by a Celery task name the task
+        task_prerun.connect(middleware.task_started, weak=False, dispatch_uid="audit-task-start")
+        task_postrun.connect(middleware.task_finished, weak=False, dispatch_uid="audit-task-end")

@@ -30,7 +30,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _inject_unless_prepared(execute, sql, params, many, context):
     raw = getattr(context["cursor"], "cursor", None)
-    if raw is not None and not isinstance(raw, psycopg.ClientCursor):
+    # (executemany: pghistory would prepend its parameters to the list of rows)
+    if many or (raw is not None and not isinstance(raw, psycopg.ClientCursor)):
         return execute(sql, params, many, context)
     return runtime._inject_history_context(execute, sql, params, many, context)
 
@@ -101,3 +102,23 @@ class AuditContextMiddleware:
             elif isinstance(request, DjangoASGIRequest):
                 request.__class__ = ASGIRequest
             return self.get_response(request)
+
+
+# Celery tasks (list syncs, expiry, revocations…) write with no request: their trail rows
+# name the task instead of a user (a task run eagerly inside a request keeps the
+# request's context).
+_task_contexts: dict[str, trail_context] = {}
+
+
+def task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    if task_id is None or hasattr(runtime._tracker, "value"):
+        return
+    ctx = trail_context(task=getattr(task, "name", None), user=None, ip=None)
+    ctx.__enter__()
+    _task_contexts[task_id] = ctx
+
+
+def task_finished(task_id: str | None = None, **_: Any) -> None:
+    ctx = _task_contexts.pop(task_id or "", None)
+    if ctx is not None:
+        ctx.__exit__(None, None, None)

@@ -2,6 +2,7 @@
 which address, old and new values; it is append-only; hot counters leave no row."""
 
 import pytest
+from celery import shared_task
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -198,3 +199,16 @@ def test_claims_leave_no_trail_row(resident, merchant):
 def test_every_event_table_is_append_only():
     for model in EVENT_MODELS:
         assert "append_only" in {t.name for t in model._meta.triggers}, model
+
+
+@shared_task(name="tests.audit.rename_merchant")
+def rename_merchant(pk: int, name: str) -> None:
+    Merchant.objects.filter(pk=pk).update(name=name)
+
+
+def test_a_celery_tasks_changes_name_the_task(cities):
+    merchant = MerchantFactory(city_id="330100", name="旧名")
+    rename_merchant.delay(merchant.pk, "新名")
+    row = last(merchant, "update")
+    assert row.pgh_diff["name"] == ["旧名", "新名"]
+    assert row.pgh_context["task"] == "tests.audit.rename_merchant" and row.user_id is None
