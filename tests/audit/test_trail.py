@@ -212,3 +212,46 @@ def test_a_celery_tasks_changes_name_the_task(cities):
     row = last(merchant, "update")
     assert row.pgh_diff["name"] == ["旧名", "新名"]
     assert row.pgh_context["task"] == "tests.audit.rename_merchant" and row.user_id is None
+
+
+def test_a_scheme_and_its_new_rule_version_changed_in_admin(cities):
+    from accounts.reference import load_reference_data
+    from tests.credit.test_credit_admin import GOOD, _inline
+
+    load_reference_data()
+    staff = city_staff("330100")
+    qjf = Scheme.objects.get(name="钱江分")
+    data = {**_inline(qjf, GOOD), "note": "2026 修订"}
+    res = admin_client(staff).post(f"/admin/accounts/scheme/{qjf.pk}/change/", data)
+    assert res.status_code == 302, res.content.decode()[:500]
+    changed = last(qjf, "update")
+    assert changed.pgh_diff["note"][1] == "2026 修订"
+    assert (changed.user_id, changed.ip) == (staff.pk, ADDRESS)
+    version = RuleVersion.objects.get(scheme=qjf, version=2)
+    added = last(version, "insert")
+    assert (added.user_id, added.ip, added.pgh_data["fair_lo"]) == (staff.pk, ADDRESS, 580)
+
+
+def test_a_staff_accounts_role_city_and_flags_changed_in_admin(cities):
+    root = superuser()
+    staff = city_staff("330100")
+    group = Group.objects.create(name="复核员")
+    data = {
+        "phone": staff.phone,
+        "real_name": staff.real_name,
+        "role": "city_staff",
+        "home_city": "",
+        "staff_city": "460100",
+        "is_active": "on",
+        "groups": [group.pk],
+        "_save": "保存",
+    }
+    res = admin_client(root).post(f"/admin/accounts/user/{staff.pk}/change/", data)
+    assert res.status_code == 302, res.content.decode()[:800]
+    changed = last(staff, "update")
+    assert changed.pgh_diff["staff_city_id"] == ["330100", "460100"]
+    assert changed.pgh_diff["is_staff"] == [True, False]
+    assert (changed.user_id, changed.ip) == (root.pk, ADDRESS)
+    joined = [e for e in entries(staff) if e.pgh_obj_model == "audit.AuditedUserGroup"]
+    assert joined and joined[-1].pgh_data["group_id"] == group.pk
+    assert joined[-1].user_id == root.pk
