@@ -255,3 +255,26 @@ def test_a_staff_accounts_role_city_and_flags_changed_in_admin(cities):
     joined = [e for e in entries(staff) if e.pgh_obj_model == "audit.AuditedUserGroup"]
     assert joined and joined[-1].pgh_data["group_id"] == group.pk
     assert joined[-1].user_id == root.pk
+
+
+def test_rows_that_predate_the_trail_get_a_baseline_so_their_first_change_has_old_values(
+    cities,
+):
+    import importlib
+
+    import pgtrigger
+    from django.apps import apps
+
+    from audit.models import MerchantEvent
+
+    merchant = MerchantFactory(city_id="330100", name="老商户")
+    staff = city_staff("330100")
+    with pgtrigger.ignore("audit.MerchantEvent:append_only"):  # as if made before the trail
+        MerchantEvent.objects.all().delete()
+    baseline = importlib.import_module("audit.migrations.0002_trail_baseline")
+    with connection.schema_editor() as editor:
+        baseline.snapshot(apps, editor)
+    assert last(merchant, "baseline").pgh_data["name"] == "老商户"
+    assert last(staff, "baseline")  # staff accounts are copied
+    Merchant.objects.filter(pk=merchant.pk).update(name="新商户")
+    assert last(merchant, "update").pgh_diff["name"] == ["老商户", "新商户"]
