@@ -100,7 +100,11 @@ class TrailEntryAdmin(_SuperuserReadOnly):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         self._users: dict[int, str] = {}
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None:  # the page's rows, with their old → new (trail.with_changes)
+            cl.result_list = trail.with_changes(cl.result_list)
+        return response
 
     @admin.display(description=_("对象"))
     def kind(self, entry: Any) -> str:
@@ -117,7 +121,7 @@ class TrailEntryAdmin(_SuperuserReadOnly):
 
     @admin.display(description=_("变更（原值 → 新值）"))
     def changes(self, entry: Any) -> str:
-        text = trail.changes_text(entry)
+        text = getattr(entry, "changes", "")
         return text if len(text) <= 300 else text[:300] + "…"
 
     @admin.action(description=_("导出所选审计记录（CSV）"))

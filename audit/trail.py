@@ -43,7 +43,27 @@ def trail_for_object(obj: Model) -> Any:
 
 
 def all_entries() -> Any:
-    return TrailEntry.objects.across(*EVENT_MODELS)
+    """Every trail row, without the diff and data columns: computing the diff (a look-up
+    of the object's previous row) for the whole trail before sorting and paging took 51 s
+    for 20,000 rows, 0.05 s without it. with_changes() adds them to a page's rows."""
+    return TrailEntry.objects.across(*EVENT_MODELS).defer("pgh_diff", "pgh_data")
+
+
+def with_changes(entries: Iterable[Any]) -> list[Any]:
+    """The rows with `changes` (changes_text) filled in: one query per event table,
+    for these rows only."""
+    rows = list(entries)
+    by_model: dict[str, list[int]] = {}
+    for e in rows:
+        by_model.setdefault(e.pgh_model, []).append(e.pgh_id)
+    found: dict[tuple[str, int], str] = {}
+    for label, ids in by_model.items():
+        full = TrailEntry.objects.across(apps.get_model(label)).filter(pgh_id__in=ids)
+        for f in full:
+            found[(label, f.pgh_id)] = changes_text(f)
+    for e in rows:
+        e.changes = found.get((e.pgh_model, e.pgh_id), "")
+    return rows
 
 
 def object_kind(label: str) -> str:
@@ -84,7 +104,7 @@ CSV_HEADER = ["time", "object", "object_id", "event", "user_id", "user", "ip", "
 
 def export_csv(entries: Iterable[Any], filename: str) -> HttpResponse:
     """The trail rows as CSV: UTF-8 with a BOM (Excel, WPS), formulas neutralised."""
-    entries = list(entries)
+    entries = with_changes(entries)
     users = user_labels(entries)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -101,7 +121,7 @@ def export_csv(entries: Iterable[Any], filename: str) -> HttpResponse:
             users.get(e.user_id, ""),
             e.ip or "",
             e.url or "",
-            changes_text(e),
+            e.changes,
         ]
         writer.writerow([neutralise(cell) for cell in row])
     return response
