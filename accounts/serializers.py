@@ -170,6 +170,12 @@ class PersonDataOutput(serializers.Serializer):
     credit_queries = serializers.ListField(child=serializers.DictField())
     identity_checks = serializers.ListField(child=serializers.DictField())
     vouchers = serializers.ListField(child=serializers.DictField(), required=False)
+    accessed_by = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Who among the staff opened my data, newest first: "
+        "{at, role, city, merchant, what} (never their phone or name).",
+    )
 
 
 class CitySummary(serializers.ModelSerializer):

@@ -77,9 +77,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
     "accounts",
     "merchants",
     "incentives",
+    "audit",  # the audit trail, the access log, retention (after the apps it tracks)
 ]
 
 MIDDLEWARE = [
@@ -95,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # who and from where, on the audit trail rows of a write (audit/middleware.py)
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -290,6 +295,8 @@ def beat_schedule(*, dashboard_seconds: str) -> dict[str, dict[str, Any]]:
             "schedule": float(env("VOUCHER_LISTED_SWEEP_SECONDS", "300")),
         },
         "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
+        # retention of personal and audit data (audit/retention.py, docs/accounts.md)
+        "retention-purge": {"task": "audit.purge_expired", "schedule": 3600.0},
         "dashboard-refresh-rollups": {
             "task": "incentives.refresh_dashboard_rollups",
             # every minute on one machine (cheap), every five in production
@@ -350,6 +357,18 @@ TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 LOGIN_LOCK_FAILURES = int(env("LOGIN_LOCK_FAILURES", "10"))
 LOGIN_LOCK_WINDOW_SECONDS = int(env("LOGIN_LOCK_WINDOW_SECONDS", "900"))
 LOGIN_LOCK_SECONDS = int(env("LOGIN_LOCK_SECONDS", "900"))
+# Retention (docs/accounts.md "Retention"; audit/retention.py purges hourly). The audit
+# trail and the access log are kept at least 180 days whatever is set here.
+AUDIT_TRAIL_RETENTION_DAYS = int(env("AUDIT_TRAIL_RETENTION_DAYS", "365"))
+ACCESS_LOG_RETENTION_DAYS = int(env("ACCESS_LOG_RETENTION_DAYS", "365"))
+SMS_CODE_RETENTION_HOURS = int(env("SMS_CODE_RETENTION_HOURS", "24"))
+SMS_OUTBOX_RETENTION_HOURS = int(env("SMS_OUTBOX_RETENTION_HOURS", "24"))
+LOGIN_RECORD_RETENTION_DAYS = int(env("LOGIN_RECORD_RETENTION_DAYS", "30"))
+IDENTITY_CHECK_RETENTION_DAYS = int(env("IDENTITY_CHECK_RETENTION_DAYS", str(3 * 365)))
+CREDIT_QUERY_RETENTION_DAYS = int(env("CREDIT_QUERY_RETENTION_DAYS", str(5 * 365)))
+# The audit trail's rows are stamped with the time of the write, not of its transaction's
+# start (several changes in one request keep their order).
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 # SMS codes (docs/sms-gateway-api.md): the gateway, and the codes' rules
 SMS_GATEWAY: dict = json.loads(env("SMS_GATEWAY", '{"kind": "sandbox"}'))
 SMS_CODE_KEY = env("SMS_CODE_KEY", f"sms:{SECRET_KEY}")
