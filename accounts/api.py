@@ -36,6 +36,7 @@ from .serializers import (
     TokenPairOutput,
 )
 from .sms import services as sms
+from .staff_auth import services as staff_auth
 
 
 class _Anonymous(APIView):
@@ -119,7 +120,7 @@ class TokenView(_Anonymous):
                 415,
                 429,
                 s400="invalid_request, invalid_sms_code",
-                s401="invalid_credentials",
+                s401="invalid_credentials; staff accounts: otp_required, invalid_otp",
                 s429="throttled (detail.retry_after): too many tries from this address, or "
                 "this phone's password login is locked after 10 failures in 15 minutes",
             ),
@@ -134,6 +135,7 @@ class TokenView(_Anonymous):
             by_code = services.login_with_sms_code(
                 phone=phone, code=data.validated_data["sms_code"]
             )
+            staff_auth.check_api_login(user=by_code, otp=data.validated_data.get("otp"))
             return Response(tokens.issue_tokens(by_code))
         retry = lock_retry_after(phone)
         if retry:
@@ -141,6 +143,7 @@ class TokenView(_Anonymous):
         user = authenticate(request._request, phone=phone, password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise INVALID_CREDENTIALS()
+        staff_auth.check_api_login(user=user, otp=data.validated_data.get("otp"))
         clear_failures(phone)
         return Response(tokens.issue_tokens(user))
 

@@ -54,3 +54,13 @@ def may_join_a_merchant(user: "User") -> bool:
 def sees_city_dashboards(user: "User | Any") -> bool:
     """City staff (their own city) and superusers (any city)."""
     return is_superuser(user) or is_city_staff(user)
+
+
+def is_staff_account(user: "User | Any") -> bool:
+    """Every account that is not a plain resident's: every staff role (merchant staff, city
+    staff, platform, and any role added later), superusers, and any account with admin
+    access. These log in with a second factor and their sessions expire when idle
+    (accounts.staff_auth, docs/accounts.md)."""
+    return _active(user) and (
+        bool(user.is_superuser) or bool(user.is_staff) or user.role != Role.RESIDENT
+    )
