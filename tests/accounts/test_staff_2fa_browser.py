@@ -69,3 +69,37 @@ def test_staff_enrol_their_authenticator_in_the_browser(
     page.wait_for_url(f"{live_server.url}/admin/")
     assert page.locator("#site-name, #header").first.is_visible()
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_scanner_asks_for_the_code_and_logs_in_with_it(
+    live_server, cities, artifacts_dir, settings, chromium
+):
+    from tests.merchants.factories import MerchantFactory, merchant_staff
+
+    from .staff_otp import enrolled
+
+    settings.XINYOU_STAFF_2FA = True
+    settings.XINYOU_STAFF_2FA_EXEMPT_PHONES = []
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    clerk = merchant_staff(MerchantFactory())
+    key = enrolled(clerk)
+
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/scan/")
+    page.fill("#f-phone", clerk.phone)
+    page.fill("#f-password", PASSWORD)
+    page.click("[data-test=login-submit]")
+    # without the code: the server's otp_required message, in the page's language
+    page.wait_for_function(
+        "document.querySelector('[data-test=form-error]').textContent.includes('验证码')"
+    )
+    page.fill("#f-otp", code_for(key))
+    page.click("[data-test=login-submit]")
+    page.locator("[data-test=today]").wait_for()
+    page.screenshot(path=str(artifacts_dir / "web" / "staff-2fa-scanner.png"))
+    context.close()
