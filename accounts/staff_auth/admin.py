@@ -8,6 +8,7 @@ from contextlib import suppress
 
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -82,7 +83,7 @@ class StaffAccountAdmin(_SuperuserOnly, admin.ModelAdmin):
                 "accounts": list(queryset),
                 "opts": self.model._meta,
                 "action": "reset_second_factor",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
                 "missing_reason": request.POST.get("confirm") == "yes" and not reason,
             }
             return TemplateResponse(request, "staff_auth/admin_reset.html", context)

@@ -12,5 +12,5 @@ def qr_data_url(text: str) -> str:
     qr.add_data(text)
     qr.make(fit=True)
     buffer = io.BytesIO()
-    qr.make_image().save(buffer, format="PNG")
+    qr.make_image().save(buffer)  # PNG (qrcode's default image, Pillow)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

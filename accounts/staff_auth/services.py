@@ -3,6 +3,7 @@ the API login and the signal receivers call these)."""
 
 import logging
 import time
+from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
@@ -165,7 +166,7 @@ def start_session(request: HttpRequest, user: User) -> None:
         request.session.save()
     key = request.session.session_key
     if key:
-        cutoff = timezone.now() - timezone.timedelta(seconds=settings.STAFF_SESSION_MAX_SECONDS)
+        cutoff = timezone.now() - timedelta(seconds=settings.STAFF_SESSION_MAX_SECONDS)
         StaffSession.objects.filter(user=user, started_at__lt=cutoff).delete()
         StaffSession.objects.update_or_create(
             session_key=key, defaults={"user": user, "started_at": timezone.now()}

@@ -25,6 +25,7 @@ from . import services
 # on a login to a newer algorithm is not a change.)
 WATCHED = ("role", "is_staff", "is_superuser", "is_active", "staff_city_id")
 _SNAPSHOT = "_staff_auth_snapshot"
+_PASSWORD_SET = "_staff_auth_password_set"
 
 # The session key of the request being served (set by StaffSessionMiddleware): a person
 # who changes their own password keeps the session they did it from.
@@ -41,12 +42,12 @@ def _remember(sender: Any, instance: User, **kwargs: Any) -> None:
 
 
 def _before_save(sender: Any, instance: User, **kwargs: Any) -> None:
-    instance._staff_auth_password_set = getattr(instance, "_password", None) is not None
+    setattr(instance, _PASSWORD_SET, getattr(instance, "_password", None) is not None)
 
 
 def _after_save(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
-    password_set = getattr(instance, "_staff_auth_password_set", False)
-    instance._staff_auth_password_set = False
+    password_set = getattr(instance, _PASSWORD_SET, False)
+    setattr(instance, _PASSWORD_SET, False)
     before = getattr(instance, _SNAPSHOT, None)
     after = _snapshot(instance)
     setattr(instance, _SNAPSHOT, after)
