@@ -398,3 +398,39 @@ def test_production_settings_force_the_second_factor_whatever_the_environment():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[0] == "True [] True"
+
+
+# --- once only, under concurrency ------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["recovery", "authenticator"])
+def test_a_code_sent_by_many_at_once_is_accepted_exactly_once(cities, kind):
+    """Two people (or a replayed request) racing with one code: the device rows are locked
+    before the check (django-otp's select_for_update), so exactly one wins."""
+    import threading
+
+    from django.db import connection
+
+    from accounts.staff_auth import services
+
+    staff = city_staff("330100")
+    key = enrolled(staff)
+    code = services.new_recovery_codes(user=staff)[0] if kind == "recovery" else code_for(key)
+    barrier = threading.Barrier(8)
+    wins: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            wins.append(services.verify_second_factor(user=staff, token=code) is not None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False] * 7 + [True]
