@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
+from rest_framework.throttling import SimpleRateThrottle
 
 from core import roles
 from core.auth import signed_in_user
@@ -139,7 +140,27 @@ class StaffLoginForm(AuthenticationForm):
             raise ValidationError(_("仅供工作人员登录。"), code="not_staff")
 
 
+class _LoginThrottle(SimpleRateThrottle):
+    """The API login's per-address limit (THROTTLE_AUTH_TOKEN), on the same counter: a
+    password tried here counts like one tried at POST /api/v1/auth/token."""
+
+    scope = "auth_token"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class StaffLoginView(LoginView):
     template_name = "staff_auth/login.html"
     authentication_form = StaffLoginForm
     next_page = reverse_lazy("staff_auth:root")  # type: ignore[assignment]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        throttle = _LoginThrottle()
+        if not throttle.allow_request(request, None):
+            wait = int(throttle.wait() or 60)
+            context = {"throttled": max(1, -(-wait // 60)), "form": self.get_form_class()()}
+            response = _page(request, "login.html", context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)

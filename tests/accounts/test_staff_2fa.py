@@ -434,3 +434,25 @@ def test_a_code_sent_by_many_at_once_is_accepted_exactly_once(cities, kind):
     for t in threads:
         t.join()
     assert sorted(wins) == [False] * 7 + [True]
+
+
+def test_the_staff_login_is_limited_per_address_with_the_api_login(cities, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "auth_token": "3/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    staff = city_staff("330100")
+    client = Client()
+    for _ in range(2):
+        res = client.post("/staff/2fa/login/", {"username": staff.phone, "password": "wrong-1"})
+        assert res.status_code == 200
+    # the API's login from the same address spends the same allowance
+    res = client.post(
+        "/api/v1/auth/token",
+        {"phone": staff.phone, "password": "wrong-1"},
+        content_type="application/json",
+    )
+    assert res.status_code == 401
+    res = client.post("/staff/2fa/login/", {"username": staff.phone, "password": PASSWORD})
+    assert res.status_code == 429 and int(res["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
