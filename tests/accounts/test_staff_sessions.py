@@ -219,3 +219,48 @@ def test_off_in_the_suites_settings(cities, settings):
     staff.set_password("N3w-pass-2026!")
     staff.save()
     assert _refresh_works(refresh)
+
+
+# --- the API's staff tokens follow the same limits ---------------------------------------
+
+
+def _decode(raw: str) -> dict:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    return RefreshToken(raw).payload  # type: ignore[arg-type]
+
+
+def test_a_staff_refresh_token_lives_30_minutes_and_rotation_keeps_the_login_time(cities):
+    clerk = merchant_staff(MerchantFactory())
+    res = Client().post(
+        "/api/v1/auth/token",
+        {"phone": clerk.phone, "password": PASSWORD},
+        content_type="application/json",
+    )
+    first = _decode(res.json()["refresh"])
+    now = time.time()
+    assert now + 1790 <= first["exp"] <= now + 1800  # idle longer than 30 min: log in again
+    res = Client().post(
+        "/api/v1/auth/token/refresh",
+        {"refresh": res.json()["refresh"]},
+        content_type="application/json",
+    )
+    assert res.status_code == 200
+    assert _decode(res.json()["refresh"])["auth_time"] == first["auth_time"]
+
+
+def test_a_staff_token_family_ends_12_hours_after_the_login(cities):
+    clerk = merchant_staff(MerchantFactory())
+    login = int(time.time()) - 12 * 3600 + 600
+    near_end = tokens.issue_tokens(clerk, auth_time=login)
+    assert _decode(near_end["refresh"])["exp"] == login + 12 * 3600  # capped at the 12 hours
+    assert _refresh_works(near_end["refresh"])
+    too_old = tokens.issue_tokens(clerk, auth_time=int(time.time()) - 12 * 3600 - 1)
+    assert not _refresh_works(too_old["refresh"])
+
+
+def test_a_residents_refresh_token_keeps_its_days(cities):
+    resident = ResidentFactory(home_city=cities["330100"])
+    payload = _decode(tokens.issue_tokens(resident)["refresh"])
+    assert payload["exp"] - time.time() > 6 * 24 * 3600
+    assert "auth_time" not in payload
