@@ -95,9 +95,7 @@ def test_the_scanner_asks_for_the_code_and_logs_in_with_it(
     page.fill("#f-password", PASSWORD)
     page.click("[data-test=login-submit]")
     # without the code: the server's otp_required message, in the page's language
-    page.wait_for_function(
-        "document.querySelector('[data-test=form-error]').textContent.includes('验证码')"
-    )
+    page.locator("[data-test=form-error]", has_text="验证码").wait_for()
     page.fill("#f-otp", code_for(key))
     page.click("[data-test=login-submit]")
     page.locator("[data-test=today]").wait_for()
