@@ -41,6 +41,7 @@ from .signups import services as signups
 from .signups.models import SignupEvent
 from .sms import services as sms
 from .sms.models import SmsPurpose
+from .staff_auth import services as staff_auth
 
 
 class _Anonymous(APIView):
@@ -151,7 +152,7 @@ class TokenView(_Anonymous):
                 429,
                 s400="invalid_request",
                 s401="invalid_credentials (a wrong password; a wrong, expired or spent SMS "
-                "code, with detail.attempts_left)",
+                "code, with detail.attempts_left); staff accounts: otp_required, invalid_otp",
                 s429="throttled (detail.retry_after): too many tries from this address, or "
                 "this phone's password login is locked after 10 failures in 15 minutes",
             ),
@@ -166,6 +167,7 @@ class TokenView(_Anonymous):
             by_code = services.login_with_sms_code(
                 phone=phone, code=data.validated_data["sms_code"]
             )
+            staff_auth.check_api_login(user=by_code, otp=data.validated_data.get("otp"))
             return Response(tokens.issue_tokens(by_code))
         retry = lock_retry_after(phone)
         if retry:
@@ -173,6 +175,7 @@ class TokenView(_Anonymous):
         user = authenticate(request._request, phone=phone, password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise INVALID_CREDENTIALS()
+        staff_auth.check_api_login(user=user, otp=data.validated_data.get("otp"))
         clear_failures(phone)
         return Response(tokens.issue_tokens(user))
 

@@ -121,6 +121,8 @@ class TokenInput(serializers.Serializer):
     phone = phone_field()
     password = StrictCharField(max_length=128, required=False, trim_whitespace=False)
     sms_code = sms_code_field(required=False)
+    # staff accounts: the authenticator's code or a recovery code (accounts.staff_auth)
+    otp = StrictCharField(max_length=20, required=False)
 
     def validate(self, attrs: dict) -> dict:
         if ("password" in attrs) == ("sms_code" in attrs):

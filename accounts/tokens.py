@@ -12,6 +12,9 @@ Spent and revoked refresh tokens are simplejwt's blacklist rows; the blacklist's
 token column decides a race between two refreshes of one token: exactly one wins.
 """
 
+import time
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -20,14 +23,32 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.errors import INVALID_TOKEN
 from accounts.models import User
+from core import roles
 
 
-def tokens_for(user: User) -> RefreshToken:
+def tokens_for(user: User, *, auth_time: int | None = None) -> RefreshToken:
     """A refresh token (and through it the access token) with the user's role as a claim;
     recorded as an outstanding token."""
     refresh = RefreshToken.for_user(user)
     refresh["role"] = user.role
+    _staff_limits(refresh, user, auth_time)
     return refresh
+
+
+def _staff_limits(refresh: RefreshToken, user: User, auth_time: int | None) -> None:
+    """A staff account's refresh token follows the staff session limits (docs/accounts.md):
+    it lives at most STAFF_SESSION_IDLE_SECONDS (a scanner idle longer logs in again) and
+    never past STAFF_SESSION_MAX_SECONDS after the login (`auth_time`, carried through
+    rotations). Residents' tokens keep JWT_REFRESH_DAYS."""
+    if not settings.XINYOU_STAFF_SESSION_POLICY or not roles.is_staff_account(user):
+        return
+    now = int(time.time())
+    refresh["auth_time"] = auth_time or now
+    refresh["exp"] = min(
+        int(refresh["exp"]),
+        now + settings.STAFF_SESSION_IDLE_SECONDS,
+        int(refresh["auth_time"]) + settings.STAFF_SESSION_MAX_SECONDS,
+    )
 
 
 def access_token_for(user: User) -> AccessToken:
@@ -37,8 +58,8 @@ def access_token_for(user: User) -> AccessToken:
     return access
 
 
-def issue_tokens(user: User) -> dict[str, str]:
-    refresh = tokens_for(user)
+def issue_tokens(user: User, *, auth_time: int | None = None) -> dict[str, str]:
+    refresh = tokens_for(user, auth_time=auth_time)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -71,7 +92,10 @@ def rotate_refresh(raw: str) -> dict[str, str]:
             BlacklistedToken.objects.create(token=_outstanding(token))
     except IntegrityError:  # spent by a simultaneous refresh
         raise INVALID_TOKEN() from None
-    return issue_tokens(user)
+    auth_time = token.payload.get("auth_time")  # staff: the login's time (_staff_limits)
+    if isinstance(auth_time, int) and time.time() - auth_time > settings.STAFF_SESSION_MAX_SECONDS:
+        raise INVALID_TOKEN()
+    return issue_tokens(user, auth_time=auth_time if isinstance(auth_time, int) else None)
 
 
 def revoke_refresh(raw: str) -> None:

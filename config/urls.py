@@ -30,6 +30,8 @@ urlpatterns = [
         name="api-docs",
     ),
     re_path(r"^api/", api_not_found),
+    # staff second factor: enrol, verify, recovery codes (accounts.staff_auth)
+    path("staff/2fa/", include("accounts.staff_auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("incentives.dashboard.page_urls")),  # HTML page and CSV
     path("", include("incentives.web.urls")),  # resident H5 app /m/, merchant scanner /scan/

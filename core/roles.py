@@ -79,3 +79,13 @@ def dashboard_cities(user: "User | Any") -> frozenset[str] | None:
         alliance = apps.get_model("accounts", "Alliance")
         return alliance.member_codes(str(user.staff_alliance_id)) or frozenset()
     return frozenset()
+
+
+def is_staff_account(user: "User | Any") -> bool:
+    """Every account that is not a plain resident's: every staff role (merchant staff, city
+    staff, platform, and any role added later), superusers, and any account with admin
+    access. These log in with a second factor and their sessions expire when idle
+    (accounts.staff_auth, docs/accounts.md)."""
+    return _active(user) and (
+        bool(user.is_superuser) or bool(user.is_staff) or user.role != Role.RESIDENT
+    )

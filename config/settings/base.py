@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
+    # the second factor of staff logins (TOTP and one-time recovery codes)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
@@ -83,6 +87,7 @@ INSTALLED_APPS = [
     "merchants",
     "incentives",
     "audit",  # the audit trail, the access log, retention (after the apps it tracks)
+    "accounts.staff_auth",  # staff second factor and session policy (docs/accounts.md)
 ]
 
 MIDDLEWARE = [
@@ -98,6 +103,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # staff sessions: idle and absolute limits, then the second factor (accounts.staff_auth)
+    "accounts.staff_auth.middleware.StaffSessionMiddleware",
+    "accounts.staff_auth.middleware.StaffSecondFactorMiddleware",
     # who and from where, on the audit trail rows of a write (audit/middleware.py)
     "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -378,7 +387,25 @@ SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "5"))
 SMS_CODES_PER_PHONE_PER_HOUR = int(env("SMS_CODES_PER_PHONE_PER_HOUR", "10"))
 # The real-name check before an account exists (docs/identity-api.md)
 IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
-LOGIN_REDIRECT_URL = "admin:index"  # the admin login without `next` lands on the admin
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- staff logins: second factor and sessions (accounts/staff_auth, docs/accounts.md) --------
+# Every staff account (core.roles.is_staff_account) logs into admin, the dashboard and the
+# API with password + TOTP (or a one-time recovery code). Off only in the test settings
+# (the suite's password logins); production forces it on.
+XINYOU_STAFF_2FA = env_bool("STAFF_2FA", True)
+# Phones let through without the second factor: the demo's staff under `make run` only
+# (config/settings/embedded.py); production refuses any (a system check).
+XINYOU_STAFF_2FA_EXEMPT_PHONES: list[str] = env_list("STAFF_2FA_EXEMPT_PHONES", [])
+OTP_TOTP_ISSUER = "信游 Xinyou"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads a TOTP secret back in admin
+STAFF_RECOVERY_CODES = 10
+# Staff sessions end after this long without a request, and this long after the login.
+XINYOU_STAFF_SESSION_POLICY = env_bool("STAFF_SESSION_POLICY", True)
+STAFF_SESSION_IDLE_SECONDS = int(env("STAFF_SESSION_IDLE_SECONDS", "1800"))
+STAFF_SESSION_MAX_SECONDS = int(
+    env("STAFF_SESSION_MAX_SECONDS", str(12 * 3600))
+)  # the admin login without `next` lands on the admin
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

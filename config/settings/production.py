@@ -67,6 +67,10 @@ STORAGES = {
 }
 
 # --- security ---------------------------------------------------------------------------
+# Staff always log in with a second factor, nobody excepted (system check staff_auth.E001).
+XINYOU_STAFF_2FA = True
+XINYOU_STAFF_2FA_EXEMPT_PHONES = []
+XINYOU_STAFF_SESSION_POLICY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

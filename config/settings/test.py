@@ -27,3 +27,8 @@ if env("PYTEST_XDIST_WORKER"):
     _worker_db = int((env("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw")) % 14 + 1
     _redis_url = urlunsplit(urlsplit(_redis_url)._replace(path=f"/{_worker_db}"))
 globals().update(redis_and_queue(_redis_url, embedded_scheduler=False))
+
+# The suite logs staff in by password (client.login, force_login, the admin form of the
+# browser tests); tests/accounts/test_staff_2fa.py and test_staff_sessions.py turn these on.
+XINYOU_STAFF_2FA = False
+XINYOU_STAFF_SESSION_POLICY = False

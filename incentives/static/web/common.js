@@ -177,8 +177,10 @@ export class Api {
     return Boolean(this.tokens?.access);
   }
 
-  async login(phone, password) {
-    const pair = await this.request("POST", "/auth/token", { body: { phone, password }, auth: false });
+  /** otp: a staff account's authenticator (or recovery) code, sent only when given. */
+  async login(phone, password, otp) {
+    const body = otp ? { phone, password, otp } : { phone, password };
+    const pair = await this.request("POST", "/auth/token", { body, auth: false });
     this.tokens = pair;
     return pair;
   }
@@ -392,7 +394,7 @@ export function field({ name, label, type = "text", hint, ...attrs }) {
 
 /** Disable a button while `work` runs, with a busy label. */
 /** The submit handler of a phone + password login form (resident app and scanner alike). */
-export function loginHandler({ api, phone, password, error, submit, onDone }) {
+export function loginHandler({ api, phone, password, otp, error, submit, onDone }) {
   return async (event) => {
     event.preventDefault();
     mount(error);
@@ -402,7 +404,7 @@ export function loginHandler({ api, phone, password, error, submit, onDone }) {
     }
     await busy(submit, t("login.busy"), async () => {
       try {
-        await api.login(phone.input.value.trim(), password.input.value);
+        await api.login(phone.input.value.trim(), password.input.value, otp?.input.value.trim());
         onDone();
       } catch (e) {
         mount(error, notice("error", errorText(e)));

@@ -139,12 +139,14 @@ function loginScreen() {
   stopCamera();
   const phone = field({ name: "phone", label: t("login.phone"), type: "tel", inputmode: "numeric", autocomplete: "username", maxlength: 11 });
   const password = field({ name: "password", label: t("login.password"), type: "password", autocomplete: "current-password" });
+  // staff log in with a second factor (docs/accounts.md): the authenticator's code
+  const otp = field({ name: "otp", label: t("login.otp"), hint: t("login.otp_hint"), inputmode: "numeric", autocomplete: "one-time-code", maxlength: 20 });
   const error = h("div", { class: "form-error", "data-test": "form-error" });
   if (state.flash) mount(error, notice("error", state.flash));
   state.flash = null;
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", "data-test": "login-submit" }, t("login.submit"));
   const onLogin = loginHandler({
-    api, phone, password, error, submit,
+    api, phone, password, otp, error, submit,
     onDone: () => {
       state.me = null;
       render();
@@ -158,6 +160,7 @@ function loginScreen() {
       h("h1", {}, t("login.title")),
       phone.wrap,
       password.wrap,
+      otp.wrap,
       error,
       submit
     )

@@ -387,6 +387,8 @@ export const SCANNER = {
   "app.brand": gettext_noop("商户核销"),
   "app.title": gettext_noop("信游 · 商户核销"),
   "login.title": gettext_noop("商户员工登录"),
+  "login.otp": gettext_noop("动态验证码"),
+  "login.otp_hint": gettext_noop("身份验证器 App 上的 6 位数字，或一个恢复码"),
   "scan.staff": gettext_noop("核销员：{name}"),
   "scan.not_staff": gettext_noop("该账号不是商户员工账号，请使用商户员工账号登录。"),
   // what the counter sees about the offline check (no "keys" or "signatures" there)
