@@ -22,6 +22,7 @@ from .credit.models import (
 )
 from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
 from .legal.models import Agreement, AgreementAcceptance
+from .notices.models import DeadLetter, Notice, NoticeSettings, SmsDelivery
 from .realname.models import IdentityCheck
 from .security.models import LoginFailure, LoginLock
 from .sms.models import SmsCode, SmsOutboxMessage
@@ -36,13 +37,17 @@ __all__ = [
     "Consent",
     "ConsentText",
     "CreditQuery",
+    "DeadLetter",
     "IdentityCheck",
     "ListedPerson",
     "LoginFailure",
     "LoginLock",
+    "Notice",
+    "NoticeSettings",
     "RuleVersion",
     "Scheme",
     "SmsCode",
+    "SmsDelivery",
     "SmsOutboxMessage",
     "Standing",
     "Tier",

@@ -19,6 +19,7 @@ from accounts.credit.models import Consent, CreditQuery, Standing
 from accounts.errors import INVALID_CREDENTIALS
 from accounts.legal.models import AgreementAcceptance
 from accounts.models import User
+from accounts.notices.services import close_inbox
 from accounts.realname.models import IdentityCheck
 from accounts.realname.services import audit_ref
 from accounts.security.services import forget_phone
@@ -168,6 +169,8 @@ def close_account(*, user: User, password: str) -> None:
         if user.closed_at is not None:
             raise INVALID_CREDENTIALS(http_status=400)
         account_closing.send(sender=User, resident_id=user.pk)
+        # the inbox goes with the account; the closing notice is an SMS (if allowed)
+        close_inbox(user=user, now=now)
         phone, id_hash = user.phone, user.id_hash
         Standing.objects.filter(resident=user).delete()
         Consent.objects.filter(resident=user, withdrawn_at__isnull=True).update(withdrawn_at=now)

@@ -62,3 +62,24 @@ def rebuild_dashboard_rollups(date_from: str, date_to: str) -> dict:
         date_from=date.fromisoformat(date_from), date_to=date.fromisoformat(date_to)
     )
     return {"city_rows": report.city_rows, "offer_rows": report.offer_rows}
+
+
+# --------------------------------------------------------------------------- notices
+# (incentives/notices.py: what residents are told, through accounts.notices)
+
+
+@shared_task(name="incentives.notify_expiring_vouchers", acks_late=True)
+def notify_expiring_vouchers() -> int:
+    """Tell each holder of a voucher lapsing within 24 hours, once (a second run finds
+    them announced)."""
+    from .notices import notify_expiring_vouchers as sweep
+
+    return sweep()
+
+
+@shared_task(name="incentives.notify_ended_suspensions", acks_late=True)
+def notify_ended_suspensions() -> int:
+    """Tell each resident whose suspension ended, once."""
+    from .notices import notify_ended_suspensions as sweep
+
+    return sweep()
