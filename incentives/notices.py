@@ -128,7 +128,7 @@ def notify_expiring_vouchers(*, now: datetime | None = None) -> int:
             )
             for _pk, resident_id, code, expires_at, title, title_en in batch
         ]
-        total += len(notify_many(kind=NoticeKind.VOUCHER_EXPIRING, events=events, now=now))
+        total += len(notify_many(kind=NoticeKind.VOUCHER_EXPIRING, events=events))
 
 
 def notify_ended_suspensions(*, now: datetime | None = None) -> int:
@@ -164,4 +164,4 @@ def notify_ended_suspensions(*, now: datetime | None = None) -> int:
             Event(resident_id, str(pk), {"scenario": _scenario(scenario)}, INCIDENTS_LINK)
             for pk, resident_id, scenario in batch
         ]
-        total += len(notify_many(kind=NoticeKind.SUSPENSION_ENDED, events=events, now=now))
+        total += len(notify_many(kind=NoticeKind.SUSPENSION_ENDED, events=events))

@@ -122,4 +122,6 @@ def render(kind: str, params: dict[str, Any], language: str) -> tuple[str, str]:
 def sms_text(kind: str, params: dict[str, Any], language: str) -> str:
     """The SMS of a notice: the sign, the title and the body, within 300 characters."""
     title, body = render(kind, params, language)
-    return f"【信游】{title}：{body}"[:300]
+    with translation.override(language_of(language)):
+        sign = _("【信游】")
+    return f"{sign}{title}: {body}"[:300] if sign.isascii() else f"{sign}{title}：{body}"[:300]
