@@ -345,7 +345,8 @@ NOTICE_SMS_BACKOFF_SECONDS = float(env("NOTICE_SMS_BACKOFF_SECONDS", "30"))
 NOTICE_SMS_BACKOFF_MAX_SECONDS = float(env("NOTICE_SMS_BACKOFF_MAX_SECONDS", "3600"))
 NOTICE_SMS_MAX_ATTEMPTS = int(env("NOTICE_SMS_MAX_ATTEMPTS", "12"))
 NOTICE_SMS_LEASE_SECONDS = float(env("NOTICE_SMS_LEASE_SECONDS", "120"))
-NOTICE_QUIET_HOURS = (22, 8)  # Asia/Shanghai: SMS wait from 22:00 until 08:00
+# Asia/Shanghai hours "22-8": SMS wait from 22:00 until 08:00 ("0-0": no quiet hours)
+NOTICE_QUIET_HOURS = tuple(int(h) for h in env("NOTICE_QUIET_HOURS", "22-8").split("-", 1))
 # The real-name check before an account exists (docs/identity-api.md)
 IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
 LOGIN_REDIRECT_URL = "admin:index"  # the admin login without `next` lands on the admin
