@@ -61,10 +61,7 @@ def test_an_outage_delays_every_sms_and_loses_none(start_celery_worker, settings
         )
 
     wait_for(tried_twice)
-    assert all(
-        "unavailable" in e.lower() or "connect" in e.lower() or e
-        for e in SmsDelivery.objects.values_list("last_error", flat=True)
-    )
+    assert all(SmsDelivery.objects.values_list("last_error", flat=True))  # each failure noted
     server.restart()
 
     def all_sent() -> bool:
