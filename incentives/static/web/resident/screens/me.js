@@ -4,6 +4,7 @@
 
 import { ApiError, busy, confirmDialog, errorText, field, h, mount, notice, t } from "../../common.js";
 import { api, state, go, logout, me } from "../app.js";
+import { inboxMenuItem } from "./inbox.js";
 
 async function meScreen(arg, root) {
   if (arg === "data") return dataScreen(root);
@@ -21,6 +22,7 @@ async function meScreen(arg, root) {
       h(
         "ul",
         { class: "menu" },
+        inboxMenuItem(), // 消息 with the unread count, and the SMS choices
         h("li", {}, h("a", { href: "#/me/data", "data-test": "to-my-data" }, t("me.data"), " →")),
         h("li", {}, h("a", { href: "#/me/close", "data-test": "to-close-account" }, t("me.close"), " →")),
         h("li", {}, h("button", { type: "button", class: "link-button", onclick: logout, "data-test": "logout" }, t("common.logout")))
