@@ -5,6 +5,7 @@ Imported by accounts.models, so these belong to the `accounts` app.
 """
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -166,7 +167,7 @@ class DeadLetterManager(models.Manager["DeadLetter"]):
 class DeadLetter(SmsDelivery):
     """The SMS that could not be delivered after every try (read-only in admin)."""
 
-    objects = DeadLetterManager()
+    objects: ClassVar[DeadLetterManager] = DeadLetterManager()
 
     class Meta:
         proxy = True

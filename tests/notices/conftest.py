@@ -141,6 +141,7 @@ def story(resident, merchant, clerk, reviewer) -> dict:
     decide_incident(actor=reviewer, incident_id=upheld, action="uphold")
     decide_incident(actor=reviewer, incident_id=overturned, action="overturn")
     ended = Incident.objects.get(pk=upheld).suspended_until
+    assert ended is not None
     assert notify_ended_suspensions(now=ended + timedelta(minutes=5)) == 1
 
     assert (

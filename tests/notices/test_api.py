@@ -16,7 +16,7 @@ READ = "/api/v1/me/notices/read"
 SETTINGS = "/api/v1/me/notice-settings"
 
 
-def tell(resident, n: int) -> list[int]:
+def tell(resident, n: int) -> list[int | None]:
     return [
         notify(
             kind=NoticeKind.SUSPENSION_ENDED,
