@@ -110,7 +110,7 @@ class SmsDelivery(models.Model):
         related_name="sms",
         verbose_name=_("消息"),
     )
-    # null once an account_closed message has gone (the account is erased)
+    # null for the closing SMS (sent after the account is erased)
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -11,6 +11,15 @@ from .models import Notice, NoticeKind
 from .services import MAX_IDS
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, nothing else (DRF's own also takes 0, 1, "yes"…)."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class NoticeListQuery(QuerySerializer):
     unread = serializers.BooleanField(required=False, help_text="true: unread notices only")
 
@@ -41,7 +50,7 @@ class MarkReadInput(serializers.Serializer):
         required=False,
         max_length=MAX_IDS,
     )
-    all = serializers.BooleanField(required=False)
+    all = StrictBooleanField(required=False)
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("all") and "ids" not in attrs:
@@ -54,7 +63,7 @@ class UnreadOutput(serializers.Serializer):
 
 
 def _sms_field() -> serializers.DictField:
-    return serializers.DictField(child=serializers.BooleanField())
+    return serializers.DictField(child=StrictBooleanField())
 
 
 class NoticeSettingsInput(serializers.Serializer):

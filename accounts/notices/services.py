@@ -14,13 +14,15 @@
   end; the inbox does not.
 - Closing an account (`close_inbox`, from accounts.privacy.close_account) erases the inbox,
   the settings and the pending messages; the closing notice goes by SMS only (the inbox
-  goes with the account), and its phone number is erased once it is sent or given up.
+  goes with the account), sent once right after the closing commits, its phone number
+  written nowhere.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -257,33 +259,55 @@ def mark_read(*, resident: User, ids: Sequence[int] = (), all: bool = False) -> 
 # --------------------------------------------------------------------------- closing
 
 
-def close_inbox(*, user: User, now: datetime) -> SmsDelivery | None:
+def close_inbox(*, user: User, now: datetime) -> None:
     """Inside the account's closing transaction, before the person is erased: erase the
-    inbox, the settings and every message not sent yet, and queue the closing SMS (when
-    the resident allows that kind: the inbox goes with the account, so it is SMS only).
-    Its phone number is kept only until it is sent or given up."""
-    choices = sms_choices(NoticeSettings.objects.filter(resident=user).first())
-    language = (
-        NoticeSettings.objects.filter(resident=user).values_list("language", flat=True).first()
-    )
+    inbox, the settings and every message not sent yet; after commit, send the closing SMS
+    (when the resident allows that kind: the inbox goes with the account, so it is SMS
+    only)."""
+    row = NoticeSettings.objects.filter(resident=user).first()
+    wanted = sms_choices(row)[NoticeKind.ACCOUNT_CLOSED]
+    language = row.language if row else ""
     SmsDelivery.objects.filter(resident=user).delete()
     Notice.objects.filter(resident=user).delete()
     NoticeSettings.objects.filter(resident=user).delete()
-    if not choices[NoticeKind.ACCOUNT_CLOSED]:
-        return None
-    not_before = quiet_until(now) or now
-    delivery = SmsDelivery.objects.create(
-        resident=user,
-        city_id=user.home_city_id,
+    if not wanted:
+        return
+    phone, city_id = user.phone, user.home_city_id
+    text = texts.sms_text(NoticeKind.ACCOUNT_CLOSED, {}, language)
+    transaction.on_commit(lambda: send_closing_sms(phone=phone, city_id=city_id, text=text))
+
+
+def send_closing_sms(*, phone: str, city_id: str | None, text: str) -> str:
+    """The closing SMS, once, at once, from the process that closed the account: the phone
+    number is never written down again (not even for the quiet hours: it confirms what the
+    resident has just done, like a verification code). What is kept is a row without
+    the phone: sent, or a dead letter when the gateway refused it (the gateway client's own
+    retries spent)."""
+    request_id = uuid.uuid4()
+    try:
+        ref = gateway().send_notice(
+            phone=phone, kind=NoticeKind.ACCOUNT_CLOSED, text=text, request_id=request_id.hex
+        )
+        status, error = SmsDelivery.Status.SENT, ""
+    except SmsUnavailable as exc:
+        ref, status, error = "", SmsDelivery.Status.DEAD, str(exc)[:200]
+        logger.error("closing sms not sent: %s", error)
+    now = timezone.now()
+    SmsDelivery.objects.create(
         kind=NoticeKind.ACCOUNT_CLOSED,
-        phone=user.phone,
-        text=texts.sms_text(NoticeKind.ACCOUNT_CLOSED, {}, language or ""),
+        city_id=city_id,
+        phone="",
+        text=text,
+        request_id=request_id,
+        status=status,
+        attempts=1,
         created_at=now,
-        not_before=not_before,
+        not_before=now,
+        sent_at=now if status == SmsDelivery.Status.SENT else None,
+        gateway_ref=ref[:64],
+        last_error=error,
     )
-    if not_before <= now:
-        transaction.on_commit(lambda: _enqueue([delivery.pk]))
-    return delivery
+    return str(status)
 
 
 # --------------------------------------------------------------------------- sending
@@ -293,11 +317,6 @@ def close_inbox(*, user: User, now: datetime) -> SmsDelivery | None:
 class SendOutcome:
     state: str  # sent | retry | dead | quiet | skipped
     retry_in: float | None = None
-
-
-def _erase_phone_after(kind: str) -> dict[str, str]:
-    # the closing message is the last trace of a closed account's phone
-    return {"phone": ""} if kind == NoticeKind.ACCOUNT_CLOSED else {}
 
 
 def send_delivery(*, delivery_id: int, now: datetime | None = None) -> SendOutcome:
@@ -338,7 +357,6 @@ def send_delivery(*, delivery_id: int, now: datetime | None = None) -> SendOutco
                 status=SmsDelivery.Status.DEAD,
                 claimed_until=None,
                 last_error=error,
-                **_erase_phone_after(delivery.kind),
             )
             logger.error("notice sms dead id=%s after %s tries", delivery_id, delivery.attempts)
             return SendOutcome("dead")
@@ -357,7 +375,6 @@ def send_delivery(*, delivery_id: int, now: datetime | None = None) -> SendOutco
         sent_at=timezone.now(),
         gateway_ref=ref[:64],
         last_error="",
-        **_erase_phone_after(delivery.kind),
     )
     return SendOutcome("sent")
 

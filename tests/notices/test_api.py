@@ -70,7 +70,17 @@ def test_nobody_reads_or_marks_another_residents_notices(resident, world):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"ids": "1"}, {"ids": [0]}, {"ids": ["x"]}, {"all": False}, {"ids": list(range(1, 102))}],
+    [
+        {},
+        {"ids": "1"},
+        {"ids": [0]},
+        {"ids": ["x"]},
+        {"all": False},
+        {"all": 1},
+        {"all": "true"},
+        {"ids": [], "all": 0},
+        {"ids": list(range(1, 102))},
+    ],
 )
 def test_a_malformed_read_request_is_400(resident, body):
     res = client_for(resident).post(READ, body, format="json")
@@ -95,7 +105,14 @@ def test_sms_choices_per_kind(resident):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"sms": {"nonsense": True}}, {"sms": {"tier_changed": "perhaps"}}, {"sms": []}]
+    "body",
+    [
+        {},
+        {"sms": {"nonsense": True}},
+        {"sms": {"tier_changed": "perhaps"}},
+        {"sms": {"tier_changed": 0}},
+        {"sms": []},
+    ],
 )
 def test_malformed_settings_are_400(resident, body):
     res = client_for(resident).put(SETTINGS, body, format="json")

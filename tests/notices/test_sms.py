@@ -179,8 +179,11 @@ def test_closing_erases_the_inbox_and_nothing_comes_after(
         close_account(user=resident, password=PASSWORD)
     assert not Notice.objects.filter(resident=resident).exists()
     assert not NoticeSettings.objects.filter(resident=resident).exists()
-    [closing] = SmsDelivery.objects.filter(resident=resident)
-    assert (closing.kind, closing.status, closing.phone) == ("account_closed", "sent", "")
+    # the inbox, the settings and the waiting message are gone; the closing SMS went out
+    # once, and its row keeps no phone
+    assert not SmsDelivery.objects.filter(resident=resident).exists()
+    closing = SmsDelivery.objects.get(kind="account_closed")
+    assert (closing.status, closing.phone, closing.resident_id) == ("sent", "", None)
     assert outbox(phone) == [closing.text] and "已注销" in closing.text
     # no notice for a closed account, whatever happens next
     with django_capture_on_commit_callbacks(execute=True):
@@ -196,3 +199,18 @@ def test_no_closing_sms_when_that_kind_is_switched_off(
     with django_capture_on_commit_callbacks(execute=True):
         close_account(user=resident, password=PASSWORD)
     assert not SmsDelivery.objects.exists()
+
+
+def test_a_closing_sms_the_gateway_refuses_is_a_dead_letter_without_the_phone(
+    resident, gateway_server, django_capture_on_commit_callbacks
+):
+    gateway_server.set_mode("error500")
+    phone = resident.phone
+    with django_capture_on_commit_callbacks(execute=True):
+        close_account(user=resident, password=PASSWORD)  # closing does not wait for SMS
+    resident.refresh_from_db()
+    assert resident.closed_at is not None
+    dead = SmsDelivery.objects.get(kind="account_closed")
+    assert (dead.status, dead.phone, dead.city_id) == ("dead", "", "330100")
+    assert [b["phone"] for b in gateway_server.received] == []
+    assert not SmsDelivery.objects.filter(phone=phone).exists()
