@@ -19,6 +19,7 @@ from accounts.credit.models import Consent, CreditQuery, Standing
 from accounts.errors import INVALID_CREDENTIALS
 from accounts.legal.models import AgreementAcceptance
 from accounts.models import User
+from accounts.notices.models import Notice, NoticeSettings
 from accounts.notices.services import close_inbox
 from accounts.realname.models import IdentityCheck
 from accounts.realname.services import audit_ref
@@ -128,6 +129,27 @@ def _identity_checks(user: User) -> list[dict]:
     ]
 
 
+def _notices(user: User) -> dict:
+    from accounts.notices.services import notice_settings
+    from accounts.notices.texts import render
+
+    rows = Notice.objects.filter(resident=user).order_by("-created_at", "-id")
+    settings_row = NoticeSettings.objects.filter(resident=user).first()
+    return {
+        "inbox": [
+            {
+                "kind": n.kind,
+                "text": " ".join(render(n.kind, n.params, "zh-hans")),
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n in rows
+        ],
+        "sms": notice_settings(resident=user),
+        "language": settings_row.language if settings_row else "",
+    }
+
+
 _BUILTIN: dict[str, Reader] = {
     "profile": _profile,
     "agreements": _agreements,
@@ -135,6 +157,7 @@ _BUILTIN: dict[str, Reader] = {
     "standings": _standings,
     "credit_queries": _credit_queries,
     "identity_checks": _identity_checks,
+    "notices": _notices,
 }
 
 

@@ -136,3 +136,12 @@ def test_the_inbox_reads_in_a_fixed_number_of_queries(resident, django_assert_nu
     tell(resident, 30)
     with django_assert_num_queries(4):
         api.get(f"{LIST}?page_size=50", HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_my_data_lists_the_inbox_and_the_choices(resident):
+    tell(resident, 1)
+    client_for(resident).put(SETTINGS, {"sms": {"tier_changed": False}}, format="json")
+    data = client_for(resident).get("/api/v1/me/data").json()["notices"]
+    [notice] = data["inbox"]
+    assert notice["kind"] == "suspension_ended" and "暂停期已结束" in notice["text"]
+    assert data["sms"]["tier_changed"] is False and data["sms"]["voucher_expiring"] is True

@@ -145,6 +145,7 @@ export const RESIDENT = {
   "me.section.vouchers": gettext_noop("优惠券"),
   "me.section.entitlement_uses": gettext_noop("权益使用记录"),
   "me.section.incidents": gettext_noop("失信行为记录"),
+  "me.section.notices": gettext_noop("消息与短信设置"),
   "me.empty": gettext_noop("（无）"),
   "inbox.title": gettext_noop("消息"),
   "inbox.unread": gettext_noop("未读"),
