@@ -108,3 +108,24 @@ def test_vouchers_beyond_a_day_or_closed_are_not_announced(
         voucher.save()
         assert notify_expiring_vouchers(now=voucher.expires_at - timedelta(hours=2)) == 0
     assert kinds_of(resident) == []
+
+
+def test_the_beat_runs_the_sweeps_and_the_due_sms(resident, voucher, settings):
+    """The three periodic jobs are in the beat schedule and run as real tasks (the
+    embedded scheduler runs them in-process)."""
+    from config.scheduler import Scheduler
+
+    jobs = {
+        "incentives.notify_expiring_vouchers",
+        "incentives.notify_ended_suspensions",
+        "accounts.send_due_notice_sms",
+    }
+    scheduler = Scheduler.from_beat_schedule(settings.CELERY_BEAT_SCHEDULE)
+    scheduler.jobs = [job for job in scheduler.jobs if job.name in jobs]
+    assert {job.name for job in scheduler.jobs} == jobs
+    # the voucher lapses within the day: the expiry sweep finds it now
+    type(voucher).objects.filter(pk=voucher.pk).update(
+        expires_at=timezone.now() + timedelta(hours=3)
+    )
+    assert sorted(scheduler.run_due(now=0)) == sorted(jobs)
+    assert kinds_of(resident) == [NoticeKind.VOUCHER_EXPIRING]
