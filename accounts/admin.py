@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from . import security_admin  # noqa: F401
 from .credit import admin as credit_admin  # noqa: F401
 from .models import Alliance, City, User
+from .notices import admin as notices_admin  # noqa: F401
 
 
 @admin.register(City)

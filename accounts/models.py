@@ -23,6 +23,7 @@ from .credit.models import (
 )
 from .identity import PHONE_RE, id_hash, mask_name, mask_phone, parse_id_number
 from .legal.models import Agreement, AgreementAcceptance
+from .notices.models import DeadLetter, Notice, NoticeSettings, SmsDelivery
 from .realname.models import IdentityCheck
 from .security.models import LoginFailure, LoginLock
 from .signups.models import SignupEvent
@@ -39,14 +40,18 @@ __all__ = [
     "Consent",
     "ConsentText",
     "CreditQuery",
+    "DeadLetter",
     "IdentityCheck",
     "ListedPerson",
     "LoginFailure",
     "LoginLock",
+    "Notice",
+    "NoticeSettings",
     "RuleVersion",
     "Scheme",
     "SignupEvent",
     "SmsCode",
+    "SmsDelivery",
     "SmsOutboxMessage",
     "Standing",
     "Tier",

@@ -19,6 +19,8 @@ from accounts.credit.models import Consent, CreditQuery, Standing
 from accounts.errors import INVALID_CREDENTIALS
 from accounts.legal.models import AgreementAcceptance
 from accounts.models import User
+from accounts.notices.models import Notice, NoticeSettings
+from accounts.notices.services import close_inbox
 from accounts.realname.models import IdentityCheck
 from accounts.realname.services import audit_ref
 from accounts.security.services import forget_phone
@@ -127,6 +129,27 @@ def _identity_checks(user: User) -> list[dict]:
     ]
 
 
+def _notices(user: User) -> dict:
+    from accounts.notices.services import notice_settings
+    from accounts.notices.texts import render
+
+    rows = Notice.objects.filter(resident=user).order_by("-created_at", "-id")
+    settings_row = NoticeSettings.objects.filter(resident=user).first()
+    return {
+        "inbox": [
+            {
+                "kind": n.kind,
+                "text": " ".join(render(n.kind, n.params, "zh-hans")),
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n in rows
+        ],
+        "sms": notice_settings(resident=user),
+        "language": settings_row.language if settings_row else "",
+    }
+
+
 _BUILTIN: dict[str, Reader] = {
     "profile": _profile,
     "agreements": _agreements,
@@ -134,6 +157,7 @@ _BUILTIN: dict[str, Reader] = {
     "standings": _standings,
     "credit_queries": _credit_queries,
     "identity_checks": _identity_checks,
+    "notices": _notices,
 }
 
 
@@ -168,6 +192,8 @@ def close_account(*, user: User, password: str) -> None:
         if user.closed_at is not None:
             raise INVALID_CREDENTIALS(http_status=400)
         account_closing.send(sender=User, resident_id=user.pk)
+        # the inbox goes with the account; the closing notice is an SMS (if allowed)
+        close_inbox(user=user, now=now)
         phone, id_hash = user.phone, user.id_hash
         Standing.objects.filter(resident=user).delete()
         Consent.objects.filter(resident=user, withdrawn_at__isnull=True).update(withdrawn_at=now)

@@ -71,3 +71,7 @@ def refresh_lapsing_standings() -> int:
     from accounts.credit.services import refresh_lapsing_standings as refresh
 
     return refresh()
+
+
+# the notices' tasks (accounts/notices/tasks.py), found by the worker through this module
+from accounts.notices.tasks import send_due_notice_sms, send_notice_sms  # noqa: E402, F401

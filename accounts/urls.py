@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import alliance_api, api
 from .credit import api as credit_api
+from .notices import api as notices_api
 
 urlpatterns = [
     path("legal/agreement", api.AgreementView.as_view(), name="legal-agreement"),
@@ -20,4 +21,7 @@ urlpatterns = [
     path("me/credit/consent", credit_api.ConsentView.as_view(), name="credit-consent"),
     path("me/credit/verify", credit_api.VerifyView.as_view(), name="credit-verify"),
     path("me/credit", credit_api.StandingView.as_view(), name="credit-standing"),
+    path("me/notices", notices_api.NoticeListView.as_view(), name="notices"),
+    path("me/notices/read", notices_api.MarkReadView.as_view(), name="notices-read"),
+    path("me/notice-settings", notices_api.NoticeSettingsView.as_view(), name="notice-settings"),
 ]

@@ -80,3 +80,24 @@ def purge_risk_rows() -> dict[str, int]:
     from .risk.services import purge_signals
 
     return {"signals": purge_signals(), "signup_events": purge_signups()}
+
+
+# --------------------------------------------------------------------------- notices
+# (incentives/notices.py: what residents are told, through accounts.notices)
+
+
+@shared_task(name="incentives.notify_expiring_vouchers", acks_late=True)
+def notify_expiring_vouchers() -> int:
+    """Tell each holder of a voucher lapsing within 24 hours, once (a second run finds
+    them announced)."""
+    from .notices import notify_expiring_vouchers as sweep
+
+    return sweep()
+
+
+@shared_task(name="incentives.notify_ended_suspensions", acks_late=True)
+def notify_ended_suspensions() -> int:
+    """Tell each resident whose suspension ended, once."""
+    from .notices import notify_ended_suspensions as sweep
+
+    return sweep()

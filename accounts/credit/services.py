@@ -241,6 +241,7 @@ def _store_standing(
     )
     standing = Standing.objects.select_for_update().filter(resident=resident).first()
     was_listed = bool(standing and standing.seriously_dishonest)
+    old_tier = standing.tier if standing else ""
     standing = standing or Standing(resident=resident)
     standing.city = city
     standing.rule_version = rule
@@ -264,7 +265,26 @@ def _store_standing(
     standing.save()
     if listed and not was_listed:
         _announce_listed([resident.pk])
+    if old_tier and old_tier != standing.tier:
+        _announce_tier_change(resident.pk, old_tier, standing.tier, now)
     return standing
+
+
+def _announce_tier_change(resident_id: int, old: str, new: str, at: datetime) -> None:
+    """A refresh moved the standing to another tier: a notice (once per refresh), after
+    commit. It names the tiers, never the score."""
+    from accounts.notices.models import NoticeKind
+    from accounts.notices.services import notify
+
+    transaction.on_commit(
+        lambda: notify(
+            kind=NoticeKind.TIER_CHANGED,
+            resident_id=resident_id,
+            event=at.isoformat(),
+            params={"old": old, "new": new},
+            link="#/credit",
+        )
+    )
 
 
 def _announce_listed(resident_ids: list[int]) -> None:

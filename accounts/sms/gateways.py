@@ -33,6 +33,11 @@ class SmsGateway(Protocol):
         """Send a verification code; return the gateway's message reference."""
         ...
 
+    def send_notice(self, *, phone: str, kind: str, text: str, request_id: str) -> str:
+        """Send a notice to a resident (accounts.notices); `request_id` is the same on
+        every try of one message. Return the gateway's message reference."""
+        ...
+
 
 class SandboxGateway:
     """Sends nothing: keeps each message in the database outbox (SmsOutboxMessage), where
@@ -43,6 +48,13 @@ class SandboxGateway:
 
         message = SmsOutboxMessage.objects.create(phone=phone, text=text[:300])
         logger.info("sandbox sms queued in the outbox id=%s", message.pk)
+        return f"sandbox-{message.pk}"
+
+    def send_notice(self, *, phone: str, kind: str, text: str, request_id: str) -> str:
+        from .models import SmsOutboxMessage
+
+        message = SmsOutboxMessage.objects.create(phone=phone, text=text[:300])
+        logger.info("sandbox notice sms queued in the outbox id=%s", message.pk)
         return f"sandbox-{message.pk}"
 
 
@@ -57,6 +69,7 @@ class HttpGateway:
         *,
         sign_name: str = "信游",
         template: str = "verification_code",
+        notice_template: str = "notice",
         timeout: float = 2.0,
         retries: int = 2,
         backoff: float = 0.2,
@@ -65,6 +78,7 @@ class HttpGateway:
     ) -> None:
         self.sign_name = sign_name
         self.template = template
+        self.notice_template = notice_template
         self.http = PartnerClient(
             base_url,
             app_key,
@@ -87,6 +101,22 @@ class HttpGateway:
             "sign_name": self.sign_name,
             "template": self.template,
             "params": {"code": code, "minutes": minutes},
+            "request_id": request_id,
+        }
+        try:
+            answer = self.http.post_json(SEND_PATH, payload)
+            return self._accept(answer, request_id)
+        except PartnerUnavailable as exc:
+            raise SmsUnavailable(str(exc)) from exc
+
+    def send_notice(self, *, phone: str, kind: str, text: str, request_id: str) -> str:
+        """A notice: the template `notice_template` with the kind and the whole text; the
+        request id is the message's own (the gateway takes a repeat as the same message)."""
+        payload = {
+            "phone": phone,
+            "sign_name": self.sign_name,
+            "template": self.notice_template,
+            "params": {"kind": kind, "text": text},
             "request_id": request_id,
         }
         try:

@@ -19,6 +19,7 @@ def gateway() -> SmsGateway:
                 conf["app_secret"],
                 sign_name=conf.get("sign_name", "信游"),
                 template=conf.get("template", "verification_code"),
+                notice_template=conf.get("notice_template", "notice"),
                 timeout=float(conf.get("timeout", 2.0)),
                 retries=int(conf.get("retries", 2)),
                 backoff=float(conf.get("backoff", 0.2)),

@@ -306,6 +306,17 @@ def beat_schedule(*, dashboard_seconds: str) -> dict[str, dict[str, Any]]:
         "idempotency-purge": {"task": "incentives.purge_idempotency_records", "schedule": 3600.0},
         # retention of personal and audit data (audit/retention.py, docs/accounts.md)
         "retention-purge": {"task": "audit.purge_expired", "schedule": 3600.0},
+        # notices to residents (accounts/notices/): vouchers about to lapse, suspensions
+        # that ended, and the SMS that are due (after the quiet hours, after an outage)
+        "notices-vouchers-expiring": {
+            "task": "incentives.notify_expiring_vouchers",
+            "schedule": float(env("NOTICE_SWEEP_SECONDS", "300")),
+        },
+        "notices-suspensions-ended": {
+            "task": "incentives.notify_ended_suspensions",
+            "schedule": float(env("NOTICE_SWEEP_SECONDS", "300")),
+        },
+        "notices-send-due-sms": {"task": "accounts.send_due_notice_sms", "schedule": 60.0},
         "dashboard-refresh-rollups": {
             "task": "incentives.refresh_dashboard_rollups",
             # every minute on one machine (cheap), every five in production
@@ -385,6 +396,15 @@ SMS_CODE_TTL_SECONDS = int(env("SMS_CODE_TTL_SECONDS", "300"))
 SMS_RESEND_SECONDS = int(env("SMS_RESEND_SECONDS", "60"))
 SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "5"))
 SMS_CODES_PER_PHONE_PER_HOUR = int(env("SMS_CODES_PER_PHONE_PER_HOUR", "10"))
+# Notices to residents (accounts/notices/, docs/notices.md): the SMS task's rate limit per
+# worker (the gateway's), backoff base and cap, tries before a dead letter, a sender's claim
+NOTICE_SMS_RATE_LIMIT = env("NOTICE_SMS_RATE_LIMIT", "20/s")
+NOTICE_SMS_BACKOFF_SECONDS = float(env("NOTICE_SMS_BACKOFF_SECONDS", "30"))
+NOTICE_SMS_BACKOFF_MAX_SECONDS = float(env("NOTICE_SMS_BACKOFF_MAX_SECONDS", "3600"))
+NOTICE_SMS_MAX_ATTEMPTS = int(env("NOTICE_SMS_MAX_ATTEMPTS", "12"))
+NOTICE_SMS_LEASE_SECONDS = float(env("NOTICE_SMS_LEASE_SECONDS", "120"))
+# Asia/Shanghai hours "22-8": SMS wait from 22:00 until 08:00 ("0-0": no quiet hours)
+NOTICE_QUIET_HOURS = tuple(int(h) for h in env("NOTICE_QUIET_HOURS", "22-8").split("-", 1))
 # The real-name check before an account exists (docs/identity-api.md)
 IDENTITY_PROVIDER: dict = json.loads(env("IDENTITY_PROVIDER", '{"kind": "sandbox"}'))
 LOGIN_REDIRECT_URL = "admin:index"

@@ -9,6 +9,7 @@ lifts it at once (eligibility reads the incident's status on every check).
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from core import roles
 from core.errors import NOT_FOUND
 
 from .. import errors, signing
+from ..notices import incident_decided, incident_reported
 from ..passes.models import EntitlementUse
 from ..vouchers.models import Voucher
 from ..vouchers.services import merchant_of
@@ -57,6 +59,11 @@ def _audit(
         note=note,
         at=timezone.now(),
     )
+
+
+def _tell_resident(announce: Callable[..., object], *args: object) -> None:
+    """The resident's notice (incentives/notices.py), after the step commits."""
+    transaction.on_commit(lambda: announce(*args))
 
 
 def report_incident(
@@ -111,6 +118,7 @@ def report_incident(
         )
         if created:
             _audit(incident, staff, IncidentEvent.Action.REPORT, "", note)
+            _tell_resident(incident_reported, incident.pk)
     logger.info("incident reported id=%s merchant=%s", incident.pk, merchant_id)
     return incident
 
@@ -176,6 +184,7 @@ def decide_incident(*, actor: User, incident_id: int, action: str, note: str = "
         before = incident.status
         incident.refresh_from_db()
         _audit(incident, actor, action, before, note)
+        _tell_resident(incident_decided, incident.pk, action)
     logger.info("incident %s id=%s by=%s", action, incident.pk, actor.pk)
     return incident
 

@@ -22,7 +22,7 @@
 // strings.js (RESIDENT), their English into locale/en/LC_MESSAGES/djangojs.po.
 //
 // Routes today: #/login #/register #/credit #/pass #/offers #/offers/<id> #/wallet
-// #/wallet/<code> #/me #/me/data #/me/close #/agreement.
+// #/wallet/<code> #/me #/me/data #/me/close #/agreement #/inbox #/inbox/settings.
 
 import { applyLangToShell, errorText, h, mount, notice, onLangSwitch, spinner, t, toast, useStrings, watchOnline } from "./common.js";
 import { RESIDENT, SHARED } from "./strings.js";
@@ -34,10 +34,11 @@ import * as offers from "./resident/screens/offers.js";
 import * as wallet from "./resident/screens/wallet.js";
 import * as pass from "./resident/screens/pass.js";
 import * as me from "./resident/screens/me.js";
+import * as inbox from "./resident/screens/inbox.js";
 
 useStrings(SHARED, RESIDENT);
 
-const SCREENS = [login, register, credit, pass, offers, wallet, me];
+const SCREENS = [login, register, credit, pass, offers, wallet, me, inbox];
 const ROUTES = Object.assign({}, ...SCREENS.map((module) => module.routes));
 const HOME = "credit"; // where a logged-in resident lands; unknown paths show it too
 

@@ -4,6 +4,7 @@
 
 import { ApiError, busy, confirmDialog, errorText, field, fmtDateTime, getLang, h, has, largeText, mount, notice, setLargeText, t } from "../../common.js";
 import { api, state, go, logout, me, cities, cityName, schemeName } from "../app.js";
+import { inboxMenuItem } from "./inbox.js";
 
 /** "：" in Chinese, ": " in English. */
 const colon = () => (getLang() === "en" ? ": " : "：");
@@ -25,6 +26,7 @@ async function meScreen(arg, root) {
       h(
         "ul",
         { class: "menu" },
+        inboxMenuItem(), // 消息 with the unread count, and the SMS choices
         h("li", {}, h("a", { href: "#/me/data", "data-test": "to-my-data" }, t("me.data"), " →")),
         h("li", {}, h("a", { href: "#/me/close", "data-test": "to-close-account" }, t("me.close"), " →")),
         h("li", {}, h("button", { type: "button", class: "link-button", onclick: logout, "data-test": "logout" }, t("common.logout")))
