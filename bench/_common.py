@@ -1,6 +1,7 @@
 """Shared helpers of the benchmarks: Django setup against the rig's PostgreSQL, machine
 facts, percentiles, and appending results to bench/RESULTS.md."""
 
+import argparse
 import os
 import platform
 import statistics
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -60,6 +62,32 @@ def machine() -> str:
     )
 
 
+# Set by add_smoke's parser in --smoke mode: nothing is recorded.
+SMOKE = False
+
+
+def add_smoke(parser: argparse.ArgumentParser, **tiny: Any) -> None:
+    """`--smoke`: the script's whole path at tiny sizes (`tiny`: argument -> value), one
+    short round, nothing timed against a target or recorded. The suite runs every
+    benchmark this way (tests/test_bench_smoke.py) so that a change that breaks one fails
+    CI instead of the next person who times it."""
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, one short round, nothing recorded"
+    )
+    parse = parser.parse_args
+
+    def parse_args(*args: Any, **kwargs: Any) -> argparse.Namespace:
+        global SMOKE
+        parsed = parse(*args, **kwargs)
+        if parsed.smoke:
+            SMOKE = True
+            for name, value in tiny.items():
+                setattr(parsed, name, value)
+        return parsed
+
+    parser.parse_args = parse_args  # type: ignore[method-assign]
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -82,7 +110,7 @@ def record(title: str, lines: list[str]) -> None:
     block = [f"### {title} — {stamp}", "", f"Machine: {machine()}", "", *lines, ""]
     text = "\n".join(block)
     print(text)
-    if os.environ.get("BENCH_NO_RECORD") == "1":  # an exploratory run: printed only
+    if SMOKE or os.environ.get("BENCH_NO_RECORD") == "1":  # smoke or exploratory: printed
         return
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n\nEach section is appended by its script.\n\n")

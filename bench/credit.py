@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import record, setup_django, summary_ms
+from _common import add_smoke, record, setup_django, summary_ms
 
 
 def reset_peak() -> None:
@@ -225,6 +225,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=300)
+    add_smoke(parser, entries=2_000, rounds=3)
     args = parser.parse_args()
     setup_django()
     from accounts.reference import load_reference_data

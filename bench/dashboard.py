@@ -57,7 +57,7 @@ def seed_world(rng: random.Random) -> dict:
 
     from accounts.models import City, User
     from accounts.partner_cities import PARTNER_CITIES
-    from merchants.models import Merchant, Offer
+    from merchants.models import SCENARIO_OF_CATEGORY, Merchant, Offer
     from merchants.validators import credit_code_check_char
 
     def credit_code(serial: int, division: str) -> str:
@@ -97,7 +97,7 @@ def seed_world(rng: random.Random) -> dict:
                     title=f"bench {m.pk}-{j}",
                     description="bench",
                     category=m.category,
-                    scenario="travel",  # every offer has one (a check constraint)
+                    scenario=SCENARIO_OF_CATEGORY[m.category],
                     benefit_type="gift",
                     min_tier="good",
                     valid_from=now - timedelta(days=400),
@@ -327,7 +327,15 @@ def main() -> None:
     parser.add_argument(
         "--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one run per endpoint, nothing recorded (the suite runs this)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        global RESIDENTS
+        args.sizes, args.reps, args.no_record, RESIDENTS = "2000", 1, True, 500
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     record = (
         _common.record

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import record, setup_django
+from _common import add_smoke, record, setup_django
 from credit import bench_list_sync, peak_mib, reset_peak, rss_mib
 
 
@@ -166,6 +166,7 @@ def bench_enterprise_sync(count: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--merchants", type=int, default=100_000)
+    add_smoke(parser, merchants=500)
     args = parser.parse_args()
     setup_django()
     from accounts.reference import load_reference_data

@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import pct, record, setup_django, summary_ms
+from _common import add_smoke, pct, record, setup_django, summary_ms
 
 
 def seed(count: int) -> None:
     from django.utils import timezone
 
     from accounts.models import City
-    from merchants.models import Category, Merchant, Offer
+    from merchants.models import SCENARIO_OF_CATEGORY, Category, Merchant, Offer
     from merchants.validators import credit_code_check_char
 
     cities = list(City.objects.values_list("code", flat=True))
@@ -50,12 +50,14 @@ def seed(count: int) -> None:
     offers = []
     for i in range(count):
         m = merchants[i % len(merchants)]
+        category = rng.choice(Category.values)
         offers.append(
             Offer(
                 merchant=m,
                 title=f"基准优惠{i}",
                 description="基准",
-                category=rng.choice(Category.values),
+                category=category,
+                scenario=SCENARIO_OF_CATEGORY[category],
                 benefit_type="percent_off",
                 benefit_value=Decimal("10"),
                 min_tier=rng.choice(tiers),
@@ -84,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--offers", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=200)
+    add_smoke(parser, offers=200, rounds=3)
     args = parser.parse_args()
     setup_django()
     from django.conf import settings

@@ -16,13 +16,14 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "redeem"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import record, setup_django, summary_ms
+from _common import add_smoke, record, setup_django, summary_ms
 from redeem.run import seed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=10)
+    add_smoke(parser, batches=1)
     args = parser.parse_args()
     setup_django()
     from django.utils import timezone
@@ -31,7 +32,7 @@ def main() -> None:
     from incentives.vouchers import offline, services
 
     size = offline.MAX_BATCH
-    clerk, _ids, tokens = seed(size * (args.batches + 2))
+    clerk, _merchant, _ids, tokens = seed(size * (args.batches + 2))
     scanned = timezone.now() - timedelta(minutes=10)
 
     def batch(chunk: list[str]) -> list:

@@ -14,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import machine, pct, setup_django
+from bench._common import add_smoke, machine, pct, setup_django
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
+    add_smoke(parser, requests=2)
     args = parser.parse_args()
     setup_django()
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench" / "redeem"))
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import record, setup_django  # noqa: E402
+from _common import add_smoke, record, setup_django  # noqa: E402
 from run import measure_rounds, seed, settle  # noqa: E402
 
 
@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=6)
+    add_smoke(parser, residents=300, workers=1, seconds=1, rounds=1, connections=2, threads=1)
     args = parser.parse_args()
     setup_django()
     from django.db import connection

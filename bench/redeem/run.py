@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-from _common import record, setup_django  # noqa: E402
+from _common import add_smoke, record, setup_django  # noqa: E402
 
 
 def seed(count: int):
@@ -284,6 +284,16 @@ def main() -> None:
     parser.add_argument("--claimants", type=int, default=30_000)
     parser.add_argument("--label", default="", help="what changed since the last run")
     parser.add_argument("--only", default="", help="comma-separated endpoints (exploring)")
+    add_smoke(
+        parser,
+        vouchers=400,
+        claimants=200,
+        workers=1,
+        seconds=1,
+        rounds=1,
+        connections=2,
+        threads=1,
+    )
     args = parser.parse_args()
     setup_django()
 
