@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0014_notices'),
         ('audit', '0002_trail_baseline'),
+        ('merchants', '0006_offer_eligible_alliance'),
     ]
 
     operations = [
