@@ -1,4 +1,5 @@
 """Admin of incentives: each package registers its own models (importing it registers them)."""
 
 from .incidents import admin as incidents_admin  # noqa: F401  (incidents and their audit)
+from .statements import admin as statements_admin  # noqa: F401  (monthly statements)
 from .vouchers import admin as vouchers_admin  # noqa: F401  (offline redemptions)

@@ -3,6 +3,7 @@
 from .incidents import urls as incidents
 from .offers import urls as offers
 from .passes import urls as passes
+from .statements import urls as statements
 from .vouchers import urls as vouchers
 
 urlpatterns = [
@@ -10,4 +11,5 @@ urlpatterns = [
     *vouchers.urlpatterns,
     *passes.urlpatterns,
     *incidents.urlpatterns,
+    *statements.urlpatterns,
 ]
