@@ -8,27 +8,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import City
+from core.i18n import localized
 
 from .rows import TZ
 from .selectors import Figures, Line, Rollup, StatementData, entries
 
 
-def english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
 def city_name(city: City) -> str:
-    return (city.name_en or city.name) if english() else city.name
+    return localized(city.name, city.name_en)
 
 
 def offer_name(offer_id: int | None, title: str, title_en: str) -> str:
     if offer_id is None:
         return _("（未知优惠）")
-    return (title_en or title) if english() else (title or f"#{offer_id}")
+    return localized(title or f"#{offer_id}", title_en)
 
 
 def money(value: Decimal | None) -> str:
@@ -41,7 +38,12 @@ def local(value: datetime | None) -> str:
 
 
 def kind_name(kind: int) -> str:
-    return {1: _("核销"), 2: _("权益使用"), 3: _("离线冲突")}.get(kind, str(kind))
+    names = {
+        1: pgettext("statement row", "核销"),
+        2: pgettext("statement row", "权益使用"),
+        3: pgettext("statement row", "离线冲突"),
+    }
+    return names.get(kind, str(kind))
 
 
 def figures_cells(figures: Figures) -> list[Any]:
