@@ -31,7 +31,6 @@ class StatementAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
         "closed_at",
         "files",
     ]
-    list_filter = ["month"]
     list_select_related = ["merchant", "city"]
     search_fields = ["number", "merchant__name"]
     ordering = ["-month", "city", "seq"]

@@ -129,6 +129,10 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
     load_reference_data()
     month = add_months(current_month(), -2)
     first, last = month, add_months(month, 1) - timedelta(days=1)
