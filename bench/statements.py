@@ -23,6 +23,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -133,7 +134,7 @@ def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> di
         use_offers = [o.pk for o in offers if o.kind == "entitlement"]
         merchant_of_voucher_offer = [o.merchant_id for o in offers if o.kind == "voucher"]
         clerk_of = {m.pk: c for m, c in zip(made, clerks, strict=True)}
-        params = {
+        params: dict[str, Any] = {
             "n": redemptions,
             "offers": voucher_offers,
             "merchants": merchant_of_voucher_offer,

@@ -16,6 +16,19 @@ from .models import Statement
 from .rows import add_months
 
 _FORMATS = r"(?P<fmt>csv|pdf)"
+_FIELDS: tuple[str, ...] = (
+    "number",
+    "merchant",
+    "city",
+    "month",
+    "closed_at",
+    "redemptions",
+    "entitlement_uses",
+    "conflicts",
+    "face_value_total",
+    "checksum",
+    "files",
+)
 
 
 @admin.register(Statement)
@@ -35,20 +48,8 @@ class StatementAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     search_fields = ["number", "merchant__name"]
     ordering = ["-month", "city", "seq"]
     change_list_template = "admin/incentives/statement/change_list.html"
-    fields = [
-        "number",
-        "merchant",
-        "city",
-        "month",
-        "closed_at",
-        "redemptions",
-        "entitlement_uses",
-        "conflicts",
-        "face_value_total",
-        "checksum",
-        "files",
-    ]
-    readonly_fields = fields
+    fields = _FIELDS
+    readonly_fields = _FIELDS
 
     def _scope(self, request: HttpRequest) -> selectors.StatementScope | None:
         return selectors.statement_scope(signed_in_user(request))

@@ -56,7 +56,7 @@ def statement_scope(user: User) -> StatementScope | None:
     if is_superuser(user):
         return StatementScope(cities=None)
     if is_city_staff(user):
-        return StatementScope(cities=(user.staff_city_id,))
+        return StatementScope(cities=(str(user.staff_city_id),))
     merchant_id = staff_merchant_id(user)
     if merchant_id is not None:
         return StatementScope(merchant_id=merchant_id, cities=())

@@ -85,6 +85,7 @@ def expected(merchant_id: int, month: date) -> dict:
     for x in OfflineRedemption.objects.filter(
         merchant_id=merchant_id, conflict=True, synced_at__gte=start, synced_at__lt=end
     ).select_related("voucher", "staff"):
+        assert x.voucher is not None  # a conflict names the voucher redeemed first
         lines[x.voucher.offer_id][2] += 1
         entries.append(
             {
