@@ -215,3 +215,17 @@ def test_the_beat_task_closes_the_due_months_and_catches_up(world):
     later = at(add_months(nxt, 1).replace(day=3), 5)
     assert services.close_due_statements(now=later, cities=["330100"]) == 1
     assert sorted(StatementClose.objects.values_list("month", flat=True)) == [world.month, nxt]
+
+
+def test_the_beat_schedule_runs_the_close_through_the_real_task(world, settings):
+    from django.utils import timezone
+
+    from config.scheduler import Scheduler
+
+    scheduler = Scheduler.from_beat_schedule(settings.CELERY_BEAT_SCHEDULE)
+    scheduler.jobs = [j for j in scheduler.jobs if j.name == "incentives.close_due_statements"]
+    assert [j.every for j in scheduler.jobs] == [3600.0]
+    assert scheduler.run_due(now=0) == ["incentives.close_due_statements"]
+    due = services.latest_due_month(timezone.now())
+    assert StatementClose.objects.filter(city="330100", month=due).exists()
+    assert Statement.objects.filter(merchant=world.merchant, month=due).exists()
