@@ -46,6 +46,13 @@ def _scope(request: Request) -> StatementScope:
 
 
 class _StatementsView(APIView):
+    def perform_content_negotiation(self, request, force=False):
+        # a `.csv`/`.pdf` route answers its file whatever the Accept header asks for (a
+        # client asking for application/pdf is not refused): errors stay JSON
+        return super().perform_content_negotiation(
+            request, force=force or bool(self.kwargs.get("fmt"))
+        )
+
     def finalize_response(self, request, response, *args, **kwargs):
         add_never_cache_headers(response)  # a merchant's figures are kept by no cache
         return super().finalize_response(request, response, *args, **kwargs)

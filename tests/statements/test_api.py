@@ -249,3 +249,13 @@ def test_merchant_staff_without_a_merchant_are_refused(world):
     res = client(lone).get("/api/v1/merchant/statements")
     assert res.status_code == 403
     assert res.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_file_route_answers_whatever_the_accept_header(world):
+    c = client(world.clerk)
+    res = c.get(f"/api/v1/merchant/statements/{month(world)}.pdf", HTTP_ACCEPT="application/pdf")
+    assert res.status_code == 200 and streamed(res).startswith(b"%PDF")
+    res = c.get(f"/api/v1/merchant/statements/{month(world)}.csv", HTTP_ACCEPT="text/csv")
+    assert res.status_code == 200
+    res = c.get("/api/v1/merchant/statements/2999-01.pdf", HTTP_ACCEPT="application/pdf")
+    assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
