@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import IO, Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
@@ -22,6 +23,15 @@ FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 PAGE = landscape(A4)
+
+
+def max_entries() -> int:
+    """Rows of detail a PDF lists (20,000: about 400 pages); the totals always cover every
+    row, and the CSV lists them all (a PDF of a million rows would take minutes and much
+    memory to draw: reportlab keeps a document's pages until it is saved)."""
+    return int(getattr(settings, "STATEMENT_PDF_MAX_ENTRIES", 20_000))
+
+
 MARGIN = 36.0
 
 
@@ -135,9 +145,22 @@ def statement_pdf(data: StatementData) -> IO[bytes]:
     writer.row(columns, headings, 8)
     writer.repeat = (columns, headings)
     writer.size = 8
+    listed, limit = 0, max_entries()
     for cells in files.entry_rows(data):
+        if listed == limit:
+            break
         writer.row(columns, cells, 8)
+        listed += 1
     writer.repeat = None
+    totals = data.totals
+    count = totals.redemptions + totals.entitlement_uses + totals.conflicts
+    if count > listed:
+        writer.gap()
+        writer.text(
+            _("明细共 %(count)d 条，此处列出前 %(listed)d 条；完整明细见 CSV 文件。")
+            % {"count": count, "listed": listed},
+            9,
+        )
     writer.save()
     out.seek(0)
     return out

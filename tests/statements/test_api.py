@@ -259,3 +259,12 @@ def test_a_file_route_answers_whatever_the_accept_header(world):
     assert res.status_code == 200
     res = c.get("/api/v1/merchant/statements/2999-01.pdf", HTTP_ACCEPT="application/pdf")
     assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
+
+
+def test_a_long_statement_s_pdf_lists_the_first_rows_and_says_where_the_rest_are(world, settings):
+    settings.STATEMENT_PDF_MAX_ENTRIES = 5
+    res = client(world.clerk).get(f"/api/v1/merchant/statements/{month(world)}.pdf")
+    text = pdf_text(streamed(res))
+    assert "明细共 12 条，此处列出前 5 条" in text.replace("\n", "")
+    total = next(line for line in text.splitlines() if line.strip().startswith("合计 "))
+    assert total.split()[1:] == ["8", "3", "1", "250.00"]  # the totals cover every row
