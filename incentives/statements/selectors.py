@@ -20,7 +20,7 @@ from merchants.scopes import staff_merchant_id
 from .models import Statement, StatementAdjustment, StatementClose, StatementEntry, StatementLine
 from .rows import AGGREGATES, COLUMNS, ROW_MONTH, TZ, add_months, corrections_sql, month_start
 from .rows import rows_sql as _rows_sql
-from .services import correction_window
+from .services import corrections_from
 
 # how far back a merchant's list of months goes (closed ones are always listed)
 LIST_MONTHS = 24
@@ -241,7 +241,9 @@ def pending_adjustments(merchants: list[Merchant], month: date) -> dict[int, lis
     ids = [m.pk for m in merchants if m.city_id in closed_before]
     if not ids:
         return {}
-    window_from = add_months(month, -correction_window())
+    window_from = corrections_from(cities=closed_before, month=month)
+    if window_from is None:
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             corrections_sql() + " ORDER BY 1, 2, 3 NULLS FIRST",

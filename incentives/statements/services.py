@@ -33,6 +33,22 @@ def correction_window() -> int:
     return int(getattr(settings, "STATEMENT_CORRECTION_MONTHS", 12))
 
 
+def corrections_from(*, cities: Iterable[str], month: date) -> date | None:
+    """The earliest closed month of `cities` that a statement of `month` looks at for
+    corrections (within STATEMENT_CORRECTION_MONTHS back), or None when none is closed:
+    then there is nothing to correct and the raw rows of earlier months are not read."""
+    return (
+        StatementClose.objects.filter(
+            city_id__in=list(cities),
+            month__gte=add_months(month, -correction_window()),
+            month__lt=month,
+        )
+        .order_by("month")
+        .values_list("month", flat=True)
+        .first()
+    )
+
+
 def close_due_at(month: date) -> datetime:
     """When `month` closes: 00:00 on the 3rd of the next month, Asia/Shanghai."""
     return month_start(add_months(month, 1)).replace(day=3)
@@ -264,26 +280,27 @@ def _freeze(*, city: str, month: date, now: datetime) -> int:
                 GROUP BY e.statement_id, e.offer_id, o.title, o.title_en""",
             {"statements": list(statement_of.values())},
         )
-        window_from = add_months(month, -correction_window())
-        cursor.execute(
-            f"""INSERT INTO incentives_statementadjustment
-                    (statement_id, of_month, offer_id, offer_title, offer_title_en,
-                     redemptions, entitlement_uses, conflicts, face_value)
-                SELECT s.id, d.of_month, d.offer_id, COALESCE(o.title, ''),
-                       COALESCE(o.title_en, ''), d.redemptions, d.entitlement_uses,
-                       d.conflicts, d.face_value
-                  FROM ({corrections_sql()}) d
-                  JOIN incentives_statement s ON s.merchant_id = d.merchant_id
-                       AND s.month = %(month)s
-                  LEFT JOIN merchants_offer o ON o.id = d.offer_id""",  # noqa: S608
-            {
-                **params,
-                "from_month": window_from,
-                "to_month": month,
-                "start": month_start(window_from),
-                "end": month_start(month),
-            },
-        )
+        window_from = corrections_from(cities=[city], month=month)
+        if window_from is not None:
+            cursor.execute(
+                f"""INSERT INTO incentives_statementadjustment
+                        (statement_id, of_month, offer_id, offer_title, offer_title_en,
+                         redemptions, entitlement_uses, conflicts, face_value)
+                    SELECT s.id, d.of_month, d.offer_id, COALESCE(o.title, ''),
+                           COALESCE(o.title_en, ''), d.redemptions, d.entitlement_uses,
+                           d.conflicts, d.face_value
+                      FROM ({corrections_sql()}) d
+                      JOIN incentives_statement s ON s.merchant_id = d.merchant_id
+                           AND s.month = %(month)s
+                      LEFT JOIN merchants_offer o ON o.id = d.offer_id""",  # noqa: S608
+                {
+                    **params,
+                    "from_month": window_from,
+                    "to_month": month,
+                    "start": month_start(window_from),
+                    "end": month_start(month),
+                },
+            )
         cursor.execute(
             """SELECT statement_id, sum(redemptions), sum(entitlement_uses), sum(conflicts),
                       sum(face_value)
