@@ -3,6 +3,7 @@ peak memory, then one merchant's CSV streamed.
 
     scripts/with-services.sh .venv/bin/python bench/statements.py             # 1,000,000
     scripts/with-services.sh .venv/bin/python bench/statements.py --redemptions 200000
+    scripts/with-services.sh .venv/bin/python bench/statements.py --history-months 3
     scripts/with-services.sh .venv/bin/python bench/statements.py --smoke     # tiny, a test
 
 Target (issue 25): 1M redemptions in one city close in ≤ 60 s with ≤ 200 MB peak memory
@@ -10,9 +11,13 @@ Target (issue 25): 1M redemptions in one city close in ≤ 60 s with ≤ 200 MB 
 rows for the checksums). The rows are planted with INSERT … SELECT generate_series in a
 month two months back (due for closing) on a fresh database: a month closes once.
 Besides the redemptions, 5% as many entitlement uses and 0.5% offline conflicts, and a
-tenth as many redemptions in another city (not closed). `--smoke` plants a few hundred
-rows, checks the statements against the planted counts, times nothing and records nothing
-(tests/statements/test_bench_smoke.py runs it). Full runs append to bench/RESULTS.md.
+tenth as many redemptions in another city (not closed). `--history-months N` (default 1)
+plants N earlier months as large and closes them first, untimed, then resolves a few
+conflicts of the last: the timed close looks those months over for corrections, as every
+close after the first does (with 12 months of history it reads 12 months of raw rows).
+`--smoke` plants a few hundred rows, checks the statements against the planted counts and
+the correction, times nothing and records nothing (tests/statements/test_bench_smoke.py
+runs it). Full runs append to bench/RESULTS.md.
 """
 
 import argparse
@@ -64,14 +69,13 @@ def _users(cursor, prefix: str, role: str, n: int, city: str | None) -> list[int
     return sorted(row[0] for row in cursor.fetchall())
 
 
-def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> dict:
+def plant(*, city: str, merchants: int, redemptions: int, months: list, tag: str) -> dict:
     """Merchants of `city` with three offers each (30.00 off; 20% of a 150.00 list price;
-    a deposit waiver), clerks, and `redemptions` redemptions spread over `month`, with 5%
-    as many entitlement uses and 0.5% offline conflicts."""
+    a deposit waiver), clerks, and for each of `months` `redemptions` redemptions spread
+    over the month, with 5% as many entitlement uses and 0.5% offline conflicts."""
     from django.db import connection
     from django.utils import timezone
 
-    from incentives.statements.rows import add_months, month_start
     from merchants.models import Merchant, MerchantStaff, Offer
     from merchants.validators import credit_code_check_char
 
@@ -121,8 +125,6 @@ def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> di
                 )
             )
     Offer.objects.bulk_create(offers)
-    start, end = month_start(month), month_start(add_months(month, 1))
-    span = (end - start).total_seconds()
     with connection.cursor() as cursor:
         digit = "1" if tag == "S" else "2"
         clerks = _users(cursor, f"150{digit}", "merchant_staff", merchants, None)
@@ -130,6 +132,30 @@ def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> di
             [MerchantStaff(user_id=u, merchant=m) for u, m in zip(clerks, made, strict=True)]
         )
         (resident,) = _users(cursor, f"160{digit}", "resident", 1, city)
+    for n, month in enumerate(months):
+        _plant_month(
+            offers=offers,
+            made=made,
+            clerks=clerks,
+            resident=resident,
+            city=city,
+            month=month,
+            redemptions=redemptions,
+            tag=f"{tag}{n}",
+        )
+    return {"merchants": [m.pk for m in made]}
+
+
+def _plant_month(
+    *, offers, made, clerks, resident, city, month, redemptions: int, tag: str
+) -> None:
+    from django.db import connection
+
+    from incentives.statements.rows import add_months, month_start
+
+    start, end = month_start(month), month_start(add_months(month, 1))
+    span = (end - start).total_seconds()
+    with connection.cursor() as cursor:
         voucher_offers = [o.pk for o in offers if o.kind == "voucher"]
         use_offers = [o.pk for o in offers if o.kind == "entitlement"]
         merchant_of_voucher_offer = [o.merchant_id for o in offers if o.kind == "voucher"]
@@ -182,7 +208,8 @@ def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> di
                    staff_id, pass_id, period_start, used_at, scenario, category,
                    dest_city_id, home_city_id)
                SELECT (%(uses)s::bigint[])[k], %(resident)s, (%(use_merchants)s::bigint[])[k],
-                      NULL, g, t::date, t, 'stay', 'scenic', %(city)s, %(city)s
+                      NULL, extract(epoch FROM %(start)s::timestamptz)::bigint * 10000000 + g,
+                      t::date, t, 'stay', 'scenic', %(city)s, %(city)s
                  FROM (SELECT g, 1 + mod(g, cardinality(%(uses)s::bigint[])) AS k,
                               %(start)s::timestamptz
                                 + make_interval(secs => (g - 1) * %(span)s / %(m)s) AS t
@@ -207,7 +234,6 @@ def plant(*, city: str, merchants: int, redemptions: int, month, tag: str) -> di
             {**params, "end": end},
         )
         cursor.execute("ANALYZE")
-    return {"merchants": [m.pk for m in made]}
 
 
 def timedelta_days(n: int):
@@ -234,10 +260,27 @@ def raw_counts(merchants: list[int], month) -> tuple[int, int, int]:
     )
 
 
+def _conflicts_of(month) -> int:
+    """Conflicts recorded in a closed month of CITY (its frozen statements)."""
+    from incentives.models import Statement
+
+    return sum(
+        Statement.objects.filter(city_id=CITY, month=month).values_list("conflicts", flat=True)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--redemptions", type=int, default=1_000_000)
     parser.add_argument("--merchants", type=int, default=50)
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=1,
+        choices=range(10),
+        help="months before, as large, closed first (untimed): the close then looks them "
+        "over for corrections, as every close after the first does",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, nothing timed")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -250,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_reference_data()  # the partner cities and their schemes (idempotent)
 
-    from incentives.models import Statement, StatementClose
+    from incentives.models import Statement, StatementAdjustment, StatementClose
     from incentives.statements import files, selectors
     from incentives.statements.rows import add_months
     from incentives.statements.services import close_due_at, close_month, verify_statement
@@ -258,20 +301,39 @@ def main(argv: list[str] | None = None) -> int:
     month = add_months(selectors.current_month(), -2)
     if StatementClose.objects.filter(city_id=CITY, month=month).exists():
         sys.exit(f"{CITY} {month:%Y-%m} is closed already: run on a fresh database")
+    history = [add_months(month, -n) for n in range(args.history_months, 0, -1)]
     started = time.monotonic()
     world = plant(
-        city=CITY, merchants=args.merchants, redemptions=args.redemptions, month=month, tag="S"
+        city=CITY,
+        merchants=args.merchants,
+        redemptions=args.redemptions,
+        months=[*history, month],
+        tag="S",
     )
     plant(
         city=OTHER_CITY,
         merchants=max(1, args.merchants // 5),
         redemptions=max(10, args.redemptions // 10),
-        month=month,
+        months=[month],
         tag="T",
     )
     planted = time.monotonic() - started
     want = raw_counts(world["merchants"], month)
     print(f"planted in {planted:.1f} s: redemptions, uses, conflicts = {want}", file=sys.stderr)
+    for earlier in history:
+        close_month(city=CITY, month=earlier, now=close_due_at(earlier))
+    if history:
+        # a correction after those closes (conflicts resolved): adjustments of this close
+        from incentives.models import OfflineRedemption
+        from incentives.statements.rows import month_start
+
+        resolved = OfflineRedemption.objects.filter(
+            city_id=CITY,
+            conflict=True,
+            synced_at__gte=month_start(history[-1]),
+            synced_at__lt=month_start(month),
+        ).values_list("pk", flat=True)[:3]
+        OfflineRedemption.objects.filter(pk__in=list(resolved)).update(conflict=False)
 
     connection.close()  # the close starts on a fresh connection, as a worker's task would
     _reset_peak_rss()
@@ -317,14 +379,22 @@ def main(argv: list[str] | None = None) -> int:
     csv_rss = _peak_rss_mb()
     assert rows > largest.redemptions
 
+    adjustments = StatementAdjustment.objects.filter(statement__in=statements)
+    corrected = sum(a.conflicts for a in adjustments)
+    assert corrected == (-min(3, _conflicts_of(history[-1])) if history else 0), corrected
     if args.smoke:
-        print(f"smoke ok: {len(statements)} statements, {got}, csv {rows} rows")
+        print(
+            f"smoke ok: {len(statements)} statements, {got}, conflicts corrected "
+            f"{corrected}, csv {rows} rows"
+        )
         return 0
     passed = close_seconds <= TARGET_SECONDS and rss_peak <= TARGET_MB
     lines = [
         f"One city ({CITY}), {args.merchants} merchants, one month: {want[0]:,} redemptions "
         f"({want[0] // 20:,} offline), {want[1]:,} entitlement uses, {want[2]:,} offline "
-        f"conflicts; another city with a tenth as many (not closed). Planted in {planted:.0f} s.",
+        f"conflicts; another city with a tenth as many (not closed); {args.history_months} "
+        f"earlier month(s) as large closed first (the close looks them over for corrections; "
+        f"{-corrected} conflicts resolved since became adjustments). Planted in {planted:.0f} s.",
         "",
         "| what | figure | target |",
         "|---|---|---|",

@@ -1,5 +1,6 @@
 """bench/statements.py cannot rot: its smoke mode plants a tiny month, closes it, checks the
-statements against the planted rows and streams a CSV (nothing timed)."""
+statements against the planted rows (and the corrections of the month before as
+adjustments) and streams a CSV (nothing timed)."""
 
 import os
 import subprocess
@@ -26,4 +27,4 @@ def test_the_statements_bench_runs_in_smoke_mode():
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "smoke ok: 4 statements, (400, 20, 2)" in result.stdout
+    assert "smoke ok: 4 statements, (400, 20, 2), conflicts corrected -2" in result.stdout
