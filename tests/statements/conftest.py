@@ -8,9 +8,11 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 import pytest
 
+from accounts.models import User
 from accounts.reference import load_reference_data
 from incentives.models import EntitlementUse, OfflineRedemption, Redemption, Voucher
 from incentives.statements.rows import TZ, add_months
@@ -35,7 +37,15 @@ def at(day: date, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
 
 def offer(merchant: Merchant, **fields) -> Offer:
     fields.setdefault("status", Offer.Status.PUBLISHED)
-    return OfferFactory(merchant=merchant, **fields)
+    return cast(Offer, OfferFactory(merchant=merchant, **fields))
+
+
+def merchant_in(city: str, name: str) -> Merchant:
+    return cast(Merchant, MerchantFactory(city_id=city, name=name))
+
+
+def resident() -> User:
+    return cast(User, ResidentFactory(home_city_id="330100"))
 
 
 def redeem(
@@ -45,14 +55,14 @@ def redeem(
     *,
     list_price: str | None = None,
     scanned_at: datetime | None = None,
-    resident=None,
+    holder_of: User | None = None,
 ) -> Redemption:
     """A redeemed voucher of `of` (terms as claimed, plus a stated list price) and its
     redemption, recorded at `when` (offline: scanned at `scanned_at`, synced at `when`)."""
     terms = of.terms_snapshot()
     if list_price is not None:
         terms["list_price"] = list_price
-    holder = resident or ResidentFactory(home_city_id="330100")
+    holder = holder_of or resident()
     voucher = Voucher.objects.create(
         code=f"V{next(_serial):07d}X{next(_serial) % 10}",
         offer=of,
@@ -60,7 +70,7 @@ def redeem(
         status=Voucher.Status.REDEEMED,
         merchant_id=of.merchant_id,
         dest_city_id=of.merchant.city_id,
-        home_city_id=holder.home_city_id,
+        home_city_id="330100",
         category=of.category,
         terms=terms,
         terms_version=of.terms_version,
@@ -80,7 +90,7 @@ def redeem(
 
 
 def use(of: Offer, when: datetime, clerk) -> EntitlementUse:
-    holder = ResidentFactory(home_city_id="330100")
+    holder = resident()
     return EntitlementUse.objects.create(
         offer=of,
         resident=holder,
@@ -92,7 +102,7 @@ def use(of: Offer, when: datetime, clerk) -> EntitlementUse:
         scenario=of.scenario or "stay",
         category=of.category,
         dest_city_id=of.merchant.city_id,
-        home_city_id=holder.home_city_id,
+        home_city_id="330100",
     )
 
 
@@ -136,9 +146,9 @@ def build_world() -> World:
     load_reference_data()
     month = add_months(current_month(), -2)
     first, last = month, add_months(month, 1) - timedelta(days=1)
-    merchant = MerchantFactory(city_id="330100", name="西湖游船")
-    other = MerchantFactory(city_id="330100", name="灵隐茶馆")
-    shanghai = MerchantFactory(city_id="310100", name="外滩酒店")
+    merchant = merchant_in("330100", "西湖游船")
+    other = merchant_in("330100", "灵隐茶馆")
+    shanghai = merchant_in("310100", "外滩酒店")
     Merchant.objects.filter(pk__in=[merchant.pk, other.pk, shanghai.pk]).update(
         created_at=at(first) - timedelta(days=90)
     )

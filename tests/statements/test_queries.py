@@ -4,10 +4,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incentives.statements.services import close_due_at, close_month
-from tests.merchants.factories import MerchantFactory
 
-from .conftest import at, offer, redeem
-from .test_api import client
+from .conftest import at, merchant_in, offer, redeem
+from .test_api import client, streamed
 
 
 def count(user, url: str) -> int:
@@ -15,8 +14,7 @@ def count(user, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         res = c.get(url)
         assert res.status_code == 200
-        if res.streaming:
-            b"".join(res.streaming_content)
+        streamed(res)
     return len(ctx)
 
 
@@ -29,7 +27,7 @@ def test_lists_and_roll_ups_do_not_grow_with_rows_or_merchants(world, hz_staff):
     }
 
     def add_merchant(i: int) -> None:
-        more = MerchantFactory(city_id="330100", name=f"新商户{i}")
+        more = merchant_in("330100", f"新商户{i}")
         redeem(
             offer(more, benefit_type="amount_off", benefit_value=5), at(world.month), world.clerk
         )
