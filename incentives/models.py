@@ -1,6 +1,6 @@
 """The models of the `incentives` app, an index: each package keeps its own models
-(vouchers, passes, incidents, dashboard); the idempotency record, shared by the hot paths,
-is defined here."""
+(vouchers, passes, incidents, dashboard, statements); the idempotency record, shared by the
+hot paths, is defined here."""
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +10,13 @@ from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRe
 from .incidents.models import Incident, IncidentEvent
 from .passes.models import EntitlementTally, EntitlementUse, RefusalCount
 from .risk.models import RiskSignal
+from .statements.models import (
+    Statement,
+    StatementAdjustment,
+    StatementClose,
+    StatementEntry,
+    StatementLine,
+)
 from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 __all__ = [
@@ -28,6 +35,11 @@ __all__ = [
     "RefusalCount",
     "RiskSignal",
     "RollupRefresh",
+    "Statement",
+    "StatementAdjustment",
+    "StatementClose",
+    "StatementEntry",
+    "StatementLine",
     "Voucher",
 ]
 

@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+# the statements package's task, found by autodiscovery through this module
+from .statements.tasks import close_due_statements  # noqa: F401
+
 # --------------------------------------------------------------------------- vouchers
 
 

@@ -4,6 +4,7 @@ from .incidents import urls as incidents
 from .offers import urls as offers
 from .passes import urls as passes
 from .risk import urls as risk
+from .statements import urls as statements
 from .vouchers import urls as vouchers
 
 urlpatterns = [
@@ -12,4 +13,5 @@ urlpatterns = [
     *passes.urlpatterns,
     *incidents.urlpatterns,
     *risk.urlpatterns,
+    *statements.urlpatterns,
 ]

@@ -317,6 +317,12 @@ def beat_schedule(*, dashboard_seconds: str) -> dict[str, dict[str, Any]]:
             "schedule": float(env("NOTICE_SWEEP_SECONDS", "300")),
         },
         "notices-send-due-sms": {"task": "accounts.send_due_notice_sms", "schedule": 60.0},
+        # statements close on the 3rd of the next month (the task knows when: hourly is
+        # enough, and catches up after an outage); a closed month is a no-op
+        "statements-close-due": {
+            "task": "incentives.close_due_statements",
+            "schedule": float(env("STATEMENTS_CLOSE_SECONDS", "3600")),
+        },
         "dashboard-refresh-rollups": {
             "task": "incentives.refresh_dashboard_rollups",
             # every minute on one machine (cheap), every five in production

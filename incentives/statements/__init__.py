@@ -1,0 +1,2 @@
+"""Monthly statements (对账单) of merchants and their city's roll-up (docs/api.md
+"Statements")."""
