@@ -33,6 +33,10 @@ class SmsGateway(Protocol):
         """Send a verification code; return the gateway's message reference."""
         ...
 
+    def send_notice(self, *, phone: str, template: str, params: dict, text: str) -> str:
+        """Send an informational message (no code); return the message reference."""
+        ...
+
 
 class SandboxGateway:
     """Sends nothing: keeps each message in the database outbox (SmsOutboxMessage), where
@@ -44,6 +48,9 @@ class SandboxGateway:
         message = SmsOutboxMessage.objects.create(phone=phone, text=text[:300])
         logger.info("sandbox sms queued in the outbox id=%s", message.pk)
         return f"sandbox-{message.pk}"
+
+    def send_notice(self, *, phone: str, template: str, params: dict, text: str) -> str:
+        return self.send_code(phone=phone, code="", minutes=0, text=text)
 
 
 class HttpGateway:
@@ -81,12 +88,18 @@ class HttpGateway:
         return f"<HttpGateway {self.http.base_url}>"
 
     def send_code(self, *, phone: str, code: str, minutes: int, text: str) -> str:
+        return self._send(phone, self.template, {"code": code, "minutes": minutes})
+
+    def send_notice(self, *, phone: str, template: str, params: dict, text: str) -> str:
+        return self._send(phone, template, params)
+
+    def _send(self, phone: str, template: str, params: dict) -> str:
         request_id = uuid.uuid4().hex
         payload = {
             "phone": phone,
             "sign_name": self.sign_name,
-            "template": self.template,
-            "params": {"code": code, "minutes": minutes},
+            "template": template,
+            "params": params,
             "request_id": request_id,
         }
         try:
