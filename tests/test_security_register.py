@@ -12,8 +12,8 @@ from tests.accounts.conftest import REGISTER, register, register_body  # noqa: F
 HOLDER_ID = "11010519491231002X"
 
 
-def _holder(register) -> None:
-    assert register(phone="13800001111", id_number=HOLDER_ID).status_code == 201
+def _holder(go) -> None:
+    assert go(phone="13800001111", id_number=HOLDER_ID).status_code == 201
 
 
 @pytest.mark.django_db
