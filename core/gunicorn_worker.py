@@ -30,15 +30,15 @@ import ssl
 import time
 from functools import partial
 
-from gunicorn import http, util
+from gunicorn import http, util  # type: ignore[import-untyped]
 from gunicorn import sock as gsock
-from gunicorn.glogging import Logger
-from gunicorn.http.errors import (
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+from gunicorn.http.errors import (  # type: ignore[import-untyped]
     ForbiddenProxyRequest,
     LimitRequestHeaders,
     LimitRequestLine,
 )
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker  # type: ignore[import-untyped]
 
 from core.logredact import redact_text
 
@@ -139,8 +139,8 @@ class BufferingWorker(ThreadWorker):
             return
         self.nr_conns += 1
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
-        conn.front_buf = bytearray()  # type: ignore[attr-defined]
-        conn.handshaken = not self.cfg.is_ssl  # type: ignore[attr-defined]
+        conn.front_buf = bytearray()
+        conn.handshaken = not self.cfg.is_ssl
         if self.cfg.is_ssl:
             try:
                 conn.sock = gsock.ssl_context(self.cfg).wrap_socket(
@@ -166,17 +166,17 @@ class BufferingWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
     def _on_readable(self, conn: TConn, _sock) -> None:
-        if not conn.handshaken:  # type: ignore[attr-defined]
+        if not conn.handshaken:
             try:
                 conn.sock.do_handshake()
-                conn.handshaken = True  # type: ignore[attr-defined]
+                conn.handshaken = True
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 return
             except (OSError, ValueError):
                 self._forget(conn)
                 self._drop(conn)
                 return
-        buf: bytearray = conn.front_buf  # type: ignore[attr-defined]
+        buf: bytearray = conn.front_buf
         while len(buf) <= BUFFER_LIMIT + HEADER_LIMIT:
             try:
                 data = conn.sock.recv(65536)
@@ -218,7 +218,7 @@ class BufferingWorker(ThreadWorker):
             if deadline > now:
                 continue
             self._forget(conn)
-            if conn.front_buf:  # type: ignore[attr-defined]  # a started request: say why
+            if conn.front_buf:  # a started request: say why
                 with contextlib.suppress(OSError, ValueError):
                     conn.sock.send(error_response(408, "request_timeout"))
                 self.log.warning("request not received in time from ip=%s", conn.client[0])
@@ -240,7 +240,7 @@ class BufferingWorker(ThreadWorker):
 
 
 def _is_client_error(exc: BaseException) -> bool:
-    from gunicorn.http import errors as e
+    from gunicorn.http import errors as e  # type: ignore[import-untyped]
 
     return isinstance(
         exc,
