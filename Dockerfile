@@ -17,7 +17,7 @@ COPY accounts accounts
 COPY merchants merchants
 COPY incentives incentives
 RUN pip install --upgrade pip && pip install .
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY locale locale
 COPY static static
 # compiled messages and collected (hashed, compressed) static files are part of the image;
@@ -27,7 +27,7 @@ RUN export DJANGO_ENV=production DJANGO_SETTINGS_MODULE=config.settings.producti
     SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     ID_HASH_KEY="build-only-id-hash-key-not-used-at-runtime" \
     VOUCHER_SIGNING_KEYS='[{"kid": "B0", "public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]' \
-    ALLOW_SANDBOX_SMS=1 ALLOW_SANDBOX_IDENTITY=1 \
+    ALLOW_SANDBOX_SMS=1 ALLOW_SANDBOX_IDENTITY=1 METRICS_TOKEN=build-only-metrics-token \
     DATABASE_URL=postgres://build-only@127.0.0.1:9/none REDIS_URL=redis://127.0.0.1:9/0 \
  && python manage.py compilemessages --ignore='/opt/*' \
  && python manage.py collectstatic --noinput
@@ -46,5 +46,7 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
-# web by default; workers and beat override the command (compose.yaml, deploy/k8s)
-CMD ["sh", "-c", "mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && rm -f \"$PROMETHEUS_MULTIPROC_DIR\"/*.db && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-4} --worker-class sync --timeout 30 --graceful-timeout 20 --no-control-socket --access-logfile -"]
+# web by default; workers and beat override the command (compose.yaml, deploy/k8s); the
+# worker class (gthread with a buffering front: slow clients hold no thread), request
+# limits with JSON refusals and the redacting access log come from gunicorn.conf.py
+CMD ["sh", "-c", "mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && rm -f \"$PROMETHEUS_MULTIPROC_DIR\"/*.db && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-4} --timeout 30 --graceful-timeout 20 --no-control-socket --access-logfile -"]

@@ -18,7 +18,7 @@ from . import privacy, services, tokens
 from .credit.selectors import cities_with_schemes
 from .errors import INVALID_CREDENTIALS
 from .legal import services as legal
-from .security.services import clear_failures, lock_retry_after
+from .security.services import clear_failures, client_ip, login_gate
 from .serializers import (
     AcceptAgreementInput,
     AcceptanceOutput,
@@ -169,7 +169,7 @@ class TokenView(_Anonymous):
             )
             staff_auth.check_api_login(user=by_code, otp=data.validated_data.get("otp"))
             return Response(tokens.issue_tokens(by_code))
-        retry = lock_retry_after(phone)
+        retry = login_gate(phone, client_ip(request._request)).retry_after
         if retry:
             raise THROTTLED(retry_after=retry)
         user = authenticate(request._request, phone=phone, password=data.validated_data["password"])

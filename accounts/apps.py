@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
 
+        from core import checks  # noqa: F401  (registers the project's system checks)
+
         from .security.auth import on_login_failed
 
         # every failed password login (API, admin, dashboard) counts against the phone

@@ -91,8 +91,41 @@ def id_hash(key: str | bytes, normalized_id: str) -> str:
     return hmac.new(raw_key, normalized_id.upper().encode(), hashlib.sha256).hexdigest()
 
 
+# What the stored mask shows must leave at least 10,000 candidate ID numbers even to an
+# attacker who assumes the person is 18 to 90 (about 26,300 birth dates) and was born in
+# one of the prefecture's current county-level divisions: codes × dates / 11 (the check
+# character) ≥ 10,000 needs 5 codes. Where a prefecture has fewer (海口 and 三亚 have 4
+# districts each: 9,559–9,566 candidates), the mask hides its two prefecture digits too,
+# showing the province only (`46**…`), whose counties are many.
+# Prefectures with fewer than 5 current county-level codes (GB/T 2260):
+THIN_PREFECTURES = frozenset(
+    [
+        *("4601", "4602", "4603", "4604"),  # 海口, 三亚, 三沙, 儋州
+        *("4419", "4420"),  # 东莞, 中山 (no counties)
+        *("6202", "6203", "6402"),  # 嘉峪关, 金昌, 石嘴山
+        *("6502", "6504", "6505"),  # 克拉玛依, 吐鲁番, 哈密
+        *("4207", "1503", "3605"),  # 鄂州, 乌海, 新余
+        *("3606", "2309", "3407"),  # 鹰潭, 七台河, 铜陵
+        *("4190", "4290"),  # 河南, 湖北: province-administered cities
+    ]
+)
+
+
 def mask_id_number(normalized: str) -> str:
-    return normalized[:4] + "*" * (len(normalized) - 8) + normalized[-4:]
+    """`3301**********1234`: the province and prefecture, and the last four (the clerk
+    compares those with the card); `46************1234` for a thin prefecture."""
+    head = normalized[:4]
+    if head in THIN_PREFECTURES:
+        head = head[:2] + "**"
+    return head + "*" * (len(normalized) - 8) + normalized[-4:]
+
+
+def remask_stored(masked: str) -> str:
+    """A mask stored before THIN_PREFECTURES, as mask_id_number makes it now (the data
+    migration that re-masks existing rows)."""
+    if len(masked) == 18 and masked[:4] in THIN_PREFECTURES:
+        return masked[:2] + "**" + masked[4:]
+    return masked
 
 
 def mask_phone(phone: str) -> str:

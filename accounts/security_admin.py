@@ -3,10 +3,12 @@ SMS outbox (demo codes), the user agreement versions."""
 
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from .legal.models import Agreement, AgreementAcceptance
 from .realname.models import IdentityCheck
 from .security.models import LoginLock
+from .security.services import account_key, lift_lock
 from .sms.models import SmsOutboxMessage
 
 
@@ -49,9 +51,25 @@ class IdentityCheckAdmin(_ReadOnly):
 @admin.register(LoginLock)
 class LoginLockAdmin(_ReadOnly):
     list_display = ["locked_at", "until"]
+    search_fields = ["account_key"]
+    search_help_text = _("输入手机号查找其锁定")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser  # an operator may lift a lock
+
+    def get_search_results(self, request, queryset, search_term):
+        # locks are kept under a keyed hash of the phone: search by the phone itself
+        term = search_term.strip()
+        if term:
+            return queryset.filter(account_key=account_key(term)), False
+        return queryset, False
+
+    def delete_model(self, request, obj) -> None:
+        lift_lock(obj.account_key, by=f"superuser:{request.user.pk}")
+
+    def delete_queryset(self, request, queryset) -> None:
+        for key in list(queryset.values_list("account_key", flat=True)):
+            lift_lock(key, by=f"superuser:{request.user.pk}")
 
 
 @admin.register(AgreementAcceptance)

@@ -13,6 +13,7 @@ from .legal.services import require_current
 from .models import City, User
 from .realname.models import IdentityCheck
 from .realname.services import check_identity
+from .security.notices import notify_registration_attempt
 from .sms import services as sms
 from .sms.models import SmsPurpose
 
@@ -35,7 +36,9 @@ def register_resident(
     Order matters: the agreement and the city first (no cost), then the SMS code (a wrong
     one counts a try), and only then what could be an oracle about a person (already
     registered? is this their name?), so that each such question costs a proven phone.
-    A name refused by the identity provider spends a try of the code. The ID number is
+    A name refused by the identity provider spends a try of the code, and so does a
+    `409 already_registered` (the registered ID's holder is told: an SMS through
+    `accounts.security.notices.notify_registration_attempt`). The ID number is
     kept only as keyed hash and mask. A phone or ID number already registered is
     `409 already_registered`, also when two registrations race (unique constraints).
     """
@@ -47,10 +50,13 @@ def register_resident(
     user = User(phone=phone, real_name=real_name.strip(), role=User.Role.RESIDENT, home_city=city)
     user.set_id_number(id_number)
     user.set_password(password)
-    if (
-        User.objects.filter(phone=phone).exists()
-        or User.objects.filter(id_hash=user.id_hash).exists()
-    ):
+    holder = User.objects.filter(id_hash=user.id_hash).first()
+    if holder is not None or User.objects.filter(phone=phone).exists():
+        # an answer about a person: it spends a try of the code like a refused name, and
+        # the ID's holder hears of it (not when it is their own phone registering again)
+        sms.spend_try(code_id)
+        if holder is not None and holder.phone != phone:
+            notify_registration_attempt(holder)
         raise ALREADY_REGISTERED()
     assert user.id_hash is not None  # set by set_id_number above
     try:

@@ -9,7 +9,9 @@ access token expires (SIMPLE_JWT ACCESS_TOKEN_LIFETIME, 10 minutes by default), 
 rotation re-reads the user (and refuses a closed or inactive account).
 
 Spent and revoked refresh tokens are simplejwt's blacklist rows; the blacklist's unique
-token column decides a race between two refreshes of one token: exactly one wins.
+token column decides a race between two refreshes of one token: exactly one wins. A spent
+refresh token sent again is reuse (theft): its whole family is revoked
+(`accounts.security.token_family`).
 """
 
 import time
@@ -23,15 +25,23 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.errors import INVALID_TOKEN
 from accounts.models import User
+from accounts.security import token_family
 from core import roles
 
 
-def tokens_for(user: User, *, auth_time: int | None = None) -> RefreshToken:
-    """A refresh token (and through it the access token) with the user's role as a claim;
-    recorded as an outstanding token."""
+def tokens_for(
+    user: User, family: str | None = None, *, auth_time: int | None = None
+) -> RefreshToken:
+    """A refresh token (and through it the access token) with the user's role as a claim
+    and its family (a new one for a login, the spent token's for a rotation), within the
+    staff session limits for staff accounts; recorded as an outstanding token."""
     refresh = RefreshToken.for_user(user)
     refresh["role"] = user.role
+    refresh[token_family.FAMILY_CLAIM] = family or token_family.new_family()
     _staff_limits(refresh, user, auth_time)
+    # simplejwt recorded the token before these claims: keep the row's text whole (the
+    # family is read back from it)
+    OutstandingToken.objects.filter(jti=refresh[api_settings.JTI_CLAIM]).update(token=str(refresh))
     return refresh
 
 
@@ -58,8 +68,10 @@ def access_token_for(user: User) -> AccessToken:
     return access
 
 
-def issue_tokens(user: User, *, auth_time: int | None = None) -> dict[str, str]:
-    refresh = tokens_for(user, auth_time=auth_time)
+def issue_tokens(
+    user: User, family: str | None = None, *, auth_time: int | None = None
+) -> dict[str, str]:
+    refresh = tokens_for(user, family, auth_time=auth_time)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -77,11 +89,14 @@ def _outstanding(token: RefreshToken) -> OutstandingToken:
 def rotate_refresh(raw: str) -> dict[str, str]:
     """A new access and refresh token for a valid refresh token, which is spent. A spent,
     revoked, expired or forged token, or one of a closed or inactive account, is
-    `401 invalid_token`."""
+    `401 invalid_token`. A spent or revoked one (reuse) also revokes its whole family."""
     try:
         # signature, expiry and the blacklist (simplejwt hints `Token`; it decodes the str)
         token = RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError:
+        reused = token_family.reused_token_payload(raw)
+        if reused is not None:
+            token_family.revoke_family(reused)
         raise INVALID_TOKEN() from None
     user_id = token.payload.get(api_settings.USER_ID_CLAIM)
     user = None if user_id is None else User.objects.filter(pk=user_id).first()
@@ -90,12 +105,17 @@ def rotate_refresh(raw: str) -> dict[str, str]:
     try:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=_outstanding(token))
-    except IntegrityError:  # spent by a simultaneous refresh
+    except IntegrityError:  # spent by a simultaneous refresh: reuse as well
+        token_family.revoke_family(token.payload)
         raise INVALID_TOKEN() from None
     auth_time = token.payload.get("auth_time")  # staff: the login's time (_staff_limits)
     if isinstance(auth_time, int) and time.time() - auth_time > settings.STAFF_SESSION_MAX_SECONDS:
         raise INVALID_TOKEN()
-    return issue_tokens(user, auth_time=auth_time if isinstance(auth_time, int) else None)
+    return issue_tokens(
+        user,
+        token_family.family_of(token.payload),
+        auth_time=auth_time if isinstance(auth_time, int) else None,
+    )
 
 
 def revoke_refresh(raw: str) -> None:

@@ -1,10 +1,16 @@
 """One error envelope for every error on /api/: `{"error": {"code", "message", "detail"}}`."""
 
 import logging
+import sys
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -20,6 +26,33 @@ from core.middleware import (
 )
 
 logger = logging.getLogger("xinyou.api")
+client_logger = logging.getLogger("xinyou.client")
+
+
+def aborted_body_detail() -> dict[str, str]:
+    return {"body": "the request body ended before its announced length (aborted upload)"}
+
+
+def log_aborted_body(request: HttpRequest | None, exc: BaseException) -> None:
+    """An aborted upload is the client's doing: a warning, never an error."""
+    client_logger.warning(
+        "aborted request body on %s %s: %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        type(exc).__name__,
+    )
+
+
+def aborted_body_response(request: HttpRequest, exc: BaseException) -> JsonResponse:
+    """`400 invalid_request` for a body the client stopped sending (UnreadablePostError)."""
+    log_aborted_body(request, exc)
+    response = JsonResponse(
+        envelope("invalid_request", CODES["invalid_request"].message, aborted_body_detail()),
+        status=400,
+    )
+    # logged above (django.utils.log.log_response reads this private flag)
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _field_messages(data: Any) -> Any:
@@ -58,6 +91,9 @@ def _classify(exc: Exception) -> tuple[int, str, Any, Any] | None:
         # DRF sets Throttled.wait (seconds, rounded up, or None); the stubs do not declare it
         wait = int(exc.wait) if exc.wait is not None else None  # type: ignore[attr-defined]
         return 429, "throttled", CODES["throttled"].message, {"retry_after": wait}
+    if isinstance(exc, UnreadablePostError):
+        log_aborted_body(None, exc)
+        return 400, "invalid_request", CODES["invalid_request"].message, aborted_body_detail()
     if isinstance(exc, RequestDataTooBig):
         return 413, "request_too_large", CODES["request_too_large"].message, None
     if isinstance(exc, SuspiciousOperation):
@@ -109,8 +145,22 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     outage = current_outage()
     if outage is not None:
         return outage_response(request, outage)
+    exc = sys.exc_info()[1]
+    if isinstance(exc, UnreadablePostError):  # met in middleware (CSRF reads the form)
+        return aborted_body_response(request, exc)
     if request.path.startswith("/api/"):
         return JsonResponse(envelope("server_error", CODES["server_error"].message), status=500)
     from django.views.defaults import server_error as default_500
 
     return default_500(request)
+
+
+def bad_request(request: HttpRequest, exception: BaseException | None = None) -> JsonResponse:
+    """handler400 (SuspiciousOperation met outside DRF: a Host not in ALLOWED_HOSTS, a
+    malformed cookie or multipart body): the envelope on every path, never HTML."""
+    detail: dict[str, Any] = {}
+    if isinstance(exception, DisallowedHost):
+        detail = {"host": "this server does not answer for the Host header sent"}
+    return JsonResponse(
+        envelope("invalid_request", CODES["invalid_request"].message, detail), status=400
+    )

@@ -38,6 +38,7 @@ urlpatterns = [
 ]
 
 handler500 = "config.exceptions.server_error"
+handler400 = "config.exceptions.bad_request"
 
 # the admin login counts failures per account and refuses a locked one
 admin.site.login_form = AdminLoginForm

@@ -12,21 +12,41 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
 from . import roles
+from .parsers import query_value_error
+
+
+def query_kind(field: serializers.Field) -> str:
+    """How strictly a query field's raw value is read (core.parsers.query_value_error)."""
+    if isinstance(field, serializers.DateField):
+        return "date"
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        return "integer"
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        return "number"
+    return "code"
 
 
 class QuerySerializer(serializers.Serializer):
     """For query strings: a parameter given empty or twice is a mistake to report, not a
-    parameter to drop (DRF's form handling would ignore `?date_to=`)."""
+    parameter to drop (DRF's form handling would ignore `?date_to=`). Dates are exactly
+    `YYYY-MM-DD` and digits only ASCII 0-9, in every parameter but free text
+    (`free_text_fields`)."""
+
+    free_text_fields: tuple[str, ...] = ("q",)
 
     def to_internal_value(self, data):
         errors = {}
         getlist = getattr(data, "getlist", None)
-        for name in self.fields:
+        for name, field in self.fields.items():
             if name not in data:
                 continue
             values = getlist(name) if getlist else [data[name]]
             if len(values) != 1 or values[0] == "":
                 errors[name] = [_("请只给出一个非空值。")]
+            elif name not in self.free_text_fields:
+                problem = query_value_error(query_kind(field), str(values[0]))
+                if problem:
+                    errors[name] = [problem]
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -82,6 +82,11 @@ NOT_FOUND = declare("not_found", 404, _("未找到。"))
 METHOD_NOT_ALLOWED = declare("method_not_allowed", 405, _("不支持该请求方法。"))
 NOT_ACCEPTABLE = declare("not_acceptable", 406, _("无法提供所请求的格式。"))
 REQUEST_TOO_LARGE = declare("request_too_large", 413, _("请求内容过大。"))
+# answered by the HTTP server (core/gunicorn_worker.py) and the balancer (deploy/haproxy/)
+# before Django sees the request: the same envelope, with codes of their own
+REQUEST_TIMEOUT = declare("request_timeout", 408, _("请求发送超时，请重试。"))
+URI_TOO_LONG = declare("uri_too_long", 414, _("请求地址过长。"))
+HEADERS_TOO_LARGE = declare("headers_too_large", 431, _("请求头过大。"))
 UNSUPPORTED_MEDIA_TYPE = declare(
     "unsupported_media_type", 415, _("请求内容类型不受支持，请使用 application/json。")
 )

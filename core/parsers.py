@@ -1,8 +1,13 @@
 """The API's JSON parser: DRF's, refusing what no endpoint accepts and what would crash or
 reach the database as an error. Nesting deeper than `MAX_DEPTH` (a 20,000-deep array
 exhausts the decoder's recursion) and NUL characters in any string or key (PostgreSQL
-text cannot hold them) are `400 invalid_request`."""
+text cannot hold them) are `400 invalid_request`.
 
+Also the strict reading of query-string values (`query_value_error`): dates exactly
+`YYYY-MM-DD`, numbers in ASCII digits only, used by `core.api.QuerySerializer` and the
+filter sets (`merchants.api.StrictFilterSet`)."""
+
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -42,3 +47,32 @@ class JSONParser(parsers.JSONParser):
             raise _too_deep(MAX_DEPTH) from None
         check_json(data)
         return data
+
+
+# --------------------------------------------------------------------------- query strings
+# Query parameters are ASCII: Python's `\d`, `int()` and `strptime` also take full-width
+# (`２`) and other scripts' digits (Arabic-Indic `٢`), and `strptime`/`parse_date` take
+# `2026-1-1`; what docs/outages.md promises is `YYYY-MM-DD` and ASCII digits.
+ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+ASCII_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def non_ascii_digit(value: str) -> bool:
+    """Whether `value` holds a digit that is not 0-9 (full-width, Arabic-Indic, ...)."""
+    return any(not c.isascii() and (c.isdigit() or c.isnumeric()) for c in value)
+
+
+def query_value_error(kind: str, value: str) -> str | None:
+    """Why a query parameter's raw value is refused, or None. `kind` is "date" (exactly
+    YYYY-MM-DD), "integer" (ASCII digits, an optional leading minus), "number" (also a
+    decimal point) or "code" (anything, but no digit outside 0-9)."""
+    if kind == "date" and not ASCII_DATE.fullmatch(value):
+        return _("日期格式应为 YYYY-MM-DD（半角数字）。")
+    if kind == "integer" and not ASCII_INTEGER.fullmatch(value):
+        return _("应为半角数字（0-9）组成的整数。")
+    if kind == "number" and not ASCII_NUMBER.fullmatch(value):
+        return _("应为半角数字（0-9）组成的数。")
+    if non_ascii_digit(value):
+        return _("数字只能用半角 0-9。")
+    return None

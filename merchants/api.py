@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.models import City
 from core.api import error_responses
+from core.parsers import query_value_error
 
 from . import selectors
 from .models import Category, Offer, Scenario, Station
@@ -29,7 +30,7 @@ class _CityCodeField(forms.ModelChoiceField):
     def to_python(self, value: Any) -> City | None:
         if value in self.empty_values:
             return None
-        if not re.fullmatch(r"\d{6}", str(value)):
+        if not re.fullmatch(r"[0-9]{6}", str(value)):
             raise ValidationError(_("应为 6 位数字行政区划代码。"), code="invalid_choice")
         return super().to_python(value)
 
@@ -48,7 +49,7 @@ class _StationField(forms.ModelChoiceField):
     def to_python(self, value: Any) -> Station | None:
         if value in self.empty_values:
             return None
-        if not re.fullmatch(r"\d{1,19}", str(value)) or not 1 <= int(value) <= MAX_ID:
+        if not re.fullmatch(r"[0-9]{1,19}", str(value)) or not 1 <= int(value) <= MAX_ID:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
@@ -74,6 +75,9 @@ class StrictFilterSet(django_filters.FilterSet):
             values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
             if len(values) != 1 or values[0] == "":
                 self.form.add_error(name, _("请只给出一个非空值。"))
+                valid = False
+            elif name != "q" and (problem := query_value_error("code", str(values[0]))):
+                self.form.add_error(name, problem)
                 valid = False
         return valid
 

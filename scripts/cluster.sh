@@ -9,7 +9,7 @@
 #   Celery worker-1, worker-2; beat and beat-2 (celery-redbeat: one of them schedules,
 #   the other waits on the lock in Redis)
 #
-# usage: scripts/cluster.sh up|down|status|kill NAME|logs NAME
+# usage: scripts/cluster.sh up|down|status|kill NAME|logs NAME|haproxy-config
 #
 # web-*, worker-* and beat* run under a small supervisor that restarts them when they exit
 # (as systemd or Kubernetes would); `kill NAME` ends a part abruptly (SIGKILL) and its
@@ -21,7 +21,10 @@ ROOT=$(pwd)
 DIR=${XINYOU_CLUSTER_DIR:-/tmp/xinyou-cluster}
 PY=${PY:-$ROOT/.venv/bin/python}
 HAPROXY_PORT=${HAPROXY_PORT:-8080}
-WEB_PORTS=(8101 8102 8103)
+# WEB_PORTS_LIST overrides the web nodes' ports (space-separated): the tests render the
+# HAProxy configuration for their own ports (`cluster.sh haproxy-config`)
+read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
+STATS_PORT=${STATS_PORT:-8404}
 WEB_NODES=${WEB_NODES:-3}
 WEB_WORKERS=${WEB_WORKERS:-2}
 PGB_PORT=6432
@@ -166,7 +169,7 @@ start_redis() {
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
-start_haproxy() {
+haproxy_config() {
   {
     cat <<EOF
 global
@@ -181,7 +184,11 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    timeout http-request 10s
+    # a request's headers and body must arrive whole within 5 s, and HAProxy holds the
+    # body until it is whole before a web node sees it: slow or stalled clients never
+    # hold a gunicorn worker (issue 24)
+    timeout http-request 5s
+    option http-buffer-request
     # a request waits for a free gunicorn worker rather than being refused at once
     timeout queue 30s
     timeout check 5s
@@ -191,12 +198,19 @@ defaults
 
 frontend public
     bind 127.0.0.1:$HAPROXY_PORT
-    # /metrics is for Prometheus on the inside, never through the public door
-    http-request deny deny_status 404 if { path /metrics }
+    # /metrics is for Prometheus on the inside, never through the public door: matched on
+    # the decoded path, as Django matches it (/%6detrics is /metrics there)
+    http-request deny deny_status 404 if { path,url_dec -m reg -i ^/+metrics([/;]|$) }
     http-request set-header X-Forwarded-Proto http
     http-request set-header X-Request-ID %[uuid] unless { req.hdr(X-Request-ID) -m found }
     option forwardfor
     default_backend web
+    # what HAProxy answers itself is the API's JSON error envelope (deploy/haproxy/)
+EOF
+    for code in 400 403 404 405 408 413 429 500 502 503 504; do
+      echo "    errorfile $code $ROOT/deploy/haproxy/errors/$code.http"
+    done
+    cat <<EOF
 
 backend web
     balance leastconn
@@ -212,11 +226,15 @@ EOF
     cat <<EOF
 
 listen stats
-    bind 127.0.0.1:8404
+    bind 127.0.0.1:$STATS_PORT
     stats enable
     stats uri /
 EOF
-  } >"$DIR/haproxy.cfg"
+  }
+}
+
+start_haproxy() {
+  haproxy_config >"$DIR/haproxy.cfg"
   haproxy -c -q -f "$DIR/haproxy.cfg"
   haproxy -f "$DIR/haproxy.cfg"
 }
@@ -224,12 +242,14 @@ EOF
 start_app() {
   # shellcheck disable=SC1091
   source "$DIR/env"
+  # each worker one thread, as a sync worker; the worker class (buffering, JSON errors),
+  # request limits and access-log redaction come from gunicorn.conf.py
   for i in $(seq "$WEB_NODES"); do
     local port=${WEB_PORTS[$((i - 1))]}
     mkdir -p "$DIR/prom/web-$i"
     supervise "web-$i" env PROMETHEUS_MULTIPROC_DIR="$DIR/prom/web-$i" \
       bash -c "rm -f '$DIR/prom/web-$i'/*.db; exec '$ROOT/.venv/bin/gunicorn' config.wsgi \
-        --bind 127.0.0.1:$port --workers $WEB_WORKERS --worker-class sync \
+        --bind 127.0.0.1:$port --workers $WEB_WORKERS --threads 1 \
         --graceful-timeout 5 --timeout 60 --no-control-socket --name web-$i"
   done
   for i in 1 2; do
@@ -382,5 +402,6 @@ case ${1:-} in
   kill) cmd_kill "${2:-}" ;;
   logs) tail -n "${3:-50}" "$DIR/logs/${2:?usage: cluster.sh logs NAME}.log" ;;
   env) cat "$DIR/env" ;;
+  haproxy-config) haproxy_config ;;
   *) echo "usage: $0 up|down|status|kill NAME|logs NAME [N]|env" >&2; exit 2 ;;
 esac

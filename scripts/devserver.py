@@ -66,26 +66,27 @@ def print_links(host: str, port: str, https: bool) -> None:
         print("  phone as a trusted certificate (then no warning).")
 
 
-def ensure_certificate(host: str) -> tuple[Path, Path]:
+def ensure_certificate(host: str, certs: Path = CERTS) -> tuple[Path, Path]:
     """The local CA (made once) and a server certificate for every address we serve."""
     import trustme
 
-    CERTS.mkdir(exist_ok=True)
+    certs.mkdir(exist_ok=True)
+    ca_file = certs / CA_FILE.name
     names = ["localhost", "127.0.0.1", *lan_addresses()]
     if host not in ("0.0.0.0", "::") and host not in names:  # noqa: S104
         names.append(host)
-    ca_key = CERTS / "xinyou-dev-ca.key"
-    if CA_FILE.exists() and ca_key.exists():
+    ca_key = certs / "xinyou-dev-ca.key"
+    if ca_file.exists() and ca_key.exists():
         ca = trustme.CA.from_pem(
-            cert_bytes=CA_FILE.read_bytes(), private_key_bytes=ca_key.read_bytes()
+            cert_bytes=ca_file.read_bytes(), private_key_bytes=ca_key.read_bytes()
         )
     else:
         ca = trustme.CA(organization_name="Xinyou development (local only)")
-        ca.cert_pem.write_to_path(str(CA_FILE))
+        ca.cert_pem.write_to_path(str(ca_file))
         ca.private_key_pem.write_to_path(str(ca_key))
         ca_key.chmod(0o600)
     leaf = ca.issue_cert(*names)
-    cert, key = CERTS / "server.pem", CERTS / "server.key"
+    cert, key = certs / "server.pem", certs / "server.key"
     leaf.cert_chain_pems[0].write_to_path(str(cert))
     for extra in leaf.cert_chain_pems[1:]:
         extra.write_to_path(str(cert), append=True)
@@ -94,35 +95,41 @@ def ensure_certificate(host: str) -> tuple[Path, Path]:
     return cert, key
 
 
+def gunicorn_argv(host: str, port: str, cert: Path, key: str | Path) -> list[str]:
+    """The command line of `make run-https`'s server. One process (the embedded default
+    keeps its scheduler and local-memory cache in it), eight threads; the worker class,
+    request limits and access log redaction come from gunicorn.conf.py (a buffering
+    worker: a slow or stalled client holds no thread)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "8",
+        "--certfile",
+        str(cert),
+        "--keyfile",
+        str(key),
+        "--access-logfile",
+        "-",
+        "--no-control-socket",
+    ]
+
+
 def serve_https(host: str, port: str) -> None:
     cert, key = ensure_certificate(host)
     print_links(host, port, https=True)
     sys.stdout.flush()
-    # One process (the embedded default keeps its scheduler and local-memory cache in
-    # it), a few threads; gunicorn is already a dependency of the project.
     os.chdir(ROOT)
-    os.execv(  # noqa: S606 (a fixed argument list, no shell)
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--certfile",
-            str(cert),
-            "--keyfile",
-            str(key),
-            "--access-logfile",
-            "-",
-            "--no-control-socket",
-        ],
-    )
+    argv = gunicorn_argv(host, port, cert, key)
+    os.execv(sys.executable, argv)  # noqa: S606 (a fixed argument list, no shell)
 
 
 def main(argv: list[str]) -> int:

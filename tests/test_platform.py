@@ -38,6 +38,7 @@ def test_production_profile_passes_check_deploy():
             "SECRET_KEY": "p" * 20 + "-RealRandom-" + "k9" * 20,
             "ID_HASH_KEY": "alliance-pepper-" + "z" * 32,
             "ALLOWED_HOSTS": "xinyou.example.cn",
+            "METRICS_TOKEN": "metrics-" + "t" * 24,
             "SMS_GATEWAY": '{"kind": "http", "base_url": "https://sms.example.cn", '
             '"app_key": "k", "app_secret": "s"}',
             "IDENTITY_PROVIDER": '{"kind": "http", "base_url": "https://id.example.cn", '

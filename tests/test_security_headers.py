@@ -22,6 +22,7 @@ PROD = {
     "SECRET_KEY": "p" * 20 + "-RealRandom-" + "k9" * 20,
     "ID_HASH_KEY": "alliance-pepper-" + "z" * 32,
     "ALLOWED_HOSTS": "xinyou.example.cn",
+    "METRICS_TOKEN": "metrics-" + "t" * 24,
     "VOUCHER_SIGNING_KEYS": json.dumps(
         [{"kid": "P1", "private_key": base64.b64encode(b"k" * 32).decode()}]
     ),

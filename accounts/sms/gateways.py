@@ -95,12 +95,15 @@ class HttpGateway:
         return f"<HttpGateway {self.http.base_url}>"
 
     def send_code(self, *, phone: str, code: str, minutes: int, text: str) -> str:
+        return self._send(phone, self.template, {"code": code, "minutes": minutes})
+
+    def _send(self, phone: str, template: str, params: dict) -> str:
         request_id = uuid.uuid4().hex
         payload = {
             "phone": phone,
             "sign_name": self.sign_name,
-            "template": self.template,
-            "params": {"code": code, "minutes": minutes},
+            "template": template,
+            "params": params,
             "request_id": request_id,
         }
         try:

@@ -395,6 +395,11 @@ CREDIT_QUERY_RETENTION_DAYS = int(env("CREDIT_QUERY_RETENTION_DAYS", str(5 * 365
 # The audit trail's rows are stamped with the time of the write, not of its transaction's
 # start (several changes in one request keep their order).
 PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+# growing delays per account and address (accounts.security.services.login_gate)
+LOGIN_ADDRESS_FREE_FAILURES = int(env("LOGIN_ADDRESS_FREE_FAILURES", "5"))
+LOGIN_ADDRESS_WINDOW_SECONDS = int(env("LOGIN_ADDRESS_WINDOW_SECONDS", "86400"))
+LOGIN_DELAY_BASE_SECONDS = int(env("LOGIN_DELAY_BASE_SECONDS", "30"))
+LOGIN_DELAY_MAX_SECONDS = int(env("LOGIN_DELAY_MAX_SECONDS", "900"))
 # SMS codes (docs/sms-gateway-api.md): the gateway, and the codes' rules
 SMS_GATEWAY: dict = json.loads(env("SMS_GATEWAY", '{"kind": "sandbox"}'))
 SMS_CODE_KEY = env("SMS_CODE_KEY", f"sms:{SECRET_KEY}")
@@ -538,7 +543,11 @@ LOG_FORMAT = env("LOG_FORMAT", "plain")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.observability.RequestIdFilter"},
+        # nothing personal in logs: query strings lose personal values (core/logredact.py)
+        "redact_queries": {"()": "core.logredact.RedactQueryFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -551,7 +560,7 @@ LOGGING: dict[str, Any] = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_queries"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

@@ -55,6 +55,10 @@ for _name, _conf, _allow in (
         raise ImproperlyConfigured(
             f"DJANGO_ENV=production needs {_name} (kind http), or {_allow}=1 for staging."
         )
+if len(env("METRICS_TOKEN") or "") < 16:
+    # /metrics answers loopback callers without a token; behind a proxy every caller is
+    # loopback (issue 24): production does not start without one (also check xinyou.E001)
+    raise ImproperlyConfigured("DJANGO_ENV=production needs METRICS_TOKEN (16+ characters).")
 if not env("VOUCHER_SIGNING_KEYS"):
     raise ImproperlyConfigured("DJANGO_ENV=production needs VOUCHER_SIGNING_KEYS (Ed25519 keys).")
 

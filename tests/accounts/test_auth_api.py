@@ -68,6 +68,7 @@ def test_me_without_token_is_not_authenticated(api_client):
 def test_token_endpoint_is_throttled_in_redis(cities, api_client, settings):
     """The counter lives in Redis, so every web process shares the same limit."""
     settings.LOGIN_LOCK_FAILURES = 100  # the per-account lock is tested in test_bruteforce
+    settings.LOGIN_ADDRESS_FREE_FAILURES = 100  # so are the per-address delays
     StaffFactory(staff_city=cities["330100"], phone="13911112222")
     limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_token"].split("/")[0])
     statuses = [

@@ -4,6 +4,7 @@ trusted proxy hops); 10 failed password logins of one phone in 15 minutes lock i
 lockout lives in the database."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
@@ -25,8 +26,9 @@ def test_sixty_spoofed_forwarded_for_values_are_throttled_after_ten(api_client, 
         ).status_code
         for i in range(60)
     ]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10:] == [429] * 50
+    # one real address: 5 checked failures, then the growing per-address delay (issue 24)
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 55
 
 
 @pytest.mark.django_db
@@ -163,3 +165,151 @@ def test_failures_are_counted_in_the_database_without_the_cache(settings):
     locked = [record_failure("13811112222", "10.0.0.1") for _ in range(10)]
     assert locked == [False] * 9 + [True]
     assert 600 < lock_retry_after("13811112222") <= 900
+
+
+# --------------------------------------------------------------------------- issue 24, point 2
+# Per-address limits on every login door, growing delays per account and address instead
+# of a lockout that keeps the owner out, and the owner's way back in (SMS code; a
+# superuser's audited unlock).
+
+
+def _checked_passwords() -> int:
+    """How many passwords were actually checked and failed (one LoginFailure each)."""
+    from accounts.security.models import LoginFailure
+
+    return LoginFailure.objects.count()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/admin/login/", "/dashboard/login/"])
+def test_password_spraying_from_one_address_gets_ten_checks_a_minute(cities, url):
+    for i in range(60):
+        StaffFactory(phone=f"1390000{i:04d}", staff_city=cities["330100"])
+    client = Client()
+    answers = [
+        client.post(
+            url,
+            {"username": f"1390000{i:04d}", "password": "Spring2026!"},
+            REMOTE_ADDR="203.0.113.50",
+        ).content.decode()
+        for i in range(60)
+    ]
+    assert _checked_passwords() == 10
+    assert sum("过于频繁" in a for a in answers) == 50
+    # another address is not held by this one's budget
+    client.post(url, {"username": "13900000001", "password": "x"}, REMOTE_ADDR="203.0.113.51")
+    assert _checked_passwords() == 11
+
+
+@pytest.mark.django_db
+def test_the_api_and_the_forms_share_one_budget_per_address(api_client, cities):
+    StaffFactory(phone="13900000008", staff_city=cities["330100"])
+    for i in range(10):
+        login(api_client, f"1381111{i:04d}", "x", REMOTE_ADDR="203.0.113.60")
+    res = Client().post(
+        "/dashboard/login/",
+        {"username": "13900000008", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.60",
+    )
+    assert "过于频繁" in res.content.decode()
+
+
+@pytest.mark.django_db
+def test_failures_from_one_address_bring_growing_delays_there_only(api_client, cities):
+    from datetime import timedelta
+
+    from accounts.security.models import LoginFailure
+    from accounts.security.services import address_retry_after
+
+    ResidentFactory(home_city=cities["330100"], phone="13811112222")
+    for _ in range(5):
+        assert (
+            login(api_client, "13811112222", "wrong", REMOTE_ADDR="198.51.100.7").status_code == 401
+        )
+    delayed = login(api_client, "13811112222", PASSWORD, REMOTE_ADDR="198.51.100.7")
+    assert delayed.status_code == 429
+    assert 0 < delayed.json()["error"]["detail"]["retry_after"] <= 30
+    # the owner, elsewhere, is not held
+    assert login(api_client, "13811112222", PASSWORD, REMOTE_ADDR="192.0.2.10").status_code == 200
+    # the owner's success forgets the failures; fail again from the attacker's address
+    # (a minute later: the per-address throttle's bucket is empty again)
+    cache.clear()
+    for _ in range(5):
+        login(api_client, "13811112222", "wrong", REMOTE_ADDR="198.51.100.7")
+    waits = []
+    for _ in range(3):  # each delay, then wait it out (failures moved back), fail again
+        waits.append(address_retry_after("13811112222", "198.51.100.7"))
+        LoginFailure.objects.update(at=models_now() - timedelta(seconds=901))
+        cache.clear()
+        res = login(api_client, "13811112222", "wrong", REMOTE_ADDR="198.51.100.7")
+        assert res.status_code == 401
+    assert waits[0] < waits[1] < waits[2] <= 900  # 30 s, 60 s, 120 s
+
+
+def models_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _lock(phone: str) -> None:
+    for i in range(10):
+        login(APIClient(), phone, "wrong", REMOTE_ADDR=f"198.51.100.{i}")
+    assert lock_retry_after(phone)
+
+
+@pytest.mark.django_db
+def test_a_locked_owner_gets_into_the_dashboard_with_the_sms_code(cities):
+    staff = StaffFactory(phone="13900000008", staff_city=cities["330100"])
+    _lock(staff.phone)
+    client = Client()
+    refused = client.post("/dashboard/login/", {"username": staff.phone, "password": PASSWORD})
+    assert not _logged_in(client) and "锁定" in refused.content.decode()
+    sent = client.post("/dashboard/login/", {"username": staff.phone, "send_sms_code": "1"})
+    assert "验证码已发送" in sent.content.decode()
+    wrong = client.post(
+        "/dashboard/login/", {"username": staff.phone, "password": PASSWORD, "sms_code": "000000"}
+    )
+    assert not _logged_in(client) and "验证码不正确" in wrong.content.decode()
+    client.post("/dashboard/login/", {"username": staff.phone, "send_sms_code": "1"})
+    client.post(
+        "/dashboard/login/",
+        {"username": staff.phone, "password": PASSWORD, "sms_code": last_code(staff.phone)},
+    )
+    assert _logged_in(client)
+
+
+@pytest.mark.django_db
+def test_the_sms_code_does_not_replace_the_password(cities):
+    staff = StaffFactory(phone="13900000008", staff_city=cities["330100"])
+    _lock(staff.phone)
+    client = Client()
+    client.post("/dashboard/login/", {"username": staff.phone, "send_sms_code": "1"})
+    client.post(
+        "/dashboard/login/",
+        {"username": staff.phone, "password": "wrong", "sms_code": last_code(staff.phone)},
+    )
+    assert not _logged_in(client)
+
+
+@pytest.mark.django_db
+def test_a_superuser_lifts_a_lock_in_admin_and_it_is_logged(cities, caplog):
+    from accounts.security.models import LoginLock
+
+    staff = StaffFactory(phone="13900000008", staff_city=cities["330100"])
+    _lock(staff.phone)
+    root = StaffFactory(phone="13900000009", role="platform", is_superuser=True, is_staff=True)
+    admin = Client()
+    admin.force_login(root)
+    listing = admin.get("/admin/accounts/loginlock/", {"q": staff.phone})
+    lock = LoginLock.objects.get()
+    assert f"/admin/accounts/loginlock/{lock.pk}/" in listing.content.decode()
+    with caplog.at_level("WARNING", logger="xinyou.security"):
+        admin.post(f"/admin/accounts/loginlock/{lock.pk}/delete/", {"post": "yes"})
+    assert not LoginLock.objects.exists() and lock_retry_after(staff.phone) is None
+    assert any(
+        "lifted" in r.message and f"superuser:{root.pk}" in r.message for r in caplog.records
+    )
+    ok = Client()
+    ok.post("/dashboard/login/", {"username": staff.phone, "password": PASSWORD})
+    assert _logged_in(ok)

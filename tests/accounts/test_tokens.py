@@ -34,7 +34,8 @@ def test_refresh_rotates_and_the_spent_token_is_refused(api_client, user):
     assert second != first and res.json()["access"]
     spent = api_client.post(REFRESH, {"refresh": first}, format="json")
     assert spent.status_code == 401 and spent.json()["error"]["code"] == "invalid_token"
-    assert api_client.post(REFRESH, {"refresh": second}, format="json").status_code == 200
+    # reuse is theft: the token that replaced the spent one is revoked with it (issue 24)
+    assert api_client.post(REFRESH, {"refresh": second}, format="json").status_code == 401
 
 
 @pytest.mark.django_db
