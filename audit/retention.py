@@ -17,9 +17,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.credit.models import CreditQuery
+from accounts.notices.models import Notice, SmsDelivery
 from accounts.realname.models import IdentityCheck
 from accounts.security.models import LoginFailure, LoginLock
 from accounts.sms.models import SmsCode, SmsOutboxMessage
+from accounts.staff_auth.models import SecondFactorReset, StaffSession
 
 from .models import EVENT_MODELS, AccessLog
 
@@ -36,7 +38,14 @@ def _hours(name: str, default: int) -> timedelta:
     return timedelta(hours=int(getattr(settings, name, default)))
 
 
-def _delete_older(model: type[models.Model], field: str, cutoff, *, protected: str = "") -> int:
+def _delete_older(
+    model: type[models.Model],
+    field: str,
+    cutoff,
+    *,
+    protected: str = "",
+    exclude: dict | None = None,
+) -> int:
     """Delete `model` rows whose `field` is before `cutoff`, BATCH at a time (short
     transactions, short locks). `protected`: the append-only trigger to pass."""
     done = 0
@@ -44,6 +53,7 @@ def _delete_older(model: type[models.Model], field: str, cutoff, *, protected: s
         with transaction.atomic():
             ids = list(
                 model._default_manager.filter(**{f"{field}__lt": cutoff})
+                .exclude(**(exclude or {}))
                 .order_by("pk")
                 .values_list("pk", flat=True)[:BATCH]
             )
@@ -107,6 +117,37 @@ def purge_credit_queries() -> int:
     return _delete_older(CreditQuery, "created_at", cutoff)
 
 
+def purge_notices() -> int:
+    """Inbox notices older than NOTICE_RETENTION_DAYS (365): a notice tells of an event
+    the resident can still look up where it happened (the voucher, the incident)."""
+    return _delete_older(Notice, "created_at", timezone.now() - _days("NOTICE_RETENTION_DAYS", 365))
+
+
+def purge_notice_sms() -> int:
+    """Notice SMS rows (with the phone) older than NOTICE_SMS_RETENTION_DAYS (30), once
+    they are no longer waiting to be sent: delivered, or dead letters city staff had a
+    month to see."""
+    cutoff = timezone.now() - _days("NOTICE_SMS_RETENTION_DAYS", 30)
+    return _delete_older(
+        SmsDelivery,
+        "created_at",
+        cutoff,
+        exclude={"status__in": [SmsDelivery.Status.PENDING, SmsDelivery.Status.SENDING]},
+    )
+
+
+def purge_staff_records() -> int:
+    """Staff sessions' records once the session cannot be alive (twice
+    STAFF_SESSION_MAX_SECONDS after it began), and second-factor resets after the audit
+    trail's period (AUDIT_TRAIL_RETENTION_DAYS, at least 180)."""
+    now = timezone.now()
+    ended = now - 2 * timedelta(seconds=int(getattr(settings, "STAFF_SESSION_MAX_SECONDS", 43200)))
+    resets = now - _days("AUDIT_TRAIL_RETENTION_DAYS", 365, MIN_AUDIT_DAYS)
+    return _delete_older(StaffSession, "started_at", ended) + _delete_older(
+        SecondFactorReset, "at", resets
+    )
+
+
 PURGES: dict[str, Callable[[], int]] = {
     "audit_trail": purge_trail,
     "access_log": purge_access_log,
@@ -115,6 +156,9 @@ PURGES: dict[str, Callable[[], int]] = {
     "login_records": purge_login_failures,
     "identity_checks": purge_identity_checks,
     "credit_queries": purge_credit_queries,
+    "notices": purge_notices,
+    "notice_sms": purge_notice_sms,
+    "staff_records": purge_staff_records,
 }
 
 

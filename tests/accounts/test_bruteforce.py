@@ -313,3 +313,23 @@ def test_a_superuser_lifts_a_lock_in_admin_and_it_is_logged(cities, caplog):
     ok = Client()
     ok.post("/dashboard/login/", {"username": staff.phone, "password": PASSWORD})
     assert _logged_in(ok)
+
+
+@pytest.mark.django_db
+def test_a_locked_owner_gets_into_admin_with_the_sms_code(cities):
+    from tests.merchants.factories import MerchantFactory, merchant_staff
+
+    clerk = merchant_staff(MerchantFactory(city_id="330100"), phone="13900000018")
+    _lock(clerk.phone)
+    client = Client()
+    page = client.get("/admin/login/").content.decode()
+    assert 'name="sms_code"' in page and 'name="send_sms_code"' in page
+    refused = client.post("/admin/login/", {"username": clerk.phone, "password": PASSWORD})
+    assert not _logged_in(client) and "锁定" in refused.content.decode()
+    sent = client.post("/admin/login/", {"username": clerk.phone, "send_sms_code": "1"})
+    assert "验证码已发送" in sent.content.decode()
+    client.post(
+        "/admin/login/",
+        {"username": clerk.phone, "password": PASSWORD, "sms_code": last_code(clerk.phone)},
+    )
+    assert _logged_in(client)

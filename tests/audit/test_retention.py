@@ -152,3 +152,65 @@ def test_nothing_but_the_purge_passes_the_trails_guard(cities):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute("DELETE FROM audit_merchantevent")
     assert MerchantEvent.objects.count() == 1
+
+
+def test_notices_and_their_sms_go_after_their_periods(cities, resident, settings):
+    from accounts.notices.models import Notice, SmsDelivery
+
+    settings.NOTICE_RETENTION_DAYS, settings.NOTICE_SMS_RETENTION_DAYS = 365, 30
+    now = timezone.now()
+
+    def notice(days: int, event: str) -> Notice:
+        return Notice.objects.create(
+            resident=resident,
+            kind="voucher_expiring",
+            event=event,
+            created_at=now - timedelta(days=days),
+        )
+
+    old, kept = notice(366, "v1"), notice(364, "v2")
+
+    def sms(days: int, status: str) -> SmsDelivery:
+        return SmsDelivery.objects.create(
+            kind="voucher_expiring",
+            phone="13800000003",
+            text="t",
+            status=status,
+            created_at=now - timedelta(days=days),
+        )
+
+    sent_old, dead_old = sms(31, "sent"), sms(31, "dead")
+    waiting_old, sent_new = sms(31, "pending"), sms(29, "sent")
+
+    done = purge_expired()
+
+    assert done["notices"] == 1 and done["notice_sms"] == 2
+    assert list(Notice.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert set(SmsDelivery.objects.values_list("pk", flat=True)) == {waiting_old.pk, sent_new.pk}
+    assert old.pk and sent_old.pk and dead_old.pk
+
+
+def test_staff_session_records_and_second_factor_resets_go_after_their_periods(cities):
+    from accounts.staff_auth.models import SecondFactorReset, StaffSession
+
+    now = timezone.now()
+    staff, root = city_staff("330100"), city_staff("460100")
+    gone = StaffSession.objects.create(
+        user=staff, session_key="a" * 40, started_at=now - timedelta(days=2)
+    )
+    alive = StaffSession.objects.create(
+        user=staff, session_key="b" * 40, started_at=now - timedelta(hours=3)
+    )
+    old_reset = SecondFactorReset.objects.create(
+        user=staff, actor=root, reason="丢失手机", devices_removed=1
+    )
+    new_reset = SecondFactorReset.objects.create(
+        user=staff, actor=root, reason="换手机", devices_removed=1
+    )
+    SecondFactorReset.objects.filter(pk=old_reset.pk).update(at=now - timedelta(days=366))
+
+    assert purge_expired()["staff_records"] == 2
+
+    assert list(StaffSession.objects.values_list("pk", flat=True)) == [alive.pk]
+    assert list(SecondFactorReset.objects.values_list("pk", flat=True)) == [new_reset.pk]
+    assert gone.pk
