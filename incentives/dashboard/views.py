@@ -258,7 +258,8 @@ def _as_of_text(as_of: datetime | None) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+    """As the page shows it: a whole percentage (0.1346 → 13%)."""
+    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
@@ -306,14 +307,23 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         "scenario": _("按场景"),
         "station": _("按站点"),
     }
+    # Names, as on the page; the number too where people look things up by it (a merchant's
+    # or an offer's id, a city's division code), never a code of ours ("scenic").
+    coded = {"category", "scenario"}
     for by, title in titles.items():
-        rows += [[], [title], [_("编号"), _("名称"), *counts, _("核销率")]]
+        head = [_("名称")] if by in coded else [_("编号"), _("名称")]
+        rows += [[], [title], [*head, *counts, _("核销率")]]
         rows += [
-            [r["key"], r["label"], *_counts(r), _rate(r["redemption_rate"])]
+            [
+                *([] if by in coded else [r["key"]]),
+                r["label"],
+                *_counts(r),
+                _rate(r["redemption_rate"]),
+            ]
             for r in figures["breakdowns"][by]
         ]
-    rows += [[], [_("按拒绝原因")], [_("原因"), _("名称"), _("被拒次数")]]
-    rows += [[r["key"], r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
+    rows += [[], [_("按拒绝原因")], [_("原因"), _("被拒次数")]]
+    rows += [[r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
     rows += [
         [],
         [_("跨城流向")],

@@ -89,7 +89,7 @@
     grid: { left: 8, right: 24, top: 16, bottom: 8, containLabel: true },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: rf.map(function (r) { return r.label; }),
-             axisLabel: { width: 160, overflow: "truncate" } },
+             axisLabel: { width: 220, overflow: "break" } },
     series: [{ name: t.refusals, type: "bar", itemStyle: { color: "#7f8c8d" },
                data: rf.map(function (r) { return r.refusals; }) }]
   }, empty(rf)));
