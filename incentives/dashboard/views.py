@@ -248,8 +248,21 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "query": query,
         "export_query": urlencode({**query, "lang": translation.get_language()}),
         "languages": _languages(request, query),
+        "refresh_seconds": refresh_seconds(),
+        "refresh_minutes": max(1, round(refresh_seconds() / 60)),
     }
     return render(request, "dashboard/page.html", context)
+
+
+def refresh_seconds() -> int:
+    """How often the page fetches its figures again: the roll-ups' pace (the beat entry
+    `dashboard-refresh-rollups`, DASHBOARD_REFRESH_SECONDS), unless the setting
+    DASHBOARD_PAGE_REFRESH_SECONDS says otherwise; at least 5 seconds."""
+    seconds = getattr(settings, "DASHBOARD_PAGE_REFRESH_SECONDS", None)
+    if seconds is None:
+        entry = getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("dashboard-refresh-rollups")
+        seconds = entry["schedule"] if entry else 60
+    return max(5, int(float(seconds)))
 
 
 def _as_of_text(as_of: datetime | None) -> str:
