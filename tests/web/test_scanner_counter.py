@@ -217,6 +217,8 @@ def test_offline_confirmation_names_what_the_device_knows_and_turns_into_the_out
     assert_card_in_view(page, "[data-test=result-synced]")
     page.locator("[data-test=pending][data-count='0']").wait_for()
     assert "离线核销已全部同步" in page.inner_text("[data-test=pending]")
+    # the offline list names what it knew too
+    assert "游船守信立减 · 钱*月" in page.inner_text("[data-test=offline-list]")
     shots(page, "scan-23-07-offline-synced")
     assert not phone.errors, phone.errors
 

@@ -585,7 +585,9 @@ async function offlineCheck(token, check) {
 async function confirmOffline(button) {
   const { token, claims } = state.result;
   await busy(button, t("scan.confirming"), async () => {
-    const queued = await queueRedemption({ token, merchantId: state.setup.merchant_id, voucherId: String(claims.voucherId) });
+    const seen = readKnown().seen[String(claims.voucherId)];
+    const title = seen ? [seen.title, seen.holder].filter(Boolean).join(" · ") : "";
+    const queued = await queueRedemption({ token, merchantId: state.setup.merchant_id, voucherId: String(claims.voucherId), title });
     await refreshOffline();
     if (queued.duplicate) {
       showResult({ kind: "fail", text: () => t("scan.offline_duplicate", { time: fmtDateTime(queued.duplicate.scanned_at) }), offline: true, reason: "offline_duplicate" });
@@ -673,7 +675,7 @@ function drawOffline() {
         h("span", { class: "today-time" }, whenText(r.scanned_at)),
         h("span", { class: "today-main" },
           h("strong", { class: `outcome outcome-${r.outcome === "already_redeemed" ? "conflict" : r.outcome || "pending"}` }, outcomeText(r)),
-          h("small", {}, `${t("scan.offline_voucher")} ${r.voucherKey.split(":")[1]}`)))))
+          h("small", {}, [r.title, `${t("scan.offline_voucher")} ${r.voucherKey.split(":")[1]}`].filter(Boolean).join(" · "))))))
   );
 }
 
