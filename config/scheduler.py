@@ -9,7 +9,8 @@ each time its interval has passed. `EMBEDDED_SCHEDULER=0` turns it off; it never
 when `REDIS_URL` is set (beat's job then).
 
 The first round (every job once, at start) runs with its INFO lines held back (warnings
-and errors still show), then logs one line; `make run` sets XINYOU_RUN_BANNER="HOST PORT"
+and errors still show), then logs one line (later rounds hold back only Celery's "Task …
+succeeded" lines: the jobs' own INFO lines show); `make run` sets XINYOU_RUN_BANNER="HOST PORT"
 so that the demo logins and the links are printed after that round, last on the screen
 (scripts/devserver.py `banner`), instead of scrolling away under the jobs' start-up lines.
 """
@@ -40,14 +41,18 @@ class Job:
 
 
 class _QuietThread(logging.Filter):
-    """Drops records below WARNING logged by one thread (the first round's)."""
+    """Drops records below WARNING logged by one thread (the first round's); with `names`,
+    only those of these loggers (Celery's "Task … succeeded in …" of every later round)."""
 
-    def __init__(self, ident: int) -> None:
+    def __init__(self, ident: int, names: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.ident = ident
+        self.names = names
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or record.thread != self.ident
+        if record.levelno >= logging.WARNING or record.thread != self.ident:
+            return True
+        return bool(self.names) and record.name not in self.names
 
 
 def _quiet_handlers() -> list[logging.Handler]:
@@ -78,6 +83,14 @@ def _load_devserver() -> ModuleType:
     return module
 
 
+def _import_tasks() -> None:
+    """Find every task now, as a worker does at start. (Celery's Django fix-up configures
+    logging again while it imports them: done before the first round's filters go on.)"""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+
+
 def _run_task(name: str) -> None:
     from config.celery import app
 
@@ -93,7 +106,9 @@ class Scheduler:
     jobs: list[Job]
     run: Callable[[str], None] = _run_task
     clock: Callable[[], float] = time.monotonic
-    # called once the first round is done (make run's logins and links)
+    # called before the first round (importing the tasks) and once it is done (make
+    # run's logins and links)
+    before_first_round: Callable[[], None] | None = None
     after_first_round: Callable[[], None] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -128,6 +143,8 @@ class Scheduler:
 
     def first_round(self) -> list[str]:
         """Every job once, their INFO lines held back; then one line and the hook."""
+        if self.before_first_round is not None:
+            self.before_first_round()
         started = self.clock()
         quiet = _QuietThread(threading.get_ident())
         handlers = _quiet_handlers()
@@ -138,6 +155,8 @@ class Scheduler:
         finally:
             for handler in handlers:
                 handler.removeFilter(quiet)
+                # from now on only Celery's per-task success lines are held back
+                handler.addFilter(_QuietThread(quiet.ident, names=("celery.app.trace",)))
         logger.info(
             "embedded scheduler: first round done (%d jobs, %.1fs)",
             len(ran),
@@ -187,7 +206,9 @@ def start_embedded_scheduler() -> Scheduler | None:
     with _start_lock:
         if _started is None:
             _started = Scheduler.from_beat_schedule(
-                settings.CELERY_BEAT_SCHEDULE, after_first_round=announce
+                settings.CELERY_BEAT_SCHEDULE,
+                before_first_round=_import_tasks,
+                after_first_round=announce,
             )
             _started.start()
             logger.info(

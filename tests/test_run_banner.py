@@ -6,8 +6,20 @@ import io
 import logging
 import threading
 
+import pytest
+
 from config import scheduler as sched
 from config.scheduler import Job, Scheduler
+
+
+@pytest.fixture(autouse=True)
+def _no_filters_left():
+    """The scheduler leaves its thread's filters on the handlers: take them off again."""
+    yield
+    for handler in sched._quiet_handlers():
+        for f in list(handler.filters):
+            if isinstance(f, sched._QuietThread):
+                handler.removeFilter(f)
 
 
 def noisy_job(name: str) -> None:
@@ -15,6 +27,7 @@ def noisy_job(name: str) -> None:
     for n in range(70):
         log.info("start-up line %s of %s", n, name)
     log.warning("a real warning from %s", name)
+    logging.getLogger("celery.app.trace").info("Task %s succeeded in 0.01s", name)
 
 
 def test_the_first_round_is_quiet_then_the_banner_comes_last(tmp_path, monkeypatch, capsys):
@@ -52,6 +65,7 @@ def test_the_first_round_is_quiet_then_the_banner_comes_last(tmp_path, monkeypat
     assert "start-up line" not in log  # the 140 INFO lines are held back
     assert log.count("a real warning") == 2  # warnings still show
     assert "first round done (2 jobs" in log
+    assert "Task a succeeded" not in log
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("-" * 20)
     text = "\n".join(out)
@@ -59,7 +73,27 @@ def test_the_first_round_is_quiet_then_the_banner_comes_last(tmp_path, monkeypat
     assert "dashboard: http://127.0.0.1:8123/dashboard/" in text
 
 
-def test_later_rounds_log_as_usual():
+def test_later_rounds_show_the_jobs_lines_but_not_celerys():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    job = Scheduler(jobs=[Job("a", 3600)], run=noisy_job)
+    try:
+        job.first_round()  # in this thread, as the scheduler's own thread does
+        assert "start-up line" not in stream.getvalue()
+        job.run_due(now=10.0**9)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    log = stream.getvalue()
+    assert log.count("start-up line") == 70
+    assert "Task a succeeded" not in log
+
+
+def test_without_the_first_round_nothing_is_held_back():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     root = logging.getLogger()
@@ -73,6 +107,7 @@ def test_later_rounds_log_as_usual():
         root.removeHandler(handler)
         root.setLevel(old_level)
     assert stream.getvalue().count("start-up line") == 70
+    assert "Task a succeeded" in stream.getvalue()
 
 
 def _devserver_with(load, logins):
