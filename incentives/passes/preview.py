@@ -90,7 +90,8 @@ def preview_pass(*, staff_id: int, token: str) -> PassPreview:
         limit = present(facts.limit_per_period)
         if offer.pk in used_by_pass:
             reasons.append("pass_already_used")
-        if tally >= limit:
+        if tally >= limit and "usage_limit_reached" not in reasons:
+            # (the eligibility rules may name it themselves once they read the tally)
             reasons.append("usage_limit_reached")
         standings.append(
             OfferStanding(
