@@ -97,7 +97,9 @@ def test_the_figures_refresh_by_themselves_without_moving_the_scroll(
     assert errors == []
 
 
-@pytest.mark.parametrize(("lang", "large"), [("zh-hans", False), ("en", False), ("en", True)])
+@pytest.mark.parametrize(
+    ("lang", "large"), [("zh-hans", False), ("en", False), ("zh-hans", True), ("en", True)]
+)
 def test_axe_finds_nothing_serious_on_the_dashboard(
     live_server, cities, artifacts_dir, chromium, lang, large
 ):

@@ -253,6 +253,8 @@ def test_axe_finds_nothing_serious_on_the_scanner(
     assert serious_violations(page) == [], "main"
     submit_code(page, "W8CH-PM77-PC")
     page.locator("[data-test=result-fail]").wait_for()
+    reason = page.inner_text("[data-test=fail-reason]")
+    assert ("check failed" if lang == "en" else "校验未通过") in reason, reason
     assert serious_violations(page) == [], "fail card"
     paste(page, voucher["token"])
     page.locator("[data-test=preview]").wait_for()
