@@ -39,7 +39,7 @@ def lan_addresses() -> list[str]:
         probe.close()
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
+            found.append(str(info[4][0]))
     except OSError:
         pass
     return [a for a in dict.fromkeys(found) if not a.startswith("127.")]
