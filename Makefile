@@ -34,13 +34,12 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	@set -o pipefail; $(PY) manage.py seed_demo | tee $(VENV)/demo-logins.txt
 
+# The logins and links come last: the server prints them (scripts/devserver.py `banner`)
+# once it is up and the embedded scheduler's first round is done (config/scheduler.py).
 run: demo
-	@echo "Demo SMS codes (sandbox gateway, nothing is sent): $(PY) manage.py sms_outbox"
-	@echo "  or admin › 账户与信用 › 演示短信发件箱 (superuser 13800000000)"
-	@$(PY) scripts/devserver.py links $(HOST) $(PORT)
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	XINYOU_RUN_BANNER="$(HOST) $(PORT)" $(PY) manage.py runserver $(HOST):$(PORT)
 
 # HTTPS with a local certificate (for a phone's camera): see README, "Try it on a phone".
 run-https: demo

@@ -1,6 +1,7 @@
 """The development servers of `make run` and `make run-https`, and the links to open.
 
     python scripts/devserver.py links HOST PORT [--https]   print where to open the app
+    python scripts/devserver.py banner HOST PORT            the demo logins, then the links
     python scripts/devserver.py https HOST PORT             serve HTTPS (gunicorn, one
                                                             process) with a local cert
 
@@ -20,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CERTS = ROOT / ".devcerts"
 CA_FILE = CERTS / "xinyou-dev-ca.pem"
+# what `make demo` printed (seed_demo's output): the banner repeats its logins
+DEMO_LOGINS = ROOT / ".venv" / "demo-logins.txt"
 
 
 def lan_addresses() -> list[str]:
@@ -36,7 +39,7 @@ def lan_addresses() -> list[str]:
         probe.close()
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
+            found.append(str(info[4][0]))
     except OSError:
         pass
     return [a for a in dict.fromkeys(found) if not a.startswith("127.")]
@@ -64,6 +67,35 @@ def print_links(host: str, port: str, https: bool) -> None:
     if https:
         print(f"  First visit: accept the certificate warning, or install {CA_FILE} on the")
         print("  phone as a trusted certificate (then no warning).")
+
+
+def demo_logins(path: Path | None = None) -> list[str]:
+    """The lines of seed_demo's output from "Demo logins" on (empty when there are none)."""
+    try:
+        lines = (path or DEMO_LOGINS).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    starts = [i for i, line in enumerate(lines) if "Demo logins" in line]
+    return (
+        [line.replace("\x1b[32;1m", "").replace("\x1b[0m", "") for line in lines[starts[-1] :]]
+        if starts
+        else []
+    )
+
+
+def banner(host: str, port: str, https: bool = False) -> None:
+    """What `make run` shows last, once the server is up and the embedded scheduler's
+    first round is done: the demo logins, the SMS outbox, the links."""
+    rule = "-" * 72
+    lines = demo_logins()
+    print(rule)
+    for line in lines:
+        print(line)
+    if not lines:
+        print("Demo logins: run `make demo` (password in README).")
+    print_links(host, port, https)
+    print(rule)
+    sys.stdout.flush()
 
 
 def ensure_certificate(host: str, certs: Path = CERTS) -> tuple[Path, Path]:
@@ -133,12 +165,15 @@ def serve_https(host: str, port: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 3 or argv[0] not in ("links", "https"):
+    if len(argv) < 3 or argv[0] not in ("links", "banner", "https"):
         print(__doc__, file=sys.stderr)
         return 2
     command, host, port = argv[:3]
     if command == "links":
         print_links(host, port, https="--https" in argv)
+        return 0
+    if command == "banner":
+        banner(host, port, https="--https" in argv)
         return 0
     serve_https(host, port)
     return 0

@@ -17,5 +17,21 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "installing system packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Another install may be running (apt, unattended-upgrades, a second `make test`): wait for
+# the package manager's locks, up to APT_LOCK_TIMEOUT seconds (default 600), instead of
+# failing at once. apt-get waits for dpkg's lock itself (DPkg::Lock::Timeout); the lists'
+# lock of `apt-get update` is waited for here, retrying while apt says it is locked.
+wait_s="${APT_LOCK_TIMEOUT:-600}"
+apt_get() { apt-get -o DPkg::Lock::Timeout="$wait_s" "$@"; }
+waited=0
+until out="$(apt_get update -qq 2>&1)"; do
+  if ! grep -qiE "could not get lock|unable to lock|is another process using it" <<<"$out" \
+     || [ "$waited" -ge "$wait_s" ]; then
+    echo "$out" >&2
+    exit 1
+  fi
+  [ "$waited" -eq 0 ] && echo "waiting for another package install to finish (up to ${wait_s}s)…"
+  sleep "${APT_LOCK_POLL:-5}"
+  waited=$((waited + ${APT_LOCK_POLL:-5}))
+done
+apt_get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

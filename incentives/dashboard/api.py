@@ -8,9 +8,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import Alliance, City, User
 from core import roles
@@ -102,6 +104,9 @@ _ERRORS = error_responses(
 
 class _DashboardView(ReplicaReadsMixin, APIView):
     permission_classes = [IsCityStaffOrSuperuser]
+    # A bearer token, or the session of the HTML dashboard (the page reads these itself;
+    # DRF's SessionAuthentication enforces CSRF on any unsafe method).
+    authentication_classes = [JWTAuthentication, SessionAuthentication]
 
     def finalize_response(self, request, response, *args, **kwargs):
         # a city's figures are kept by no browser or proxy (Cache-Control: no-store)

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db.models import Count, Manager, Model, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import City
 from core import i18n
@@ -249,21 +249,21 @@ def _refusals_by_reason(scope: Scope) -> list[dict[str, Any]]:
 
 
 # Refusal reasons as the dashboards name them (eligibility reasons of api.md, and the
-# per-period limit of entitlements).
+# per-period limit of entitlements): a heading's words, not the resident's message.
 REASON_LABELS = {
-    "no_standing": _("尚未完成信用核验"),
-    "seriously_dishonest": _("已列入严重失信主体名单"),
-    "standing_expired": _("信用核验已过期"),
-    "home_city_not_eligible": _("户籍城市不在适用范围内"),
-    "tier_too_low": _("信用等级未达到要求"),
-    "score_too_low": _("信用分未达到要求"),
-    "consent_withdrawn": _("已撤回信用查询授权"),
-    "honour_required": _("需要相应的荣誉"),
-    "suspended": _("因失信事件暂停该场景权益"),
-    "claim_limit_reached": _("已达领取上限"),
-    "usage_limit_reached": _("本周期使用次数已用完"),
-    "offer_not_started": _("优惠尚未开始"),
-    "offer_ended": _("优惠已结束"),
+    "no_standing": pgettext_lazy("refusal reason", "尚未完成信用核验"),
+    "seriously_dishonest": pgettext_lazy("refusal reason", "已列入严重失信主体名单"),
+    "standing_expired": pgettext_lazy("refusal reason", "信用核验已过期"),
+    "home_city_not_eligible": pgettext_lazy("refusal reason", "户籍城市不在适用范围内"),
+    "tier_too_low": pgettext_lazy("refusal reason", "信用等级未达到要求"),
+    "score_too_low": pgettext_lazy("refusal reason", "信用分未达到要求"),
+    "consent_withdrawn": pgettext_lazy("refusal reason", "已撤回信用查询授权"),
+    "honour_required": pgettext_lazy("refusal reason", "需要相应的荣誉"),
+    "suspended": pgettext_lazy("refusal reason", "因失信事件暂停该场景权益"),
+    "claim_limit_reached": pgettext_lazy("refusal reason", "已达领取上限"),
+    "usage_limit_reached": pgettext_lazy("refusal reason", "本周期使用次数已用完"),
+    "offer_not_started": pgettext_lazy("refusal reason", "优惠尚未开始"),
+    "offer_ended": pgettext_lazy("refusal reason", "优惠已结束"),
 }
 
 

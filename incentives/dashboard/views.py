@@ -291,8 +291,21 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "languages": _languages(request, query),
         # risk signals nobody has looked at yet (incentives/risk), linked to their admin list
         "risk_new": risk_selectors.new_count(signed_in_user(request)),
+        "refresh_seconds": refresh_seconds(),
+        "refresh_minutes": max(1, round(refresh_seconds() / 60)),
     }
     return render(request, "dashboard/page.html", context)
+
+
+def refresh_seconds() -> int:
+    """How often the page fetches its figures again: the roll-ups' pace (the beat entry
+    `dashboard-refresh-rollups`, DASHBOARD_REFRESH_SECONDS), unless the setting
+    DASHBOARD_PAGE_REFRESH_SECONDS says otherwise; at least 5 seconds."""
+    seconds = getattr(settings, "DASHBOARD_PAGE_REFRESH_SECONDS", None)
+    if seconds is None:
+        entry = getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("dashboard-refresh-rollups")
+        seconds = entry["schedule"] if entry else 60
+    return max(5, int(float(seconds)))
 
 
 def _as_of_text(as_of: datetime | None) -> str:
@@ -301,7 +314,8 @@ def _as_of_text(as_of: datetime | None) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+    """As the page shows it: a whole percentage (0.1346 → 13%)."""
+    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
@@ -350,14 +364,23 @@ def csv_rows(scope: Scope, interval: str, city_name: str) -> list[list[Any]]:
         "scenario": _("按场景"),
         "station": _("按站点"),
     }
+    # Names, as on the page; the number too where people look things up by it (a merchant's
+    # or an offer's id, a city's division code), never a code of ours ("scenic").
+    coded = {"category", "scenario"}
     for by, title in titles.items():
-        rows += [[], [title], [_("编号"), _("名称"), *counts, _("核销率")]]
+        head = [_("名称")] if by in coded else [_("编号"), _("名称")]
+        rows += [[], [title], [*head, *counts, _("核销率")]]
         rows += [
-            [r["key"], r["label"], *_counts(r), _rate(r["redemption_rate"])]
+            [
+                *([] if by in coded else [r["key"]]),
+                r["label"],
+                *_counts(r),
+                _rate(r["redemption_rate"]),
+            ]
             for r in figures["breakdowns"][by]
         ]
-    rows += [[], [_("按拒绝原因")], [_("原因"), _("名称"), _("被拒次数")]]
-    rows += [[r["key"], r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
+    rows += [[], [_("按拒绝原因")], [_("原因"), _("被拒次数")]]
+    rows += [[r["label"], r["refusals"]] for r in figures["breakdowns"]["refusal_reason"]]
     rows += [
         [],
         [_("跨城流向")],

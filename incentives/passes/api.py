@@ -19,17 +19,20 @@ from .. import signing
 from ..idempotency import IDEMPOTENCY_PARAM, idempotent
 from ..qr import qr_response
 from ..vouchers.services import merchant_of
-from . import selectors, services
+from . import preview, selectors, services
 from .models import EntitlementUse
 from .serializers import (
     CreditPassOutput,
     MerchantUseOutput,
     PassCheckInput,
     PassCheckOutput,
+    PassPreviewInput,
+    PassPreviewOutput,
     PassQrQuery,
     ResidentUseOutput,
     pass_check_payload,
     pass_check_ref,
+    pass_preview_payload,
 )
 
 
@@ -177,6 +180,39 @@ class PassChecksView(GenericAPIView):
         merchant_id = merchant_of(claims_user_id(request))
         page = self.paginate_queryset(selectors.merchant_uses(merchant_id=merchant_id))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PassPreviewView(GenericAPIView):
+    permission_classes = [IsMerchantStaff]
+    serializer_class = PassPreviewOutput
+
+    @extend_schema(
+        tags=["merchant"],
+        summary="Look at a credit pass before applying: the masked holder and what can be "
+        "applied now (changes nothing)",
+        request=PassPreviewInput,
+        responses={
+            200: PassPreviewOutput,
+            **error_responses(
+                400,
+                401,
+                403,
+                410,
+                415,
+                s400="invalid_token (malformed, bad signature, a voucher token)",
+                s403="not_merchant_staff",
+                s410="pass_expired",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = PassPreviewInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        seen = preview.preview_pass(
+            staff_id=signed_in_user(request).pk, token=body.validated_data["token"]
+        )
+        data = PassPreviewOutput(pass_preview_payload(seen)).data
+        return Response(data, headers={"Cache-Control": "no-store, private"})
 
 
 class ResidentUsesView(GenericAPIView):

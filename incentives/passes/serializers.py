@@ -145,3 +145,56 @@ class ResidentUseOutput(serializers.ModelSerializer):
             "code": city.code,
             "name": city.name_en if _english() and city.name_en else city.name,
         }
+
+
+class PassPreviewInput(serializers.Serializer):
+    token = serializers.CharField(max_length=256, help_text="The credit pass token (QR).")
+
+
+class PassPreviewOfferOutput(serializers.Serializer):
+    offer = UseOfferOutput()
+    can_apply = serializers.BooleanField(help_text="True when `reasons` is empty.")
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why it cannot be applied now: the check's eligibility reasons, "
+        "usage_limit_reached, pass_already_used.",
+    )
+    used = serializers.IntegerField(help_text="The holder's uses in the current period.")
+    limit = serializers.IntegerField()
+    period = serializers.CharField()
+    next_available_at = serializers.DateTimeField(allow_null=True)
+
+
+class PassPreviewOutput(serializers.Serializer):
+    """Who holds the pass (masked) and what the counter can apply; changes nothing."""
+
+    expires_at = serializers.DateTimeField()
+    holder = HolderBriefOutput()
+    offers = PassPreviewOfferOutput(many=True)
+
+
+def pass_preview_payload(preview) -> dict:
+    """`PassPreviewOutput` of a `preview.PassPreview`."""
+    english = _english()
+    return {
+        "expires_at": preview.expires_at,
+        "holder": {"name": preview.holder_name, "id_last4": preview.id_last4},
+        "offers": [
+            {
+                "offer": {
+                    "id": o.offer_id,
+                    "title": o.title_en if english and o.title_en else o.title,
+                    "merchant": o.merchant,
+                    "benefit_type": o.benefit_type,
+                    "scenario": o.scenario,
+                },
+                "can_apply": not o.reasons,
+                "reasons": o.reasons,
+                "used": o.used,
+                "limit": o.limit,
+                "period": o.period,
+                "next_available_at": o.next_available_at,
+            }
+            for o in preview.offers
+        ],
+    }

@@ -8,4 +8,9 @@ urlpatterns = [
     path("me/credit/pass/qr.svg", api.CreditPassQrSvgView.as_view(), name="credit-pass-qr-svg"),
     path("me/entitlement-uses", api.ResidentUsesView.as_view(), name="entitlement-uses"),
     path("merchant/pass-checks", api.PassChecksView.as_view(), name="merchant-pass-checks"),
+    path(
+        "merchant/pass-checks/preview",
+        api.PassPreviewView.as_view(),
+        name="merchant-pass-check-preview",
+    ),
 ]

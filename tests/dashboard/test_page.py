@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from incentives.dashboard.rollup import rebuild_rollups
+from merchants.models import Category
 
 from .reference import Raw
 
@@ -189,10 +190,18 @@ def test_csv_export_has_a_bom_chinese_headers_and_the_same_figures(history, staf
     assert series[0][:4] == ["时段", "起", "止", "领取"]
     assert [r[0] for r in series[1:]] == [r["period"] for r in raw.series("330100", d0, d1, "week")]
     assert sum(int(r[3]) for r in series[1:]) == expected["claims"]
-    by_category = {r[0]: int(r[2]) for r in sections["按类别"][1:]}
+    by_category = {r[0]: int(r[1]) for r in sections["按类别"][1:]}
+    names = dict(Category.choices)  # names as the page shows them, never codes ("scenic")
     assert by_category == {
-        k: v["claims"] for k, v in raw.breakdown("330100", d0, d1, "category").items()
+        str(names[k]): v["claims"] for k, v in raw.breakdown("330100", d0, d1, "category").items()
     }
+    assert not set(by_category) & set(names)
+    assert summary["核销率"] == (
+        f"{round(expected['redemptions'] / expected['claims'] * 100)}%"
+    )  # as the page shows it (13%), not 0.1346
+    page = logged_in(staff["330100"]).get("/dashboard/", {"date_from": d0, "date_to": d1})
+    assert f'id="stat-rate">{summary["核销率"]}<' in page.content.decode()
+    assert sections["按拒绝原因"][0] == ["原因", "被拒次数"]
     assert sections["按商户"][0] == [
         "编号",
         "名称",

@@ -78,6 +78,9 @@ def test_resident_shows_the_pass_and_the_clerk_applies_an_entitlement(
     scanner.fill("[data-test=token-input]", token)
     scanner.click("[data-test=token-submit]")
     scanner.locator("[data-test=pass-preview]").wait_for()
+    # the masked holder and the ID's last four first, before anything is applied
+    assert scanner.inner_text("[data-test=pass-holder]") == "钱*月"
+    assert scanner.inner_text("[data-test=pass-id-last4]") == resident.id_last4
     buttons = scanner.locator("[data-test=apply-offer]")
     assert buttons.count() == 1  # only the merchant's entitlements, not its vouchers
     assert "信用通道·优先登船" in buttons.first.inner_text()
@@ -91,14 +94,17 @@ def test_resident_shows_the_pass_and_the_clerk_applies_an_entitlement(
     shots(scanner, "22-scan-pass-used")
     assert EntitlementUse.objects.filter(resident=resident, offer=lane).count() == 1
 
-    # the same pass again: refused, with the reason in words
+    # the same pass again: the check names it used for this offer and does not offer it
     scanner.click("[data-test=next]")
     scanner.fill("[data-test=token-input]", token)
     scanner.click("[data-test=token-submit]")
-    scanner.locator("[data-test=apply-offer]").first.click()
-    scanner.locator("[data-test=result-fail][data-reason=pass_already_used]").wait_for()
-    assert "该信用码已用于此项权益" in scanner.inner_text("[data-test=fail-reason]")
+    scanner.locator("[data-test=pass-preview]").wait_for()
+    assert scanner.locator("[data-test=apply-offer]").count() == 0
+    again = scanner.locator(f"[data-test=offer-unavailable][data-offer-id='{lane.pk}']")
+    assert again.get_attribute("data-reasons") == "pass_already_used"
+    assert "这张信用码已用于该权益" in again.inner_text()
     shots(scanner, "23-scan-pass-again")
+    scanner.get_by_role("button", name="取消").click()
     assert EntitlementUse.objects.filter(resident=resident, offer=lane).count() == 1
 
     # the recent uses list offers an incident report

@@ -36,7 +36,7 @@ import {
   watchOnline,
 } from "./common.js";
 import { SCANNER, SHARED } from "./strings.js";
-import { checkToken, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
+import { checkToken, codeProblem, looksLikeToken, normalizeCode, useNobleFallback } from "./voucher-token.js";
 import { queueRedemption, rows as offlineRows, syncPending } from "./scanner-offline.js";
 
 useStrings(SHARED, SCANNER);
@@ -44,6 +44,10 @@ useNobleFallback(config.noble);
 
 const KEYS_CACHE = "xinyou.scan.voucher-keys";
 const ME_CACHE = "xinyou.scan.me"; // who is logged in and their merchant, for offline starts
+// what this device learnt online, to name the offer and the masked holder offline:
+// {offers: [voucher offer titles], seen: {voucher id: {title, holder, id_last4, at}}}
+const KNOWN_CACHE = "xinyou.scan.known";
+const KNOWN_MAX = 300;
 const KEYS_REFRESH_MS = 10 * 60 * 1000;
 const SYNC_RETRY_MS = 20 * 1000;
 const view = document.getElementById("view");
@@ -239,6 +243,7 @@ function mainScreen() {
   drawResult();
   loadToday();
   loadUses();
+  loadVoucherOffers();
   refreshOffline().then(() => syncNow());
 }
 
@@ -341,7 +346,10 @@ async function onScanned(text) {
 function onCode(raw) {
   const code = normalizeCode(raw);
   if (!code) {
-    showResult({ kind: "fail", text: () => t("scan.code_bad"), offline: true, reason: "offline_bad_code" });
+    // ten good characters whose check character does not match: a typo, not a length
+    const problem = codeProblem(raw);
+    const key = { check: "scan.code_check", alphabet: "scan.code_alphabet" }[problem] || "scan.code_bad";
+    showResult({ kind: "fail", text: () => t(key), offline: true, reason: "offline_bad_code", problem });
     return;
   }
   if (!navigator.onLine) return offlineCheck(null, null);
@@ -365,7 +373,59 @@ async function lookUp(ref) {
     showResult({ kind: "fail", text: () => reasonText(preview.reason, preview.voucher), voucher: preview.voucher, reason: preview.reason });
     return;
   }
+  remember(ref.token, preview.voucher);
   showResult({ kind: "preview", voucher: preview.voucher, ref, key: idempotencyKey() });
+}
+
+// ------------------------------------------------------------------------------ known
+
+function readKnown() {
+  try {
+    const known = JSON.parse(localStorage.getItem(KNOWN_CACHE));
+    return { offers: known?.offers || [], seen: known?.seen || {} };
+  } catch {
+    return { offers: [], seen: {} };
+  }
+}
+
+function writeKnown(known) {
+  try {
+    localStorage.setItem(KNOWN_CACHE, JSON.stringify(known));
+  } catch {
+    /* storage full or off: offline confirmations just say less */
+  }
+}
+
+/** Keep what the server said about a scanned QR (offer, masked holder), by voucher id. */
+async function remember(token, voucher) {
+  if (!token || !voucher) return;
+  const check = await checkToken(token, state.keys);
+  if (!check.claims) return;
+  const known = readKnown();
+  known.seen[String(check.claims.voucherId)] = {
+    title: voucher.offer?.title || "",
+    holder: voucher.holder?.name || "",
+    id_last4: voucher.holder?.id_last4 || "",
+    at: Date.now(),
+  };
+  const ids = Object.keys(known.seen);
+  if (ids.length > KNOWN_MAX) {
+    ids.sort((a, b) => known.seen[a].at - known.seen[b].at);
+    for (const id of ids.slice(0, ids.length - KNOWN_MAX)) delete known.seen[id];
+  }
+  writeKnown(known);
+}
+
+/** The merchant's live voucher offers (titles), for an offline confirmation. */
+async function loadVoucherOffers() {
+  try {
+    const page = await api.request("GET", "/merchant/offers?kind=voucher&page_size=100");
+    const known = readKnown();
+    known.offers = page.results.map((o) => o.title);
+    writeKnown(known);
+  } catch {
+    /* offline: keep the last list */
+  }
 }
 
 function reasonText(reason, voucher) {
@@ -397,10 +457,11 @@ async function confirm(button) {
 async function passFlow(token) {
   showResult({ kind: "busy" });
   try {
-    const page = await api.request("GET", "/merchant/offers?kind=entitlement&page_size=100");
-    showResult({ kind: "pass", token, offers: page.results });
+    // read-only: the masked holder first, and what can be applied now (changes nothing)
+    const seen = await api.request("POST", "/merchant/pass-checks/preview", { body: { token } });
+    showResult({ kind: "pass", token, holder: seen.holder, offers: seen.offers });
   } catch (error) {
-    showResult({ kind: "fail", text: () => errorText(error, "scan"), reason: error.code });
+    showResult({ kind: "fail", text: () => passErrorText(error), reason: error.code });
   }
 }
 
@@ -447,18 +508,42 @@ function useFacts(use) {
   );
 }
 
+function reasonWords(reason) {
+  return has(`reason.${reason}`) ? t(`reason.${reason}`) : reason;
+}
+
 function drawPass(box, r) {
-  const offers = r.offers.map((offer) => {
+  const usable = r.offers.filter((o) => o.can_apply);
+  const unusable = r.offers.filter((o) => !o.can_apply);
+  const buttons = usable.map(({ offer }) => {
     const button = h("button", { type: "button", class: "btn btn-confirm btn-block", "data-test": "apply-offer", "data-offer-id": offer.id }, t("scan.apply", { title: offer.title }));
     button.addEventListener("click", () => applyOffer(button, offer));
     return button;
   });
+  // used up for the period, or not for this holder: named, with why, never offered
+  const blocked = unusable.map((o) =>
+    h("li", { "data-test": "offer-unavailable", "data-offer-id": o.offer.id, "data-reasons": o.reasons.join(" ") },
+      h("strong", {}, o.offer.title),
+      h("small", {}, [
+        o.reasons.map(reasonWords).join(" · "),
+        o.reasons.includes("usage_limit_reached") ? ` · ${t("scan.pass_used_count", { used: o.used, limit: o.limit })}` : "",
+        o.next_available_at ? ` · ${t("scan.pass_next_at", { time: fmtDateTime(o.next_available_at) })}` : "",
+      ].join(""))));
   return mount(
     box,
     h("div", { class: "result result-preview", "data-test": "pass-preview" },
-      h("h2", {}, t("scan.pass_title")),
-      offers.length ? h("div", { class: "apply-list" }, offers) : notice("warn", t("scan.pass_no_offers"), "no-entitlements"),
+      h("h2", {}, t("scan.pass_holder_title")),
+      h("dl", { class: "facts big-facts" },
+        h("dt", {}, t("scan.holder")), h("dd", { "data-test": "pass-holder" }, r.holder.name),
+        h("dt", {}, t("scan.id_last4")), h("dd", { class: "id-last4", "data-test": "pass-id-last4" }, r.holder.id_last4)),
       h("p", { class: "id-hint" }, t("scan.id_hint")),
+      r.offers.length
+        ? [
+            buttons.length ? h("p", { class: "pass-choose" }, t("scan.pass_choose")) : notice("warn", t("scan.pass_none_applicable"), "none-applicable"),
+            buttons.length ? h("div", { class: "apply-list" }, buttons) : null,
+            blocked.length ? h("ul", { class: "unavailable-list" }, blocked) : null,
+          ]
+        : notice("warn", t("scan.pass_no_offers"), "no-entitlements"),
       h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
   );
 }
@@ -503,7 +588,9 @@ async function offlineCheck(token, check) {
 async function confirmOffline(button) {
   const { token, claims } = state.result;
   await busy(button, t("scan.confirming"), async () => {
-    const queued = await queueRedemption({ token, merchantId: state.setup.merchant_id, voucherId: String(claims.voucherId) });
+    const seen = readKnown().seen[String(claims.voucherId)];
+    const title = seen ? [seen.title, seen.holder].filter(Boolean).join(" · ") : "";
+    const queued = await queueRedemption({ token, merchantId: state.setup.merchant_id, voucherId: String(claims.voucherId), title });
     await refreshOffline();
     if (queued.duplicate) {
       showResult({ kind: "fail", text: () => t("scan.offline_duplicate", { time: fmtDateTime(queued.duplicate.scanned_at) }), offline: true, reason: "offline_duplicate" });
@@ -522,6 +609,14 @@ async function refreshOffline() {
   }
   drawPending();
   drawOffline();
+  const r = state.result;
+  if (r?.kind === "offline-ok" && r.row.state === "pending") {
+    const now = state.offline.find((x) => x.nonce === r.row.nonce);
+    if (now && now.state !== "pending") {
+      r.row = now;
+      drawResult(); // in place: no scroll
+    }
+  }
 }
 
 async function syncNow() {
@@ -556,6 +651,13 @@ function drawPending() {
   );
 }
 
+/** The time alone for today (service time zone), the date and time for any other day. */
+function whenText(iso) {
+  if (!iso) return "";
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+  return day === serviceToday() ? fmtTime(iso) : fmtDateTime(iso);
+}
+
 function outcomeText(row) {
   if (row.state === "pending") return t("scan.state_pending");
   if (row.outcome === "redeemed") return t("scan.outcome_redeemed");
@@ -573,10 +675,10 @@ function drawOffline() {
     h("h2", {}, t("scan.offline_title")),
     h("ul", { class: "today-list" }, recent.map((r) =>
       h("li", { "data-test": "offline-row", "data-outcome": r.outcome || "pending", "data-nonce": r.nonce },
-        h("span", { class: "today-time" }, fmtTime(r.scanned_at)),
+        h("span", { class: "today-time" }, whenText(r.scanned_at)),
         h("span", { class: "today-main" },
           h("strong", { class: `outcome outcome-${r.outcome === "already_redeemed" ? "conflict" : r.outcome || "pending"}` }, outcomeText(r)),
-          h("small", {}, `${t("scan.offline_voucher")} ${r.voucherKey.split(":")[1]}`)))))
+          h("small", {}, [r.title, `${t("scan.offline_voucher")} ${r.voucherKey.split(":")[1]}`].filter(Boolean).join(" · "))))))
   );
 }
 
@@ -585,7 +687,24 @@ function drawOffline() {
 function showResult(result) {
   state.result = result;
   drawResult();
-  els.result?.scrollIntoView({ block: "start", behavior: "instant" });
+  revealResult();
+}
+
+/** Scroll the result's top just below what sticks to the top of the screen (the app bar
+ * and the pending bar), so its heading and ✓/✗ are never under them. */
+function revealResult() {
+  const box = els.result;
+  if (!box || !box.firstChild) return;
+  let covered = 0;
+  for (const el of [document.querySelector(".topbar, header"), els.pending]) {
+    if (!el) continue;
+    const style = getComputedStyle(el);
+    if (style.position !== "sticky" && style.position !== "fixed") continue;
+    // where it sits once stuck: its `top` plus its height
+    covered = Math.max(covered, (parseFloat(style.top) || 0) + el.getBoundingClientRect().height);
+  }
+  const top = box.getBoundingClientRect().top + scrollY - covered - 8;
+  scrollTo({ top: Math.max(0, top), behavior: "instant" });
 }
 
 function voucherFacts(voucher) {
@@ -598,6 +717,46 @@ function voucherFacts(voucher) {
     voucher.holder ? [h("dt", {}, t("scan.id_last4")), h("dd", { class: "id-last4", "data-test": "preview-id-last4" }, voucher.holder.id_last4)] : null,
     h("dt", {}, t("scan.code")), h("dd", { class: "mono" }, voucher.display_code || voucher.code),
     voucher.expires_at ? [h("dt", {}, t("scan.expires")), h("dd", {}, fmtDateTime(voucher.expires_at))] : null
+  );
+}
+
+/** What this device knows about an offline token: its offer and masked holder when it saw
+ * this QR online before, else the shop's voucher offers; the voucher number and expiry. */
+function offlineFacts(claims) {
+  const known = readKnown();
+  const seen = known.seen[String(claims.voucherId)];
+  const offer = seen?.title
+    ? seen.title
+    : known.offers.length === 1
+      ? known.offers[0]
+      : known.offers.length
+        ? t("scan.offline_offer_one_of", { titles: known.offers.join("、") })
+        : t("scan.offline_offer_unknown");
+  return h("dl", { class: "facts big-facts" },
+    h("dt", {}, t("scan.offer")), h("dd", { "data-test": "offline-offer" }, offer),
+    h("dt", {}, t("scan.offline_merchant")), h("dd", { "data-test": "offline-merchant" }, state.setup?.merchant_name || ""),
+    h("dt", {}, t("scan.holder")),
+    seen?.holder
+      ? h("dd", { "data-test": "offline-holder" }, seen.holder)
+      : h("dd", { "data-test": "offline-holder", class: "muted-dd" }, t("scan.offline_holder_unknown")),
+    seen?.id_last4 ? [h("dt", {}, t("scan.id_last4")), h("dd", { class: "id-last4", "data-test": "offline-id-last4" }, seen.id_last4)] : null,
+    h("dt", {}, t("scan.offline_voucher")), h("dd", { class: "mono" }, String(claims.voucherId)),
+    h("dt", {}, t("scan.expires")), h("dd", {}, fmtDateTime(claims.expiresAt.toISOString())));
+}
+
+/** An offline card whose row has been uploaded: the server's outcome replaces 待同步. */
+function drawSynced(box, r) {
+  const row = r.row;
+  const ok = row.outcome === "redeemed";
+  const title = ok ? t("scan.synced_ok_title") : row.outcome === "already_redeemed" ? t("scan.synced_conflict_title") : t("scan.synced_refused_title");
+  return mount(
+    box,
+    h("div", { class: `result ${ok ? "result-ok" : "result-fail"}`, role: "status", "data-test": "result-synced", "data-outcome": row.outcome || "" },
+      h("div", { class: "result-icon", "aria-hidden": "true" }, ok ? "✓" : "✗"),
+      h("p", { class: "result-title" }, title),
+      h("p", { class: "result-sub" }, ok ? t("scan.offline_ok_at", { time: fmtDateTime(row.scanned_at) }) : outcomeText(row)),
+      offlineFacts(r.claims)),
+    nextButton()
   );
 }
 
@@ -644,14 +803,13 @@ function drawResult() {
       box,
       h("div", { class: "result result-preview", "data-test": "offline-preview" },
         h("h2", {}, t("scan.offline_preview_title")),
-        h("dl", { class: "facts big-facts" },
-          h("dt", {}, t("scan.offline_voucher")), h("dd", { class: "mono" }, String(r.claims.voucherId)),
-          h("dt", {}, t("scan.expires")), h("dd", {}, fmtDateTime(r.claims.expiresAt.toISOString()))),
+        offlineFacts(r.claims),
         h("p", { class: "id-hint" }, t("scan.offline_preview_hint")),
         button,
         h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => showResult(null) }, t("common.cancel")))
     );
   }
+  if (r.kind === "offline-ok" && r.row.state === "synced") return drawSynced(box, r);
   if (r.kind === "offline-ok") {
     return mount(
       box,
@@ -659,7 +817,7 @@ function drawResult() {
         h("div", { class: "result-icon", "aria-hidden": "true" }, "✓"),
         h("p", { class: "result-title" }, t("scan.offline_ok_title")),
         h("p", { class: "result-sub" }, t("scan.offline_ok_at", { time: fmtDateTime(r.row.scanned_at) })),
-        h("p", { class: "result-note" }, `${t("scan.offline_voucher")} ${r.claims.voucherId}`)),
+        offlineFacts(r.claims)),
       nextButton()
     );
   }
@@ -719,7 +877,7 @@ async function loadToday() {
             h("h3", { class: "outcome-conflict", "data-test": "today-conflicts" }, t("scan.conflicts_today", { n: conflicts.count })),
             h("ul", { class: "today-list" }, conflicts.results.map((c) =>
               h("li", { "data-test": "today-conflict" },
-                h("span", { class: "today-time" }, fmtTime(c.scanned_at)),
+                h("span", { class: "today-time" }, whenText(c.scanned_at)),
                 h("span", { class: "today-main" },
                   h("strong", {}, c.offer_title || c.display_code || "—"),
                   h("small", {}, `${c.display_code || ""} · ${t("scan.outcome_conflict", { time: fmtDateTime(c.redeemed_at) })} · ${c.device_id}`)))))
@@ -743,7 +901,7 @@ async function loadUses() {
       page.results.length
         ? h("ul", { class: "today-list" }, page.results.map((u) =>
             h("li", { "data-test": "use-row" },
-              h("span", { class: "today-time" }, fmtTime(u.used_at)),
+              h("span", { class: "today-time", "data-test": "use-when" }, whenText(u.used_at)),
               h("span", { class: "today-main" }, h("strong", {}, u.offer.title), h("small", {}, `${u.holder.name} · ${u.holder.id_last4}`)),
               reportButton({ use_id: u.id }))))
         : h("p", { class: "muted" }, t("scan.uses_empty"))

@@ -134,3 +134,13 @@ export function normalizeCode(raw) {
   if (value.length !== 10 || [...value].some((c) => !CODE_ALPHABET.includes(c))) return null;
   return codeCheckChar(value.slice(0, 9)) === value[9] ? value : null;
 }
+
+/** Why what a clerk typed is not a code: "length" (not 10 characters), "alphabet" (a
+ * character codes never use, e.g. 0, 1, I, O, U), "check" (ten good characters whose
+ * check character does not match: a typo), or null when it is a code. */
+export function codeProblem(raw) {
+  const value = (raw || "").toUpperCase().replace(/[\s-]/g, "");
+  if (value.length !== 10) return "length";
+  if ([...value].some((c) => !CODE_ALPHABET.includes(c))) return "alphabet";
+  return codeCheckChar(value.slice(0, 9)) === value[9] ? null : "check";
+}
