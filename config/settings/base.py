@@ -488,6 +488,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incentives.incidents.models.Incident.Status",
         "HonourKindEnum": "accounts.credit.models.HonourKind",
         "SchemeKindEnum": "accounts.credit.models.Scheme.Kind",
+        "StatementStatusEnum": ["open", "closed"],
+        "RiskSignalStateEnum": "incentives.risk.models.RiskSignal.State",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

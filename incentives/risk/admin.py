@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_scoping import OutOfScopeIsNotFound
 from core.auth import signed_in_user
 from core.errors import DomainError
+from merchants.admin.cells import cut
 from merchants.scopes import is_city_staff, is_superuser
 
 from . import explain, selectors, services
@@ -52,7 +53,7 @@ class StateForm(forms.ModelForm):
 @admin.register(RiskSignal)
 class RiskSignalAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     form = StateForm
-    list_display = ["day", "kind", "city", "subject", "why_short", "state"]
+    list_display = ["day", "kind_short", "city", "subject_short", "why_short", "state"]
     list_filter = ["state", "kind", "day"]
     list_select_related = ["city"]
     search_fields = ["subject"]
@@ -94,10 +95,15 @@ class RiskSignalAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
 
     @admin.display(description=_("原因"))
     def why_short(self, signal: RiskSignal):
-        text = explain.why(signal)
-        return format_html(
-            '<span title="{}">{}</span>', text, text[:60] + ("…" if len(text) > 60 else "")
-        )
+        return cut(explain.why(signal), size="l")
+
+    @admin.display(description=_("对象"), ordering="subject")
+    def subject_short(self, signal: RiskSignal):
+        return cut(signal.subject)
+
+    @admin.display(description=_("类型"), ordering="kind")
+    def kind_short(self, signal: RiskSignal):
+        return cut(signal.get_kind_display(), size="s")
 
     @admin.display(description=_("相关记录"))
     def rows_table(self, signal: RiskSignal):

@@ -271,6 +271,6 @@ def test_the_data_migration_remasks_stored_rows(register):
     user = User.objects.get()
     # a row stored before the change, with a thin prefecture's old mask
     User.objects.filter(pk=user.pk).update(id_masked="4601**********0112")
-    import_module("accounts.migrations.0012_remask_thin_prefectures").remask(apps, None)
+    import_module("accounts.migrations.0015_remask_thin_prefectures").remask(apps, None)
     user.refresh_from_db()
     assert user.id_masked == "46************0112"

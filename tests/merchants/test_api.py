@@ -86,6 +86,7 @@ def test_the_offer_shape(api_client, catalogue):
         "name": "骑楼老街",
         "city": {"code": "460100", "name": "海口"},
         "district": "西湖区",
+        "district_en": "Xihu District",  # Hanyu Pinyin (incentives/offers/place_names.py)
         "address": "测试路 1 号",
         "category": "culture",
         "credit_grade": None,
@@ -110,7 +111,9 @@ def test_the_offer_shape(api_client, catalogue):
 def test_money_is_a_decimal_string_and_stations_are_listed(api_client, catalogue):
     boat = api_client.get(f"{LIST}/{catalogue['boat'].pk}").json()
     assert boat["benefit_value"] == "20.00"
-    assert boat["stations"] == [{"id": catalogue["station"].pk, "name": "西湖站"}]
+    assert boat["stations"] == [
+        {"id": catalogue["station"].pk, "name": "西湖站", "name_en": "Xihu Station"}
+    ]
     assert boat["terms_version"] == 1 and boat["per_resident_limit"] == 1
 
 

@@ -37,8 +37,27 @@ CITY_LISTS = [
 
 @pytest.fixture
 def office(transactional_db, settings):
+    from django.utils import timezone
+
+    from incentives.risk.models import RiskSignal
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return back_office()
+    office = back_office()
+    RiskSignal.objects.create(  # a row in the reviewer's risk-signal list
+        kind="outside_hours",
+        city_id=office["reviewer"].staff_city_id,
+        day=timezone.localdate(),
+        fingerprint="admin-pages",
+        subject="西湖十景夜游特惠套票（含游船、音乐喷泉与雷峰塔夜场）· 西湖游船",
+        facts={
+            "offer": "西湖十景夜游特惠套票（含游船、音乐喷泉与雷峰塔夜场）",
+            "merchant": "西湖游船",
+            "outside_validity": 0,
+            "outside_hours": 3,
+            "hours": "09:00–17:00",
+        },
+    )
+    return office
 
 
 @pytest.fixture
