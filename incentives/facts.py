@@ -51,6 +51,7 @@ def present[T](value: T | None) -> T:
 _READ_SQL = """
 SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.scenario,
        o.category, o.title, o.title_en, o.benefit_type, o.benefit_value, o.benefit_note,
+       o.list_price,
        o.min_tier, o.min_score, o.min_grade, o.required_honour,
        o.home_city_rule, o.eligible_alliance_id, o.valid_from, o.valid_until,
        o.limit_per_period, o.period,
@@ -93,6 +94,7 @@ class Facts:
     benefit_type: str | None
     benefit_value: Decimal | None
     benefit_note: str | None
+    list_price: Decimal | None
     min_tier: str | None
     min_score: int | None
     min_grade: str | None

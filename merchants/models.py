@@ -283,6 +283,7 @@ class Offer(models.Model):
         "benefit_type",
         "benefit_value",
         "benefit_note",
+        "list_price",
         "min_tier",
         "min_score",
         "min_grade",
@@ -334,6 +335,17 @@ class Offer(models.Model):
     )
     benefit_note = models.CharField(
         _("优惠补充说明"), max_length=200, blank=True, help_text=_("如赠品内容。")
+    )
+    # What the offer is worth: the statements (对账单) count a discount's face value from it
+    # (20% of it, it less the special price, all of it for a free ticket).
+    list_price = models.DecimalField(
+        _("原价（元）"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("折扣、特价、免费入场：写明原价，对账单据此计算优惠面值；可留空。"),
     )
 
     min_tier = models.CharField(_("最低信用等级"), max_length=10, choices=Tier.choices, blank=True)
@@ -619,6 +631,7 @@ class Offer(models.Model):
             "benefit_type": offer.benefit_type,
             "benefit_value": None if offer.benefit_value is None else f"{offer.benefit_value:.2f}",
             "benefit_note": offer.benefit_note,
+            "list_price": None if offer.list_price is None else f"{offer.list_price:.2f}",
             "min_tier": offer.min_tier or None,
             "min_score": offer.min_score,
             "min_grade": offer.min_grade or None,

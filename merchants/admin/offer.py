@@ -211,7 +211,10 @@ class OfferAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("优惠内容"), {"fields": ["benefit_type", "benefit_value", "benefit_note"]}),
+        (
+            _("优惠内容"),
+            {"fields": ["benefit_type", "benefit_value", "benefit_note", "list_price"]},
+        ),
         (
             _("适用条件"),
             {
