@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0003_trail_follows_new_fields'),
+        ('merchants', '0007_offer_list_price'),
     ]
 
     operations = [
