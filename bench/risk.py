@@ -234,7 +234,6 @@ def main() -> None:
     _common.record(
         "Risk signals of one day, one city at 5M vouchers a year",
         [
-            f"- Machine: {_common.machine()}",
             f"- Planted: {args.per_day:,} vouchers a day over {args.days} days up to today "
             f"({counts['incentives_voucher']:,} vouchers, "
             f"{counts['incentives_redemption']:,} redemptions, "
