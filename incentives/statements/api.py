@@ -133,6 +133,7 @@ class CityStatementsView(_StatementsView):
                 403,
                 404,
                 s400="invalid_request: a malformed or out-of-range month",
+                s403="permission_denied: another alliance (alliance staff)",
                 s404="not_found: a merchant or city outside the caller's scope",
             ),
         },
@@ -153,7 +154,11 @@ class CityStatementsView(_StatementsView):
             if fmt:
                 return downloads.statement_file(statement, fmt)
             return Response(serializers.statement(statement))
-        rollup = selectors.city_rollup(selectors.city_in_scope(scope, data.get("city")), month)
+        if data.get("city") is None and (data.get("alliance") or scope.alliance):
+            alliance = selectors.alliance_in_scope(scope, data.get("alliance"))
+            rollup = selectors.alliance_rollup(alliance, month)
+        else:
+            rollup = selectors.city_rollup(selectors.city_in_scope(scope, data.get("city")), month)
         if fmt:
             return downloads.rollup_file(rollup, fmt)
         return Response(serializers.rollup(rollup))

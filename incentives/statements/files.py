@@ -11,14 +11,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from accounts.models import City
+from accounts.models import Alliance, City
 from core.i18n import localized
 
 from .rows import TZ
 from .selectors import Figures, Line, Rollup, StatementData, entries
 
 
-def city_name(city: City) -> str:
+def city_name(city: "City | Alliance") -> str:
     return localized(city.name, city.name_en)
 
 
@@ -147,13 +147,17 @@ def statement_title() -> str:
     return _("商户对账单")
 
 
+def is_alliance(rollup: Rollup) -> bool:
+    return not isinstance(rollup.city, City)
+
+
 def rollup_title() -> str:
     return _("城市对账汇总")
 
 
 def rollup_header(rollup: Rollup) -> list[tuple[str, str]]:
     return [
-        (_("城市"), city_name(rollup.city)),
+        (_("城市联盟") if is_alliance(rollup) else _("城市"), city_name(rollup.city)),
         (_("月份"), f"{rollup.month:%Y-%m}"),
         (_("状态"), status_text(rollup.closed)),
         (_("商户数"), str(len(rollup.rows))),

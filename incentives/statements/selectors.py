@@ -8,11 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import City, User
+from accounts.models import Alliance, City, User
 from core import roles
 from core.roles import is_city_staff, is_superuser
 from merchants.models import Merchant, Offer
@@ -38,6 +40,7 @@ class StatementScope:
 
     merchant_id: int | None = None
     cities: tuple[str, ...] | None = ()
+    alliance: str | None = None  # alliance staff: their alliance (its roll-up by default)
 
     def allows_city(self, city: str) -> bool:
         return self.merchant_id is None and (self.cities is None or city in self.cities)
@@ -58,8 +61,11 @@ def statement_scope(user: User) -> StatementScope | None:
         return StatementScope(cities=None)
     if is_city_staff(user):
         return StatementScope(cities=(str(user.staff_city_id),))
-    if roles.is_alliance_staff(user):  # the member cities' roll-ups, one city at a time
-        return StatementScope(cities=tuple(sorted(roles.dashboard_cities(user) or ())))
+    if roles.is_alliance_staff(user):  # the alliance's roll-up, or one member's
+        return StatementScope(
+            cities=tuple(sorted(roles.dashboard_cities(user) or ())),
+            alliance=str(user.staff_alliance_id),
+        )
     merchant_id = staff_merchant_id(user)
     if merchant_id is not None:
         return StatementScope(merchant_id=merchant_id, cities=())
@@ -78,6 +84,20 @@ def merchant_in_scope(scope: StatementScope, merchant_id: int | str | None = Non
     if merchant is None:
         raise Http404
     return merchant
+
+
+def alliance_in_scope(scope: StatementScope, code: str | None) -> Alliance:
+    """The alliance of a roll-up: alliance staff their own (another is 403, as on the
+    dashboards), superusers any (an unknown one is 404); city staff none (403)."""
+    code = code or scope.alliance
+    if code is None:
+        raise Http404
+    if scope.cities is not None and code != scope.alliance:
+        raise PermissionDenied(_("只能查看本联盟的数据。"))
+    found = Alliance.objects.filter(code=code).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def city_in_scope(scope: StatementScope, city: str | None) -> City:
@@ -353,7 +373,7 @@ class RollupRow:
 
 @dataclass
 class Rollup:
-    city: City
+    city: City | Alliance  # a city's roll-up, or an alliance's (its member cities')
     month: date
     closed: bool
     rows: list[RollupRow]
@@ -371,6 +391,20 @@ class Rollup:
         for row in self.rows:
             total.add(row.adjustments)
         return total
+
+
+def alliance_rollup(alliance: Alliance, month: date) -> Rollup:
+    """The roll-up of an alliance: every member city's merchants and their statements of
+    `month` (each city's roll-up, in city order), and the sums; closed when every member's
+    month is."""
+    members = list(alliance.members.order_by("code"))
+    rollups = [city_rollup(city, month) for city in members]
+    return Rollup(
+        city=alliance,
+        month=month,
+        closed=bool(rollups) and all(r.closed for r in rollups),
+        rows=[row for r in rollups for row in r.rows],
+    )
 
 
 def city_rollup(city: City, month: date) -> Rollup:

@@ -140,8 +140,9 @@ class RollupOutput(serializers.Serializer):
 
 
 def rollup(value: Rollup) -> dict[str, Any]:
+    place = {"code": value.city.code, "name": files.city_name(value.city)}
     return {
-        "city": {"code": value.city.code, "name": files.city_name(value.city)},
+        **({"alliance": place} if files.is_alliance(value) else {"city": place}),
         "month": f"{value.month:%Y-%m}",
         "status": "closed" if value.closed else "open",
         "statements": [
@@ -172,6 +173,12 @@ class RollupQuery(QuerySerializer):
     city = serializers.RegexField(
         r"^\d{6}$",
         required=False,
-        help_text="Superusers: the city (required without `merchant`). City staff: their "
-        "own city only (another is 404).",
+        help_text="Superusers: the city (required without `merchant` or `alliance`). City "
+        "staff: their own city only (another is 404). Alliance staff: one member city.",
+    )
+    alliance = serializers.RegexField(
+        r"^[a-z0-9-]{1,20}$",
+        required=False,
+        help_text="The roll-up of an alliance's member cities: alliance staff their own (the "
+        "default without `city`; another is 403), superusers any.",
     )

@@ -270,7 +270,7 @@ def test_a_long_statement_s_pdf_lists_the_first_rows_and_says_where_the_rest_are
     assert total.split()[1:] == ["8", "3", "1", "250.00"]  # the totals cover every row
 
 
-def test_alliance_staff_see_their_members_roll_ups_one_city_at_a_time(world):
+def test_alliance_staff_see_their_alliance_s_roll_up_and_each_member_s(world, root):
     from accounts.reference import load_reference_data
     from tests.dashboard.test_alliance_rollup import alliance_staff
 
@@ -280,20 +280,40 @@ def test_alliance_staff_see_their_members_roll_ups_one_city_at_a_time(world):
     yrd, jjjj = alliance_staff("yrd"), alliance_staff("jjjj")
     m = month(world)
 
+    whole = client(yrd).get(f"/api/v1/dashboard/statements?month={m}")
     hangzhou = client(yrd).get(f"/api/v1/dashboard/statements?month={m}&city=330100")
     shanghai = client(yrd).get(f"/api/v1/dashboard/statements?month={m}&city=310100")
     one = client(yrd).get(f"/api/v1/dashboard/statements?month={m}&merchant={world.other.pk}")
 
-    assert hangzhou.status_code == 200
+    assert whole.status_code == 200, whole.content
+    body = whole.json()
+    assert body["alliance"]["code"] == "yrd" and "city" not in body
+    names = {s["merchant"]["name"] for s in body["statements"]}
+    assert {"西湖游船", "灵隐茶馆", "外滩酒店"} <= names
+    for figure in ("redemptions", "entitlement_uses", "conflicts"):
+        assert body["totals"][figure] == (
+            hangzhou.json()["totals"][figure] + shanghai.json()["totals"][figure]
+        )
     assert {s["merchant"]["name"] for s in hangzhou.json()["statements"]} == {
         "西湖游船",
         "灵隐茶馆",
     }
-    assert shanghai.json()["statements"][0]["merchant"]["name"] == "外滩酒店"
     assert one.status_code == 200
+    rows = parse_csv(streamed(client(yrd).get(f"/api/v1/dashboard/statements.csv?month={m}")))
+    assert any("外滩酒店" in row for row in rows) and any("西湖游船" in row for row in rows)
+    assert client(yrd).get(f"/api/v1/dashboard/statements.pdf?month={m}").status_code == 200
+    # another alliance is 403, a non-member's city or merchant 404, the merchant list 403
+    assert (
+        client(yrd).get(f"/api/v1/dashboard/statements?month={m}&alliance=jjjj").status_code == 403
+    )
     for url in (
         f"/api/v1/dashboard/statements?month={m}&city=330100",
         f"/api/v1/dashboard/statements?month={m}&merchant={world.other.pk}",
     ):
-        assert client(jjjj).get(url).status_code == 404, url  # not a member's
+        assert client(jjjj).get(url).status_code == 404, url
     assert client(yrd).get("/api/v1/merchant/statements").status_code == 403
+    # superusers pick any alliance; city staff have none
+    assert (
+        client(root).get(f"/api/v1/dashboard/statements?month={m}&alliance=yrd").json()["totals"]
+        == body["totals"]
+    )
