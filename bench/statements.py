@@ -16,7 +16,7 @@ plants N earlier months as large and closes them first, untimed, then resolves a
 conflicts of the last: the timed close looks those months over for corrections, as every
 close after the first does (with 12 months of history it reads 12 months of raw rows).
 `--smoke` plants a few hundred rows, checks the statements against the planted counts and
-the correction, times nothing and records nothing (tests/statements/test_bench_smoke.py
+the correction, times nothing and records nothing (tests/test_bench_smoke.py
 runs it). Full runs append to bench/RESULTS.md.
 """
 

@@ -73,6 +73,14 @@ def test_every_benchmark_runs_in_smoke_mode(script, scratch_database_url):
     run_smoke(script, scratch_database_url)
 
 
+@pytest.mark.xdist_group("bench-smoke")
+def test_the_statements_benchmark_runs_in_smoke_mode(scratch_database_url):
+    """It plants a tiny month, closes it, checks the statements against the planted rows
+    (and the corrections of the month before as adjustments) and streams a CSV."""
+    done = run_smoke("bench/statements.py", scratch_database_url)
+    assert "smoke ok: 4 statements, (400, 20, 2), conflicts corrected -2" in done.stdout
+
+
 @pytest.mark.outage  # it stops and restarts the suite's own Redis and PostgreSQL
 def test_the_outage_benchmark_runs_in_smoke_mode(scratch_database_url):
     done = run_smoke("bench/outages.py", scratch_database_url)
