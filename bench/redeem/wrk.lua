@@ -1,7 +1,10 @@
 -- Each request takes the next line of the body file: a distinct voucher (or resident) per
 -- request. A line is `authorization<TAB>idempotency key or -<TAB>JSON body`.
--- Threads take interleaved lines (thread k: k, k+T, k+2T, ...).
+-- Threads take interleaved lines (thread k: k, k+T, k+2T, ...). A thread that runs out of
+-- lines starts over and counts it (`wrapped`): those requests repeat a voucher, pass or
+-- idempotency key, so run.py voids the round.
 local counter, lines, step, first = 0, {}, 1, 1
+wrapped = 0  -- global: done() reads it from every thread
 statuses = {}  -- global: done() reads it from every thread
 local threads = {}
 
@@ -24,7 +27,10 @@ end
 function request()
   local i = first + counter * step
   counter = counter + 1
-  if i > #lines then i = ((i - 1) % #lines) + 1 end
+  if i > #lines then
+    i = ((i - 1) % #lines) + 1
+    wrapped = wrapped + 1
+  end
   local line = lines[i]
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = line[1]}
   if line[2] ~= "-" then headers["Idempotency-Key"] = line[2] end
@@ -36,8 +42,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local mix = {}
+  local mix, reused = {}, 0
   for _, thread in ipairs(threads) do
+    reused = reused + thread:get("wrapped")
     local s = thread:get("statuses")
     for code, n in pairs(s) do mix[code] = (mix[code] or 0) + n end
   end
@@ -45,6 +52,7 @@ function done(summary, latency, requests)
   for code, n in pairs(mix) do parts[#parts + 1] = code .. "=" .. n end
   table.sort(parts)
   io.write(string.format("STATUS %s\n", table.concat(parts, " ")))
+  io.write(string.format("WRAPPED %d\n", reused))
   io.write(string.format("LAT p50=%.2f p99=%.2f\n", latency:percentile(50) / 1000,
     latency:percentile(99) / 1000))
 end
