@@ -27,6 +27,13 @@ read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
 STATS_PORT=${STATS_PORT:-8404}
 WEB_NODES=${WEB_NODES:-3}
 WEB_WORKERS=${WEB_WORKERS:-2}
+# Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"): each node
+# takes 2 requests per worker (one served, one read ahead), the rest wait in HAProxy's
+# queue, which holds at most QUEUE_MAX requests; past that a request is answered at once
+# with 503 service_unavailable and Retry-After (deploy/haproxy/shed.json), and none waits
+# in the queue longer than QUEUE_TIMEOUT.
+QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * WEB_WORKERS * 4))}
+QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
 PGB_PORT=6432
 PG_PORT=5541
 REPLICA_PORT=5542
@@ -189,8 +196,9 @@ defaults
     # hold a gunicorn worker (issue 24)
     timeout http-request 5s
     option http-buffer-request
-    # a request waits for a free gunicorn worker rather than being refused at once
-    timeout queue 30s
+    # a request waits for a free gunicorn worker in HAProxy's queue (bounded in the
+    # frontend), never longer than this: then it is 503 service_unavailable, Retry-After
+    timeout queue $QUEUE_TIMEOUT
     timeout check 5s
     # a refused connection (a node just died) is retried at once on another node
     retries 3
@@ -204,6 +212,10 @@ frontend public
     http-request set-header X-Forwarded-Proto http
     http-request set-header X-Request-ID %[uuid] unless { req.hdr(X-Request-ID) -m found }
     option forwardfor
+    # past the peak: shed early and cheaply (a full queue means every admitted request would
+    # wait longer than the service keeps its latency for); Retry-After in seconds as HTTP
+    # has it, detail.retry_after_ms in the envelope
+    http-request return status 503 content-type application/json hdr Retry-After 1 hdr Cache-Control no-store file $ROOT/deploy/haproxy/shed.json if { queue(web) ge $QUEUE_MAX }
     default_backend web
     # what HAProxy answers itself is the API's JSON error envelope (deploy/haproxy/)
 EOF
@@ -302,7 +314,10 @@ cmd_up() {
     unset DATABASE_REPLICA_URL
     "$PY" manage.py migrate --noinput >"$DIR/logs/migrate.log" 2>&1
     "$PY" manage.py collectstatic --noinput >"$DIR/logs/collectstatic.log" 2>&1
-    "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
+    # the demo logins are refused under the production profile (seed_demo): this demo
+    # cluster seeds them with the default profile, on the same database
+    DJANGO_ENV= DJANGO_SETTINGS_MODULE=config.settings.embedded \
+      "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
   ) || { echo "cluster: migrate/seed failed; see $DIR/logs" >&2; exit 1; }
   say "web-1..web-$WEB_NODES (gunicorn), worker-1, worker-2, beat (x2), HAProxy :$HAPROXY_PORT"
   start_app
