@@ -29,10 +29,11 @@ WEB_NODES=${WEB_NODES:-3}
 WEB_WORKERS=${WEB_WORKERS:-2}
 # Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"): each node
 # takes 2 requests per worker (one served, one read ahead), the rest wait in HAProxy's
-# queue, which holds at most QUEUE_MAX requests; past that a request is answered at once
-# with 503 service_unavailable and Retry-After (deploy/haproxy/shed.json), and none waits
-# in the queue longer than QUEUE_TIMEOUT.
-QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * WEB_WORKERS * 4))}
+# queue, which holds at most QUEUE_MAX requests (one per web worker: an admitted request
+# waits about one service time in it); past that a request is answered at once with 503
+# service_unavailable and Retry-After (deploy/haproxy/errors/shed.json), and none waits in
+# the queue longer than QUEUE_TIMEOUT.
+QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * WEB_WORKERS))}
 QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
 PGB_PORT=6432
 PG_PORT=5541
@@ -215,7 +216,7 @@ frontend public
     # past the peak: shed early and cheaply (a full queue means every admitted request would
     # wait longer than the service keeps its latency for); Retry-After in seconds as HTTP
     # has it, detail.retry_after_ms in the envelope
-    http-request return status 503 content-type application/json hdr Retry-After 1 hdr Cache-Control no-store file $ROOT/deploy/haproxy/shed.json if { queue(web) ge $QUEUE_MAX }
+    http-request return status 503 content-type application/json hdr Retry-After 1 hdr Cache-Control no-store file $ROOT/deploy/haproxy/errors/shed.json if { queue(web) ge $QUEUE_MAX }
     default_backend web
     # what HAProxy answers itself is the API's JSON error envelope (deploy/haproxy/)
 EOF
