@@ -32,7 +32,9 @@ Run it inside the cluster's network (the cluster started as `make cluster`):
     .venv/bin/python bench/peak.py [--steps 50,100,200,300,400,600,800] [--seconds 15]
         [--smoke] [--record]
 
-`--smoke`: two tiny steps of 2 s, nothing recorded. The figures depend on the machine:
+`--smoke`: two tiny steps of 2 s against `--target local` (one web node started here on
+DATABASE_URL, behind the cluster's HAProxy configuration; tests/test_bench_smoke.py),
+nothing recorded, and every answer must be a 2xx. The figures depend on the machine:
 on a 2-core machine the generator shares the cores with the cluster.
 """
 
@@ -40,14 +42,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
 import random
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +74,18 @@ MIX: dict[str, int] = {
     "redeem": 15,
     "pass_check": 15,
     "dashboard": 5,
+}
+# docs/scaling.md's per-core rates ("What one request costs"); the model has no figure of
+# its own for one offer, the standing and the dashboard summary: one offer and the summary
+# are counted as an offer page, the standing as a redemption (one indexed read)
+MODEL_PER_CORE: dict[str, float] = {
+    "browse": 40,
+    "offer": 40,
+    "credit": 380,
+    "claim": 170,
+    "redeem": 380,
+    "pass_check": 290,
+    "dashboard": 40,
 }
 TOKEN_LIFETIME = timedelta(hours=3)
 REQUEST_TIMEOUT = 10.0
@@ -314,6 +331,13 @@ def verdict(rows: list[dict]) -> dict:
     return out
 
 
+def model_rate(cores: int) -> float:
+    """The capacity model's rate for the mix on `cores` web cores, without the balancer's
+    and pooler's cost."""
+    total = sum(MIX.values())
+    return cores / sum(w / total / MODEL_PER_CORE[k] for k, w in MIX.items())
+
+
 def exactness(data: dict, answers: list[Answer]) -> list[str]:
     """Claims, redemptions and pass checks counted against the primary."""
     from django.db.models import Count
@@ -387,13 +411,45 @@ def main() -> int:
     parser.add_argument("--pause", type=float, default=3, help="seconds between steps")
     parser.add_argument("--residents", type=int, default=300)
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
-    add_smoke(parser, steps="5,10", seconds=2, pause=0.5, residents=20)
+    parser.add_argument(
+        "--target",
+        choices=["cluster", "local"],
+        default="cluster",
+        help="cluster: `make cluster`'s HAProxy (XINYOU_CLUSTER_DIR, HAPROXY_PORT); local: "
+        "the cluster's HAProxy configuration in front of one gunicorn node started here on "
+        "DATABASE_URL, with the demo data (what --smoke uses)",
+    )
+    add_smoke(parser, steps="5,10", seconds=2, pause=0.5, residents=20, target="local")
     args = parser.parse_args()
-    steps = [int(s) for s in args.steps.split(",")]
-    from cluster_test import cluster_env
+    if args.target == "cluster":
+        from cluster_test import cluster_env
 
-    cluster_env()
+        cluster_env()
+        return run(args)
+    with local_target():
+        return run(args)
+
+
+@contextlib.contextmanager
+def local_target() -> Iterator[None]:
+    """The suite's database with the demo data, one web node as the cluster runs it, and
+    the cluster's HAProxy configuration (bench/slow_clients.py) in front of it."""
+    from _common import setup_django
+    from slow_clients import run_haproxy
+
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    with tempfile.TemporaryDirectory() as tmp, run_haproxy(Path(tmp)) as port:
+        os.environ["HAPROXY_PORT"] = str(port)
+        yield
+
+
+def run(args: argparse.Namespace) -> int:
     from incentives.dashboard.rollup import local_today
+
+    steps = [int(s) for s in args.steps.split(",")]
 
     total = sum(steps) * args.seconds
     share = {k: w / sum(MIX.values()) for k, w in MIX.items()}
@@ -407,6 +463,7 @@ def main() -> int:
     result = verdict(rows)
     failures = exactness(data, answers)
     result["exact"] = not failures
+    result["model_rate"] = round(model_rate(os.cpu_count() or 1), 1)
     result["exactness_failures"] = failures
     print(json.dumps({"steps": rows, "verdict": result}, ensure_ascii=False, indent=2))
     if args.record or os.environ.get("BENCH_NO_RECORD") == "1":
@@ -426,9 +483,13 @@ def main() -> int:
                 f"the knee {result.get('p99_past_knee_ms')} ms (≤ 2×: "
                 f"{result.get('p99_within_2x')}); past the knee {result.get('shed_past_knee')} "
                 f"shed, {result.get('errors_past_knee')} errors. Claims, redemptions and pass "
-                f"checks exact against the primary: {result['exact']} {failures or ''}",
+                f"checks exact against the primary: {result['exact']} {failures or ''}. "
+                f"The capacity model (docs/scaling.md) gives {result['model_rate']} req/s for "
+                f"this mix on {os.cpu_count()} cores, before the balancer's and pooler's cost.",
             ],
         )
+    if args.smoke and any(r["errors"] or not r["achieved"] for r in rows):
+        return 1  # the smoke's rates are far below any knee: every answer must be a 2xx
     return 1 if failures else 0
 
 

@@ -27,13 +27,15 @@ read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
 STATS_PORT=${STATS_PORT:-8404}
 WEB_NODES=${WEB_NODES:-3}
 WEB_WORKERS=${WEB_WORKERS:-2}
-# Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"): each node
-# takes 2 requests per worker (one served, one read ahead), the rest wait in HAProxy's
-# queue, which holds at most QUEUE_MAX requests (one per web worker: an admitted request
-# waits about one service time in it); past that a request is answered at once with 503
-# service_unavailable and Retry-After (deploy/haproxy/errors/shed.json), and none waits in
-# the queue longer than QUEUE_TIMEOUT.
-QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * WEB_WORKERS))}
+# Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"). HAProxy hands
+# each node at most NODE_MAXCONN requests at once (one per worker); the rest wait in its
+# queue, which holds at most QUEUE_MAX requests (as many as are in service: an admitted
+# request waits about one service time there); past that a request is answered at once
+# with 503 service_unavailable and Retry-After (deploy/haproxy/errors/shed.json), and none
+# waits in the queue longer than QUEUE_TIMEOUT. Where the nodes share one machine's cores,
+# NODE_MAXCONN=1 may serve more (bench/peak.py measures it; docs/scaling.md).
+NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
+QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
 QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
 PGB_PORT=6432
 PG_PORT=5541
@@ -231,7 +233,9 @@ backend web
     # 200, or 503 "degraded" (Redis alone away: the node still serves, docs/outages.md)
     http-check expect rstring "^..status.: .(ok|degraded)."
     # real traffic's connection errors take a node out at once, before its health checks do
-    default-server inter 1s fall 3 rise 2 maxconn $((WEB_WORKERS * 2)) observe layer4 error-limit 1 on-error mark-down
+    # NODE_MAXCONN requests per node (above): the others wait in HAProxy's bounded queue,
+    # not in a node's socket, where no balancer sees them
+    default-server inter 1s fall 3 rise 2 maxconn $NODE_MAXCONN observe layer4 error-limit 1 on-error mark-down
 EOF
     for i in $(seq "$WEB_NODES"); do
       echo "    server web-$i 127.0.0.1:${WEB_PORTS[$((i - 1))]} check"

@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed"),
 ]
 ROOT = Path(__file__).resolve().parent.parent
-SERVED = 4  # maxconn of the one node: WEB_WORKERS (2) × 2
+SERVED = 2  # NODE_MAXCONN, set below: requests the node is handed at once
 QUEUED = 8  # QUEUE_MAX, set below
 EXTRA = 5
 GUARD = 30.0  # seconds; the queue's timeout is 120 s, so a queued answer cannot come first
@@ -66,6 +66,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def balancer(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODE_MAXCONN", str(SERVED))
     monkeypatch.setenv("QUEUE_MAX", str(QUEUED))
     monkeypatch.setenv("QUEUE_TIMEOUT", "120s")
     web_port, port = free_port(), free_port()
@@ -108,7 +109,7 @@ def test_a_full_queue_is_answered_at_once_with_503_and_retry_after(balancer):
     admitted = []
     for _ in range(SERVED):
         admitted.append(send(port))
-    for _ in range(SERVED):  # the node holds these four
+    for _ in range(SERVED):  # the node holds these
         assert node.held.acquire(timeout=GUARD)
     admitted += [send(port) for _ in range(QUEUED)]
     extra = [send(port) for _ in range(EXTRA)]
