@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "cluster"))
 
-from _common import add_smoke, pct, record  # noqa: E402
+from _common import add_smoke, pct, record  # type: ignore[import-not-found]  # noqa: E402
 
 # kind -> weight (a share of the arrivals)
 MIX: dict[str, int] = {
@@ -100,7 +100,7 @@ def prepare(residents: int, vouchers: int, passes: int) -> dict[str, Any]:
     """The cluster test's offer, residents and issued vouchers (bench/cluster), an
     entitlement offer of the same merchant for pass checks, fresh passes, and access
     tokens that outlive the run."""
-    import cluster_test
+    import cluster_test  # type: ignore[import-not-found]
     from django.utils import timezone
 
     from accounts.models import User
@@ -435,7 +435,7 @@ def local_target() -> Iterator[None]:
     """The suite's database with the demo data, one web node as the cluster runs it, and
     the cluster's HAProxy configuration (bench/slow_clients.py) in front of it."""
     from _common import setup_django
-    from slow_clients import run_haproxy
+    from slow_clients import run_haproxy  # type: ignore[import-not-found]
 
     setup_django()
     from django.core.management import call_command
