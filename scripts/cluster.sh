@@ -27,6 +27,16 @@ read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
 STATS_PORT=${STATS_PORT:-8404}
 WEB_NODES=${WEB_NODES:-3}
 WEB_WORKERS=${WEB_WORKERS:-2}
+# Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"). HAProxy hands
+# each node at most NODE_MAXCONN requests at once (one per worker); the rest wait in its
+# queue, which holds at most QUEUE_MAX requests (as many as are in service: an admitted
+# request waits about one service time there); past that a request is answered at once
+# with 503 service_unavailable and Retry-After (deploy/haproxy/errors/shed.json), and none
+# waits in the queue longer than QUEUE_TIMEOUT. Where the nodes share one machine's cores,
+# NODE_MAXCONN=1 may serve more (bench/peak.py measures it; docs/scaling.md).
+NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
+QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
+QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
 PGB_PORT=6432
 PG_PORT=5541
 REPLICA_PORT=5542
@@ -189,8 +199,9 @@ defaults
     # hold a gunicorn worker (issue 24)
     timeout http-request 5s
     option http-buffer-request
-    # a request waits for a free gunicorn worker rather than being refused at once
-    timeout queue 30s
+    # a request waits for a free gunicorn worker in HAProxy's queue (bounded in the
+    # frontend), never longer than this: then it is 503 service_unavailable, Retry-After
+    timeout queue $QUEUE_TIMEOUT
     timeout check 5s
     # a refused connection (a node just died) is retried at once on another node
     retries 3
@@ -204,6 +215,10 @@ frontend public
     http-request set-header X-Forwarded-Proto http
     http-request set-header X-Request-ID %[uuid] unless { req.hdr(X-Request-ID) -m found }
     option forwardfor
+    # past the peak: shed early and cheaply (a full queue means every admitted request would
+    # wait longer than the service keeps its latency for); Retry-After in seconds as HTTP
+    # has it, detail.retry_after_ms in the envelope
+    http-request return status 503 content-type application/json hdr Retry-After 1 hdr Cache-Control no-store file $ROOT/deploy/haproxy/errors/shed.json if { queue(web) ge $QUEUE_MAX }
     default_backend web
     # what HAProxy answers itself is the API's JSON error envelope (deploy/haproxy/)
 EOF
@@ -218,7 +233,9 @@ backend web
     # 200, or 503 "degraded" (Redis alone away: the node still serves, docs/outages.md)
     http-check expect rstring "^..status.: .(ok|degraded)."
     # real traffic's connection errors take a node out at once, before its health checks do
-    default-server inter 1s fall 3 rise 2 maxconn $((WEB_WORKERS * 2)) observe layer4 error-limit 1 on-error mark-down
+    # NODE_MAXCONN requests per node (above): the others wait in HAProxy's bounded queue,
+    # not in a node's socket, where no balancer sees them
+    default-server inter 1s fall 3 rise 2 maxconn $NODE_MAXCONN observe layer4 error-limit 1 on-error mark-down
 EOF
     for i in $(seq "$WEB_NODES"); do
       echo "    server web-$i 127.0.0.1:${WEB_PORTS[$((i - 1))]} check"
@@ -302,7 +319,10 @@ cmd_up() {
     unset DATABASE_REPLICA_URL
     "$PY" manage.py migrate --noinput >"$DIR/logs/migrate.log" 2>&1
     "$PY" manage.py collectstatic --noinput >"$DIR/logs/collectstatic.log" 2>&1
-    "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
+    # the demo logins are refused under the production profile (seed_demo): this demo
+    # cluster seeds them with the default profile, on the same database
+    DJANGO_ENV= DJANGO_SETTINGS_MODULE=config.settings.embedded \
+      "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
   ) || { echo "cluster: migrate/seed failed; see $DIR/logs" >&2; exit 1; }
   say "web-1..web-$WEB_NODES (gunicorn), worker-1, worker-2, beat (x2), HAProxy :$HAPROXY_PORT"
   start_app

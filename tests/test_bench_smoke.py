@@ -8,6 +8,7 @@ hosts, which CI's machine does not give) and bench/embedded_wheels.sh (it downlo
 wheels)."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -79,6 +80,16 @@ def test_the_statements_benchmark_runs_in_smoke_mode(scratch_database_url):
     (and the corrections of the month before as adjustments) and streams a CSV."""
     done = run_smoke("bench/statements.py", scratch_database_url)
     assert "smoke ok: 4 statements, (400, 20, 2), conflicts corrected -2" in done.stdout
+
+
+@pytest.mark.xdist_group("bench-smoke")
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed")
+def test_the_peak_benchmark_runs_in_smoke_mode(scratch_database_url):
+    """The open-model load at two tiny rates through the cluster's HAProxy configuration,
+    in front of one web node started on the scratch database (`--target local`); every
+    answer a 2xx, claims, redemptions and pass checks counted against the database."""
+    done = run_smoke("bench/peak.py", scratch_database_url)
+    assert '"exact": true' in done.stdout
 
 
 @pytest.mark.outage  # it stops and restarts the suite's own Redis and PostgreSQL

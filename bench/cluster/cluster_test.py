@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 CLUSTER_DIR = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
 HOST, PORT = "127.0.0.1", int(os.environ.get("HAPROXY_PORT", "8080"))
 PASSWORD = "Xinyou#2026"  # the demo logins'
+SHED_RETRIES = 10
 
 
 def cluster_env() -> None:
@@ -69,7 +70,21 @@ class Client:
         self.conn: http.client.HTTPConnection | None = None
 
     def call(self, method: str, path: str, body=None, token=None, headers=None):
-        """(status, json or None); status 0 for a connection-level failure."""
+        """(status, json or None); status 0 for a connection-level failure. A request the
+        balancer shed (503 with Retry-After and `detail.retry_after_ms`: it reached no web
+        node) is sent again after that wait, as a well-behaved client does: with a node
+        killed, this closed-model load is more than the bounded queue takes."""
+        for _ in range(SHED_RETRIES):
+            status, data = self._call(method, path, body, token, headers)
+            if status != 503 or not isinstance(data, dict):
+                break
+            detail = (data.get("error") or {}).get("detail") or {}
+            if "retry_after_ms" not in detail:
+                break
+            time.sleep(detail["retry_after_ms"] / 1000)
+        return status, data
+
+    def _call(self, method: str, path: str, body=None, token=None, headers=None):
         hdrs = {"Content-Type": "application/json", "Accept-Language": "zh-hans"}
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
