@@ -6,7 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
+from .dashboard.models import (
+    CityDay,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    RollupRefresh,
+)
 from .incidents.models import Incident, IncidentEvent
 from .passes.models import EntitlementTally, EntitlementUse, RefusalCount
 from .risk.models import RiskSignal
@@ -21,8 +28,9 @@ from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 __all__ = [
     "CityDay",
+    "CityTotalDay",
     "ClaimTally",
-    "ClaimantDay",
+    "ClaimantSet",
     "DirtyDay",
     "EntitlementTally",
     "EntitlementUse",

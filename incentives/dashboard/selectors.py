@@ -3,6 +3,9 @@
 Every function takes the scope (one city, the member cities of an alliance, or every
 city) and an inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
+Summary totals and series read CityTotalDay (one row per city and day), distinct
+residents the ClaimantSet bitmaps (whole months, then days), breakdowns and flows
+CityDay/OfferDay.
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -27,6 +30,7 @@ from typing import Any
 from django.db.models import Count, Manager, Model, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
+from pyroaring import BitMap64
 
 from accounts.models import City
 from core import i18n
@@ -36,7 +40,7 @@ from merchants.models import Category, Merchant, Offer, Scenario, Station
 from ..incidents.models import Incident
 from ..models import OfflineRedemption
 from ..passes.models import RefusalCount
-from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
+from .models import CityDay, CityTotalDay, ClaimantSet, OfferDay, RollupRefresh
 from .rollup import day_start
 
 COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
@@ -95,23 +99,51 @@ def _at_destination[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope
     return qs if scope.cities is None else qs.filter(dest_city_id__in=scope.cities)
 
 
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def set_pieces(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The calendar months wholly inside date_from..date_to (their first days), and the
+    runs of days of the range outside them (at most two: its partial months' days)."""
+    months: list[date] = []
+    days: list[tuple[date, date]] = []
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        end = _month_end(month)
+        lo, hi = max(month, date_from), min(end, date_to)
+        if lo == month and hi == end:
+            months.append(month)
+        elif days and days[-1][1] + timedelta(days=1) == lo:
+            days[-1] = (days[-1][0], hi)
+        else:
+            days.append((lo, hi))
+        month = end + timedelta(days=1)
+    return months, days
+
+
+def unique_residents(scope: Scope) -> int:
+    """How many residents claimed at least once in the scope's cities over its range:
+    the size of the union of the ClaimantSet bitmaps of the range's whole months and of
+    its other days (1 query; exact)."""
+    months, days = set_pieces(scope.date_from, scope.date_to)
+    pieces = Q(period=ClaimantSet.Period.MONTH, start__in=months)  # none: matches nothing
+    for lo, hi in days:
+        pieces |= Q(period=ClaimantSet.Period.DAY, start__gte=lo, start__lte=hi)
+    codes = scope.codes
+    where = Q(scope=ClaimantSet.ALL) if codes is None else Q(scope__in=codes)
+    rows = list(ClaimantSet.objects.filter(where & pieces).values_list("residents", "count"))
+    if len(rows) <= 1:
+        return int(rows[0][1]) if rows else 0
+    return len(BitMap64.union(*(BitMap64.deserialize(bytes(blob)) for blob, _n in rows)))
+
+
 def summary(*, scope: Scope) -> dict[str, Any]:
     """Totals of the range, distinct claiming residents, refusals and incidents, the city's
     live and paused offers and merchants, offline redemptions that met a voucher redeemed
     first elsewhere, and the time of the figures (9 queries)."""
-    totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
-    # One row per resident: their first claim day inside the range (see ClaimantDay).
-    claimants = _at_destination(ClaimantDay.objects, scope)
-    if scope.city is None and scope.cities is not None:
-        # an alliance: no previous day is kept per set of cities, so distinct residents
-        # over its members' rows (bounded by the members' claim days in the range)
-        residents = claimants.aggregate(n=Count("resident_id", distinct=True))["n"]
-    elif scope.city is None:
-        first_in_range = Q(prev_any_day__isnull=True) | Q(prev_any_day__lt=scope.date_from)
-        residents = claimants.filter(first_in_range).count()
-    else:
-        first_in_range = Q(prev_day__isnull=True) | Q(prev_day__lt=scope.date_from)
-        residents = claimants.filter(first_in_range).count()
+    totals = _counts(_at_destination(CityTotalDay.objects, scope).aggregate(**_sums()))
+    residents = unique_residents(scope)
     # Published offers whose validity overlaps the range; participating merchants.
     offers = Offer.objects.filter(
         status=Offer.Status.PUBLISHED,
@@ -172,7 +204,12 @@ def _period_start(day: date, interval: str) -> date:
 def series(*, scope: Scope, interval: str = "day") -> list[dict[str, Any]]:
     """One row per day, ISO week (from Monday) or calendar month of the range, zeros
     included; edge periods count only their days inside the range (1 query)."""
-    rows = _at_destination(CityDay.objects, scope).values("day").annotate(**_sums()).order_by("day")
+    rows = (
+        _at_destination(CityTotalDay.objects, scope)
+        .values("day")
+        .annotate(**_sums())
+        .order_by("day")
+    )
     by_day = {row["day"]: _counts(row) for row in rows}
     periods: dict[date, dict[str, Any]] = {}
     day = scope.date_from
