@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from .dashboard.models import (
     CityDay,
+    CityMonth,
     CityTotalDay,
     ClaimantSet,
     DirtyDay,
     OfferDay,
+    OfferMonth,
     RollupRefresh,
 )
 from .incidents.models import Incident, IncidentEvent
@@ -28,6 +30,7 @@ from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 __all__ = [
     "CityDay",
+    "CityMonth",
     "CityTotalDay",
     "ClaimTally",
     "ClaimantSet",
@@ -38,6 +41,7 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "OfferDay",
+    "OfferMonth",
     "OfflineRedemption",
     "Redemption",
     "RefusalCount",

@@ -75,6 +75,48 @@ class OfferDay(_Counts):
         return f"{self.day} offer {self.offer_id}"
 
 
+class CityMonth(_Counts):
+    """CityDay summed over a calendar month (`day`: the month's first day): breakdowns by
+    category and home city and flows read a range's whole months here and only its other
+    days from CityDay, so a year reads ~12 months of combinations, not 365 days of them."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "home_city", "category")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("月份首日"))
+    home_city = _fk("accounts.City", _("居民所在城市"))
+    category = models.CharField(_("类别"), max_length=20)
+
+    class Meta:
+        verbose_name = _("城市月汇总")
+        verbose_name_plural = _("城市月汇总")
+        indexes = [
+            models.Index(fields=["home_city", "day"], name="dash_citymonth_home"),
+            models.Index(fields=["day"], name="dash_citymonth_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.home_city_id}→{self.dest_city_id} {self.category}"
+
+
+class OfferMonth(_Counts):
+    """OfferDay summed over a calendar month (`day`: the month's first day): the merchant,
+    offer, scenario and station breakdowns' whole months."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "offer", "merchant")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("月份首日"))
+    offer = _fk("merchants.Offer", _("优惠"))
+    merchant = _fk("merchants.Merchant", _("商户"))
+
+    class Meta:
+        verbose_name = _("优惠月汇总")
+        verbose_name_plural = _("优惠月汇总")
+        indexes = [models.Index(fields=["day"], name="dash_offermonth_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} offer {self.offer_id}"
+
+
 class CityTotalDay(_Counts):
     """Voucher events of one day by destination city alone (the sums of its CityDay rows):
     serves the summary's totals and the series, whose reads then grow with days, not with

@@ -21,6 +21,10 @@ The tables (incentives.dashboard.models):
   flows, and the category and home-city breakdowns;
 - `OfferDay` (dest city, day, offer, merchant) → six counts: merchant and offer
   breakdowns;
+- `CityMonth` and `OfferMonth`: the same rows summed over a calendar month (`day` is the
+  month's first day), recomputed from the month's day rows whenever one of its days is:
+  breakdowns and flows read a range's whole months there and its other days from the
+  day tables, so a year reads ~12 months of combinations instead of 365 days of them;
 - `CityTotalDay` (dest city, day) → the same six counts summed over home cities and
   categories (from the chunk's CityDay rows): the summary's totals and the series, which
   then read one row per city and day whatever the data;
@@ -63,7 +67,16 @@ from django.utils import timezone
 from pyroaring import BitMap64
 
 from ..models import EntitlementUse, Voucher
-from .models import CityDay, CityTotalDay, ClaimantSet, DirtyDay, OfferDay, RollupRefresh
+from .models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    OfferMonth,
+    RollupRefresh,
+)
 
 TZ_NAME = "Asia/Shanghai"
 TZ = ZoneInfo(TZ_NAME)
@@ -73,6 +86,8 @@ CHUNK_DAYS = 31
 _LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
 
 CLOSED = ("cancelled", "expired", "revoked")
+CITY_DIMS = ["dest_city_id", "home_city_id", "category"]
+OFFER_DIMS = ["dest_city_id", "offer_id", "merchant_id"]
 VOUCHERS = Voucher._meta.db_table
 USES = EntitlementUse._meta.db_table
 
@@ -156,6 +171,25 @@ def _insert_city_totals(first: date, last: date) -> int:
             [connection.ops.adapt_datefield_value(d) for d in (first, last)],
         )
         return cursor.rowcount
+
+
+def _rebuild_months(day_model, month_model, dims: list[str], first: date, last: date) -> None:
+    """Recompute the month rows of every month that first..last touches as the sums of
+    that month's day rows (run after those days are rebuilt)."""
+    counts = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
+    cols, sums = ", ".join(dims), ", ".join(f"SUM({c})" for c in counts)
+    for month in _months(first, last):
+        month_model.objects.filter(day=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {month_model._meta.db_table} (day, {cols}, {', '.join(counts)}) "  # noqa: S608
+                f"SELECT %s, {cols}, {sums} FROM {day_model._meta.db_table} "
+                f"WHERE day >= %s AND day <= %s GROUP BY {cols}",
+                [
+                    connection.ops.adapt_datefield_value(d)
+                    for d in (month, month, _month_end(month))
+                ],
+            )
 
 
 def _set_row(scope: str, period: str, start: date, residents: BitMap64) -> ClaimantSet:
@@ -248,13 +282,11 @@ def _rebuild_chunk(first: date, last: date) -> tuple[int, int, int]:
         ClaimantSet.objects.filter(
             period=ClaimantSet.Period.DAY, start__gte=first, start__lte=last
         ).delete()
-        city = _insert_counts(
-            CityDay._meta.db_table, ["dest_city_id", "home_city_id", "category"], lo, hi
-        )
+        city = _insert_counts(CityDay._meta.db_table, CITY_DIMS, lo, hi)
         _insert_city_totals(first, last)
-        offer = _insert_counts(
-            OfferDay._meta.db_table, ["dest_city_id", "offer_id", "merchant_id"], lo, hi
-        )
+        offer = _insert_counts(OfferDay._meta.db_table, OFFER_DIMS, lo, hi)
+        _rebuild_months(CityDay, CityMonth, CITY_DIMS, first, last)
+        _rebuild_months(OfferDay, OfferMonth, OFFER_DIMS, first, last)
         sets = _insert_day_sets(lo, hi)
         sets += _rebuild_month_sets(first, last)
     return city, offer, sets

@@ -7,7 +7,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from incentives.dashboard.models import CityDay, CityTotalDay, ClaimantSet, DirtyDay, OfferDay
+from incentives.dashboard.models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    OfferMonth,
+)
 from incentives.dashboard.rollup import mark_days_dirty, rebuild_rollups, refresh_recent_rollups
 from incentives.models import Voucher
 from incentives.tasks import refresh_dashboard_rollups
@@ -201,6 +209,8 @@ def _snapshot():
         sorted(CityDay.objects.values_list()),
         sorted(OfferDay.objects.values_list()),
         sorted(CityTotalDay.objects.values_list()),
+        sorted(CityMonth.objects.values_list()),
+        sorted(OfferMonth.objects.values_list()),
         sorted((*row[:3], bytes(row[3]), row[4]) for row in ClaimantSet.objects.values_list()),
     )
 
