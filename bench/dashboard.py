@@ -211,12 +211,27 @@ def seed_vouchers(world: dict, start_n: int, end_n: int, rng: random.Random) -> 
 
     with connection.cursor() as cursor:
         raw = cursor.connection.cursor()
+        # The table's plain indexes (not those behind a constraint) are dropped for a big
+        # load and built again after it: one sorted build each instead of millions of
+        # random insertions (the load ran at ~14k rows/s with them in place).
+        raw.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incentives_voucher' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint "
+            "WHERE conrelid = 'incentives_voucher'::regclass)"
+        )
+        indexes = raw.fetchall() if total >= 100_000 else []
+        for name, _definition in indexes:
+            raw.execute(f'DROP INDEX "{name}"')
         # Referential checks are per-row triggers; the rows are consistent by construction.
         raw.execute("SET session_replication_role = replica")
         try:
             _copy(raw, "incentives_voucher", columns, lines())
         finally:
             raw.execute("SET session_replication_role = DEFAULT")
+            raw.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                raw.execute(definition)
+            raw.execute("RESET maintenance_work_mem")
         raw.execute("ANALYZE incentives_voucher")
     return time.monotonic() - started
 
