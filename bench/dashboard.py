@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -236,7 +237,7 @@ def seed_vouchers(world: dict, start_n: int, end_n: int, rng: random.Random) -> 
     return time.monotonic() - started
 
 
-def build_rollups() -> tuple[float, object]:
+def build_rollups() -> tuple[float, Any]:
     from django.db import connection
 
     from incentives.dashboard.rollup import local_today, rebuild_rollups

@@ -67,6 +67,27 @@ def stored_day_union(scope: str, month: date) -> BitMap64:
     return out
 
 
+def assert_month_rows_are_sums_of_their_days():
+    """CityMonth and OfferMonth hold exactly their days' CityDay and OfferDay rows summed."""
+    counts = "claims, redemptions, cancelled, expired, revoked, uses"
+    for table, dims in (
+        ("citymonth", "dest_city_id, home_city_id, category"),
+        ("offermonth", "dest_city_id, offer_id, merchant_id"),
+    ):
+        day_table = table.replace("month", "day")
+        sums = ", ".join(f"SUM({c})::int" for c in counts.split(", "))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT day, {dims}, {counts} FROM incentives_{table} ORDER BY 1, 2, 3, 4"
+            )
+            months = cursor.fetchall()
+            cursor.execute(
+                f"SELECT date_trunc('month', day)::date, {dims}, {sums} "
+                f"FROM incentives_{day_table} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            )
+            assert months and months == cursor.fetchall(), table
+
+
 def assert_months_are_unions_of_their_days():
     months = ClaimantSet.objects.filter(period=ClaimantSet.Period.MONTH)
     assert months.exists()
@@ -153,6 +174,7 @@ def test_new_and_backdated_claims_reach_the_sets_through_the_refresh(built):
 
     mark_days_dirty(days=[back_day])
     refresh_recent_rollups()
+    assert_month_rows_are_sums_of_their_days()
     for codes in SCOPES:
         for d0, d1 in [(first, today), (back_day, back_day), (back_day, today)]:
             got = unique_residents(scope_of(codes, d0, d1))
@@ -171,6 +193,7 @@ def test_partial_rebuilds_keep_months_equal_to_their_days(built):
         date_from=day - timedelta(days=2), date_to=day + timedelta(days=1), chunk_days=2
     )
     assert_months_are_unions_of_their_days()
+    assert_month_rows_are_sums_of_their_days()
     for codes in SCOPES:
         assert unique_residents(scope_of(codes, first, today)) == distinct_claimants(
             codes, first, today
