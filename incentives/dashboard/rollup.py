@@ -48,7 +48,8 @@ cannot both insert; readers see the old rows or the new, never a mix.
 
 Keeping current: the beat task `incentives.refresh_dashboard_rollups` (every few
 minutes; under the embedded default the web process runs it, config/scheduler.py)
-recomputes today and yesterday (Shanghai) and every day in `DirtyDay`. The
+recomputes today and yesterday (Shanghai) and every day in `DirtyDay`, newest first,
+clearing each chunk's marks as it is done. The
 voucher services stamp events with the current time, so the touched days are today (or
 yesterday, just after midnight); a writer that stamps an earlier time (a back-fill, a
 repaired import) calls `mark_days_dirty`. Recomputing a day is idempotent: running the
@@ -339,13 +340,17 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
 def refresh_recent_rollups(*, lookback_days: int = 1, today: date | None = None) -> list[date]:
     """Recompute today, the `lookback_days` before it and every dirty day; returns the days.
 
-    A dirty mark is cleared only if it is unchanged since it was read, so a mark made
-    while this runs survives for the next run."""
+    Newest days first, a chunk of days at a time; each chunk's dirty marks are cleared
+    once it is rebuilt, so a long catch-up (every day after an upgrade) cut short by the
+    task's time limit resumes where it stopped. A mark is cleared only if it is unchanged
+    since it was read, so a mark made while this runs survives for the next run."""
     today = today or local_today()
     marks = dict(DirtyDay.objects.values_list("day", "marked_at"))
     days = sorted({today - timedelta(days=i) for i in range(lookback_days + 1)} | set(marks))
-    for first, last in _runs(days):
-        rebuild_rollups(date_from=first, date_to=last)
-    for day, marked_at in marks.items():
-        DirtyDay.objects.filter(day=day, marked_at=marked_at).delete()
+    for first, last in reversed(list(_runs(days))):
+        for lo, hi in reversed(list(_chunks(first, last, CHUNK_DAYS))):
+            rebuild_rollups(date_from=lo, date_to=hi)
+            for day, marked_at in marks.items():
+                if lo <= day <= hi:
+                    DirtyDay.objects.filter(day=day, marked_at=marked_at).delete()
     return days
