@@ -6,16 +6,22 @@ roll-ups built from scratch, then every dashboard endpoint timed for one city.
 
 Each size tops the table up to that many vouchers (the first size from empty), rebuilds
 every roll-up, and times the endpoints in-process (DRF test client, city staff bearer
-token, warm cache, `--reps` runs each). Results are appended to bench/RESULTS.md.
+token, warm cache, `--reps` runs each). Results are appended to bench/RESULTS.md: a table
+per size, then each endpoint's p50 and p95 at the smallest and the largest size with the
+growth of its p50, and a PASS/FAIL line against issue 27's targets (city endpoints: p50
+grows ≤ 1.3× and p95 ≤ 50 ms at the largest size; the superuser's all-cities summary
+p95 ≤ 100 ms). Every table states the load average at its start and end.
 """
 
 import argparse
 import io
+import os
 import random
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -23,6 +29,10 @@ from bench import _common
 from bench._common import pct, setup_django, summary_ms
 
 CITY = "330100"
+# issue 27's targets: growth of a city endpoint's p50 from the smallest to the largest
+# size, its p95 at the largest, and the p95 of the superuser's all-cities summary
+GROWTH_MAX, CITY_P95_MS, ALL_CITIES_P95_MS = 1.3, 50.0, 100.0
+ALL_CITIES_SUMMARY = "superuser, all cities: summary (1 year)"
 # Relative weight of each city as a destination (bigger cities, more offers taken).
 CITY_WEIGHTS = {"310100": 10, "330100": 8, "320500": 5, "320100": 4, "460200": 4, "460100": 3}
 MERCHANTS_PER_CITY = 20
@@ -202,17 +212,32 @@ def seed_vouchers(world: dict, start_n: int, end_n: int, rng: random.Random) -> 
 
     with connection.cursor() as cursor:
         raw = cursor.connection.cursor()
+        # The table's plain indexes (not those behind a constraint) are dropped for a big
+        # load and built again after it: one sorted build each instead of millions of
+        # random insertions (the load ran at ~14k rows/s with them in place).
+        raw.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incentives_voucher' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint "
+            "WHERE conrelid = 'incentives_voucher'::regclass)"
+        )
+        indexes = raw.fetchall() if total >= 100_000 else []
+        for name, _definition in indexes:
+            raw.execute(f'DROP INDEX "{name}"')
         # Referential checks are per-row triggers; the rows are consistent by construction.
         raw.execute("SET session_replication_role = replica")
         try:
             _copy(raw, "incentives_voucher", columns, lines())
         finally:
             raw.execute("SET session_replication_role = DEFAULT")
+            raw.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                raw.execute(definition)
+            raw.execute("RESET maintenance_work_mem")
         raw.execute("ANALYZE incentives_voucher")
     return time.monotonic() - started
 
 
-def build_rollups() -> tuple[float, object]:
+def build_rollups() -> tuple[float, Any]:
     from django.db import connection
 
     from incentives.dashboard.rollup import local_today, rebuild_rollups
@@ -231,7 +256,8 @@ def build_rollups() -> tuple[float, object]:
     elapsed = time.monotonic() - started
     with connection.cursor() as cursor:
         for table in (
-            "incentives_cityday", "incentives_offerday", "incentives_claimantday",
+            "incentives_cityday", "incentives_citytotalday", "incentives_offerday",
+            "incentives_claimantset",
         ):  # fmt: skip
             cursor.execute(f"ANALYZE {table}")
     return elapsed, report
@@ -251,8 +277,8 @@ def sizes_of_tables() -> str:
     out = []
     with connection.cursor() as cursor:
         for table in (
-            "incentives_voucher", "incentives_cityday", "incentives_offerday",
-            "incentives_claimantday",
+            "incentives_voucher", "incentives_cityday", "incentives_citytotalday",
+            "incentives_offerday", "incentives_claimantset",
         ):  # fmt: skip
             cursor.execute(
                 f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}"
@@ -262,7 +288,8 @@ def sizes_of_tables() -> str:
     return "; ".join(out)
 
 
-def time_endpoints(reps: int) -> list[tuple[str, list[float]]]:
+def time_endpoints(reps: int) -> list[tuple[str, list[float], bool]]:
+    """Each case's times in seconds, and whether a city staff member calls it."""
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -315,7 +342,7 @@ def time_endpoints(reps: int) -> list[tuple[str, list[float]]]:
             assert response.status_code == 200, response.content
             if i >= 3:  # warm-up
                 times.append(elapsed)
-        results.append((label, times))
+        results.append((label, times, user is staff))
         print(f"  {label}: {summary_ms(times)}", file=sys.stderr)
     return results
 
@@ -328,6 +355,9 @@ def main() -> None:
         "--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone"
     )
     parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a target of issue 27 is missed"
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="tiny sizes, one run per endpoint, nothing recorded (the suite runs this)",
@@ -335,13 +365,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         global RESIDENTS
-        args.sizes, args.reps, args.no_record, RESIDENTS = "2000", 1, True, 500
+        # two sizes, so that the growth table and its verdict run too (not judged)
+        args.sizes, args.reps, args.no_record, RESIDENTS = "1000,2000", 1, True, 500
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-    record = (
-        _common.record
-        if not args.no_record
-        else lambda title, lines: print("\n".join([title, "", *lines]))
-    )
+    if args.no_record:  # printed with the machine and its load, not appended
+        os.environ["BENCH_NO_RECORD"] = "1"
+    record = _common.record
 
     setup_django()
     from incentives.models import Voucher
@@ -357,6 +386,7 @@ def main() -> None:
         have = max(have, size)
         build_s, report = build_rollups()
         refresh_s = time_refresh()
+        load_before = os.getloadavg()
         timings = time_endpoints(args.reps)
         by_size[size] = timings
         lines = [
@@ -367,31 +397,71 @@ def main() -> None:
             f"- load: {loaded:,} vouchers by COPY in {seconds:.1f} s "
             f"({loaded / max(seconds, 1e-9):,.0f} rows/s)",
             f"- roll-up build from scratch (368 days): {build_s:.1f} s — {report.city_rows:,} "
-            f"CityDay, {report.offer_rows:,} OfferDay, {report.claimant_rows:,} ClaimantDay rows",
+            f"CityDay, {report.offer_rows:,} OfferDay rows, {report.claimant_sets:,} resident sets",
             f"- incremental refresh (today + yesterday): {refresh_s * 1000:.0f} ms",
             f"- sizes: {sizes_of_tables()}",
+            f"- load average (1, 5, 15 min) while timing: at start {_load(load_before)}, "
+            f"at end {_load(os.getloadavg())}",
             "",
             "| endpoint | p50 ms | p95 ms | max ms |",
             "|---|---:|---:|---:|",
         ]
-        for label, times in timings:
+        for label, times, _city in timings:
             ms = [t * 1000 for t in times]
             lines.append(f"| {label} | {pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {max(ms):.1f} |")
         record(
             f"Dashboard: roll-ups and endpoints at {size:,} vouchers (bench/dashboard.py)", lines
         )
     if len(by_size) > 1:
-        first, last = min(by_size), max(by_size)
-        lines = [
-            f"p50 of each endpoint at {first:,} and {last:,} vouchers ({last / first:.0f}× data):",
-            "",
-            f"| endpoint | p50 ms at {first:,} | p50 ms at {last:,} | ratio |",
-            "|---|---:|---:|---:|",
-        ]
-        for (label, small), (_l, big) in zip(by_size[first], by_size[last], strict=True):
-            a, b = pct([t * 1000 for t in small], 50), pct([t * 1000 for t in big], 50)
-            lines.append(f"| {label} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
+        lines, passed = growth_table(by_size)
         record("Dashboard: growth of endpoint time with data (bench/dashboard.py)", lines)
+        if args.strict and not passed:
+            sys.exit(1)
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def growth_table(by_size: dict) -> tuple[list[str], bool]:
+    """p50 and p95 of each endpoint at the smallest and the largest size, the growth of
+    p50, and the verdict against issue 27's targets."""
+    first, last = min(by_size), max(by_size)
+    lines = [
+        f"Each endpoint at {first:,} and {last:,} vouchers ({last / first:.0f}× data), same run:",
+        "",
+        f"| endpoint | p50 ms at {first:,} | p95 ms at {first:,} | p50 ms at {last:,} "
+        f"| p95 ms at {last:,} | p50 growth | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    failures = []
+    for (label, small, city), (_l, big, _c) in zip(by_size[first], by_size[last], strict=True):
+        s_ms, b_ms = [t * 1000 for t in small], [t * 1000 for t in big]
+        a50, a95, b50, b95 = pct(s_ms, 50), pct(s_ms, 95), pct(b_ms, 50), pct(b_ms, 95)
+        growth = b50 / a50
+        if city:
+            target = f"growth ≤ {GROWTH_MAX}, p95 ≤ {CITY_P95_MS:.0f} ms"
+            ok = growth <= GROWTH_MAX and b95 <= CITY_P95_MS
+        elif label == ALL_CITIES_SUMMARY:
+            target = f"p95 ≤ {ALL_CITIES_P95_MS:.0f} ms"
+            ok = b95 <= ALL_CITIES_P95_MS
+        else:
+            target, ok = "—", True
+        if not ok:
+            failures.append(label)
+        verdict = "" if target == "—" else (" ok" if ok else " **missed**")
+        lines.append(
+            f"| {label} | {a50:.1f} | {a95:.1f} | {b50:.1f} | {b95:.1f} | {growth:.2f} "
+            f"| {target}{verdict} |"
+        )
+    lines += [
+        "",
+        f"**{'PASS' if not failures else 'FAIL'}** (issue 27, point 1): city-staff endpoints' "
+        f"p50 growth ≤ {GROWTH_MAX}× and p95 ≤ {CITY_P95_MS:.0f} ms at {last:,}; all-cities "
+        f"summary p95 ≤ {ALL_CITIES_P95_MS:.0f} ms"
+        + (f" — missed: {', '.join(failures)}" if failures else ""),
+    ]
+    return lines, not failures
 
 
 if __name__ == "__main__":

@@ -6,7 +6,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
+from .dashboard.models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    OfferMonth,
+    RollupRefresh,
+)
 from .incidents.models import Incident, IncidentEvent
 from .passes.models import EntitlementTally, EntitlementUse, RefusalCount
 from .risk.models import RiskSignal
@@ -21,8 +30,10 @@ from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 
 __all__ = [
     "CityDay",
+    "CityMonth",
+    "CityTotalDay",
     "ClaimTally",
-    "ClaimantDay",
+    "ClaimantSet",
     "DirtyDay",
     "EntitlementTally",
     "EntitlementUse",
@@ -30,6 +41,7 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "OfferDay",
+    "OfferMonth",
     "OfflineRedemption",
     "Redemption",
     "RefusalCount",

@@ -5,7 +5,6 @@ keyed by an Asia/Shanghai calendar day; foreign keys carry no database constrain
 because the rows are derived and rebuilt in bulk (see incentives.dashboard.rollup).
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,35 +75,96 @@ class OfferDay(_Counts):
         return f"{self.day} offer {self.offer_id}"
 
 
-class ClaimantDay(models.Model):
-    """That a resident claimed at least one voucher in a city on a day.
+class CityMonth(_Counts):
+    """CityDay summed over a calendar month (`day`: the month's first day): breakdowns by
+    category and home city and flows read a range's whole months here and only its other
+    days from CityDay, so a year reads ~12 months of combinations, not 365 days of them."""
 
-    Distinct residents over a range cannot be summed from daily counts, and counting
-    distinct residents over a year of these rows is too slow at millions of vouchers. So
-    each row also keeps the resident's previous claim day in the same city (`prev_day`)
-    and in any city (`prev_any_day`, rows ordered by day then city): the residents who
-    claimed in [d0, d1] are exactly the rows in [d0, d1] whose previous day is before d0
-    (or none) — one row per resident, counted with a plain index-only COUNT.
-    """
-
-    pk = models.CompositePrimaryKey("dest_city", "resident", "day")
+    pk = models.CompositePrimaryKey("dest_city", "day", "home_city", "category")
     dest_city = _fk("accounts.City", _("使用城市"))
-    resident = _fk(settings.AUTH_USER_MODEL, _("居民"))
-    day = models.DateField(_("日期"))
-    prev_day = models.DateField(_("在本市的上一领取日"), null=True)
-    prev_any_day = models.DateField(_("在任一城市的上一领取日"), null=True)
+    day = models.DateField(_("月份首日"))
+    home_city = _fk("accounts.City", _("居民所在城市"))
+    category = models.CharField(_("类别"), max_length=20)
 
     class Meta:
-        verbose_name = _("居民领取日")
-        verbose_name_plural = _("居民领取日")
+        verbose_name = _("城市月汇总")
+        verbose_name_plural = _("城市月汇总")
         indexes = [
-            models.Index(fields=["dest_city", "day", "prev_day"], name="dash_claim_city"),
-            models.Index(fields=["day", "prev_any_day"], name="dash_claim_day"),
-            models.Index(fields=["resident", "day"], name="dash_claim_resident"),
+            models.Index(fields=["home_city", "day"], name="dash_citymonth_home"),
+            models.Index(fields=["day"], name="dash_citymonth_day"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.dest_city_id} resident {self.resident_id}"
+        return f"{self.day:%Y-%m} {self.home_city_id}→{self.dest_city_id} {self.category}"
+
+
+class OfferMonth(_Counts):
+    """OfferDay summed over a calendar month (`day`: the month's first day): the merchant,
+    offer, scenario and station breakdowns' whole months."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "offer", "merchant")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("月份首日"))
+    offer = _fk("merchants.Offer", _("优惠"))
+    merchant = _fk("merchants.Merchant", _("商户"))
+
+    class Meta:
+        verbose_name = _("优惠月汇总")
+        verbose_name_plural = _("优惠月汇总")
+        indexes = [models.Index(fields=["day"], name="dash_offermonth_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} offer {self.offer_id}"
+
+
+class CityTotalDay(_Counts):
+    """Voucher events of one day by destination city alone (the sums of its CityDay rows):
+    serves the summary's totals and the series, whose reads then grow with days, not with
+    the combinations of home city and category."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("日期"))
+
+    class Meta:
+        verbose_name = _("城市日总计")
+        verbose_name_plural = _("城市日总计")
+        indexes = [models.Index(fields=["day"], name="dash_citytotal_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dest_city_id}"
+
+
+class ClaimantSet(models.Model):
+    """The residents who claimed at least one voucher in a city (`scope` its code, or
+    `ALL` for any city) over one day or one calendar month (`period`, `start` its first
+    day): their ids as a serialized roaring bitmap (pyroaring's BitMap64).
+
+    Distinct residents over a range cannot be summed from daily counts; they are the
+    size of the union of the range's sets: the months wholly inside the range, and the
+    days of its partial months at either end (a year: ~12 month sets and ~30 day sets
+    per city). A month's set is the union of its day sets, recomputed in the same
+    transaction whenever one of its days is (rollup.py)."""
+
+    ALL = "*"
+
+    class Period(models.TextChoices):
+        DAY = "day", _("日")
+        MONTH = "month", _("月")
+
+    pk = models.CompositePrimaryKey("scope", "period", "start")
+    scope = models.CharField(_("使用城市"), max_length=6)
+    period = models.CharField(_("周期"), max_length=5, choices=Period.choices)
+    start = models.DateField(_("起始日"))
+    residents = models.BinaryField(_("居民集合"))
+    count = models.PositiveIntegerField(_("居民数"))
+
+    class Meta:
+        verbose_name = _("领取居民集合")
+        verbose_name_plural = _("领取居民集合")
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start} {self.scope}: {self.count}"
 
 
 class DirtyDay(models.Model):

@@ -21,27 +21,35 @@ The tables (incentives.dashboard.models):
   flows, and the category and home-city breakdowns;
 - `OfferDay` (dest city, day, offer, merchant) → six counts: merchant and offer
   breakdowns;
-- `ClaimantDay` (dest city, resident, day): one row per resident who claimed in that
-  city that day, with the resident's previous claim day in that city (`prev_day`) and
-  in any city (`prev_any_day`). Distinct residents over a range cannot be summed from
-  daily counts, and `COUNT(DISTINCT resident)` over a year of rows costs ~0.4 s at 5M
-  vouchers; instead the residents who claimed in [d0, d1] are counted as the rows in
-  [d0, d1] whose previous day is before d0 or absent (exactly one per resident), an
-  index-only `COUNT(*)`. After rebuilding days up to D, the first row after D of each
-  resident gets its previous days recomputed (nothing to do when D is today).
+- `CityMonth` and `OfferMonth`: the same rows summed over a calendar month (`day` is the
+  month's first day), recomputed from the month's day rows whenever one of its days is:
+  breakdowns and flows read a range's whole months there and its other days from the
+  day tables, so a year reads ~12 months of combinations instead of 365 days of them;
+- `CityTotalDay` (dest city, day) → the same six counts summed over home cities and
+  categories (from the chunk's CityDay rows): the summary's totals and the series, which
+  then read one row per city and day whatever the data;
+- `ClaimantSet` (scope, period, start): the ids of the residents who claimed in a city
+  (or in any city, scope `*`) on a day, or over a calendar month, as a serialized
+  roaring bitmap (pyroaring). Distinct residents over a range cannot be summed from
+  daily counts; they are the size of the union of the sets of the range's whole months
+  and of the days at its ends (exact). The day sets come from one `GROUP BY` of the
+  chunk's claims (the resident ids of each city and day); a month's sets are recomputed
+  from its stored day sets whenever one of its days is, in the same transaction.
 - `DirtyDay`: days to recompute on the next refresh.
 
 How rows are made: `rebuild_rollups(date_from, date_to)` recomputes whole days. In one
 transaction per chunk of days it deletes the chunk's rows and inserts them again with
 set-based `INSERT … SELECT … GROUP BY` over the vouchers whose `issued_at`,
-`redeemed_at` or `closed_at` fall in the chunk (three index range scans, UNION ALL).
+`redeemed_at` or `closed_at` fall in the chunk (three index range scans, UNION ALL); the
+sets are built in Python from the chunk's (city, day, resident ids) groups.
 The day of a timestamp comes from Django's own backend operation (`AT TIME ZONE`). A
 transaction-level advisory lock serialises concurrent refreshes, so two runs at once
 cannot both insert; readers see the old rows or the new, never a mix.
 
 Keeping current: the beat task `incentives.refresh_dashboard_rollups` (every few
 minutes; under the embedded default the web process runs it, config/scheduler.py)
-recomputes today and yesterday (Shanghai) and every day in `DirtyDay`. The
+recomputes today and yesterday (Shanghai) and every day in `DirtyDay`, newest first,
+clearing each chunk's marks as it is done. The
 voucher services stamp events with the current time, so the touched days are today (or
 yesterday, just after midnight); a writer that stamps an earlier time (a back-fill, a
 repaired import) calls `mark_days_dirty`. Recomputing a day is idempotent: running the
@@ -57,9 +65,19 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
+from pyroaring import BitMap64
 
 from ..models import EntitlementUse, Voucher
-from .models import CityDay, ClaimantDay, DirtyDay, OfferDay, RollupRefresh
+from .models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    OfferMonth,
+    RollupRefresh,
+)
 
 TZ_NAME = "Asia/Shanghai"
 TZ = ZoneInfo(TZ_NAME)
@@ -69,9 +87,10 @@ CHUNK_DAYS = 31
 _LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
 
 CLOSED = ("cancelled", "expired", "revoked")
+CITY_DIMS = ["dest_city_id", "home_city_id", "category"]
+OFFER_DIMS = ["dest_city_id", "offer_id", "merchant_id"]
 VOUCHERS = Voucher._meta.db_table
 USES = EntitlementUse._meta.db_table
-CLAIMANTS = ClaimantDay._meta.db_table
 
 
 def local_today() -> date:
@@ -90,7 +109,7 @@ class RebuildReport:
     date_to: date
     city_rows: int
     offer_rows: int
-    claimant_rows: int
+    claimant_sets: int
 
 
 def _day_of(column: str) -> tuple[str, list]:
@@ -140,59 +159,106 @@ def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> i
         return cursor.rowcount
 
 
-def _insert_claimants(first: date, lo: datetime, hi: datetime) -> int:
-    """Insert one row per (city, resident, day) with a claim in [lo, hi), with the
-    resident's previous claim day in that city and in any city (see ClaimantDay).
+def _insert_city_totals(first: date, last: date) -> int:
+    """CityTotalDay rows of the days first..last: the sums of their CityDay rows."""
+    counts = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
+    cols = ", ".join(counts)
+    sums = ", ".join(f"SUM({c})" for c in counts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CityTotalDay._meta.db_table} (dest_city_id, day, {cols}) "  # noqa: S608
+            f"SELECT dest_city_id, day, {sums} FROM {CityDay._meta.db_table} "
+            "WHERE day >= %s AND day <= %s GROUP BY dest_city_id, day",
+            [connection.ops.adapt_datefield_value(d) for d in (first, last)],
+        )
+        return cursor.rowcount
 
-    Inside the chunk the previous day comes from LAG; for a resident's first row in the
-    chunk, from the rows already kept before `first` (an index lookup, run only then).
-    """
-    day_sql, day_params = _day_of("v.issued_at")
-    t = CLAIMANTS
-    sql = (
-        f"INSERT INTO {t} (dest_city_id, resident_id, day, prev_day, prev_any_day) "  # noqa: S608
-        "SELECT n.dest_city_id, n.resident_id, n.day, "
-        "COALESCE(LAG(n.day) OVER (PARTITION BY n.dest_city_id, n.resident_id ORDER BY n.day), "
-        f"(SELECT MAX(p.day) FROM {t} p WHERE p.dest_city_id = n.dest_city_id "
-        "AND p.resident_id = n.resident_id AND p.day < %s)), "
-        "COALESCE(LAG(n.day) OVER (PARTITION BY n.resident_id ORDER BY n.day, n.dest_city_id), "
-        f"(SELECT MAX(p.day) FROM {t} p WHERE p.resident_id = n.resident_id AND p.day < %s)) "
-        "FROM (SELECT DISTINCT v.dest_city_id AS dest_city_id, v.resident_id AS resident_id, "
-        f"{day_sql} AS day FROM {VOUCHERS} v WHERE v.issued_at >= %s AND v.issued_at < %s) n"
+
+def _rebuild_months(day_model, month_model, dims: list[str], first: date, last: date) -> None:
+    """Recompute the month rows of every month that first..last touches as the sums of
+    that month's day rows (run after those days are rebuilt)."""
+    counts = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
+    cols, sums = ", ".join(dims), ", ".join(f"SUM({c})" for c in counts)
+    for month in _months(first, last):
+        month_model.objects.filter(day=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {month_model._meta.db_table} (day, {cols}, {', '.join(counts)}) "  # noqa: S608
+                f"SELECT %s, {cols}, {sums} FROM {day_model._meta.db_table} "
+                f"WHERE day >= %s AND day <= %s GROUP BY {cols}",
+                [
+                    connection.ops.adapt_datefield_value(d)
+                    for d in (month, month, _month_end(month))
+                ],
+            )
+
+
+def _set_row(scope: str, period: str, start: date, residents: BitMap64) -> ClaimantSet:
+    residents.run_optimize()
+    return ClaimantSet(
+        scope=scope,
+        period=period,
+        start=start,
+        residents=residents.serialize(),
+        count=len(residents),
     )
-    first_v = connection.ops.adapt_datefield_value(first)
+
+
+def _insert_day_sets(lo: datetime, hi: datetime) -> int:
+    """ClaimantSet rows of the days in [lo, hi): per city and for all cities, the ids of
+    the residents who claimed there that day (one GROUP BY over the claims' index)."""
+    day_sql, day_params = _day_of("v.issued_at")
+    sql = (
+        f"SELECT v.dest_city_id, {day_sql} AS day, array_agg(v.resident_id) "  # noqa: S608
+        f"FROM {VOUCHERS} v WHERE v.issued_at >= %s AND v.issued_at < %s GROUP BY 1, 2"
+    )
     params = [
-        first_v,
-        first_v,
         *day_params,
         connection.ops.adapt_datetimefield_value(lo),
         connection.ops.adapt_datetimefield_value(hi),
     ]
+    by_day: dict[date, BitMap64] = {}
+    rows = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        for city, day, ids in cursor:
+            residents = BitMap64(ids)
+            by_day.setdefault(day, BitMap64()).update(residents)
+            rows.append(_set_row(city, ClaimantSet.Period.DAY, day, residents))
+    rows += [_set_row(ClaimantSet.ALL, ClaimantSet.Period.DAY, d, r) for d, r in by_day.items()]
+    ClaimantSet.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
 
 
-def _fix_following_claimants(last: date) -> None:
-    """After rebuilding days up to `last`, correct the previous-day columns of each
-    resident's first row after `last` (the only rows whose previous day may have moved)."""
-    t = CLAIMANTS
-    last_v = connection.ops.adapt_datefield_value(last)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {t} SET prev_day = (SELECT MAX(p.day) FROM {t} p "  # noqa: S608
-            f"WHERE p.dest_city_id = {t}.dest_city_id AND p.resident_id = {t}.resident_id "
-            f"AND p.day < {t}.day) WHERE {t}.day > %s "
-            f"AND ({t}.prev_day IS NULL OR {t}.prev_day <= %s)",
-            [last_v, last_v],
-        )
-        cursor.execute(
-            f"UPDATE {t} SET prev_any_day = (SELECT MAX(p.day) FROM {t} p "  # noqa: S608
-            f"WHERE p.resident_id = {t}.resident_id AND (p.day < {t}.day "
-            f"OR (p.day = {t}.day AND p.dest_city_id < {t}.dest_city_id))) "
-            f"WHERE {t}.day > %s AND ({t}.prev_any_day IS NULL OR {t}.prev_any_day <= %s)",
-            [last_v, last_v],
-        )
+def _months(first: date, last: date) -> list[date]:
+    """The first days of the calendar months that first..last touches."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _rebuild_month_sets(first: date, last: date) -> int:
+    """Recompute the month sets of every month that first..last touches, from the day
+    sets stored for that month (run after those days' sets are rebuilt)."""
+    made = 0
+    for month in _months(first, last):
+        ClaimantSet.objects.filter(period=ClaimantSet.Period.MONTH, start=month).delete()
+        unions: dict[str, BitMap64] = {}
+        days = ClaimantSet.objects.filter(
+            period=ClaimantSet.Period.DAY, start__gte=month, start__lte=_month_end(month)
+        ).values_list("scope", "residents")
+        for scope, blob in days.iterator(chunk_size=500):
+            unions.setdefault(scope, BitMap64()).update(BitMap64.deserialize(bytes(blob)))
+        rows = [_set_row(s, ClaimantSet.Period.MONTH, month, r) for s, r in unions.items()]
+        ClaimantSet.objects.bulk_create(rows, batch_size=100)
+        made += len(rows)
+    return made
 
 
 def _lock() -> None:
@@ -212,16 +278,19 @@ def _rebuild_chunk(first: date, last: date) -> tuple[int, int, int]:
     lo, hi = day_start(first), day_start(last + timedelta(days=1))
     with transaction.atomic():
         _lock()
-        for model in (CityDay, OfferDay, ClaimantDay):
+        for model in (CityDay, CityTotalDay, OfferDay):
             model.objects.filter(day__gte=first, day__lte=last).delete()
-        city = _insert_counts(
-            CityDay._meta.db_table, ["dest_city_id", "home_city_id", "category"], lo, hi
-        )
-        offer = _insert_counts(
-            OfferDay._meta.db_table, ["dest_city_id", "offer_id", "merchant_id"], lo, hi
-        )
-        claimants = _insert_claimants(first, lo, hi)
-    return city, offer, claimants
+        ClaimantSet.objects.filter(
+            period=ClaimantSet.Period.DAY, start__gte=first, start__lte=last
+        ).delete()
+        city = _insert_counts(CityDay._meta.db_table, CITY_DIMS, lo, hi)
+        _insert_city_totals(first, last)
+        offer = _insert_counts(OfferDay._meta.db_table, OFFER_DIMS, lo, hi)
+        _rebuild_months(CityDay, CityMonth, CITY_DIMS, first, last)
+        _rebuild_months(OfferDay, OfferMonth, OFFER_DIMS, first, last)
+        sets = _insert_day_sets(lo, hi)
+        sets += _rebuild_month_sets(first, last)
+    return city, offer, sets
 
 
 def rebuild_rollups(
@@ -238,10 +307,6 @@ def rebuild_rollups(
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if progress is not None:
             progress(first, last, counts)
-    if ClaimantDay.objects.filter(day__gt=date_to).exists():
-        with transaction.atomic():
-            _lock()
-            _fix_following_claimants(date_to)
     if date_to >= started.astimezone(TZ).date():
         RollupRefresh.mark(started)
     return RebuildReport(date_from, date_to, *totals)
@@ -275,13 +340,17 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
 def refresh_recent_rollups(*, lookback_days: int = 1, today: date | None = None) -> list[date]:
     """Recompute today, the `lookback_days` before it and every dirty day; returns the days.
 
-    A dirty mark is cleared only if it is unchanged since it was read, so a mark made
-    while this runs survives for the next run."""
+    Newest days first, a chunk of days at a time; each chunk's dirty marks are cleared
+    once it is rebuilt, so a long catch-up (every day after an upgrade) cut short by the
+    task's time limit resumes where it stopped. A mark is cleared only if it is unchanged
+    since it was read, so a mark made while this runs survives for the next run."""
     today = today or local_today()
     marks = dict(DirtyDay.objects.values_list("day", "marked_at"))
     days = sorted({today - timedelta(days=i) for i in range(lookback_days + 1)} | set(marks))
-    for first, last in _runs(days):
-        rebuild_rollups(date_from=first, date_to=last)
-    for day, marked_at in marks.items():
-        DirtyDay.objects.filter(day=day, marked_at=marked_at).delete()
+    for first, last in reversed(list(_runs(days))):
+        for lo, hi in reversed(list(_chunks(first, last, CHUNK_DAYS))):
+            rebuild_rollups(date_from=lo, date_to=hi)
+            for day, marked_at in marks.items():
+                if lo <= day <= hi:
+                    DirtyDay.objects.filter(day=day, marked_at=marked_at).delete()
     return days

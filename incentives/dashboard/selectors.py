@@ -3,6 +3,9 @@
 Every function takes the scope (one city, the member cities of an alliance, or every
 city) and an inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
+Summary totals and series read CityTotalDay (one row per city and day), distinct
+residents the ClaimantSet bitmaps, breakdowns and flows CityMonth/OfferMonth for the
+range's whole calendar months and CityDay/OfferDay for its other days (set_pieces).
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -19,14 +22,17 @@ Scope rules (docs/api.md "City staff"):
 - `city=None` and `cities=None` (superusers only) counts every city.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Count, Manager, Model, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
+from pyroaring import BitMap64
 
 from accounts.models import City
 from core import i18n
@@ -36,7 +42,15 @@ from merchants.models import Category, Merchant, Offer, Scenario, Station
 from ..incidents.models import Incident
 from ..models import OfflineRedemption
 from ..passes.models import RefusalCount
-from .models import CityDay, ClaimantDay, OfferDay, RollupRefresh
+from .models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    OfferDay,
+    OfferMonth,
+    RollupRefresh,
+)
 from .rollup import day_start
 
 COUNTS = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
@@ -95,23 +109,93 @@ def _at_destination[Row: Model](rows: QuerySet[Row] | Manager[Row], scope: Scope
     return qs if scope.cities is None else qs.filter(dest_city_id__in=scope.cities)
 
 
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def set_pieces(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The calendar months wholly inside date_from..date_to (their first days), and the
+    runs of days of the range outside them (at most two: its partial months' days)."""
+    months: list[date] = []
+    days: list[tuple[date, date]] = []
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        end = _month_end(month)
+        lo, hi = max(month, date_from), min(end, date_to)
+        if lo == month and hi == end:
+            months.append(month)
+        elif days and days[-1][1] + timedelta(days=1) == lo:
+            days[-1] = (days[-1][0], hi)
+        else:
+            days.append((lo, hi))
+        month = end + timedelta(days=1)
+    return months, days
+
+
+def unique_residents(scope: Scope) -> int:
+    """How many residents claimed at least once in the scope's cities over its range:
+    the size of the union of the ClaimantSet bitmaps of the range's whole months and of
+    its other days (1 query; exact)."""
+    months, days = set_pieces(scope.date_from, scope.date_to)
+    pieces = Q(period=ClaimantSet.Period.MONTH, start__in=months)  # none: matches nothing
+    for lo, hi in days:
+        pieces |= Q(period=ClaimantSet.Period.DAY, start__gte=lo, start__lte=hi)
+    codes = scope.codes
+    where = Q(scope=ClaimantSet.ALL) if codes is None else Q(scope__in=codes)
+    rows = list(ClaimantSet.objects.filter(where & pieces).values_list("residents", "count"))
+    if len(rows) <= 1:
+        return int(rows[0][1]) if rows else 0
+    return len(BitMap64.union(*(BitMap64.deserialize(bytes(blob)) for blob, _n in rows)))
+
+
+# The month table of each day table: a range reads its whole months from the first.
+MONTHS_OF: dict[type[Model], type[Model]] = {CityDay: CityMonth, OfferDay: OfferMonth}
+
+
+def _grouped(
+    source: type[Model],
+    scope: Scope,
+    fields: list[str],
+    narrow: Callable[[QuerySet[Any]], QuerySet[Any]],
+) -> list[dict[str, Any]]:
+    """The six counts of the range grouped by `fields`, over the rows `narrow` keeps: the
+    range's whole months from the month table, its other days from `source`, one query
+    (UNION ALL of the two GROUP BYs, summed here)."""
+    months, days = set_pieces(scope.date_from, scope.date_to)
+    parts: list[QuerySet[Any]] = []
+    if months:
+        parts.append(MONTHS_OF[source]._default_manager.filter(day__in=months))
+    if days:
+        runs = (Q(day__gte=lo, day__lte=hi) for lo, hi in days)
+        parts.append(source._default_manager.filter(reduce(or_, runs)))
+    grouped = [narrow(qs).values(*fields).annotate(**_sums()).order_by() for qs in parts]
+    rows = grouped[0] if len(grouped) == 1 else grouped[0].union(grouped[1], all=True)
+    merged: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[f] for f in fields)
+        total = merged.setdefault(key, {**{f: row[f] for f in fields}, **dict.fromkeys(COUNTS)})
+        for name in COUNTS:
+            total[name] = (total[name] or 0) + int(row[name] or 0)
+    return list(merged.values())
+
+
+def _destination(scope: Scope) -> Callable[[QuerySet[Any]], QuerySet[Any]]:
+    """Keep the rows of offers in the scope's cities (all rows for every city)."""
+
+    def narrow(qs: QuerySet[Any]) -> QuerySet[Any]:
+        if scope.city is not None:
+            return qs.filter(dest_city_id=scope.city)
+        return qs if scope.cities is None else qs.filter(dest_city_id__in=scope.cities)
+
+    return narrow
+
+
 def summary(*, scope: Scope) -> dict[str, Any]:
     """Totals of the range, distinct claiming residents, refusals and incidents, the city's
     live and paused offers and merchants, offline redemptions that met a voucher redeemed
     first elsewhere, and the time of the figures (9 queries)."""
-    totals = _counts(_at_destination(CityDay.objects, scope).aggregate(**_sums()))
-    # One row per resident: their first claim day inside the range (see ClaimantDay).
-    claimants = _at_destination(ClaimantDay.objects, scope)
-    if scope.city is None and scope.cities is not None:
-        # an alliance: no previous day is kept per set of cities, so distinct residents
-        # over its members' rows (bounded by the members' claim days in the range)
-        residents = claimants.aggregate(n=Count("resident_id", distinct=True))["n"]
-    elif scope.city is None:
-        first_in_range = Q(prev_any_day__isnull=True) | Q(prev_any_day__lt=scope.date_from)
-        residents = claimants.filter(first_in_range).count()
-    else:
-        first_in_range = Q(prev_day__isnull=True) | Q(prev_day__lt=scope.date_from)
-        residents = claimants.filter(first_in_range).count()
+    totals = _counts(_at_destination(CityTotalDay.objects, scope).aggregate(**_sums()))
+    residents = unique_residents(scope)
     # Published offers whose validity overlaps the range; participating merchants.
     offers = Offer.objects.filter(
         status=Offer.Status.PUBLISHED,
@@ -172,7 +256,12 @@ def _period_start(day: date, interval: str) -> date:
 def series(*, scope: Scope, interval: str = "day") -> list[dict[str, Any]]:
     """One row per day, ISO week (from Monday) or calendar month of the range, zeros
     included; edge periods count only their days inside the range (1 query)."""
-    rows = _at_destination(CityDay.objects, scope).values("day").annotate(**_sums()).order_by("day")
+    rows = (
+        _at_destination(CityTotalDay.objects, scope)
+        .values("day")
+        .annotate(**_sums())
+        .order_by("day")
+    )
     by_day = {row["day"]: _counts(row) for row in rows}
     periods: dict[date, dict[str, Any]] = {}
     day = scope.date_from
@@ -201,20 +290,23 @@ def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
     any of its counts is not zero (≤ 2 queries)."""
     if by == "refusal_reason":
         return _refusals_by_reason(scope)
-    source: Manager[Any]  # the city roll-up or the offer roll-up
+    source: type[Model]  # the city roll-up or the offer roll-up (and their months)
     if by in ("category", "home_city"):
-        source, field = CityDay.objects, by if by == "category" else "home_city_id"
+        source, field = CityDay, by if by == "category" else "home_city_id"
     elif by == "scenario":
-        source, field = OfferDay.objects, "offer__scenario"  # the offer's scenario now
+        source, field = OfferDay, "offer__scenario"  # the offer's scenario now
     elif by == "station":
         # a merchant in two stations counts in both; merchants in none are not a row
-        source, field = OfferDay.objects, "merchant__stations"
+        source, field = OfferDay, "merchant__stations"
     else:
-        source, field = OfferDay.objects, f"{by}_id"
-    grouped: QuerySet[Any] = _at_destination(source, scope)
-    if by == "station":
-        grouped = grouped.filter(merchant__stations__isnull=False)
-    grouped = grouped.values(field).annotate(**_sums()).order_by()
+        source, field = OfferDay, f"{by}_id"
+    at_destination = _destination(scope)
+
+    def narrow(qs: QuerySet[Any]) -> QuerySet[Any]:
+        qs = at_destination(qs)
+        return qs.filter(merchant__stations__isnull=False) if by == "station" else qs
+
+    grouped = _grouped(source, scope, [field], narrow)
     rows: list[dict[str, Any]] = [
         {"key": str(row[field]), **_counts(row), "refusals": 0} for row in grouped
     ]
@@ -302,12 +394,15 @@ def flows(*, scope: Scope) -> list[dict[str, Any]]:
     """Counts per (residents' home city → offers' city) pair involving the scope's city on
     either side, largest first (2 queries). In an alliance, only pairs of two members
     (and, narrowed to a member city, those that involve it)."""
-    qs = _in_range(CityDay.objects, scope)
-    if scope.city is not None:
-        qs = qs.filter(Q(dest_city_id=scope.city) | Q(home_city_id=scope.city))
-    if scope.cities is not None:
-        qs = qs.filter(dest_city_id__in=scope.cities, home_city_id__in=scope.cities)
-    grouped = qs.values("home_city_id", "dest_city_id").annotate(**_sums()).order_by()
+
+    def narrow(qs: QuerySet[Any]) -> QuerySet[Any]:
+        if scope.city is not None:
+            qs = qs.filter(Q(dest_city_id=scope.city) | Q(home_city_id=scope.city))
+        if scope.cities is not None:
+            qs = qs.filter(dest_city_id__in=scope.cities, home_city_id__in=scope.cities)
+        return qs
+
+    grouped = _grouped(CityDay, scope, ["home_city_id", "dest_city_id"], narrow)
     rows: list[dict[str, Any]] = [
         {"home_city": row["home_city_id"], "dest_city": row["dest_city_id"], **_counts(row)}
         for row in grouped

@@ -7,7 +7,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from incentives.dashboard.models import CityDay, ClaimantDay, DirtyDay, OfferDay
+from incentives.dashboard.models import (
+    CityDay,
+    CityMonth,
+    CityTotalDay,
+    ClaimantSet,
+    DirtyDay,
+    OfferDay,
+    OfferMonth,
+)
 from incentives.dashboard.rollup import mark_days_dirty, rebuild_rollups, refresh_recent_rollups
 from incentives.models import Voucher
 from incentives.tasks import refresh_dashboard_rollups
@@ -200,14 +208,17 @@ def _snapshot():
     return (
         sorted(CityDay.objects.values_list()),
         sorted(OfferDay.objects.values_list()),
-        sorted(ClaimantDay.objects.values_list()),
+        sorted(CityTotalDay.objects.values_list()),
+        sorted(CityMonth.objects.values_list()),
+        sorted(OfferMonth.objects.values_list()),
+        sorted((*row[:3], bytes(row[3]), row[4]) for row in ClaimantSet.objects.values_list()),
     )
 
 
 def test_refresh_and_rebuild_are_idempotent(history):
     rebuild_rollups(date_from=history.first_day, date_to=history.today)
     first = _snapshot()
-    assert first[0] and first[1] and first[2]
+    assert all(first)
     rebuild_rollups(date_from=history.first_day, date_to=history.today, chunk_days=7)
     assert _snapshot() == first
     refresh_recent_rollups()
@@ -270,3 +281,31 @@ def test_the_celery_task_refreshes_today(history, staff, api_client):
     assert history.today.isoformat() in result
     today = history.today
     assert_all_endpoints_match(api_client, staff["330100"], "330100", today, today)
+
+
+def test_a_catch_up_cut_short_keeps_the_marks_of_the_days_it_did_not_reach(history, monkeypatch):
+    """After an upgrade every day is dirty; a refresh stopped by the task's time limit
+    has cleared the marks of the chunks it finished (newest first) and no others."""
+    from incentives.dashboard import rollup
+
+    days = [history.today - timedelta(days=i) for i in range(2, 70)]
+    mark_days_dirty(days=days)
+    real, calls = rollup.rebuild_rollups, []
+
+    def stopped_after_two_chunks(**kwargs):
+        if len(calls) == 2:
+            raise TimeoutError("time limit")
+        calls.append(kwargs)
+        real(**kwargs)
+
+    monkeypatch.setattr(rollup, "rebuild_rollups", stopped_after_two_chunks)
+    with pytest.raises(TimeoutError):
+        refresh_recent_rollups()
+    done = {c["date_from"] + timedelta(days=i) for c in calls for i in range(31)}
+    done = {d for d in done if any(c["date_from"] <= d <= c["date_to"] for c in calls)}
+    assert calls[0]["date_to"] == history.today  # the newest days first
+    left = set(DirtyDay.objects.values_list("day", flat=True))
+    assert left == set(days) - done and left
+    monkeypatch.setattr(rollup, "rebuild_rollups", real)
+    refresh_recent_rollups()
+    assert not DirtyDay.objects.exists()

@@ -67,6 +67,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"rebuilt {report.date_from}..{report.date_to} in "
                 f"{time.monotonic() - started:.1f} s: {report.city_rows} city rows, "
-                f"{report.offer_rows} offer rows, {report.claimant_rows} claimant rows"
+                f"{report.offer_rows} offer rows, {report.claimant_sets} resident sets"
             )
         )
