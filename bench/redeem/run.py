@@ -256,6 +256,8 @@ def measure_rounds(targets: list, args, on_run=None) -> dict[str, dict]:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "bench.redeem.wsgi:application",
          "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--worker-class", "sync",
+         # gunicorn.conf.py's threads (4) would turn "sync" into gthread (issue 24 on)
+         "--threads", "1",
          "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
