@@ -55,8 +55,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import add_smoke, machine, record  # noqa: E402
-from cluster_test import CLUSTER_DIR, cluster_env, prepare  # noqa: E402
+from _common import add_smoke, machine, record  # type: ignore[import-not-found]  # noqa: E402
+from cluster_test import (  # type: ignore[import-not-found]  # noqa: E402
+    CLUSTER_DIR,
+    cluster_env,
+    prepare,
+)
 
 TARGET = 0.85  # issue 27, point 2: the production path ≥ 0.85 × direct gunicorn
 PRIMARY = "postgres://xinyou@127.0.0.1:5541/xinyou"
@@ -95,13 +99,19 @@ def wrk(url: str, bodies: Path, args) -> dict:
     if done.returncode:
         raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
     out = done.stdout
-    statuses = Counter(
-        {int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", re.search(r"STATUS (.*)", out)[1])}
-    )
+
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, out)
+        if match is None:
+            raise RuntimeError(f"wrk said no {pattern!r}: {out}")
+        return match
+
+    mix = found("STATUS (.*)")[1]
+    statuses = Counter({int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", mix)})
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    lat = re.search(r"LAT p50=([\d.]+) p99=([\d.]+)", out)
+    lat = found(r"LAT p50=([\d.]+) p99=([\d.]+)")
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+        "rps": float(found(r"Requests/sec:\s+([\d.]+)")[1]),
         "statuses": statuses,
         "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
         "p50": float(lat[1]),
@@ -322,7 +332,7 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
     ]
     for row in rows:
         voids = [(run["round"], void_reason(run)) for run in row.runs if void_reason(run)]
-        statuses = sum((run["statuses"] for run in row.runs), Counter())
+        statuses: Counter[int] = sum((run["statuses"] for run in row.runs), Counter())
         shown = " ".join(f"{c}={n}" for c, n in sorted(statuses.items()))
         if voids:
             why = "; ".join(f"round {r}: {reason}" for r, reason in voids)

@@ -4,8 +4,8 @@
 process's pool and gives it back); a pooled connection keeps its prepared statements."""
 
 from config.settings.production import *  # noqa: F403
-from config.settings.production import DATABASES
 
-for _db in DATABASES.values():
+# DATABASES comes from production.py's databases() (set through globals())
+for _db in globals()["DATABASES"].values():
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": 2, "timeout": 10}
