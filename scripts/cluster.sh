@@ -3,11 +3,16 @@
 #
 #   HAProxy 127.0.0.1:8080 (health checks on /readyz)
 #     -> gunicorn web-1, web-2, web-3 (127.0.0.1:8101-8103)
-#          -> PgBouncer 127.0.0.1:6432 (transaction pooling)
-#               -> PostgreSQL primary 127.0.0.1:5541 --streaming--> replica 127.0.0.1:5542
+#          -> PostgreSQL primary 127.0.0.1:5541 --streaming--> replica 127.0.0.1:5542
+#             (persistent connections, prepared statements: WEB_DATABASE=direct, the
+#             default; WEB_DATABASE=pooler puts the web nodes behind PgBouncer too)
 #          -> Redis 127.0.0.1:6390 (cache, throttles, Celery broker, beat lock)
 #   Celery worker-1, worker-2; beat and beat-2 (celery-redbeat: one of them schedules,
 #   the other waits on the lock in Redis)
+#          -> PgBouncer 127.0.0.1:6432 (transaction pooling) -> primary, replica
+#
+# Why the web nodes skip the pooler: docs/scaling.md, "The balancer and the pooler"
+# (PgBouncer 1.18, Debian 12's, cannot keep prepared statements in transaction pooling).
 #
 # usage: scripts/cluster.sh up|down|status|kill NAME|logs NAME|haproxy-config
 #
@@ -37,6 +42,9 @@ WEB_WORKERS=${WEB_WORKERS:-2}
 NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
 QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
 QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
+# direct: web nodes -> PostgreSQL (persistent connections, prepared statements);
+# pooler: web nodes -> PgBouncer in transaction pooling, as Celery always is
+WEB_DATABASE=${WEB_DATABASE:-direct}
 PGB_PORT=6432
 PG_PORT=5541
 REPLICA_PORT=5542
@@ -85,6 +93,10 @@ export DATABASE_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou
 export DATABASE_REPLICA_URL=postgres://xinyou@127.0.0.1:$PGB_PORT/xinyou_replica
 export DATABASE_POOLER=transaction
 export DB_CONN_MAX_AGE=60
+# the web nodes: straight to PostgreSQL unless WEB_DATABASE=pooler (start_app)
+export WEB_DATABASE=$WEB_DATABASE
+export WEB_DATABASE_URL=postgres://xinyou@127.0.0.1:$PG_PORT/xinyou
+export WEB_DATABASE_REPLICA_URL=postgres://xinyou@127.0.0.1:$REPLICA_PORT/xinyou
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 export CELERY_TASK_ALWAYS_EAGER=0
 export CELERY_VISIBILITY_TIMEOUT=${CELERY_VISIBILITY_TIMEOUT:-20}
@@ -148,6 +160,8 @@ start_pgbouncer() {
 [databases]
 xinyou = host=127.0.0.1 port=$PG_PORT dbname=xinyou
 xinyou_replica = host=127.0.0.1 port=$REPLICA_PORT dbname=xinyou
+; session pooling (prepared statements kept): only bench/cluster/balance.py's row
+xinyou_session = host=127.0.0.1 port=$PG_PORT dbname=xinyou pool_mode=session
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -159,7 +173,9 @@ pool_mode = transaction
 max_client_conn = 2000
 default_pool_size = 20
 reserve_pool_size = 5
-server_reset_query =
+; run when a session-pooled client leaves (transaction pooling never runs it): the next
+; client must not find the last one's prepared statements
+server_reset_query = DISCARD ALL
 ignore_startup_parameters = extra_float_digits,options
 logfile = $DIR/pgbouncer/pgbouncer.log
 pidfile = $DIR/pgbouncer/pgbouncer.pid
@@ -261,10 +277,16 @@ start_app() {
   source "$DIR/env"
   # each worker one thread, as a sync worker; the worker class (buffering, JSON errors),
   # request limits and access-log redaction come from gunicorn.conf.py
+  # the web nodes' database: PostgreSQL itself (WEB_DATABASE=direct) or the pooler
+  local db=()
+  if [ "$WEB_DATABASE" = direct ]; then
+    db=(DATABASE_URL="$WEB_DATABASE_URL" DATABASE_REPLICA_URL="$WEB_DATABASE_REPLICA_URL"
+        DATABASE_POOLER=)
+  fi
   for i in $(seq "$WEB_NODES"); do
     local port=${WEB_PORTS[$((i - 1))]}
     mkdir -p "$DIR/prom/web-$i"
-    supervise "web-$i" env PROMETHEUS_MULTIPROC_DIR="$DIR/prom/web-$i" \
+    supervise "web-$i" env PROMETHEUS_MULTIPROC_DIR="$DIR/prom/web-$i" "${db[@]}" \
       bash -c "rm -f '$DIR/prom/web-$i'/*.db; exec '$ROOT/.venv/bin/gunicorn' config.wsgi \
         --bind 127.0.0.1:$port --workers $WEB_WORKERS --threads 1 \
         --graceful-timeout 5 --timeout 60 --no-control-socket --name web-$i"
@@ -308,7 +330,7 @@ cmd_up() {
   app_env >"$DIR/env"
   say "PostgreSQL primary :$PG_PORT and streaming replica :$REPLICA_PORT"
   start_postgres
-  say "PgBouncer :$PGB_PORT (transaction pooling), Redis :$REDIS_PORT"
+  say "PgBouncer :$PGB_PORT (transaction pooling; web nodes: $WEB_DATABASE), Redis :$REDIS_PORT"
   start_pgbouncer
   start_redis
   say "migrations and demo data (on the primary)"
@@ -319,9 +341,9 @@ cmd_up() {
     unset DATABASE_REPLICA_URL
     "$PY" manage.py migrate --noinput >"$DIR/logs/migrate.log" 2>&1
     "$PY" manage.py collectstatic --noinput >"$DIR/logs/collectstatic.log" 2>&1
-    # the demo logins are refused under the production profile (seed_demo): this demo
-    # cluster seeds them with the default profile, on the same database
-    DJANGO_ENV= DJANGO_SETTINGS_MODULE=config.settings.embedded \
+    # seed_demo refuses the production settings (its logins have the README's password):
+    # the demo data are written under the embedded profile, on the same primary
+    env -u DJANGO_ENV DJANGO_SETTINGS_MODULE=config.settings.embedded \
       "$PY" manage.py seed_demo >"$DIR/logs/seed.log" 2>&1
   ) || { echo "cluster: migrate/seed failed; see $DIR/logs" >&2; exit 1; }
   say "web-1..web-$WEB_NODES (gunicorn), worker-1, worker-2, beat (x2), HAProxy :$HAPROXY_PORT"

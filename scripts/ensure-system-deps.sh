@@ -7,6 +7,10 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# the balancer's own tests (tests/test_security_server.py, tests/test_peak_shedding.py) and
+# the load generator of the benchmarks' smoke runs (tests/test_bench_smoke.py)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # Chinese glyphs for the browser tests' screenshots (otherwise every Han character is a box)
 [ -n "$(fc-list :lang=zh 2>/dev/null || true)" ] || need+=(fonts-noto-cjk)
 if [ "${#need[@]}" -eq 0 ]; then exit 0; fi

@@ -3,9 +3,9 @@ one short round, nothing timed against a target or recorded), each on a database
 own created on the suite's server and dropped after. A change that breaks a benchmark
 fails here, not in the hands of the next person who times it.
 
-Not here: bench/cluster/ (it drives `make cluster`, the network namespaces of a cluster of
-hosts, which CI's machine does not give) and bench/embedded_wheels.sh (it downloads
-wheels)."""
+Not here: bench/cluster/cluster_test.py (it drives `make cluster`, which CI's machine
+does not give; bench/cluster/balance.py's smoke needs no cluster: its direct rows only)
+and bench/embedded_wheels.sh (it downloads wheels)."""
 
 import os
 import shutil
@@ -90,6 +90,16 @@ def test_the_peak_benchmark_runs_in_smoke_mode(scratch_database_url):
     answer a 2xx, claims, redemptions and pass checks counted against the database."""
     done = run_smoke("bench/peak.py", scratch_database_url)
     assert '"exact": true' in done.stdout
+
+
+@pytest.mark.xdist_group("bench-smoke")
+def test_the_balance_benchmark_runs_in_smoke_mode(scratch_database_url):
+    """Its direct rows against gunicorns of its own (no cluster), each run's statuses
+    counted, and the table with the production verdict's rule: VOID on any answer but 201."""
+    done = run_smoke("bench/cluster/balance.py", scratch_database_url)
+    assert "smoke ok: direct {201: " in done.stdout
+    assert "| gunicorn (2 sync workers) → PostgreSQL directly |" in done.stdout
+    assert "load average (1, 5, 15 min) before the run" in done.stdout
 
 
 @pytest.mark.outage  # it stops and restarts the suite's own Redis and PostgreSQL

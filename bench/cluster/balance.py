@@ -1,15 +1,34 @@
-"""What the balancer and the pooler cost (issue 17): redemptions under wrk, in one run,
+"""What the balancer and the pooler cost, and whether the production path keeps up
+(issue 17; issue 27, points 2 and 6): redemptions under wrk, every row in the same run,
 
-1. direct: a gunicorn started here, talking to the PostgreSQL primary directly (with
-   and without prepared statements, which transaction pooling rules out);
-2. pooler: the same gunicorn, through PgBouncer (transaction pooling);
-3. HAProxy with 1, 2 and 3 of the cluster's web nodes enabled (its runtime API turns
-   the others off), everything through PgBouncer.
+1. direct: a gunicorn started here (sync workers, as a plain deployment would run it),
+   talking to the PostgreSQL primary directly with prepared statements: the reference;
+2. the same with the cluster's web worker (core.gunicorn_worker.BufferingWorker, one
+   thread, from gunicorn.conf.py): what the buffering front costs against sync workers;
+3. the database paths one by one, each behind a sync gunicorn: no prepared statements
+   (what transaction pooling forces), PgBouncer in transaction pooling, PgBouncer in
+   session pooling (prepared statements kept; its `xinyou_session` database), and
+   Django's own psycopg pool per process (bench/cluster/pool_settings.py; only when
+   psycopg_pool is installed);
+4. HAProxy with 1, 2 and 3 of the cluster's web nodes enabled (its runtime API turns the
+   others off), the nodes on whatever database path the cluster gives them
+   (scripts/cluster.sh WEB_DATABASE). The row with every node enabled is the production
+   path: its ratio to row 1 of the same round is the target (≥ 0.85, PASS or FAIL).
 
-Every request is a distinct valid voucher token. Needs the cluster up
-(`scripts/cluster.sh up`); prints a table and, with --record, appends it to
-bench/RESULTS.md. On one 2-core machine more nodes cannot add cores: the 1/2/3-node rows
-show what each extra hop and process costs, not how a real cluster scales.
+Rows run in `--rounds` rounds, the production path next to the direct row and the order
+reversed every other round; a row's figure is the mean over its rounds, and each round's
+production ratio (from those adjacent runs) is shown. Every request is a
+distinct valid voucher token; the clerk's access token is minted to outlive the run. A
+timed run that gets any answer other than 201 (or a socket error) is VOID: it is shown as
+such and never counted as throughput.
+
+Needs the cluster up (`scripts/cluster.sh up`). `--smoke` needs no cluster: on the
+database of DATABASE_URL (scratch, tests/test_bench_smoke.py) it runs the direct rows for a
+second each and checks the table's verdicts; the pooler and HAProxy rows are left out.
+Prints the table with the machine and its load average at start and end; with --record
+(and not BENCH_NO_RECORD=1) appends it to bench/RESULTS.md. On one 2-core machine more
+nodes cannot add cores: the 1/2/3-node rows show what each hop and process costs, not how
+a real cluster scales.
 """
 
 from __future__ import annotations
@@ -17,21 +36,49 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "bench" / "redeem"))
 
-from cluster_test import CLUSTER_DIR, cluster_env, prepare  # noqa: E402
+from _common import add_smoke, machine, record  # type: ignore[import-not-found]  # noqa: E402
+from cluster_test import (  # type: ignore[import-not-found]  # noqa: E402
+    CLUSTER_DIR,
+    cluster_env,
+    prepare,
+)
+
+TARGET = 0.85  # issue 27, point 2: the production path ≥ 0.85 × direct gunicorn
+PRIMARY = "postgres://xinyou@127.0.0.1:5541/xinyou"
+POOLED = "postgres://xinyou@127.0.0.1:6432/xinyou"
+POOLED_SESSION = "postgres://xinyou@127.0.0.1:6432/xinyou_session"
+PATH = "/api/v1/merchant/redemptions"
+
+
+@dataclass
+class Row:
+    name: str
+    label: str
+    # a gunicorn of our own: (database URL, DATABASE_POOLER, worker class or None for
+    # gunicorn.conf.py's, settings module or None for the profile of the environment)
+    server: tuple[str, str, str | None, str | None] | None = None
+    nodes: int = 0  # HAProxy rows: how many of the cluster's web nodes are enabled
+    extra: tuple[str, ...] = ()  # more gunicorn options
+    runs: list[dict] = field(default_factory=list)
 
 
 def haproxy(command: str) -> str:
@@ -41,107 +88,346 @@ def haproxy(command: str) -> str:
         return s.recv(65536).decode()
 
 
-def wrk(url: str, bodies: Path, token: str, args) -> dict:
-    from run import wrk as run_wrk  # bench/redeem/run.py (lines: auth, key, body)
-
-    return run_wrk(url, bodies, args, args.seconds)
-
-
-def gunicorn(port: int, database_url: str, pooler: str, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=database_url, DATABASE_POOLER=pooler, PYTHONPATH=str(ROOT))
-    # (importing bench/redeem/run.py changes it)
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    env.pop("DATABASE_REPLICA_URL", None)
-    env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--worker-class", "sync", "--no-control-socket",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
+def wrk(url: str, bodies: Path, args) -> dict:
+    """One timed wrk run: req/s, p50/p99 and every status and socket error it saw."""
+    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_THREADS=str(args.threads))
+    done = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds}s",
+         "--latency", "-s", str(ROOT / "bench/redeem/wrk.lua"), url],
+        env=env, capture_output=True, text=True,
     )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+    out = done.stdout
+
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, out)
+        if match is None:
+            raise RuntimeError(f"wrk said no {pattern!r}: {out}")
+        return match
+
+    mix = found("STATUS (.*)")[1]
+    statuses = Counter({int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", mix)})
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    lat = found(r"LAT p50=([\d.]+) p99=([\d.]+)")
+    return {
+        "rps": float(found(r"Requests/sec:\s+([\d.]+)")[1]),
+        "statuses": statuses,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "p50": float(lat[1]),
+        "p99": float(lat[2]),
+    }
+
+
+def void_reason(run: dict) -> str:
+    """Why a timed run does not count ('' when it does): any answer but the 201 it asked
+    for, any socket error, or no answer at all."""
+    other = {code: n for code, n in run["statuses"].items() if code != 201}
+    parts = [f"{code}×{n}" for code, n in sorted(other.items())]
+    if run["socket_errors"]:
+        parts.append(f"{run['socket_errors']} socket errors")
+    if not run["statuses"].get(201):
+        parts.append("no 201")
+    return ", ".join(parts)
+
+
+def gunicorn(port: int, row: Row, workers: int, env_base: dict) -> subprocess.Popen:
+    database_url, pooler, worker_class, settings = row.server  # type: ignore[misc]
+    env = dict(env_base, DATABASE_URL=database_url, DATABASE_POOLER=pooler, PYTHONPATH=str(ROOT))
+    env.pop("DATABASE_REPLICA_URL", None)
+    if settings:
+        env.pop("DJANGO_ENV", None)  # else config.wsgi selects the production profile
+        env["DJANGO_SETTINGS_MODULE"] = settings
+    env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
+               "-w", str(workers), "--no-control-socket"]  # fmt: skip
+    # gunicorn.conf.py (read from the project folder) gives the buffering worker and
+    # WEB_THREADS (4) threads, with which gunicorn turns "sync" into gthread: every row
+    # runs one thread, as the cluster's nodes do; a sync row names its class
+    command += ["--threads", "1"]
+    command += ["--worker-class", worker_class] if worker_class else []
+    proc = subprocess.Popen([*command, *row.extra], cwd=ROOT, env=env)
     for _ in range(300):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
         except OSError:
+            if proc.poll() is not None:
+                break
             time.sleep(0.2)
     proc.terminate()
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"gunicorn for {row.name} did not start")
+
+
+def node_environment() -> dict[str, str]:
+    """The web nodes' own environment (the cluster's env file: JSON logs at INFO, one line
+    per redemption), not this process's (cluster_env() quiets its logging)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "DJANGO_"))}
+    for line in (CLUSTER_DIR / "env").read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export ") :].partition("=")
+            env[key] = value.strip("'")
+    return env
+
+
+def rows_for(args, workers: int, web_database: str) -> list[Row]:
+    sync = f"gunicorn ({workers} sync workers)"
+    rows = [
+        Row("direct", f"{sync} → PostgreSQL directly", (PRIMARY, "", "sync", None)),
+        Row(
+            "direct-buffering",
+            f"gunicorn ({workers} BufferingWorker, 1 thread: gunicorn.conf.py's) → "
+            "PostgreSQL directly",
+            (PRIMARY, "", None, None),
+        ),
+        Row(
+            "direct-unprepared",
+            f"{sync} → PostgreSQL directly, no prepared statements (DATABASE_POOLER=transaction)",
+            (PRIMARY, "transaction", "sync", None),
+        ),
+    ]
+    if args.smoke:
+        return rows
+    try:
+        import psycopg_pool  # noqa: F401
+
+        rows.append(
+            Row(
+                "psycopg-pool",
+                f"{sync}, Django's psycopg pool per process → PostgreSQL",
+                (PRIMARY, "", "sync", "bench.cluster.pool_settings"),
+            )
+        )
+    except ImportError:
+        print("psycopg_pool not installed: no row for Django's own pool", file=sys.stderr)
+    rows += [
+        Row(
+            "pooler-session",
+            f"{sync} → PgBouncer (session pooling, prepared statements kept) → PostgreSQL",
+            (POOLED_SESSION, "", "sync", None),
+        ),
+        Row(
+            "pooler",
+            f"{sync} → PgBouncer (transaction pooling, no prepared statements) → PostgreSQL",
+            (POOLED, "transaction", "sync", None),
+        ),
+    ]
+    nodes_db = (
+        "PostgreSQL directly" if web_database == "direct" else "PgBouncer (transaction pooling)"
+    )
+    total = int(os.environ.get("WEB_NODES", "3"))
+    for n in range(1, total + 1):
+        what = "1 web node" if n == 1 else f"{n} web nodes"
+        label = f"HAProxy → {what} ({workers} BufferingWorker, 1 thread, each) → {nodes_db}"
+        if n == total:
+            label = f"**production path**: {label}"
+        rows.append(Row(f"haproxy-{n}", label, nodes=n))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--vouchers", type=int, default=60_000)
+    parser.add_argument(
+        "--per-run", type=int, default=12_000, help="vouchers for each timed run (distinct)"
+    )
+    parser.add_argument(
+        "--rows", default="", help="only these rows (comma-separated names; direct is kept)"
+    )
     parser.add_argument("--record", action="store_true")
+    add_smoke(parser, seconds=1, rounds=1, per_run=300, connections=4)
     args = parser.parse_args()
-    cluster_env()
-    data = prepare(residents=1, vouchers=args.vouchers)
-    tokens = data["tokens"]
-    runs = ["direct", "direct-unprepared", "pooler", "haproxy-1", "haproxy-2", "haproxy-3"]
-    share = len(tokens) // len(runs)
-    folder = Path(tempfile.mkdtemp())
-    results: dict[str, dict] = {}
     workers = int(os.environ.get("WEB_WORKERS", "2"))
-    primary = "postgres://xinyou@127.0.0.1:5541/xinyou"
-    pooled = "postgres://xinyou@127.0.0.1:6432/xinyou"
-    for n, name in enumerate(runs):
-        bodies = folder / f"{name}.txt"
-        part = tokens[n * share : (n + 1) * share]
-        auth = f"Bearer {data['clerk']}"
-        bodies.write_text("\n".join(f"{auth}\t-\t{json.dumps({'token': t})}" for t in part) + "\n")
-        if name in ("direct", "direct-unprepared", "pooler"):
-            # DATABASE_POOLER=transaction turns prepared statements off (core/db.py): the
-            # unprepared direct row tells PgBouncer's own cost from the lost preparation
-            port = 18200 + n
-            server = gunicorn(port, pooled if name == "pooler" else primary,
-                              "" if name == "direct" else "transaction", workers)  # fmt: skip
-            try:
-                results[name] = wrk(f"http://127.0.0.1:{port}/api/v1/merchant/redemptions",
-                                    bodies, data["clerk"], args)  # fmt: skip
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-        else:
-            nodes = int(name[-1])
-            for i in (1, 2, 3):
-                haproxy(f"{'enable' if i <= nodes else 'disable'} server web/web-{i}")
-            time.sleep(1)
-            results[name] = wrk("http://127.0.0.1:8080/api/v1/merchant/redemptions",
-                                bodies, data["clerk"], args)  # fmt: skip
-    for i in (1, 2, 3):
-        haproxy(f"enable server web/web-{i}")
-    base = results["direct"]["rps"]
-    labels = {
-        "direct": f"gunicorn ({workers} workers) → PostgreSQL directly",
-        "direct-unprepared": f"gunicorn ({workers} workers) → PostgreSQL directly, "
-        "no prepared statements (DATABASE_POOLER=transaction)",
-        "pooler": f"gunicorn ({workers} workers) → PgBouncer → PostgreSQL",
-        "haproxy-1": f"HAProxy → 1 web node ({workers} workers) → PgBouncer",
-        "haproxy-2": f"HAProxy → 2 web nodes ({workers} workers each) → PgBouncer",
-        "haproxy-3": f"HAProxy → 3 web nodes ({workers} workers each) → PgBouncer",
-    }
+    if args.smoke:
+        smoke_env()
+        web_database = "direct"
+    else:
+        cluster_env()
+        web_database = os.environ.get("WEB_DATABASE", "pooler")
+    rows = rows_for(args, workers, web_database)
+    if args.rows:
+        wanted = {"direct", *args.rows.split(",")}
+        rows = [row for row in rows if row.name in wanted]
+    # the production path runs right after the direct row (right before it in reversed
+    # rounds): their ratio is taken from adjacent runs, which the machine's drift (other
+    # work on the same cores) touches least
+    production = [row for row in rows if row.nodes and row.label.startswith("**production")]
+    first = [rows[0], *production]
+    sequence = first + [row for row in rows if row not in first]
+    order = [sequence if r % 2 == 0 else sequence[::-1] for r in range(args.rounds)]
+    runs = sum(len(o) for o in order)
+    # the access token outlives the whole run (setup, every timed run and its pauses)
+    lifetime = timedelta(seconds=600 + runs * (args.seconds + 15))
+    started = time.monotonic()
+    data = prepare(residents=1, vouchers=args.per_run * runs)
+    clerk = clerk_token(lifetime)
+    print(f"{runs} timed runs; {len(data['tokens'])} vouchers; clerk token for {lifetime}")
+
+    folder = Path(tempfile.mkdtemp())
+    env_base = dict(os.environ) if args.smoke else node_environment()
+    servers: dict[str, tuple[int, subprocess.Popen]] = {}
+    try:
+        for n, row in enumerate(rows):
+            if row.server:
+                port = 18200 + os.getpid() % 500 + n * 1000
+                servers[row.name] = (port, gunicorn(port, row, workers, env_base))
+        tokens = iter(data["tokens"])
+        for r, ordered in enumerate(order):
+            for row in ordered:
+                bodies = folder / f"{row.name}-{r}.txt"
+                part = [next(tokens) for _ in range(args.per_run)]
+                bodies.write_text(
+                    "".join(f"Bearer {clerk}\t-\t{json.dumps({'token': t})}\n" for t in part)
+                )
+                if row.server:
+                    url = f"http://127.0.0.1:{servers[row.name][0]}{PATH}"
+                else:
+                    for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
+                        haproxy(f"{'enable' if i <= row.nodes else 'disable'} server web/web-{i}")
+                    url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
+                time.sleep(1)  # requests still in flight from the last run finish first
+                run = wrk(url, bodies, args)
+                run["round"] = r
+                row.runs.append(run)
+                print(f"round {r} {row.name}: {run['rps']:.0f} req/s {dict(run['statuses'])}")
+    finally:
+        if not args.smoke:
+            for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
+                haproxy(f"enable server web/web-{i}")
+        for _port, proc in servers.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    assert elapsed < lifetime.total_seconds(), "the run outlived its access token"
+    lines = table(rows, args, workers, elapsed)
+    if args.record:
+        record("Cluster: balancer and pooler cost (bench/cluster/balance.py)", lines)
+    else:
+        print("\n".join([f"Machine: {machine()}", "", *lines]))
+    if args.smoke:
+        smoke_check(rows)
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
+    direct = rows[0]
     lines = [
-        f"POST /api/v1/merchant/redemptions, wrk {args.threads} threads / {args.connections} "
-        f"connections / {args.seconds} s per row, distinct valid tokens, production settings "
-        "(JSON logs, metrics middleware), one run on this machine.",
+        f"POST {PATH}, wrk {args.threads} threads / {args.connections} connections / "
+        f"{args.seconds} s per timed run, {args.rounds} rounds (the production path run next "
+        f"to the direct row, the order reversed every other round), {elapsed:.0f} s in all; "
+        "every request a distinct valid voucher token, the clerk's access token minted to "
+        "outlive the run; production settings with the web nodes' environment (JSON logs at "
+        "INFO, metrics middleware), one thread per gunicorn worker. A run with any answer but "
+        "201 is VOID and not counted.",
         "",
-        "| path | req/s | ratio to direct | p50 ms | p99 ms | statuses |",
+        "| path | req/s (mean of rounds) | ratio to direct | p50 ms | p99 ms | statuses |",
         "|---|---|---|---|---|---|",
     ]
-    for name in runs:
-        r = results[name]
+    for row in rows:
+        voids = [(run["round"], void_reason(run)) for run in row.runs if void_reason(run)]
+        statuses: Counter[int] = sum((run["statuses"] for run in row.runs), Counter())
+        shown = " ".join(f"{c}={n}" for c, n in sorted(statuses.items()))
+        if voids:
+            why = "; ".join(f"round {r}: {reason}" for r, reason in voids)
+            lines.append(f"| {row.label} | VOID ({why}) | – | – | – | {shown} |")
+            continue
+        rps = mean([run["rps"] for run in row.runs])
+        base = ratio_base(direct)
+        ratio = f"{rps / base:.2f}" if base else "–"
         lines.append(
-            f"| {labels[name]} | {r['rps']:.0f} | {r['rps'] / base:.2f} | {r['p50']:.1f} | "
-            f"{r['p99']:.1f} | {r['status']} |"
+            f"| {row.label} | {rps:.0f} | {ratio} | {mean([r['p50'] for r in row.runs]):.1f} | "
+            f"{mean([r['p99'] for r in row.runs]):.1f} | {shown} |"
         )
-    print("\n".join(lines))
-    if args.record:
-        from _common import record
+    production = next((row for row in rows if row.label.startswith("**production")), None)
+    if production:
+        lines += ["", verdict(direct, production)]
+    for buffering in (row for row in rows if row.name == "direct-buffering"):
+        lines.append(
+            "- The web nodes' worker (BufferingWorker, 1 thread) / sync workers, same database "
+            f"path, per round: {paired(buffering, direct)}."
+        )
+        if production:
+            lines.append(
+                "- Production path / a direct gunicorn with the nodes' own worker, per round: "
+                f"{paired(production, buffering)}."
+            )
+    return lines
 
-        record("Cluster: balancer and pooler cost (bench/cluster/balance.py)", lines)
+
+def ratio_base(direct: Row) -> float | None:
+    if any(void_reason(run) for run in direct.runs):
+        return None
+    return mean([run["rps"] for run in direct.runs])
+
+
+def paired(row: Row, direct: Row) -> str:
+    """Each round's ratio of row to direct (a VOID run gives no ratio)."""
+    out = []
+    for run, base in zip(row.runs, direct.runs, strict=True):
+        if void_reason(run) or void_reason(base):
+            out.append(f"round {run['round']}: VOID")
+        else:
+            out.append(f"{run['rps'] / base['rps']:.2f}")
+    return ", ".join(out)
+
+
+def verdict(direct: Row, production: Row) -> str:
+    """PASS when the production path's mean is ≥ TARGET × direct's mean over the same
+    rounds (a VOID run voids the verdict); each round's ratio is shown beside it."""
+    if any(void_reason(run) for run in production.runs + direct.runs):
+        return f"- Production path / direct: VOID in some round ({paired(production, direct)})."
+    ratio = mean([r["rps"] for r in production.runs]) / mean([r["rps"] for r in direct.runs])
+    result = "PASS" if ratio >= TARGET else "FAIL"
+    return (
+        f"- Production path / direct gunicorn: {ratio:.2f} (per round "
+        f"{paired(production, direct)}; target ≥ {TARGET}): **{result}**."
+    )
+
+
+def clerk_token(lifetime: timedelta) -> str:
+    """The demo merchant clerk's access token, valid for `lifetime` (longer than the run:
+    ACCESS_TOKEN_LIFETIME is 10 minutes, and an expired token answers 401)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+
+    token = AccessToken.for_user(User.objects.get(phone="13600000001"))
+    token.set_exp(lifetime=lifetime)
+    return str(token)
+
+
+def smoke_env() -> None:
+    """--smoke: the scratch database of DATABASE_URL, the demo data seeded there, servers
+    on the test settings (no cluster)."""
+    global PRIMARY
+    PRIMARY = os.environ["DATABASE_URL"]
+    os.environ.pop("DJANGO_ENV", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+
+
+def smoke_check(rows: list[Row]) -> None:
+    """The smoke's own check: every row ran, counted its 201s and got a verdict."""
+    for row in rows:
+        assert row.runs and all(run["statuses"] for run in row.runs), row.name
+    # a run that got anything but 201 is VOID, never throughput
+    assert void_reason({"statuses": Counter({201: 5, 401: 1}), "socket_errors": 0}) == "401×1"
+    assert void_reason({"statuses": Counter({201: 5}), "socket_errors": 0}) == ""
+    print("smoke ok:", ", ".join(f"{row.name} {dict(row.runs[0]['statuses'])}" for row in rows))
 
 
 if __name__ == "__main__":
