@@ -204,8 +204,16 @@ def prepare(residents: int, vouchers: int) -> dict:
     ids = dict(Voucher.objects.filter(code__in=codes).values_list("code", "pk"))
     Offer.objects.filter(pk=offer.pk).update(claimed_count=len(codes))
     tokens = [signing.sign(kid=kid, voucher_id=ids[c], expires_at=expires) for c in codes]
+    # production settings ask staff for a second factor: the walkthrough's clerk logs in
+    # with an authenticator code, as at a real counter (docs/accounts.md)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=clerk, name="cluster-test", defaults={"confirmed": True}
+    )
     return {
         "offer": offer.pk,
+        "clerk_otp_key": device.bin_key.hex(),
         "clerk": str(RefreshToken.for_user(clerk).access_token),
         "city_staff": str(RefreshToken.for_user(city_staff).access_token),
         "residents": [str(RefreshToken.for_user(u).access_token) for u in people],
@@ -217,7 +225,14 @@ def prepare(residents: int, vouchers: int) -> dict:
 # --- the journey ------------------------------------------------------------------------
 
 
-def journey(offer_id: int, failures: list[str]) -> None:
+def authenticator_code(key_hex: str) -> str:
+    """The 6-digit code the clerk's authenticator app shows now (django-otp's own TOTP)."""
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(bytes.fromhex(key_hex), step=30, t0=0, digits=6).token():06d}"
+
+
+def journey(offer_id: int, clerk_otp_key: str, failures: list[str]) -> None:
     c = Client()
     login = {"phone": "13700000001", "password": PASSWORD}
     status, body = c.call("POST", "/api/v1/auth/token", login)
@@ -231,7 +246,11 @@ def journey(offer_id: int, failures: list[str]) -> None:
     code = (body or {}).get("code")
     status, body = c.call("GET", f"/api/v1/me/vouchers/{code}", token=resident)
     expect(status == 200 and body["status"] == "issued", f"voucher: {status} {body}", failures)
-    login = {"phone": "13600000001", "password": PASSWORD}
+    login = {
+        "phone": "13600000001",
+        "password": PASSWORD,
+        "otp": authenticator_code(clerk_otp_key),
+    }
     status, body = c.call("POST", "/api/v1/auth/token", login)
     expect(status == 200, f"merchant login: {status}", failures)
     clerk = (body or {}).get("access")
@@ -457,7 +476,7 @@ def main() -> int:
     failures: list[str] = []
     t0 = time.monotonic()
     data = prepare(args.residents, args.vouchers)
-    journey(data["offer"], failures)
+    journey(data["offer"], data["clerk_otp_key"], failures)
     kills = [(args.seconds / 3, "web-2"), (args.seconds / 2, "worker-1")]
     result = load(data, args.seconds, args.threads, kills)
     summary = check(data, result, failures, kill_window=10.0)
