@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -220,7 +220,13 @@ def read_claim_facts(
 
 def _period_params(now: datetime) -> dict[str, date]:
     """The current period's tally key of each kind of period (the `used_up` column)."""
-    starts = period_starts(now)
+    return _period_params_on(now.astimezone(TZ).date())
+
+
+@lru_cache(maxsize=4)
+def _period_params_on(day: date) -> dict[str, date]:
+    # the periods hold whole local days: one day's keys are every moment's of that day
+    starts = period_starts(datetime.combine(day, time.min, tzinfo=TZ))
     return {
         "day": starts[Offer.Period.DAY],
         "week": starts[Offer.Period.WEEK],
