@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -31,9 +32,12 @@ from merchants.models import Merchant, MerchantStaff, Offer
 
 from .eligibility import FACTS, One, Reason, period_starts, reasons_of
 from .incidents.models import Incident
-from .models import ClaimTally
+from .models import ClaimTally, IdempotencyRecord, Voucher
 from .offers.selectors import view_of
 from .passes.models import EntitlementTally, RefusalCount
+
+if TYPE_CHECKING:  # incentives.idempotency imports this module (its repeatable work)
+    from .idempotency import Keyed, Prior
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -66,13 +70,13 @@ SELECT o.id, o.merchant_id, o.kind, o.status, m.status, m.city_id, m.name, o.sce
        s.id, s.tier, s.seriously_dishonest, s.valid_until,
        EXISTS (SELECT 1 FROM {consent} c
                WHERE c.resident_id = u.id AND c.withdrawn_at IS NULL),
-       {rule_facts}
+       {rule_facts}{extra_columns}
 FROM (SELECT 1 AS one) base
 LEFT JOIN {offer} o ON o.id = %(offer)s
 LEFT JOIN {merchant} m ON m.id = o.merchant_id
 LEFT JOIN {user} u ON u.id = %(resident)s AND u.role = 'resident' AND u.is_active
 LEFT JOIN {standing} s ON s.resident_id = u.id
-"""
+{extra_joins}"""
 
 
 @dataclass(frozen=True)
@@ -168,14 +172,61 @@ def read_facts(
             },
         )
         row = cur.fetchone()
+    return _facts_of(row)
+
+
+def _facts_of(row: tuple) -> Facts:
     base = len(row) - len(FACTS)
     rules = {rule.fact: value for rule, value in zip(FACTS, row[base:], strict=True)}
     return Facts(*row[:base], **rules)
 
 
+@dataclass(frozen=True)
+class ClaimFacts:
+    """The claim's read: the facts, the Idempotency-Key's row (when the claim has a key and
+    it has a row) and the id the voucher will have (drawn from its sequence: the answer,
+    its signed token included, is made before the statement that stores it)."""
+
+    facts: Facts
+    prior: "Prior | None"
+    voucher_id: int
+
+
+def read_claim_facts(
+    *, resident_id: int, offer_id: int, now: datetime, keyed: "Keyed | None"
+) -> ClaimFacts:
+    """`read_facts` for a claim, with the key's row and the voucher's id in the same
+    statement."""
+    with prepared_cursor() as cur:
+        cur.execute(
+            _claim_read_sql(),
+            {
+                "staff": None,
+                "resident": resident_id,
+                "offer": offer_id,
+                "now": now,
+                "today": timezone.localdate(now),
+                **_period_params(now),
+                "scope": keyed.scope if keyed else None,
+                "key": keyed.key if keyed else None,
+            },
+        )
+        row = cur.fetchone()
+    from .idempotency import Prior
+
+    extra = _CLAIM_EXTRA  # the key's row (five columns), then the voucher's id
+    return ClaimFacts(_facts_of(row[:-extra]), Prior.of(row[-extra:-1]), row[-1])
+
+
 def _period_params(now: datetime) -> dict[str, date]:
     """The current period's tally key of each kind of period (the `used_up` column)."""
-    starts = period_starts(now)
+    return _period_params_on(now.astimezone(TZ).date())
+
+
+@lru_cache(maxsize=4)
+def _period_params_on(day: date) -> dict[str, date]:
+    # the periods hold whole local days: one day's keys are every moment's of that day
+    starts = period_starts(datetime.combine(day, time.min, tzinfo=TZ))
     return {
         "day": starts[Offer.Period.DAY],
         "week": starts[Offer.Period.WEEK],
@@ -184,12 +235,31 @@ def _period_params(now: datetime) -> dict[str, date]:
     }
 
 
+_CLAIM_EXTRA = 6
+
+
 @cache
 def _read_sql() -> str:
+    return _sql("", "")
+
+
+@cache
+def _claim_read_sql() -> str:
+    """The claim's read: `_READ_SQL` plus the key's row (incentives.idempotency) and the
+    voucher's id (`_CLAIM_EXTRA` columns, last)."""
+    from .idempotency import PRIOR_COLUMNS, PRIOR_JOIN
+
+    columns = f"{PRIOR_COLUMNS}, nextval(pg_get_serial_sequence('{{voucher}}', 'id'))"
+    return _sql(",\n       " + columns, PRIOR_JOIN + "\n")
+
+
+def _sql(extra_columns: str, extra_joins: str) -> str:
     """`_READ_SQL` with the eligibility rules' columns, its table names (model metadata)
     and the suspending statuses."""
     rule_facts = ",\n       ".join(rule.fact_sql for rule in FACTS)
-    return _READ_SQL.replace("{rule_facts}", rule_facts).format(
+    sql = _READ_SQL.replace("{rule_facts}", rule_facts)
+    sql = sql.replace("{extra_columns}", extra_columns).replace("{extra_joins}", extra_joins)
+    return sql.format(
         **db_tables(
             staff=MerchantStaff,
             consent=Consent,
@@ -205,6 +275,8 @@ def _read_sql() -> str:
             honour=Honour,
             city=City,
             scheme=Scheme,
+            record=IdempotencyRecord,
+            voucher=Voucher,
         ),
         suspending=", ".join(f"'{status}'" for status in Incident.SUSPENDING),
     )

@@ -11,6 +11,15 @@ domain refusals (4xx with a stable code) are stored.
 When the first request died before committing (its process crashed, the database went
 away mid-request), nothing of its work is kept and its row is unlocked: a retry with the
 same key takes the row over at once and does the work, exactly once.
+
+A use case whose work is one writing statement records its answer in that statement
+(`recorded_in_work`, the claim: issue 27): the key's row is read with the work's facts and
+written, complete, by the statement that does the work, so the key costs no statement of
+its own. The answer is decided before the statement runs (the claim's voucher id is drawn
+by its read); a refusal is stored by one INSERT. The first answer stored wins: a repeat
+that finds the key answered (at its read, or when its own statement meets the first's
+row, which it waits for) replays it, and undoes whatever its statement did. A row of a
+first attempt that runs under the locking protocol above (not complete) is left to it.
 """
 
 import hashlib
@@ -19,7 +28,8 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -57,6 +67,13 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
     "first response (409 idempotency_key_reused with another body, 409 request_in_progress "
     "while the first is still running).",
 )
+
+
+def _valid_key(request: Request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is not None and not KEY_RE.fullmatch(key):
+        raise DomainError(detail={HEADER: ["1–64 printable ASCII characters"]})
+    return key
 
 
 def _fingerprint(request: Request) -> str:
@@ -133,11 +150,9 @@ def _lock(request: Request, scope: str, key: str) -> IdempotencyRecord:
 
 def idempotent(request: Request, scope: str, work: Callable[[], Response]) -> Response:
     """Run `work` at most once per (user, scope, Idempotency-Key); without a key, run it."""
-    key = request.headers.get(HEADER)
+    key = _valid_key(request)
     if key is None:
         return work()
-    if not KEY_RE.fullmatch(key):
-        raise DomainError(detail={HEADER: ["1–64 printable ASCII characters"]})
     fingerprint = _fingerprint(request)
     purged, repeats = 0, REPEATS
     while True:
@@ -212,3 +227,160 @@ def _complete(record: IdempotencyRecord, status: int, body: Any) -> None:
 def purge_expired() -> int:
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - TTL).delete()
     return deleted
+
+
+# --------------------------------------------------------------------------- in the work
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A request under an Idempotency-Key whose work stores its own answer (in its one
+    writing statement, or by `store_refusal`)."""
+
+    user_id: int
+    scope: str
+    key: str
+    fingerprint: str
+
+    def params(self, now: datetime) -> dict[str, Any]:
+        """The parameters of `RECORD_CTE` (and of the read's LEFT JOIN: `scope`, `key`)."""
+        return {
+            "scope": self.scope,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "stale": now - TTL,
+        }
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The key's row as a read found it."""
+
+    fingerprint: str
+    created_at: datetime
+    completed: bool
+    status: int | None
+    body: Any
+
+    @classmethod
+    def of(cls, row: tuple | None) -> "Prior | None":
+        """From (fingerprint, created_at, completed, response_status, response_body); None
+        for no row (a LEFT JOIN's NULLs)."""
+        if row is None or row[0] is None:
+            return None
+        fingerprint, created_at, completed, status, body = row
+        body = json.loads(body) if isinstance(body, str) else body
+        return cls(fingerprint, created_at, bool(completed), status, body)
+
+    def live(self, now: datetime) -> bool:
+        return self.created_at >= now - TTL
+
+
+class Recorded(Exception):
+    """The key is already answered (`prior`, or None when only the writing statement found
+    the row): the work did nothing and the answer is the one stored."""
+
+    def __init__(self, prior: Prior | None = None) -> None:
+        super().__init__("idempotency key already answered")
+        self.prior = prior
+
+
+# The key's row, complete, written by the work's own statement (`{record}` its table):
+# a row older than the TTL is taken over, any other row of the key is left alone and the
+# statement finds none inserted (then it undoes itself: Recorded). `{source}` is the CTE
+# whose row says the work was done.
+RECORD_CTE = """recorded AS (
+    INSERT INTO {record} (user_id, scope, "key", fingerprint, created_at, completed,
+                          response_status, response_body)
+    SELECT %(resident)s, %(scope)s::text, %(key)s::text, %(fingerprint)s::text, %(now)s, TRUE,
+           %(answer_status)s, %(answer)s::jsonb
+    FROM {source} WHERE %(key)s::text IS NOT NULL
+    ON CONFLICT (user_id, scope, "key") DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at, completed = TRUE,
+        response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body
+    WHERE {record}.created_at < %(stale)s
+    RETURNING id
+)"""
+
+# The read's columns and join of the key's row (`{record}` its table; alias `ir`).
+PRIOR_COLUMNS = "ir.fingerprint, ir.created_at, ir.completed, ir.response_status, ir.response_body"
+PRIOR_JOIN = (
+    "LEFT JOIN {record} ir ON ir.user_id = %(resident)s AND ir.scope = %(scope)s::text "
+    'AND ir."key" = %(key)s::text'
+)
+
+
+def answer_json(body: Any) -> str:
+    """A body as the key's row stores it (what is not JSON, a date or a lazy text, as text)."""
+    return json.dumps(body, cls=_Encoder)
+
+
+def store_refusal(keyed: Keyed, refusal: DomainError, now: datetime) -> None:
+    """Store a refusal as the key's answer, in one statement; Recorded when the key is
+    already answered (the caller's transaction, if any, is then rolled back by it)."""
+    table, key_column = _table()
+    with prepared_cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (user_id, scope, {key_column}, fingerprint, created_at, "  # noqa: S608
+            "completed, response_status, response_body) VALUES (%s, %s, %s, %s, %s, TRUE, %s, "
+            f"%s::jsonb) ON CONFLICT (user_id, scope, {key_column}) DO UPDATE "
+            "SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at, "
+            "completed = TRUE, response_status = EXCLUDED.response_status, "
+            f"response_body = EXCLUDED.response_body WHERE {table}.created_at < %s RETURNING id",
+            [
+                keyed.user_id,
+                keyed.scope,
+                keyed.key,
+                keyed.fingerprint,
+                now,
+                refusal.status,
+                answer_json(render(refusal)),
+                now - TTL,
+            ],
+        )
+        if cur.fetchone() is None:
+            raise Recorded()
+
+
+def _read_prior(keyed: Keyed) -> Prior | None:
+    table, key_column = _table()
+    with prepared_cursor() as cur:
+        cur.execute(
+            "SELECT fingerprint, created_at, completed, response_status, response_body "  # noqa: S608
+            f"FROM {table} WHERE user_id = %s AND scope = %s AND {key_column} = %s",
+            [keyed.user_id, keyed.scope, keyed.key],
+        )
+        return Prior.of(cur.fetchone())
+
+
+def recorded_in_work(
+    request: Request,
+    scope: str,
+    work: Callable[[Keyed | None], Response],
+    locking_work: Callable[[], Response],
+) -> Response:
+    """Run `work` at most once per (user, scope, Idempotency-Key), the work storing its own
+    answer: `work(keyed)` raises Recorded when the key is already answered (nothing done)
+    and stores its refusals itself. Without a key, `work(None)`. A key whose row a first
+    attempt of the locking protocol holds (not complete) goes that way: `idempotent` with
+    `locking_work` (409 request_in_progress while that attempt runs)."""
+    key = _valid_key(request)
+    if key is None:
+        return work(None)
+    user_id = request.user.pk
+    assert user_id is not None  # the view lets only signed-in callers through
+    keyed = Keyed(int(user_id), scope, key, _fingerprint(request))
+    for _attempt in range(REPEATS):
+        try:
+            return work(keyed)
+        except Recorded as found:
+            prior = found.prior or _read_prior(keyed)
+        now = timezone.now()
+        if prior is None or not prior.live(now):
+            continue  # purged, or taken over as stale, since: the work again
+        if prior.fingerprint != keyed.fingerprint:
+            raise errors.IDEMPOTENCY_KEY_REUSED()
+        if prior.completed:
+            return Response(prior.body, status=prior.status)
+        return idempotent(request, scope, locking_work)
+    raise errors.REQUEST_IN_PROGRESS()

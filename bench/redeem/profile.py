@@ -1,10 +1,12 @@
 """Where a request's time goes: the redeem benchmark's endpoints called in-process
 (Django's test client, the full middleware stack) under pyinstrument.
 
-Run: scripts/with-services.sh .venv/bin/python bench/redeem/profile.py [redeem|claim|bare|floor]
+Run: scripts/with-services.sh .venv/bin/python bench/redeem/profile.py WHICH [N]
+     (WHICH: redeem, claim, passes, bare or floor)
      scripts/with-services.sh .venv/bin/python bench/redeem/profile.py cpu [N]
-The `cpu` form calls each endpoint N times in turn (several rounds, interleaved) and prints
-the Python CPU time per request (time.process_time: the server side's own work, which a
+The `cpu` form calls each endpoint N times in turn (several rounds, interleaved: the claim
+with an Idempotency-Key each, the pass check as bench/redeem/pass_checks.py sends it) and
+prints the Python CPU time per request (time.process_time: the server side's own work, which a
 machine shared with other jobs disturbs much less than wall-clock throughput).
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "redeem"))
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.redeem.settings"
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
@@ -36,12 +39,15 @@ def main() -> None:
     bearer = "Bearer " + str(tokens_for(clerk).access_token)
     if which == "cpu":
         return cpu(client, clerk, merchant, ids, tokens, bearer)
+    calls: list[tuple[str, dict, str, str | None]]
     if which == "claim":
         offer_id, residents = seed_claimants(merchant, n)
         calls = [
             (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
             for i, t in enumerate(residents)
         ]
+    elif which == "passes":
+        calls = [("/api/v1/merchant/pass-checks", b, bearer, None) for b in pass_bodies(clerk, n)]
     elif which == "bare":
         token = "Token " + Token.objects.create(user=clerk).key
         calls = [("/bench/bare", {"id": pk}, token, None) for pk in ids]
@@ -70,6 +76,24 @@ def main() -> None:
     print(profiler.output_text(unicode=False, color=False, show_all=show_all))
 
 
+def pass_bodies(clerk, count: int) -> list[dict]:
+    """Pass checks as bench/redeem/pass_checks.py sends them: a distinct resident's pass each,
+    the first use of a 1-per-day entitlement."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from pass_checks import seed_residents  # type: ignore[import-not-found]
+
+    from incentives import signing
+
+    offer, residents = seed_residents(count, clerk.merchant_membership.merchant_id)
+    expires = timezone.now() + timedelta(minutes=30)
+    return [
+        {"token": signing.sign_pass(resident_id=pk, expires_at=expires), "offer_id": offer.pk}
+        for pk in residents
+    ]
+
+
 def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
     import statistics
     import time
@@ -88,6 +112,9 @@ def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
         "claim": [
             (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
             for i, t in enumerate(residents)
+        ],
+        "passes": [
+            ("/api/v1/merchant/pass-checks", b, bearer, None) for b in pass_bodies(clerk, len(ids))
         ],
     }
     from django.db import connection

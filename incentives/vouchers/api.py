@@ -15,7 +15,7 @@ from core.auth import ClaimsJWTAuthentication, claims_user_id, signed_in_user
 from core.errors import NOT_FOUND
 
 from .. import signing
-from ..idempotency import HEADER, IDEMPOTENCY_PARAM, idempotent
+from ..idempotency import HEADER, IDEMPOTENCY_PARAM, Keyed, idempotent, recorded_in_work
 from ..qr import qr_response
 from . import offline, selectors, services
 from .models import Voucher
@@ -65,15 +65,30 @@ class ClaimView(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        def work() -> Response:
+        resident_id = claims_user_id(request)
+
+        def work(keyed: Keyed | None) -> Response:
+            if keyed is None:
+                voucher = services.claim_offer(resident_id=resident_id, offer_id=pk)
+                return Response(voucher_payload(voucher, request), status=201)
+            claimed = services.claim_offer_keyed(
+                resident_id=resident_id,
+                offer_id=pk,
+                keyed=keyed,
+                answer=lambda voucher: voucher_payload(voucher, request),
+            )
+            return Response(claimed.answer, status=201)
+
+        def locking_work() -> Response:  # a key whose first attempt holds its row locked
             voucher = services.claim_offer(
-                resident_id=claims_user_id(request),
+                resident_id=resident_id,
                 offer_id=pk,
                 idempotency_key=request.headers.get(HEADER, ""),
             )
             return Response(voucher_payload(voucher, request), status=201)
 
-        return idempotent(request, "claim", work)
+        # the key's answer is stored by the claim's own statements (issue 27)
+        return recorded_in_work(request, "claim", work, locking_work)
 
 
 class VoucherListView(GenericAPIView):

@@ -9,12 +9,14 @@ unique voucher column on the redemption.
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NoReturn
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from core.db import prepared_cursor
 from core.errors import NOT_AUTHENTICATED, NOT_FOUND, PERMISSION_DENIED, DomainError
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from .. import errors, signing
+from .. import errors, idempotency, signing
 from ..eligibility import LEFT, TIMING, Reason, holder_listed_sql
 from ..facts import (
     Aborted,
@@ -33,7 +35,7 @@ from ..facts import (
     db_tables,
     offer_reasons,
     present,
-    read_facts,
+    read_claim_facts,
     record_refusal,
     run_take,
 )
@@ -58,36 +60,49 @@ def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -
     taken and the voucher inserted atomically (one statement), and the offer's
     terms are copied onto the voucher (later changes of the offer do not touch it).
     """
+    claimed = _claim(resident_id, offer_id, idempotency_key, None, None)
+    return claimed.voucher
+
+
+@dataclass(frozen=True)
+class Claimed:
+    voucher: Voucher
+    answer: dict  # what `claim_offer_keyed`'s caller answers (and the key's row keeps)
+
+
+def claim_offer_keyed(
+    *,
+    resident_id: int,
+    offer_id: int,
+    keyed: idempotency.Keyed,
+    answer: Callable[[Voucher], dict],
+) -> Claimed:
+    """`claim_offer` under an Idempotency-Key, the key's answer stored by the claim itself
+    (incentives.idempotency.recorded_in_work): its row is read with the claim's facts, the
+    `201` answer (`answer(voucher)`) is written by the take's one statement and a refusal
+    by one more. Raises idempotency.Recorded when the key is already answered (nothing
+    done)."""
+    return _claim(resident_id, offer_id, keyed.key, keyed, answer)
+
+
+def _claim(
+    resident_id: int,
+    offer_id: int,
+    key: str,
+    keyed: idempotency.Keyed | None,
+    answer: Callable[[Voucher], dict] | None,
+) -> Claimed:
     now = timezone.now()
-    facts = read_facts(resident_id=resident_id, offer_id=offer_id, now=now)
-    if facts.holder_id is None:  # closed or deactivated (401), or no longer a resident (403)
-        raise NOT_AUTHENTICATED() if facts.active_role is None else PERMISSION_DENIED()
-    if facts.standing_id is None:
-        if not facts.consented:
-            raise credit_errors.CONSENT_REQUIRED()
-        raise credit_errors.NO_STANDING(http_status=403)
-    if not facts.consented:  # withdrawn: no stored standing is used
-        raise credit_errors.CONSENT_REQUIRED(reasons=[Reason.CONSENT_WITHDRAWN])
-    if facts.id is None or facts.status in _HIDDEN_STATUSES:
-        raise NOT_FOUND()
-    if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
-        raise errors.OFFER_NOT_ACTIVE(status=facts.status)
-    if facts.kind == Offer.Kind.ENTITLEMENT:
-        raise errors.OFFER_NOT_CLAIMABLE()  # shown with the credit pass instead
-    reasons = offer_reasons(facts, now)
-    timing = [r for r in reasons if r in TIMING]
-    if timing:
-        raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if Reason.CLAIM_LIMIT_REACHED in reasons and set(reasons) <= {
-        Reason.CLAIM_LIMIT_REACHED,
-        *LEFT,
-    }:
-        raise errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit)
-    if reasons and not set(reasons) <= set(LEFT):  # sold out alone: the take answers it
-        _count_refusal(facts, reasons[0])
-        raise errors.NOT_ELIGIBLE(reasons=reasons)
+    read = read_claim_facts(resident_id=resident_id, offer_id=offer_id, now=now, keyed=keyed)
+    if keyed is not None and read.prior is not None and read.prior.live(now):
+        raise idempotency.Recorded(read.prior)
+    facts = read.facts
+    refusal = _refusal_of(facts, now)
+    if refusal is not None:
+        _refuse(refusal, facts, keyed, now)
 
     fields = {
+        "voucher_id": read.voucher_id,
         "offer": facts.id,
         "resident": facts.holder_id,
         "limit": facts.per_resident_limit,
@@ -103,11 +118,69 @@ def claim_offer(*, resident_id: int, offer_id: int, idempotency_key: str = "") -
             now + timedelta(hours=present(facts.voucher_lifetime_hours)),
             present(facts.valid_until),
         ),
-        "key": idempotency_key[:64],
+        "voucher_key": key[:64],
     }
-    voucher = _take_in_one_statement(fields)
-    logger.info("voucher issued id=%s offer=%s resident=%s", voucher.pk, facts.id, resident_id)
-    return voucher
+    try:
+        claimed = _take_in_one_statement(fields, keyed, answer)
+    except DomainError as refused:  # no place left, or the limit: the take's own refusals
+        _refuse(_Refusal(refused), facts, keyed, now)
+    logger.info("voucher issued id=%s offer=%s resident=%s", read.voucher_id, facts.id, resident_id)
+    return claimed
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    error: DomainError
+    counted: str = ""  # the reason a refusal counts under (incentives.facts.record_refusal)
+
+
+def _refusal_of(facts: Facts, now: datetime) -> _Refusal | None:
+    """Why the claim is refused before its take, or None (the take decides what is left)."""
+    if facts.holder_id is None:  # closed or deactivated (401), or no longer a resident (403)
+        return _Refusal(NOT_AUTHENTICATED() if facts.active_role is None else PERMISSION_DENIED())
+    if facts.standing_id is None:
+        if not facts.consented:
+            return _Refusal(credit_errors.CONSENT_REQUIRED())
+        return _Refusal(credit_errors.NO_STANDING(http_status=403))
+    if not facts.consented:  # withdrawn: no stored standing is used
+        return _Refusal(credit_errors.CONSENT_REQUIRED(reasons=[Reason.CONSENT_WITHDRAWN]))
+    if facts.id is None or facts.status in _HIDDEN_STATUSES:
+        return _Refusal(NOT_FOUND())
+    if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
+        return _Refusal(errors.OFFER_NOT_ACTIVE(status=facts.status))
+    if facts.kind == Offer.Kind.ENTITLEMENT:
+        return _Refusal(errors.OFFER_NOT_CLAIMABLE())  # shown with the credit pass instead
+    reasons = offer_reasons(facts, now)
+    timing = [r for r in reasons if r in TIMING]
+    if timing:
+        return _Refusal(errors.OFFER_NOT_ACTIVE(reasons=timing))
+    if Reason.CLAIM_LIMIT_REACHED in reasons and set(reasons) <= {
+        Reason.CLAIM_LIMIT_REACHED,
+        *LEFT,
+    }:
+        return _Refusal(errors.CLAIM_LIMIT_REACHED(limit=facts.per_resident_limit))
+    if reasons and not set(reasons) <= set(LEFT):  # sold out alone: the take answers it
+        return _Refusal(errors.NOT_ELIGIBLE(reasons=reasons), counted=reasons[0])
+    return None
+
+
+def _refuse(
+    refusal: _Refusal, facts: Facts, keyed: idempotency.Keyed | None, now: datetime
+) -> NoReturn:
+    """Count the refusal (if it counts) and, under a key, store it as the key's answer, both
+    or neither (idempotency.Recorded, the count undone, when the key was answered since)."""
+    if keyed is None:
+        if refusal.counted:
+            _count_refusal(facts, refusal.counted)
+        raise refusal.error
+    try:
+        with transaction.atomic() if refusal.counted else nullcontext():
+            if refusal.counted:
+                _count_refusal(facts, refusal.counted)
+            idempotency.store_refusal(keyed, refusal.error, now)
+    except IntegrityError:  # no such user (any more): nothing to keep the answer on
+        pass
+    raise refusal.error
 
 
 def _count_refusal(facts: Facts, reason: str) -> None:
@@ -122,14 +195,16 @@ def _count_refusal(facts: Facts, reason: str) -> None:
 # The claim's hot path, one statement (atomic on its own): the resident's tally upsert (only
 # below the per-resident limit, under the row's lock), then the offer's quota (a conditional
 # UPDATE of the offer row: tally first, then offer, the lock order of _give_back), then the
-# voucher with its drawn code. When the tally moved but no voucher was inserted (no place
-# left or the offer no longer published; or the code is taken) the statement aborts itself
-# (xinyou_abort), undoing the tally. The tally only moves while the statement's snapshot
-# sees a place (`seen`), so an offer with no place left is refused without an abort; the
-# abort is left to races (the last place taken between the snapshot and the offer row's
-# lock) and code clashes, which a caller may meet by running the whole work again
-# (facts.run_take, race_only). Text parameters are cast: the statement runs prepared
-# (core.db), and the server cannot infer their types in an INSERT's SELECT list.
+# voucher with its drawn code and the id its read drew, then (under an Idempotency-Key) the
+# key's row with the answer (incentives.idempotency.RECORD_CTE). When the tally moved but no
+# voucher was inserted (no place left or the offer no longer published; or the code is
+# taken), or the key was answered meanwhile, the statement aborts itself (xinyou_abort),
+# undoing all of it. The tally only moves while the statement's snapshot sees a place
+# (`seen`), so an offer with no place left is refused without an abort; the abort is left
+# to races (the last place taken between the snapshot and the offer row's lock), code
+# clashes and a repeat of a key racing its first. Text parameters are cast: the statement
+# runs prepared (core.db), and the server cannot infer their types in an INSERT's SELECT
+# list.
 _CLAIM_SQL = """
 WITH seen AS (
     SELECT 1 FROM {offer}
@@ -148,43 +223,78 @@ WITH seen AS (
       AND EXISTS (SELECT 1 FROM tally)
     RETURNING id
 ), issued AS (
-    INSERT INTO {voucher} (code, offer_id, resident_id, status, merchant_id, dest_city_id,
+    INSERT INTO {voucher} (id, code, offer_id, resident_id, status, merchant_id, dest_city_id,
                            home_city_id, category, terms, terms_version, key_id, issued_at,
                            expires_at, idempotency_key)
-    SELECT %(code)s::text, %(offer)s, %(resident)s, 'issued', %(merchant)s, %(dest)s::text,
-           %(home)s::text, %(category)s::text, %(terms_json)s::jsonb, %(terms_version)s,
-           %(key_id)s::text, %(now)s, %(expires_at)s, %(key)s::text FROM placed
+    SELECT %(voucher_id)s, %(code)s::text, %(offer)s, %(resident)s, 'issued', %(merchant)s,
+           %(dest)s::text, %(home)s::text, %(category)s::text, %(terms_json)s::jsonb,
+           %(terms_version)s, %(key_id)s::text, %(now)s, %(expires_at)s, %(voucher_key)s::text
+    FROM placed
     ON CONFLICT (code) DO NOTHING
     RETURNING id
-), outcome AS (
+), {recorded}, outcome AS (
     SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT COUNT(*) FROM placed) AS placed,
-           (SELECT id FROM issued) AS voucher_id, (SELECT COUNT(*) FROM seen) AS seen
+           (SELECT id FROM issued) AS voucher_id, (SELECT COUNT(*) FROM seen) AS seen,
+           (SELECT COUNT(*) FROM recorded) AS recorded
 )
 SELECT took, voucher_id, seen,
        CASE WHEN took > 0 AND voucher_id IS NULL
-            THEN xinyou_abort(CASE WHEN placed > 0 THEN 'code_taken' ELSE 'no_place' END) END
+            THEN xinyou_abort(CASE WHEN placed > 0 THEN 'code_taken' ELSE 'no_place' END)
+            WHEN voucher_id IS NOT NULL AND %(key)s::text IS NOT NULL AND recorded = 0
+            THEN xinyou_abort('key_answered') END
 FROM outcome
 """
 _CODE_DRAWS = 5  # 29^9 codes: a clash is rare, and then we just draw again
 
 
-def _take_in_one_statement(fields: dict) -> Voucher:
-    sql = _CLAIM_SQL.format(**db_tables(tally=ClaimTally, offer=Offer, voucher=Voucher))
-    params = {**fields, "terms_json": json.dumps(fields["terms"])}
+@cache
+def _claim_sql() -> str:
+    tables = db_tables(
+        tally=ClaimTally, offer=Offer, voucher=Voucher, record=idempotency.IdempotencyRecord
+    )
+    recorded = idempotency.RECORD_CTE.format(record=tables["record"], source="issued")
+    return _CLAIM_SQL.format(**tables, recorded=recorded)
+
+
+def _take_in_one_statement(
+    fields: dict,
+    keyed: idempotency.Keyed | None,
+    answer: Callable[[Voucher], dict] | None,
+) -> Claimed:
+    # (without a key the record's part of the statement does nothing: `key` is NULL there)
+    params = {
+        **fields,
+        "terms_json": json.dumps(fields["terms"]),
+        **(keyed.params(fields["now"]) if keyed else _UNKEYED),
+        "answer_status": 201,
+    }
+    # a claim without a key under the locking protocol (idempotency.idempotent) may be run
+    # again whole after a race: there its take keeps no savepoint (facts.run_take)
+    race_only = keyed is None
     for _attempt in range(_CODE_DRAWS):
-        params["code"] = signing.new_code()
+        code = signing.new_code()
+        voucher = _voucher_of(fields, fields["voucher_id"], code)
+        body = answer(voucher) if answer else {}
+        params["code"] = code
+        params["answer"] = idempotency.answer_json(body) if keyed else None
         try:
-            took, voucher_id, seen, _ = run_take(sql, params, race_only=True)
+            took, voucher_id, seen, _ = run_take(_claim_sql(), params, race_only=race_only)
         except Aborted as undone:
             if undone.reason == "code_taken":
                 continue
+            if undone.reason == "key_answered":
+                raise idempotency.Recorded() from None
             _no_place(fields["offer"])
         if not seen:
             _no_place(fields["offer"])
         if not took:
             raise errors.CLAIM_LIMIT_REACHED(limit=fields["limit"])
-        return _voucher_of(fields, voucher_id, params["code"])
+        assert voucher_id == voucher.pk
+        return Claimed(voucher, body)
     raise RuntimeError("could not draw a unique voucher code")
+
+
+_UNKEYED = {"scope": None, "key": None, "fingerprint": None, "stale": None}
 
 
 def _no_place(offer_id: int) -> NoReturn:
@@ -209,7 +319,7 @@ def _voucher_of(fields: dict, voucher_id: int | None, code: str) -> Voucher:
         key_id=fields["key_id"],
         issued_at=fields["now"],
         expires_at=fields["expires_at"],
-        idempotency_key=fields["key"],
+        idempotency_key=fields["voucher_key"],
     )
 
 

@@ -197,7 +197,7 @@ def test_work_and_its_recorded_answer_commit_together(resident, offer):
             "RAISE EXCEPTION 'connection cut' USING ERRCODE = '08006'; END $$"
         )
         cur.execute(
-            f"CREATE TRIGGER cut_on_complete BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER cut_on_complete BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW "
             "WHEN (NEW.completed) EXECUTE FUNCTION cut_on_complete()"
         )
     try:

@@ -1,6 +1,7 @@
 """Exactness under concurrency, on PostgreSQL with real threads: every request is a full
 request through the stack on its own database connection."""
 
+import json
 import threading
 from collections import Counter
 
@@ -154,6 +155,28 @@ def test_same_idempotency_key_sent_20_times_at_once_makes_one_voucher(world, mer
     assert set(tally) <= {(201, None), (409, "request_in_progress")}, tally
     created = {body["code"] for status, body in results if status == 201}
     assert len(created) == 1  # every 201 is the same voucher, replayed
+    answers = {json.dumps(body, sort_keys=True) for status, body in results if status == 201}
+    assert len(answers) == 1  # and the very same answer
+    # a repeat whose take met the first one's answer undid its own tally and place
+    assert ClaimTally.objects.get(resident=resident).held == 1
+    assert Offer.objects.get(pk=offer.pk).claimed_count == 1
+
+
+def test_same_idempotency_key_refused_20_times_at_once_counts_one_refusal(world, merchant):
+    """A refusal under a key is stored as the key's answer with its count (issue 27): the
+    first one stored wins, every repeat answers it, and the refusal is counted once."""
+    from incentives.models import IdempotencyRecord, RefusalCount
+
+    offer = publish(merchant=merchant, min_tier="", per_resident_limit=5)
+    resident = make_resident(listed=True)  # seriously dishonest: not eligible
+    headers = {"HTTP_IDEMPOTENCY_KEY": "double-tap"}
+    calls = [(resident, "post", f"/api/v1/offers/{offer.pk}/claim", None, headers)] * 20
+    results = fire(calls)
+    assert codes(results) == Counter({(403, "not_eligible"): 20}), codes(results)
+    assert len({json.dumps(body, sort_keys=True) for _status, body in results}) == 1
+    assert not Voucher.objects.exists()
+    assert RefusalCount.objects.get().count == 1
+    assert IdempotencyRecord.objects.get(user=resident).response_status == 403
 
 
 @pytest.mark.parametrize("round_", range(5))
