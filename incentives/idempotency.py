@@ -17,9 +17,11 @@ A use case whose work is one writing statement records its answer in that statem
 written, complete, by the statement that does the work, so the key costs no statement of
 its own. The answer is decided before the statement runs (the claim's voucher id is drawn
 by its read); a refusal is stored by one INSERT. The first answer stored wins: a repeat
-that finds the key answered (at its read, or when its own statement meets the first's
-row, which it waits for) replays it, and undoes whatever its statement did. A row of a
-first attempt that runs under the locking protocol above (not complete) is left to it.
+that finds the key answered at its read replays it; one whose own statement meets the
+first's row (committed after the repeat's read: the first was still running when the
+repeat came) waits for it, undoes whatever its statement did and answers `409
+request_in_progress`, as api.md says, and its retry replays. A row of a first attempt
+that runs under the locking protocol above (not complete) is left to it.
 """
 
 import hashlib
@@ -374,12 +376,17 @@ def recorded_in_work(
         try:
             return work(keyed)
         except Recorded as found:
+            # found by the writing statement only: the first attempt's answer was committed
+            # after this request's read, so the first was still running when it came
+            in_flight = found.prior is None
             prior = found.prior or _read_prior(keyed)
         now = timezone.now()
         if prior is None or not prior.live(now):
             continue  # purged, or taken over as stale, since: the work again
         if prior.fingerprint != keyed.fingerprint:
             raise errors.IDEMPOTENCY_KEY_REUSED()
+        if in_flight:  # api.md: a repeat while the first is processed (retry: the replay)
+            raise errors.REQUEST_IN_PROGRESS()
         if prior.completed:
             return Response(prior.body, status=prior.status)
         return idempotent(request, scope, locking_work)

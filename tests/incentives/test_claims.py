@@ -143,6 +143,79 @@ def _fingerprint(path: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_repeat_whose_claim_meets_the_first_answer_being_written_is_in_progress(resident, offer):
+    """The claim writes its key's answer in its own statement (issue 27): a repeat that read
+    no answer, then met the first's answer being written (uncommitted, on another
+    connection here), waits for it, undoes its own work and answers 409
+    request_in_progress, as api.md says of a repeat while the first is processed; its retry
+    replays the first answer."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    path = f"/api/v1/offers/{offer.pk}/claim"
+    answer = {"code": "FIRST-ANSWER"}
+    written, release = threading.Event(), threading.Event()
+
+    def first_attempt():
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    user=resident,
+                    scope="claim",
+                    key="racing",
+                    fingerprint=_fingerprint(path),
+                    completed=True,
+                    response_status=201,
+                    response_body=answer,
+                )
+                written.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_attempt)
+    thread.start()
+    try:
+        assert written.wait(30)
+
+        # the repeat's statement blocks on the uncommitted row: the first commits only
+        # once PostgreSQL shows a backend waiting for that lock
+        def release_when_blocked():
+            try:
+                deadline = time.monotonic() + 30
+                with connection.cursor() as cur:
+                    while time.monotonic() < deadline and not release.is_set():
+                        cur.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                            "'Lock' AND datname = current_database()"
+                        )
+                        if cur.fetchone()[0]:
+                            waited.set()
+                            break
+                        time.sleep(0.01)
+            finally:
+                release.set()
+                connection.close()
+
+        waited = threading.Event()
+        watcher = threading.Thread(target=release_when_blocked)
+        watcher.start()
+        res = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="racing")
+        watcher.join(30)
+        assert waited.is_set()  # it did wait for the first attempt's row
+        assert (res.status_code, res.json()["error"]["code"]) == (409, "request_in_progress")
+        assert not Voucher.objects.exists()  # its own work undone
+        assert Offer.objects.get(pk=offer.pk).claimed_count == 0
+    finally:
+        release.set()
+        thread.join(30)
+    retry = claim(resident, offer.pk, HTTP_IDEMPOTENCY_KEY="racing")
+    assert (retry.status_code, retry.json()) == (201, answer)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_repeat_while_the_first_is_running_is_in_progress(resident, offer):
     """ "Running" is a first attempt holding its key's row lock (another connection here):
     a repeat answers 409 meanwhile; once that attempt ends without finishing (its

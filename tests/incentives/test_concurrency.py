@@ -164,7 +164,8 @@ def test_same_idempotency_key_sent_20_times_at_once_makes_one_voucher(world, mer
 
 def test_same_idempotency_key_refused_20_times_at_once_counts_one_refusal(world, merchant):
     """A refusal under a key is stored as the key's answer with its count (issue 27): the
-    first one stored wins, every repeat answers it, and the refusal is counted once."""
+    first one stored wins, every repeat answers it (or, if it came while the first was
+    running, 409 request_in_progress), and the refusal is counted once."""
     from incentives.models import IdempotencyRecord, RefusalCount
 
     offer = publish(merchant=merchant, min_tier="", per_resident_limit=5)
@@ -172,8 +173,11 @@ def test_same_idempotency_key_refused_20_times_at_once_counts_one_refusal(world,
     headers = {"HTTP_IDEMPOTENCY_KEY": "double-tap"}
     calls = [(resident, "post", f"/api/v1/offers/{offer.pk}/claim", None, headers)] * 20
     results = fire(calls)
-    assert codes(results) == Counter({(403, "not_eligible"): 20}), codes(results)
-    assert len({json.dumps(body, sort_keys=True) for _status, body in results}) == 1
+    tally = codes(results)
+    assert set(tally) <= {(403, "not_eligible"), (409, "request_in_progress")}, tally
+    assert tally[(403, "not_eligible")] >= 1, tally
+    refusals = {json.dumps(b, sort_keys=True) for status, b in results if status == 403}
+    assert len(refusals) == 1  # every 403 the very same stored answer
     assert not Voucher.objects.exists()
     assert RefusalCount.objects.get().count == 1
     assert IdempotencyRecord.objects.get(user=resident).response_status == 403
