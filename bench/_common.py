@@ -4,10 +4,12 @@ facts, percentiles, and appending results to bench/RESULTS.md."""
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
-from datetime import datetime
+from collections.abc import Set as AbstractSet
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,7 @@ def add_smoke(parser: argparse.ArgumentParser, **tiny: Any) -> None:
     parser.parse_args = parse_args  # type: ignore[method-assign]
 
 
-def unasked(statuses: dict[str, int], asked: set[str], socket_errors: int = 0) -> str:
+def unasked(statuses: dict[str, int], asked: AbstractSet[str], socket_errors: int = 0) -> str:
     """Why a timed round is void, or "" if it is not: any answer other than the statuses the
     round asked for (`asked`, e.g. {"201"}), or any request without an answer (wrk's socket
     errors and timeouts). A void round's requests are not throughput: a run that outlived
@@ -96,7 +98,57 @@ def unasked(statuses: dict[str, int], asked: set[str], socket_errors: int = 0) -
     found = [f"{code}={n}" for code, n in sorted(statuses.items()) if code not in asked and n]
     if socket_errors:
         found.append(f"{socket_errors} socket errors/timeouts")
+    if not found and not any(statuses.get(code) for code in asked):
+        found.append("no answer at all")  # a round with nothing to count counts for nothing
     return ", ".join(found)
+
+
+def wrk(
+    url: str,
+    bodies: Path,
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    asked: frozenset[str] = frozenset({"201"}),
+) -> dict[str, Any]:
+    """One timed wrk run with bench/redeem/wrk.lua (a line of `bodies` per request): req/s,
+    p50/p99 ms, every status and socket error it saw, and `void`, why it does not count
+    (`unasked`, or a body line used twice: a replay, not a new redemption or claim)."""
+    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_THREADS=str(threads))
+    done = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-s", str(ROOT / "bench/redeem/wrk.lua"), url],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+    out = done.stdout
+
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, out)
+        if match is None:
+            raise RuntimeError(f"wrk said no {pattern!r}: {out}")
+        return match
+
+    status = found("STATUS (.*)")[1]
+    statuses = {code: int(n) for code, n in re.findall(r"(\d+)=(\d+)", status)}
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(n) for n in socket.groups()) if socket else 0
+    wrapped = int(found(r"WRAPPED (\d+)")[1])
+    void = unasked(statuses, asked, errors)
+    if wrapped:
+        void = ", ".join(filter(None, [void, f"{wrapped} requests reused a body (too few)"]))
+    lat = found(r"LAT p50=([\d.]+) p99=([\d.]+)")
+    return {
+        "rps": float(found(r"Requests/sec:\s+([\d.]+)")[1]),
+        "status": status,
+        "statuses": statuses,
+        "socket_errors": errors,
+        "void": void,
+        "p50": float(lat[1]),
+        "p99": float(lat[2]),
+    }
 
 
 def fail_smoke_if_void(results: dict[str, dict]) -> None:
@@ -111,10 +163,13 @@ def lasting_token(token: Any, run_seconds: float) -> str:
     """A simplejwt access token re-dated to outlive the run: three times its estimated
     length and at least an hour (the product's access tokens live 10 minutes). The
     benchmark still signs it with the product's key and the caller's claims."""
-    from datetime import timedelta
-
-    token.set_exp(lifetime=timedelta(seconds=max(3600.0, 3 * run_seconds)))
+    token.set_exp(lifetime=token_lifetime(run_seconds))
     return str(token)
+
+
+def token_lifetime(run_seconds: float) -> timedelta:
+    """How long `lasting_token` dates a token for a run of about `run_seconds`."""
+    return timedelta(seconds=max(3600.0, 3 * run_seconds))
 
 
 def mean_of(runs: list[dict]) -> dict:

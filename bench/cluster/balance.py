@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -46,7 +45,6 @@ import time
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +53,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import add_smoke, machine, record  # type: ignore[import-not-found]  # noqa: E402
+from _common import (  # type: ignore[import-not-found]  # noqa: E402
+    add_smoke,
+    lasting_token,
+    machine,
+    record,
+    token_lifetime,
+    unasked,
+    wrk,
+)
 from cluster_test import (  # type: ignore[import-not-found]  # noqa: E402
     CLUSTER_DIR,
     cluster_env,
@@ -86,49 +92,6 @@ def haproxy(command: str) -> str:
         s.connect(str(CLUSTER_DIR / "haproxy.sock"))
         s.sendall(command.encode() + b"\n")
         return s.recv(65536).decode()
-
-
-def wrk(url: str, bodies: Path, args) -> dict:
-    """One timed wrk run: req/s, p50/p99 and every status and socket error it saw."""
-    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_THREADS=str(args.threads))
-    done = subprocess.run(
-        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds}s",
-         "--latency", "-s", str(ROOT / "bench/redeem/wrk.lua"), url],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
-    out = done.stdout
-
-    def found(pattern: str) -> re.Match[str]:
-        match = re.search(pattern, out)
-        if match is None:
-            raise RuntimeError(f"wrk said no {pattern!r}: {out}")
-        return match
-
-    mix = found("STATUS (.*)")[1]
-    statuses = Counter({int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", mix)})
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    lat = found(r"LAT p50=([\d.]+) p99=([\d.]+)")
-    return {
-        "rps": float(found(r"Requests/sec:\s+([\d.]+)")[1]),
-        "statuses": statuses,
-        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
-        "p50": float(lat[1]),
-        "p99": float(lat[2]),
-    }
-
-
-def void_reason(run: dict) -> str:
-    """Why a timed run does not count ('' when it does): any answer but the 201 it asked
-    for, any socket error, or no answer at all."""
-    other = {code: n for code, n in run["statuses"].items() if code != 201}
-    parts = [f"{code}×{n}" for code, n in sorted(other.items())]
-    if run["socket_errors"]:
-        parts.append(f"{run['socket_errors']} socket errors")
-    if not run["statuses"].get(201):
-        parts.append("no 201")
-    return ", ".join(parts)
 
 
 def gunicorn(port: int, row: Row, workers: int, env_base: dict) -> subprocess.Popen:
@@ -263,10 +226,11 @@ def main() -> None:
     order = [sequence if r % 2 == 0 else sequence[::-1] for r in range(args.rounds)]
     runs = sum(len(o) for o in order)
     # the access token outlives the whole run (setup, every timed run and its pauses)
-    lifetime = timedelta(seconds=600 + runs * (args.seconds + 15))
+    estimate = 600 + runs * (args.seconds + 15)
+    lifetime = token_lifetime(estimate)
     started = time.monotonic()
     data = prepare(residents=1, vouchers=args.per_run * runs)
-    clerk = clerk_token(lifetime)
+    clerk = clerk_token(estimate)
     print(f"{runs} timed runs; {len(data['tokens'])} vouchers; clerk token for {lifetime}")
 
     folder = Path(tempfile.mkdtemp())
@@ -292,10 +256,16 @@ def main() -> None:
                         haproxy(f"{'enable' if i <= row.nodes else 'disable'} server web/web-{i}")
                     url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
                 time.sleep(1)  # requests still in flight from the last run finish first
-                run = wrk(url, bodies, args)
+                run = wrk(
+                    url,
+                    bodies,
+                    threads=args.threads,
+                    connections=args.connections,
+                    seconds=args.seconds,
+                )
                 run["round"] = r
                 row.runs.append(run)
-                print(f"round {r} {row.name}: {run['rps']:.0f} req/s {dict(run['statuses'])}")
+                print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
     finally:
         if not args.smoke:
             for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
@@ -334,8 +304,11 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
-        voids = [(run["round"], void_reason(run)) for run in row.runs if void_reason(run)]
-        statuses: Counter[int] = sum((run["statuses"] for run in row.runs), Counter())
+        voids = [(run["round"], run["void"]) for run in row.runs if run["void"]]
+        statuses: Counter[int] = sum(
+            (Counter({int(c): n for c, n in run["statuses"].items()}) for run in row.runs),
+            Counter(),
+        )
         shown = " ".join(f"{c}={n}" for c, n in sorted(statuses.items()))
         if voids:
             why = "; ".join(f"round {r}: {reason}" for r, reason in voids)
@@ -365,7 +338,7 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
 
 
 def ratio_base(direct: Row) -> float | None:
-    if any(void_reason(run) for run in direct.runs):
+    if any(run["void"] for run in direct.runs):
         return None
     return mean([run["rps"] for run in direct.runs])
 
@@ -374,7 +347,7 @@ def paired(row: Row, direct: Row) -> str:
     """Each round's ratio of row to direct (a VOID run gives no ratio)."""
     out = []
     for run, base in zip(row.runs, direct.runs, strict=True):
-        if void_reason(run) or void_reason(base):
+        if run["void"] or base["void"]:
             out.append(f"round {run['round']}: VOID")
         else:
             out.append(f"{run['rps'] / base['rps']:.2f}")
@@ -384,7 +357,7 @@ def paired(row: Row, direct: Row) -> str:
 def verdict(direct: Row, production: Row) -> str:
     """PASS when the production path's mean is ≥ TARGET × direct's mean over the same
     rounds (a VOID run voids the verdict); each round's ratio is shown beside it."""
-    if any(void_reason(run) for run in production.runs + direct.runs):
+    if any(run["void"] for run in production.runs + direct.runs):
         return f"- Production path / direct: VOID in some round ({paired(production, direct)})."
     ratio = mean([r["rps"] for r in production.runs]) / mean([r["rps"] for r in direct.runs])
     result = "PASS" if ratio >= TARGET else "FAIL"
@@ -394,16 +367,14 @@ def verdict(direct: Row, production: Row) -> str:
     )
 
 
-def clerk_token(lifetime: timedelta) -> str:
-    """The demo merchant clerk's access token, valid for `lifetime` (longer than the run:
-    ACCESS_TOKEN_LIFETIME is 10 minutes, and an expired token answers 401)."""
+def clerk_token(run_seconds: float) -> str:
+    """The demo merchant clerk's access token, dated to outlive a run of about
+    `run_seconds` (ACCESS_TOKEN_LIFETIME is 10 minutes, and an expired token answers 401)."""
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
 
-    token = AccessToken.for_user(User.objects.get(phone="13600000001"))
-    token.set_exp(lifetime=lifetime)
-    return str(token)
+    return lasting_token(AccessToken.for_user(User.objects.get(phone="13600000001")), run_seconds)
 
 
 def smoke_env() -> None:
@@ -428,9 +399,15 @@ def smoke_check(rows: list[Row]) -> None:
     for row in rows:
         assert row.runs and all(run["statuses"] for run in row.runs), row.name
     # a run that got anything but 201 is VOID, never throughput
-    assert void_reason({"statuses": Counter({201: 5, 401: 1}), "socket_errors": 0}) == "401×1"
-    assert void_reason({"statuses": Counter({201: 5}), "socket_errors": 0}) == ""
-    print("smoke ok:", ", ".join(f"{row.name} {dict(row.runs[0]['statuses'])}" for row in rows))
+    assert unasked({"201": 5, "401": 1}, {"201"}) == "401=1"
+    assert unasked({"201": 5}, {"201"}) == ""
+    print(
+        "smoke ok:",
+        ", ".join(
+            f"{row.name} { ({int(c): n for c, n in row.runs[0]['statuses'].items()}) }"
+            for row in rows
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Run: scripts/with-services.sh .venv/bin/python bench/redeem/run.py [--vouchers N
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from _common import (  # noqa: E402
     ratio,
     record,
     setup_django,
-    unasked,
+    wrk,
 )
 
 
@@ -201,51 +200,6 @@ def settle() -> None:
         cur.execute("CHECKPOINT")
 
 
-def wrk(url: str, bodies: Path, args, seconds: int, asked: frozenset = frozenset({"201"})) -> dict:
-    """One wrk round; `void` says why it does not count (any answer but `asked`)."""
-    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_THREADS=str(args.threads))
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(args.threads),
-            "-c",
-            str(args.connections),
-            "-d",
-            f"{seconds}s",
-            "--latency",
-            "-s",
-            str(ROOT / "bench/redeem/wrk.lua"),
-            url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode:
-        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
-    out = out.stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    status = re.search(r"STATUS (.*)", out).group(1)
-    statuses = {code: int(n) for code, n in (part.split("=") for part in status.split())}
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = sum(int(n) for n in socket.groups()) if socket else 0
-    wrapped = int(re.search(r"WRAPPED (\d+)", out).group(1))
-    void = unasked(statuses, asked, errors)
-    if wrapped:  # a line used twice is a replay, not a new redemption, claim or check
-        void = ", ".join(filter(None, [void, f"{wrapped} requests reused a body (too few)"]))
-    lat = re.search(r"LAT p50=([\d.]+) p99=([\d.]+)", out)
-    return {
-        "rps": rps,
-        "status": status,
-        "statuses": statuses,
-        "socket_errors": errors,
-        "void": void,
-        "p50": float(lat.group(1)),
-        "p99": float(lat.group(2)),
-    }
-
-
 def measure_rounds(targets: list, args, on_run=None) -> dict[str, dict]:
     """Serve the bench settings under gunicorn and measure each target (name, path, one
     body file per round) in interleaved rounds: round 0 a 3 s warm-up, then
@@ -274,7 +228,13 @@ def measure_rounds(targets: list, args, on_run=None) -> dict[str, dict]:
                 time.sleep(1)  # requests still in flight when wrk stopped finish first
                 reset_vouchers()
                 seconds = 3 if round_ == 0 else args.seconds
-                run = wrk(f"http://127.0.0.1:{port}{path}", bodies[round_], args, seconds)
+                run = wrk(
+                    f"http://127.0.0.1:{port}{path}",
+                    bodies[round_],
+                    threads=args.threads,
+                    connections=args.connections,
+                    seconds=seconds,
+                )
                 if round_:  # round 0 warms the workers up
                     runs.setdefault(name, []).append(run)
                     if on_run:
