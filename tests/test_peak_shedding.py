@@ -65,10 +65,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def balancer(tmp_path, monkeypatch):
+def balancer(tmp_path, monkeypatch, request):
     monkeypatch.setenv("NODE_MAXCONN", str(SERVED))
     monkeypatch.setenv("QUEUE_MAX", str(QUEUED))
-    monkeypatch.setenv("QUEUE_TIMEOUT", "120s")
+    monkeypatch.setenv("QUEUE_TIMEOUT", getattr(request, "param", "120s"))
     web_port, port = free_port(), free_port()
     node = HeldNode(web_port)
     threading.Thread(target=node.serve_forever, daemon=True).start()
@@ -142,6 +142,31 @@ def test_a_full_queue_is_answered_at_once_with_503_and_retry_after(balancer):
         s.close()
     for s in answered:
         s.close()
+
+
+@pytest.mark.parametrize("balancer", ["200ms"], indirect=True)
+def test_a_request_queued_past_the_queue_timeout_is_shed_while_the_node_still_holds(balancer):
+    """The queue bounds the wait as well as the length: a request that found room in the
+    queue but no free worker within `timeout queue` is answered by the balancer with the
+    503 envelope and Retry-After, while the node still holds the admitted ones (nothing
+    here is timed: the node holds them until the test lets go)."""
+    port, node = balancer
+    admitted = [send(port) for _ in range(SERVED)]
+    for _ in range(SERVED):
+        assert node.held.acquire(timeout=GUARD)
+    queued = send(port)
+    ready, _, _ = select.select([queued, *admitted], [], [], GUARD)
+    assert ready == [queued], "the queued request was not answered while the node held"
+    status, headers, body = parse(read_all(queued))
+    assert status == 503 and int(headers["retry-after"]) >= 1
+    error = json.loads(body)["error"]
+    assert error["code"] == "service_unavailable"
+    assert error["detail"]["retry_after_ms"] == 1000 * int(headers["retry-after"])
+    node.release.set()
+    for s in admitted:
+        assert parse(read_all(s))[0] == 200
+        s.close()
+    queued.close()
 
 
 def test_the_queue_timeout_answer_carries_retry_after_too():

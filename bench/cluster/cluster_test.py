@@ -498,8 +498,9 @@ def main() -> int:
             "Cluster test (make cluster-test)",
             [
                 f"- {'PASS' if not failures else 'FAIL'}: {summary['requests']} requests in "
-                f"{args.seconds:.0f} s through HAProxy (3 web nodes, PgBouncer, primary + "
-                f"replica, 2 workers), web-2 killed at {summary['kills'].get('web-2')} s and "
+                f"{args.seconds:.0f} s through HAProxy (3 web nodes → PostgreSQL primary + "
+                f"replica; 2 Celery workers → PgBouncer), web-2 killed at "
+                f"{summary['kills'].get('web-2')} s and "
                 f"worker-1 at {summary['kills'].get('worker-1')} s",
                 f"- failed requests: {summary['failed']} ({summary['failure_rate']:.3%}); "
                 f"claims ok {summary['claims_ok']}, redemptions ok {summary['redemptions_ok']}; "

@@ -218,6 +218,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message taken by a worker that dies unacknowledged goes back to the queue after
     # this many seconds; keep it above the longest task's time limit.
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # ...and a worker looks for such messages every 10 s (kombu's default looks every
+    # 10 × 10 s, so a task of a killed worker could wait its visibility timeout plus
+    # 100 s before it ran again: make cluster-test lost one that way)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
