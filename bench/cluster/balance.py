@@ -34,8 +34,10 @@ a real cluster scales.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -85,6 +87,55 @@ class Row:
     nodes: int = 0  # HAProxy rows: how many of the cluster's web nodes are enabled
     extra: tuple[str, ...] = ()  # more gunicorn options
     runs: list[dict] = field(default_factory=list)
+
+
+CPU_PARTS = ("balancer", "pooler", "web", "database", "wrk")
+
+
+def tree(pid: int) -> list[int]:
+    """pid and its descendants (a gunicorn's workers, a postmaster's backends)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        with contextlib.suppress(OSError):
+            for task in (Path("/proc") / str(p) / "task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo += [int(k) for k in kids]
+    return out
+
+
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far."""
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pid_file(name: str) -> int | None:
+    try:
+        return int((CLUSTER_DIR / "pids" / name).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]:
+    """The processes of each part of row's path: what its requests cost where."""
+    parts: dict[str, list[int]] = {name: [] for name in CPU_PARTS if name != "wrk"}
+    if server is not None:
+        parts["web"] = tree(server.pid)
+        if row.server and row.server[0] in (POOLED, POOLED_SESSION):
+            parts["pooler"] = [p for p in [pid_file("pgbouncer")] if p]
+    else:
+        parts["balancer"] = [p for p in [pid_file("haproxy")] if p]
+        nodes = [pid_file(f"web-{i}") for i in range(1, row.nodes + 1)]
+        parts["web"] = [p for node in nodes if node for p in tree(node)]
+    primary = pid_file("postgres-primary")
+    parts["database"] = tree(primary) if primary else []
+    return parts
 
 
 def haproxy(command: str) -> str:
@@ -256,6 +307,9 @@ def main() -> None:
                         haproxy(f"{'enable' if i <= row.nodes else 'disable'} server web/web-{i}")
                     url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
                 time.sleep(1)  # requests still in flight from the last run finish first
+                parts = cpu_parts(row, servers[row.name][1] if row.server else None)
+                before = {name: cpu_of(pids) for name, pids in parts.items()}
+                client = resource.getrusage(resource.RUSAGE_CHILDREN)
                 run = wrk(
                     url,
                     bodies,
@@ -264,6 +318,16 @@ def main() -> None:
                     seconds=args.seconds,
                 )
                 run["round"] = r
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                spent = {name: cpu_of(pids) - before[name] for name, pids in parts.items()}
+                spent["wrk"] = (after.ru_utime + after.ru_stime) - (
+                    client.ru_utime + client.ru_stime
+                )
+                answered = sum(run["statuses"].values()) or 1
+                run["cpu_us"] = {
+                    name: spent[name] * 1e6 / answered if parts.get(name, True) else None
+                    for name in CPU_PARTS
+                }
                 row.runs.append(run)
                 print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
     finally:
@@ -300,8 +364,9 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
         "INFO, metrics middleware), one thread per gunicorn worker. A run with any answer but "
         "201 is VOID and not counted.",
         "",
-        "| path | req/s (mean of rounds) | ratio to direct | p50 ms | p99 ms | statuses |",
-        "|---|---|---|---|---|---|",
+        "| path | req/s (mean of rounds) | ratio to direct | p50 ms | p99 ms | CPU µs per "
+        "request: balancer / pooler / web / database / wrk (total) | statuses |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         voids = [(run["round"], run["void"]) for run in row.runs if run["void"]]
@@ -312,14 +377,14 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
         shown = " ".join(f"{c}={n}" for c, n in sorted(statuses.items()))
         if voids:
             why = "; ".join(f"round {r}: {reason}" for r, reason in voids)
-            lines.append(f"| {row.label} | VOID ({why}) | – | – | – | {shown} |")
+            lines.append(f"| {row.label} | VOID ({why}) | – | – | – | – | {shown} |")
             continue
         rps = mean([run["rps"] for run in row.runs])
         base = ratio_base(direct)
         ratio = f"{rps / base:.2f}" if base else "–"
         lines.append(
             f"| {row.label} | {rps:.0f} | {ratio} | {mean([r['p50'] for r in row.runs]):.1f} | "
-            f"{mean([r['p99'] for r in row.runs]):.1f} | {shown} |"
+            f"{mean([r['p99'] for r in row.runs]):.1f} | {cpu_cell(row)} | {shown} |"
         )
     production = next((row for row in rows if row.label.startswith("**production")), None)
     if production:
@@ -335,6 +400,18 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
                 f"{paired(production, buffering)}."
             )
     return lines
+
+
+def cpu_cell(row: Row) -> str:
+    """Mean CPU time per answered request of each part of the path ("–": not on it), and
+    their sum: on one machine whose cores are all busy, what bounds the throughput."""
+    means = {}
+    for name in CPU_PARTS:
+        values = [run["cpu_us"][name] for run in row.runs if run.get("cpu_us")]
+        present = [v for v in values if v is not None]
+        means[name] = mean(present) if present else None
+    shown = " / ".join("–" if v is None else f"{v:,.0f}" for v in means.values())
+    return f"{shown} ({sum(v for v in means.values() if v is not None):,.0f})"
 
 
 def ratio_base(direct: Row) -> float | None:
