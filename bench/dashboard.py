@@ -257,7 +257,7 @@ def build_rollups() -> tuple[float, Any]:
     with connection.cursor() as cursor:
         for table in (
             "incentives_cityday", "incentives_citytotalday", "incentives_offerday",
-            "incentives_claimantset",
+            "incentives_claimantset", "incentives_citypairday", "incentives_citypairmonth",
         ):  # fmt: skip
             cursor.execute(f"ANALYZE {table}")
     return elapsed, report
@@ -278,7 +278,8 @@ def sizes_of_tables() -> str:
     with connection.cursor() as cursor:
         for table in (
             "incentives_voucher", "incentives_cityday", "incentives_citytotalday",
-            "incentives_offerday", "incentives_claimantset",
+            "incentives_offerday", "incentives_claimantset", "incentives_citymonth",
+            "incentives_citypairday", "incentives_citypairmonth",
         ):  # fmt: skip
             cursor.execute(
                 f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}"

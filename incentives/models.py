@@ -9,6 +9,8 @@ from django.utils import timezone
 from .dashboard.models import (
     CityDay,
     CityMonth,
+    CityPairDay,
+    CityPairMonth,
     CityTotalDay,
     ClaimantSet,
     DirtyDay,
@@ -31,6 +33,8 @@ from .vouchers.models import ClaimTally, OfflineRedemption, Redemption, Voucher
 __all__ = [
     "CityDay",
     "CityMonth",
+    "CityPairDay",
+    "CityPairMonth",
     "CityTotalDay",
     "ClaimTally",
     "ClaimantSet",

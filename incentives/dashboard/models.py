@@ -36,7 +36,7 @@ class _Counts(models.Model):
 
 class CityDay(_Counts):
     """Voucher events of one day by destination city, residents' home city and category:
-    serves summary, series, flows and the category and home-city breakdowns."""
+    serves the category breakdown (and is the source of CityTotalDay and CityPairDay)."""
 
     pk = models.CompositePrimaryKey("dest_city", "day", "home_city", "category")
     dest_city = _fk("accounts.City", _("使用城市"))
@@ -76,9 +76,9 @@ class OfferDay(_Counts):
 
 
 class CityMonth(_Counts):
-    """CityDay summed over a calendar month (`day`: the month's first day): breakdowns by
-    category and home city and flows read a range's whole months here and only its other
-    days from CityDay, so a year reads ~12 months of combinations, not 365 days of them."""
+    """CityDay summed over a calendar month (`day`: the month's first day): the category
+    breakdown reads a range's whole months here and only its other days from CityDay, so
+    a year reads ~12 months of combinations, not 365 days of them."""
 
     pk = models.CompositePrimaryKey("dest_city", "day", "home_city", "category")
     dest_city = _fk("accounts.City", _("使用城市"))
@@ -115,6 +115,51 @@ class OfferMonth(_Counts):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m} offer {self.offer_id}"
+
+
+class CityPairDay(_Counts):
+    """Voucher events of one day by residents' home city and offers' city alone (the sums
+    of its CityDay rows over categories): the flows and the home-city breakdown read a
+    range's edge days here, whose rows then grow with the pairs of cities, not with
+    their categories."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "home_city")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("日期"))
+    home_city = _fk("accounts.City", _("居民所在城市"))
+
+    class Meta:
+        verbose_name = _("城市往来日汇总")
+        verbose_name_plural = _("城市往来日汇总")
+        indexes = [
+            models.Index(fields=["home_city", "day"], name="dash_pairday_home"),
+            models.Index(fields=["day"], name="dash_pairday_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.home_city_id}→{self.dest_city_id}"
+
+
+class CityPairMonth(_Counts):
+    """CityPairDay summed over a calendar month (`day`: the month's first day): the flows'
+    and the home-city breakdown's whole months, at most one row per pair of cities and
+    month."""
+
+    pk = models.CompositePrimaryKey("dest_city", "day", "home_city")
+    dest_city = _fk("accounts.City", _("使用城市"))
+    day = models.DateField(_("月份首日"))
+    home_city = _fk("accounts.City", _("居民所在城市"))
+
+    class Meta:
+        verbose_name = _("城市往来月汇总")
+        verbose_name_plural = _("城市往来月汇总")
+        indexes = [
+            models.Index(fields=["home_city", "day"], name="dash_pairmonth_home"),
+            models.Index(fields=["day"], name="dash_pairmonth_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.home_city_id}→{self.dest_city_id}"
 
 
 class CityTotalDay(_Counts):

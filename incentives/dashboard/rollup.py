@@ -17,17 +17,22 @@ the redemption lands on today. Vouchers carry the facts the dashboards group by
 
 The tables (incentives.dashboard.models):
 
-- `CityDay` (dest city, day, home city, category) → six counts: summary, series,
-  flows, and the category and home-city breakdowns;
+- `CityDay` (dest city, day, home city, category) → six counts: the category
+  breakdown, and the source of the narrower city tables below;
 - `OfferDay` (dest city, day, offer, merchant) → six counts: merchant and offer
   breakdowns;
-- `CityMonth` and `OfferMonth`: the same rows summed over a calendar month (`day` is the
-  month's first day), recomputed from the month's day rows whenever one of its days is:
-  breakdowns and flows read a range's whole months there and its other days from the
-  day tables, so a year reads ~12 months of combinations instead of 365 days of them;
+- `CityMonth`, `OfferMonth` (and `CityPairMonth`, below): the same rows summed over a
+  calendar month (`day` is the month's first day), recomputed from the month's day rows
+  whenever one of its days is: breakdowns and flows read a range's whole months there
+  and its other days from the day tables, so a year reads ~12 months of combinations
+  instead of 365 days of them;
 - `CityTotalDay` (dest city, day) → the same six counts summed over home cities and
   categories (from the chunk's CityDay rows): the summary's totals and the series, which
   then read one row per city and day whatever the data;
+- `CityPairDay` (dest city, day, home city) → the same six counts summed over categories
+  (from the chunk's CityDay rows), and `CityPairMonth` its months: the flows and the
+  home-city breakdown, which then read at most one row per pair of cities and day or
+  month, however many categories the data fills;
 - `ClaimantSet` (scope, period, start): the ids of the residents who claimed in a city
   (or in any city, scope `*`) on a day, or over a calendar month, as a serialized
   roaring bitmap (pyroaring). Distinct residents over a range cannot be summed from
@@ -71,6 +76,8 @@ from ..models import EntitlementUse, Voucher
 from .models import (
     CityDay,
     CityMonth,
+    CityPairDay,
+    CityPairMonth,
     CityTotalDay,
     ClaimantSet,
     DirtyDay,
@@ -88,6 +95,7 @@ _LOCK_KEY = 0x58594E_5255_4C4C  # "XYN" "RU" "LL"
 
 CLOSED = ("cancelled", "expired", "revoked")
 CITY_DIMS = ["dest_city_id", "home_city_id", "category"]
+PAIR_DIMS = ["dest_city_id", "home_city_id"]
 OFFER_DIMS = ["dest_city_id", "offer_id", "merchant_id"]
 VOUCHERS = Voucher._meta.db_table
 USES = EntitlementUse._meta.db_table
@@ -159,16 +167,17 @@ def _insert_counts(table: str, dims: list[str], lo: datetime, hi: datetime) -> i
         return cursor.rowcount
 
 
-def _insert_city_totals(first: date, last: date) -> int:
-    """CityTotalDay rows of the days first..last: the sums of their CityDay rows."""
+def _insert_city_sums(model, dims: list[str], first: date, last: date) -> int:
+    """`model`'s rows of the days first..last: their CityDay rows summed per day and
+    `dims` (CityTotalDay: per city; CityPairDay: per city and home city)."""
     counts = ("claims", "redemptions", "cancelled", "expired", "revoked", "uses")
-    cols = ", ".join(counts)
+    cols, keys = ", ".join(counts), ", ".join(dims)
     sums = ", ".join(f"SUM({c})" for c in counts)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {CityTotalDay._meta.db_table} (dest_city_id, day, {cols}) "  # noqa: S608
-            f"SELECT dest_city_id, day, {sums} FROM {CityDay._meta.db_table} "
-            "WHERE day >= %s AND day <= %s GROUP BY dest_city_id, day",
+            f"INSERT INTO {model._meta.db_table} ({keys}, day, {cols}) "  # noqa: S608
+            f"SELECT {keys}, day, {sums} FROM {CityDay._meta.db_table} "
+            f"WHERE day >= %s AND day <= %s GROUP BY {keys}, day",
             [connection.ops.adapt_datefield_value(d) for d in (first, last)],
         )
         return cursor.rowcount
@@ -278,15 +287,17 @@ def _rebuild_chunk(first: date, last: date) -> tuple[int, int, int]:
     lo, hi = day_start(first), day_start(last + timedelta(days=1))
     with transaction.atomic():
         _lock()
-        for model in (CityDay, CityTotalDay, OfferDay):
+        for model in (CityDay, CityTotalDay, CityPairDay, OfferDay):
             model.objects.filter(day__gte=first, day__lte=last).delete()
         ClaimantSet.objects.filter(
             period=ClaimantSet.Period.DAY, start__gte=first, start__lte=last
         ).delete()
         city = _insert_counts(CityDay._meta.db_table, CITY_DIMS, lo, hi)
-        _insert_city_totals(first, last)
+        _insert_city_sums(CityTotalDay, ["dest_city_id"], first, last)
+        _insert_city_sums(CityPairDay, PAIR_DIMS, first, last)
         offer = _insert_counts(OfferDay._meta.db_table, OFFER_DIMS, lo, hi)
         _rebuild_months(CityDay, CityMonth, CITY_DIMS, first, last)
+        _rebuild_months(CityPairDay, CityPairMonth, PAIR_DIMS, first, last)
         _rebuild_months(OfferDay, OfferMonth, OFFER_DIMS, first, last)
         sets = _insert_day_sets(lo, hi)
         sets += _rebuild_month_sets(first, last)

@@ -4,8 +4,11 @@ Every function takes the scope (one city, the member cities of an alliance, or e
 city) and an inclusive range of Asia/Shanghai days, and runs a fixed number of queries:
 summary 9, series 1, breakdown 2 (1 by category, scenario and refusal reason), flows 2.
 Summary totals and series read CityTotalDay (one row per city and day), distinct
-residents the ClaimantSet bitmaps, breakdowns and flows CityMonth/OfferMonth for the
-range's whole calendar months and CityDay/OfferDay for its other days (set_pieces).
+residents the ClaimantSet bitmaps, breakdowns and flows a month table for the range's
+whole calendar months and its day table for the other days (set_pieces): the category
+breakdown CityMonth/CityDay, the flows and the home-city breakdown
+CityPairMonth/CityPairDay (one row per pair of cities, whatever the categories), the
+others OfferMonth/OfferDay.
 
 Scope rules (docs/api.md "City staff"):
 - summary, series and the category, merchant, offer and home-city breakdowns count the
@@ -45,6 +48,8 @@ from ..passes.models import RefusalCount
 from .models import (
     CityDay,
     CityMonth,
+    CityPairDay,
+    CityPairMonth,
     CityTotalDay,
     ClaimantSet,
     OfferDay,
@@ -149,7 +154,11 @@ def unique_residents(scope: Scope) -> int:
 
 
 # The month table of each day table: a range reads its whole months from the first.
-MONTHS_OF: dict[type[Model], type[Model]] = {CityDay: CityMonth, OfferDay: OfferMonth}
+MONTHS_OF: dict[type[Model], type[Model]] = {
+    CityDay: CityMonth,
+    CityPairDay: CityPairMonth,
+    OfferDay: OfferMonth,
+}
 
 
 def _grouped(
@@ -291,8 +300,10 @@ def breakdown(*, scope: Scope, by: str) -> list[dict[str, Any]]:
     if by == "refusal_reason":
         return _refusals_by_reason(scope)
     source: type[Model]  # the city roll-up or the offer roll-up (and their months)
-    if by in ("category", "home_city"):
-        source, field = CityDay, by if by == "category" else "home_city_id"
+    if by == "category":
+        source, field = CityDay, "category"
+    elif by == "home_city":
+        source, field = CityPairDay, "home_city_id"
     elif by == "scenario":
         source, field = OfferDay, "offer__scenario"  # the offer's scenario now
     elif by == "station":
@@ -402,7 +413,7 @@ def flows(*, scope: Scope) -> list[dict[str, Any]]:
             qs = qs.filter(dest_city_id__in=scope.cities, home_city_id__in=scope.cities)
         return qs
 
-    grouped = _grouped(CityDay, scope, ["home_city_id", "dest_city_id"], narrow)
+    grouped = _grouped(CityPairDay, scope, ["home_city_id", "dest_city_id"], narrow)
     rows: list[dict[str, Any]] = [
         {"home_city": row["home_city_id"], "dest_city": row["dest_city_id"], **_counts(row)}
         for row in grouped

@@ -68,10 +68,12 @@ def stored_day_union(scope: str, month: date) -> BitMap64:
 
 
 def assert_month_rows_are_sums_of_their_days():
-    """CityMonth and OfferMonth hold exactly their days' CityDay and OfferDay rows summed."""
+    """CityMonth, CityPairMonth and OfferMonth hold exactly their days' CityDay,
+    CityPairDay and OfferDay rows summed."""
     counts = "claims, redemptions, cancelled, expired, revoked, uses"
     for table, dims in (
         ("citymonth", "dest_city_id, home_city_id, category"),
+        ("citypairmonth", "dest_city_id, home_city_id, NULL"),
         ("offermonth", "dest_city_id, offer_id, merchant_id"),
     ):
         day_table = table.replace("month", "day")

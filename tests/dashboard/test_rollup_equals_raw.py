@@ -10,6 +10,8 @@ from django.utils import timezone
 from incentives.dashboard.models import (
     CityDay,
     CityMonth,
+    CityPairDay,
+    CityPairMonth,
     CityTotalDay,
     ClaimantSet,
     DirtyDay,
@@ -210,6 +212,8 @@ def _snapshot():
         sorted(OfferDay.objects.values_list()),
         sorted(CityTotalDay.objects.values_list()),
         sorted(CityMonth.objects.values_list()),
+        sorted(CityPairDay.objects.values_list()),
+        sorted(CityPairMonth.objects.values_list()),
         sorted(OfferMonth.objects.values_list()),
         sorted((*row[:3], bytes(row[3]), row[4]) for row in ClaimantSet.objects.values_list()),
     )
