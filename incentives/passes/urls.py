@@ -1,9 +1,9 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from . import api
 
 # The pass check itself, a hot path: config/urls.py puts it ahead of every other API route.
-counter = [
+counter: list[URLPattern | URLResolver] = [
     path("merchant/pass-checks", api.PassChecksView.as_view(), name="merchant-pass-checks"),
 ]
 
