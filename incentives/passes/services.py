@@ -10,6 +10,7 @@ and the per-period limit holds for any number of passes of one person.
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -255,10 +256,14 @@ FROM outcome
 """
 
 
+@cache
+def _take_sql() -> str:
+    return _TAKE_SQL.format(**db_tables(tally=EntitlementTally, use=EntitlementUse))
+
+
 def _take_in_one_statement(fields: dict) -> int:
-    sql = _TAKE_SQL.format(**db_tables(tally=EntitlementTally, use=EntitlementUse))
     try:
-        took, use_id, _ = run_take(sql, fields)
+        took, use_id, _ = run_take(_take_sql(), fields)
     except Aborted:
         raise _Undone(True) from None  # the statement undid itself
     if use_id is None:
