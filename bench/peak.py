@@ -455,17 +455,23 @@ def local_target() -> Iterator[None]:
 def balancer_settings() -> str:
     """What the running balancer admits, read from its configuration (scripts/cluster.sh
     renders it from NODE_MAXCONN, QUEUE_MAX and QUEUE_TIMEOUT at `up`)."""
-    cfg = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster")) / "haproxy.cfg"
+    folder = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
     try:
-        text = cfg.read_text()
+        text = (folder / "haproxy.cfg").read_text()
     except OSError:
         return "HAProxy settings unknown"
+    nodes = len(re.findall(r"^\s+server web-", text, re.M))
+    try:
+        workers = re.search(r"WEB_WORKERS=(\d+)", (folder / "env").read_text())
+    except OSError:
+        workers = None
     found = {
         "maxconn per node": re.search(r"default-server .*?maxconn (\d+)", text),
         "queue bound": re.search(r"queue\(web\) ge (\d+)", text),
         "timeout queue": re.search(r"timeout queue (\S+)", text),
     }
-    return "HAProxy " + ", ".join(f"{k} {m.group(1)}" for k, m in found.items() if m)
+    shape = f"{nodes} web nodes × {workers.group(1) if workers else '?'} workers → PostgreSQL"
+    return f"{shape}; HAProxy " + ", ".join(f"{k} {m.group(1)}" for k, m in found.items() if m)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -494,9 +500,8 @@ def run(args: argparse.Namespace) -> int:
             "Holiday peak (bench/peak.py, open model through HAProxy)",
             [
                 f"Steps of {args.seconds:.0f} s at a constant arrival rate through HAProxy "
-                f"(scripts/cluster.sh: 3 web nodes × 2 workers → PostgreSQL primary + replica; "
-                f"{balancer_settings()}); the mix (weights): {mix}. Latency from each "
-                "request's scheduled time.",
+                f"(scripts/cluster.sh: {balancer_settings()}); the mix (weights): {mix}. "
+                "Latency from each request's scheduled time.",
                 "",
                 *table(rows),
                 "",

@@ -31,17 +31,22 @@ HAPROXY_PORT=${HAPROXY_PORT:-8080}
 read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
 STATS_PORT=${STATS_PORT:-8404}
 WEB_NODES=${WEB_NODES:-3}
-WEB_WORKERS=${WEB_WORKERS:-2}
+# A worker per core each node would have: the nodes share this machine's cores, so
+# cores / nodes (at least 1; one on 2 cores). More workers than cores cost every request
+# more CPU (bench/cluster/balance.py's CPU column, exploratory runs on 2 cores: 3,546 µs
+# of the nodes' CPU per redemption with one worker per node, 4,250-4,570 µs with two).
+WEB_WORKERS=${WEB_WORKERS:-$(( $(nproc) / WEB_NODES > 1 ? $(nproc) / WEB_NODES : 1 ))}
 # Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"). HAProxy hands
 # each node at most NODE_MAXCONN requests at once (one per worker); the rest wait in its
-# queue, which holds at most QUEUE_MAX requests (as many as are in service: an admitted
-# request waits about one service time there); past that a request is answered at once
-# with 503 service_unavailable and Retry-After (deploy/haproxy/errors/shed.json), and none
-# waits in the queue longer than QUEUE_TIMEOUT. Where the nodes share one machine's cores,
-# NODE_MAXCONN=1 may serve more (bench/peak.py measures it; docs/scaling.md).
+# queue, which holds at most QUEUE_MAX requests (as many as are in service); past that a
+# request is answered at once with 503 service_unavailable and Retry-After
+# (deploy/haproxy/errors/shed.json). A queued request that finds no free worker within
+# QUEUE_TIMEOUT gets the same answer (deploy/haproxy/errors/503.http): the wait an
+# admitted request can meet is bounded by time as well as by length, about twice the
+# dearest request's service time (an offer list page, ~25 ms of CPU).
 NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
 QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
-QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-2s}
+QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-50ms}
 # HAProxy's threads. One: on a machine whose cores the nodes, PostgreSQL and the clients
 # share, a second thread cost HAProxy ten times the CPU per request once requests queued
 # (~900 µs against ~85 µs per request, wrk through one node; docs/scaling.md); a balancer
@@ -100,6 +105,7 @@ export DATABASE_POOLER=transaction
 export DB_CONN_MAX_AGE=60
 # the web nodes: straight to PostgreSQL unless WEB_DATABASE=pooler (start_app)
 export WEB_DATABASE=$WEB_DATABASE
+export WEB_WORKERS=$WEB_WORKERS
 export WEB_DATABASE_URL=postgres://xinyou@127.0.0.1:$PG_PORT/xinyou
 export WEB_DATABASE_REPLICA_URL=postgres://xinyou@127.0.0.1:$REPLICA_PORT/xinyou
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0

@@ -10,10 +10,16 @@
    session pooling (prepared statements kept; its `xinyou_session` database), and
    Django's own psycopg pool per process (bench/cluster/pool_settings.py; only when
    psycopg_pool is installed);
-4. HAProxy with 1, 2 and 3 of the cluster's web nodes enabled (its runtime API turns the
+4. the first web node straight from wrk, without the balancer: what the node itself costs
+   beside a gunicorn started here;
+5. HAProxy with 1, 2 and 3 of the cluster's web nodes enabled (its runtime API turns the
    others off), the nodes on whatever database path the cluster gives them
    (scripts/cluster.sh WEB_DATABASE). The row with every node enabled is the production
    path: its ratio to row 1 of the same round is the target (≥ 0.85, PASS or FAIL).
+
+Each row also shows the CPU time per answered request of each part of its path (the
+balancer, the pooler, the gunicorn processes, the PostgreSQL primary's processes, wrk),
+read from /proc around each timed run: where the cores went.
 
 Rows run in `--rounds` rounds, the production path next to the direct row and the order
 reversed every other round; a row's figure is the mean over its rounds, and each round's
@@ -75,6 +81,7 @@ PRIMARY = "postgres://xinyou@127.0.0.1:5541/xinyou"
 POOLED = "postgres://xinyou@127.0.0.1:6432/xinyou"
 POOLED_SESSION = "postgres://xinyou@127.0.0.1:6432/xinyou_session"
 PATH = "/api/v1/merchant/redemptions"
+WEB_1_PORT = 8101  # scripts/cluster.sh's first web node
 
 
 @dataclass
@@ -85,6 +92,7 @@ class Row:
     # gunicorn.conf.py's, settings module or None for the profile of the environment)
     server: tuple[str, str, str | None, str | None] | None = None
     nodes: int = 0  # HAProxy rows: how many of the cluster's web nodes are enabled
+    bypass: bool = False  # straight to web-1's port: the node without the balancer
     extra: tuple[str, ...] = ()  # more gunicorn options
     runs: list[dict] = field(default_factory=list)
 
@@ -105,14 +113,21 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def cpu_of(pids: list[int]) -> float:
-    """CPU seconds (user + system) the processes have used so far."""
-    total = 0
-    for p in pids:
+def cpu_of(roots: list[int]) -> dict[int, int]:
+    """Clock ticks (user + system) each process of the roots' trees has used so far."""
+    out = {}
+    for p in {q for root in roots for q in tree(root)}:
         with contextlib.suppress(OSError, ValueError, IndexError):
             fields = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            out[p] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
+    """CPU seconds between two readings: what each process still there used (a process
+    started between them counts whole; one that ended takes its last moments with it)."""
+    ticks = sum(t - before.get(p, 0) for p, t in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def pid_file(name: str) -> int | None:
@@ -123,18 +138,18 @@ def pid_file(name: str) -> int | None:
 
 
 def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]:
-    """The processes of each part of row's path: what its requests cost where."""
+    """The processes (roots of their trees) of each part of row's path."""
     parts: dict[str, list[int]] = {name: [] for name in CPU_PARTS if name != "wrk"}
     if server is not None:
-        parts["web"] = tree(server.pid)
+        parts["web"] = [server.pid]
         if row.server and row.server[0] in (POOLED, POOLED_SESSION):
             parts["pooler"] = [p for p in [pid_file("pgbouncer")] if p]
     else:
-        parts["balancer"] = [p for p in [pid_file("haproxy")] if p]
+        parts["balancer"] = [] if row.bypass else [p for p in [pid_file("haproxy")] if p]
         nodes = [pid_file(f"web-{i}") for i in range(1, row.nodes + 1)]
-        parts["web"] = [p for node in nodes if node for p in tree(node)]
+        parts["web"] = [node for node in nodes if node]
     primary = pid_file("postgres-primary")
-    parts["database"] = tree(primary) if primary else []
+    parts["database"] = [primary] if primary else []
     return parts
 
 
@@ -184,7 +199,7 @@ def node_environment() -> dict[str, str]:
     return env
 
 
-def rows_for(args, workers: int, web_database: str) -> list[Row]:
+def rows_for(args, workers: int, node_workers: int, web_database: str) -> list[Row]:
     sync = f"gunicorn ({workers} sync workers)"
     rows = [
         Row("direct", f"{sync} → PostgreSQL directly", (PRIMARY, "", "sync", None)),
@@ -229,10 +244,18 @@ def rows_for(args, workers: int, web_database: str) -> list[Row]:
     nodes_db = (
         "PostgreSQL directly" if web_database == "direct" else "PgBouncer (transaction pooling)"
     )
+    rows.append(
+        Row(
+            "node-1",
+            f"web-1 without the balancer ({node_workers} BufferingWorker, 1 thread) → {nodes_db}",
+            nodes=1,
+            bypass=True,
+        )
+    )
     total = int(os.environ.get("WEB_NODES", "3"))
     for n in range(1, total + 1):
         what = "1 web node" if n == 1 else f"{n} web nodes"
-        label = f"HAProxy → {what} ({workers} BufferingWorker, 1 thread, each) → {nodes_db}"
+        label = f"HAProxy → {what} ({node_workers} BufferingWorker, 1 thread, each) → {nodes_db}"
         if n == total:
             label = f"**production path**: {label}"
         rows.append(Row(f"haproxy-{n}", label, nodes=n))
@@ -254,17 +277,23 @@ def main() -> None:
     parser.add_argument(
         "--rows", default="", help="only these rows (comma-separated names; direct is kept)"
     )
+    parser.add_argument(
+        "--direct-workers", type=int, default=0, help="the direct rows' workers (the cores)"
+    )
     parser.add_argument("--record", action="store_true")
     add_smoke(parser, seconds=1, rounds=1, per_run=300, connections=4)
     args = parser.parse_args()
-    workers = int(os.environ.get("WEB_WORKERS", "2"))
+    # a plain deployment sizes its gunicorn to the machine: a worker per core
+    workers = args.direct_workers or (2 if args.smoke else os.cpu_count() or 2)
+    # the cluster's web nodes: what scripts/cluster.sh gave them (its env file)
+    node_workers = 2 if args.smoke else int(node_environment().get("WEB_WORKERS", "2"))
     if args.smoke:
         smoke_env()
         web_database = "direct"
     else:
         cluster_env()
         web_database = os.environ.get("WEB_DATABASE", "direct")  # scripts/cluster.sh's default
-    rows = rows_for(args, workers, web_database)
+    rows = rows_for(args, workers, node_workers, web_database)
     if args.rows:
         wanted = {"direct", *args.rows.split(",")}
         rows = [row for row in rows if row.name in wanted]
@@ -302,6 +331,8 @@ def main() -> None:
                 )
                 if row.server:
                     url = f"http://127.0.0.1:{servers[row.name][0]}{PATH}"
+                elif row.bypass:
+                    url = f"http://127.0.0.1:{WEB_1_PORT}{PATH}"
                 else:
                     for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
                         haproxy(f"{'enable' if i <= row.nodes else 'disable'} server web/web-{i}")
@@ -319,7 +350,7 @@ def main() -> None:
                 )
                 run["round"] = r
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                spent = {name: cpu_of(pids) - before[name] for name, pids in parts.items()}
+                spent = {n: cpu_spent(before[n], cpu_of(pids)) for n, pids in parts.items()}
                 spent["wrk"] = (after.ru_utime + after.ru_stime) - (
                     client.ru_utime + client.ru_stime
                 )
