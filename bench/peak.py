@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "cluster"))
 
-from _common import add_smoke, pct, record  # type: ignore[import-not-found]  # noqa: E402
+from _common import add_smoke, beats_paused, pct, record  # type: ignore[import-not-found]  # noqa: E402
 
 # kind -> weight (a share of the arrivals)
 MIX: dict[str, int] = {
@@ -486,7 +486,9 @@ def run(args: argparse.Namespace) -> int:
     data = prepare(args.residents, need["redeem"], need["pass_check"])
     print(f"prepared in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     plan = Plan(data, str(local_today()))
-    answers = asyncio.run(run_steps(steps, args.seconds, plan, args.pause))
+    folder = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
+    with beats_paused(folder) if args.target == "cluster" else contextlib.nullcontext([]):
+        answers = asyncio.run(run_steps(steps, args.seconds, plan, args.pause))
     rows = step_figures(steps, args.seconds, answers)
     result = verdict(rows)
     failures = exactness(data, answers)

@@ -43,6 +43,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -63,6 +64,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import (  # type: ignore[import-not-found]  # noqa: E402
     add_smoke,
+    beats_paused,
     lasting_token,
     machine,
     record,
@@ -151,6 +153,14 @@ def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]
     primary = pid_file("postgres-primary")
     parts["database"] = [primary] if primary else []
     return parts
+
+
+def in_service() -> int:
+    """How many requests the cluster's balancer hands its nodes at once."""
+    text = (CLUSTER_DIR / "haproxy.cfg").read_text()
+    found = re.search(r"default-server .*?maxconn (\d+)", text)
+    nodes = len(re.findall(r"^\s+server web-", text, re.M))
+    return nodes * int(found.group(1)) if found else 6
 
 
 def haproxy(command: str) -> str:
@@ -267,10 +277,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    # within what the balancer admits (scripts/cluster.sh: one request per web worker in
-    # service, QUEUE_MAX = 6 queued, the rest shed with 503): 6 keeps every row, 1 node
-    # included, under the shedding bound; more measures the shedding, not the path
-    parser.add_argument("--connections", type=int, default=6)
+    # default: as many as the balancer has in service (scripts/cluster.sh: NODE_MAXCONN per
+    # node), so none waits in its queue, whose 50 ms timeout sheds on any hiccup of the
+    # machine; more measures the shedding, not the path
+    parser.add_argument("--connections", type=int, default=0)
     parser.add_argument(
         "--per-run", type=int, default=12_000, help="vouchers for each timed run (distinct)"
     )
@@ -293,6 +303,8 @@ def main() -> None:
     else:
         cluster_env()
         web_database = os.environ.get("WEB_DATABASE", "direct")  # scripts/cluster.sh's default
+    if not args.connections:
+        args.connections = 4 if args.smoke else in_service()
     rows = rows_for(args, workers, node_workers, web_database)
     if args.rows:
         wanted = {"direct", *args.rows.split(",")}
@@ -322,45 +334,49 @@ def main() -> None:
                 port = 18200 + os.getpid() % 500 + n * 1000
                 servers[row.name] = (port, gunicorn(port, row, workers, env_base))
         tokens = iter(data["tokens"])
-        for r, ordered in enumerate(order):
-            for row in ordered:
-                bodies = folder / f"{row.name}-{r}.txt"
-                part = [next(tokens) for _ in range(args.per_run)]
-                bodies.write_text(
-                    "".join(f"Bearer {clerk}\t-\t{json.dumps({'token': t})}\n" for t in part)
-                )
-                if row.server:
-                    url = f"http://127.0.0.1:{servers[row.name][0]}{PATH}"
-                elif row.bypass:
-                    url = f"http://127.0.0.1:{WEB_1_PORT}{PATH}"
-                else:
-                    for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
-                        haproxy(f"{'enable' if i <= row.nodes else 'disable'} server web/web-{i}")
-                    url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
-                time.sleep(1)  # requests still in flight from the last run finish first
-                parts = cpu_parts(row, servers[row.name][1] if row.server else None)
-                before = {name: cpu_of(pids) for name, pids in parts.items()}
-                client = resource.getrusage(resource.RUSAGE_CHILDREN)
-                run = wrk(
-                    url,
-                    bodies,
-                    threads=args.threads,
-                    connections=args.connections,
-                    seconds=args.seconds,
-                )
-                run["round"] = r
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                spent = {n: cpu_spent(before[n], cpu_of(pids)) for n, pids in parts.items()}
-                spent["wrk"] = (after.ru_utime + after.ru_stime) - (
-                    client.ru_utime + client.ru_stime
-                )
-                answered = sum(run["statuses"].values()) or 1
-                run["cpu_us"] = {
-                    name: spent[name] * 1e6 / answered if parts.get(name, True) else None
-                    for name in CPU_PARTS
-                }
-                row.runs.append(run)
-                print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
+        held = contextlib.nullcontext([]) if args.smoke else beats_paused(CLUSTER_DIR)
+        with held as paused:
+            print(f"held while timing: {paused}")
+            for r, ordered in enumerate(order):
+                for row in ordered:
+                    bodies = folder / f"{row.name}-{r}.txt"
+                    part = [next(tokens) for _ in range(args.per_run)]
+                    bodies.write_text(
+                        "".join(f"Bearer {clerk}\t-\t{json.dumps({'token': t})}\n" for t in part)
+                    )
+                    if row.server:
+                        url = f"http://127.0.0.1:{servers[row.name][0]}{PATH}"
+                    elif row.bypass:
+                        url = f"http://127.0.0.1:{WEB_1_PORT}{PATH}"
+                    else:
+                        for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
+                            state = "enable" if i <= row.nodes else "disable"
+                            haproxy(f"{state} server web/web-{i}")
+                        url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
+                    time.sleep(1)  # requests still in flight from the last run finish first
+                    parts = cpu_parts(row, servers[row.name][1] if row.server else None)
+                    before = {name: cpu_of(pids) for name, pids in parts.items()}
+                    client = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    run = wrk(
+                        url,
+                        bodies,
+                        threads=args.threads,
+                        connections=args.connections,
+                        seconds=args.seconds,
+                    )
+                    run["round"] = r
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    spent = {n: cpu_spent(before[n], cpu_of(pids)) for n, pids in parts.items()}
+                    spent["wrk"] = (after.ru_utime + after.ru_stime) - (
+                        client.ru_utime + client.ru_stime
+                    )
+                    answered = sum(run["statuses"].values()) or 1
+                    run["cpu_us"] = {
+                        name: spent[name] * 1e6 / answered if parts.get(name, True) else None
+                        for name in CPU_PARTS
+                    }
+                    row.runs.append(run)
+                    print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
     finally:
         if not args.smoke:
             for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
