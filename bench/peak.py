@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "cluster"))
 
-from _common import add_smoke, beats_paused, pct, record  # type: ignore[import-not-found]  # noqa: E402
+from _common import add_smoke, beats_paused, checkpoint, pct, record  # type: ignore[import-not-found]  # noqa: E402
 
 # kind -> weight (a share of the arrivals)
 MIX: dict[str, int] = {
@@ -484,6 +484,8 @@ def run(args: argparse.Namespace) -> int:
     need = {k: int(total * share[k] * 1.3) + 20 for k in ("redeem", "pass_check")}
     t0 = time.monotonic()
     data = prepare(args.residents, need["redeem"], need["pass_check"])
+    if args.target == "cluster":
+        checkpoint("postgres://xinyou@127.0.0.1:5541/xinyou")
     print(f"prepared in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     plan = Plan(data, str(local_today()))
     folder = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))

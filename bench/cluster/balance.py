@@ -65,6 +65,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _common import (  # type: ignore[import-not-found]  # noqa: E402
     add_smoke,
     beats_paused,
+    checkpoint,
     lasting_token,
     machine,
     record,
@@ -322,6 +323,8 @@ def main() -> None:
     lifetime = token_lifetime(estimate)
     started = time.monotonic()
     data = prepare(residents=1, vouchers=args.per_run * runs)
+    if not args.smoke:
+        checkpoint(PRIMARY)
     clerk = clerk_token(estimate)
     print(f"{runs} timed runs; {len(data['tokens'])} vouchers; clerk token for {lifetime}")
 
