@@ -41,7 +41,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 CLUSTER_DIR = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
 HOST, PORT = "127.0.0.1", int(os.environ.get("HAPROXY_PORT", "8080"))
 PASSWORD = "Xinyou#2026"  # the demo logins'
-SHED_RETRIES = 10
+# a shed request is sent again after Retry-After, with jitter (clients shed together must
+# not come back together), up to this many times: the balancer admits 6 requests at once
+# (3 in service, 3 queued for at most 50 ms) and the load is 12 clients without pause
+SHED_RETRIES = 30
 
 
 def cluster_env() -> None:
@@ -81,7 +84,7 @@ class Client:
             detail = (data.get("error") or {}).get("detail") or {}
             if "retry_after_ms" not in detail:
                 break
-            time.sleep(detail["retry_after_ms"] / 1000)
+            time.sleep(detail["retry_after_ms"] / 1000 * random.uniform(0.5, 1.5))
         return status, data
 
     def _call(self, method: str, path: str, body=None, token=None, headers=None):
