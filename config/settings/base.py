@@ -220,7 +220,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
     # ...and a worker looks for such messages every 10 s (kombu's default looks every
     # 10 × 10 s, so a task of a killed worker could wait its visibility timeout plus
-    # 100 s before it ran again: make cluster-test lost one that way)
+    # 100 s before it ran again; docs/outages.md)
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
 }
