@@ -267,3 +267,30 @@ def checkpoint(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
+
+
+# make cluster's PostgreSQL primary (scripts/cluster.sh)
+CLUSTER_PRIMARY = "postgres://xinyou@127.0.0.1:5541/xinyou"
+
+
+def cluster_balancer(folder: Path) -> dict[str, int | str] | None:
+    """What `make cluster`'s balancer admits, read from the files scripts/cluster.sh wrote
+    in `folder` at `up`: its web nodes, `maxconn` per node, the queue's bound and timeout,
+    and the nodes' workers (each key only when found); None without a cluster."""
+    try:
+        text = (folder / "haproxy.cfg").read_text()
+    except OSError:
+        return None
+    found: dict[str, int | str] = {"nodes": len(re.findall(r"^\s+server web-", text, re.M))}
+    patterns = {
+        "maxconn": r"default-server .*?maxconn (\d+)",
+        "queue_max": r"queue\(web\) ge (\d+)",
+        "queue_timeout": r"timeout queue (\S+)",
+    }
+    for key, pattern in patterns.items():
+        if match := re.search(pattern, text):
+            found[key] = int(match.group(1)) if key != "queue_timeout" else match.group(1)
+    with contextlib.suppress(OSError):
+        if match := re.search(r"WEB_WORKERS=(\d+)", (folder / "env").read_text()):
+            found["workers"] = int(match.group(1))
+    return found

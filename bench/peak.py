@@ -47,7 +47,6 @@ import itertools
 import json
 import os
 import random
-import re
 import sys
 import tempfile
 import time
@@ -64,7 +63,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "cluster"))
 
-from _common import add_smoke, beats_paused, checkpoint, pct, record  # type: ignore[import-not-found]  # noqa: E402
+from _common import (  # type: ignore[import-not-found]  # noqa: E402
+    CLUSTER_PRIMARY,
+    add_smoke,
+    beats_paused,
+    checkpoint,
+    cluster_balancer,
+    pct,
+    record,
+)
+
+CLUSTER_DIR = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
 
 # kind -> weight (a share of the arrivals)
 MIX: dict[str, int] = {
@@ -455,23 +464,15 @@ def local_target() -> Iterator[None]:
 def balancer_settings() -> str:
     """What the running balancer admits, read from its configuration (scripts/cluster.sh
     renders it from NODE_MAXCONN, QUEUE_MAX and QUEUE_TIMEOUT at `up`)."""
-    folder = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
-    try:
-        text = (folder / "haproxy.cfg").read_text()
-    except OSError:
+    found = cluster_balancer(CLUSTER_DIR)
+    if found is None:
         return "HAProxy settings unknown"
-    nodes = len(re.findall(r"^\s+server web-", text, re.M))
-    try:
-        workers = re.search(r"WEB_WORKERS=(\d+)", (folder / "env").read_text())
-    except OSError:
-        workers = None
-    found = {
-        "maxconn per node": re.search(r"default-server .*?maxconn (\d+)", text),
-        "queue bound": re.search(r"queue\(web\) ge (\d+)", text),
-        "timeout queue": re.search(r"timeout queue (\S+)", text),
-    }
-    shape = f"{nodes} web nodes × {workers.group(1) if workers else '?'} workers → PostgreSQL"
-    return f"{shape}; HAProxy " + ", ".join(f"{k} {m.group(1)}" for k, m in found.items() if m)
+    shape = f"{found['nodes']} web nodes × {found.get('workers', '?')} workers → PostgreSQL"
+    names = {"maxconn": "maxconn per node", "queue_max": "queue bound"}
+    names["queue_timeout"] = "timeout queue"
+    return f"{shape}; HAProxy " + ", ".join(
+        f"{label} {found[key]}" for key, label in names.items() if key in found
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -485,11 +486,10 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     data = prepare(args.residents, need["redeem"], need["pass_check"])
     if args.target == "cluster":
-        checkpoint("postgres://xinyou@127.0.0.1:5541/xinyou")
+        checkpoint(CLUSTER_PRIMARY)
     print(f"prepared in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     plan = Plan(data, str(local_today()))
-    folder = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
-    with beats_paused(folder) if args.target == "cluster" else contextlib.nullcontext([]):
+    with beats_paused(CLUSTER_DIR) if args.target == "cluster" else contextlib.nullcontext([]):
         answers = asyncio.run(run_steps(steps, args.seconds, plan, args.pause))
     rows = step_figures(steps, args.seconds, answers)
     result = verdict(rows)

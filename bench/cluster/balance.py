@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import resource
 import shutil
 import socket
@@ -63,9 +62,11 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import (  # type: ignore[import-not-found]  # noqa: E402
+    CLUSTER_PRIMARY,
     add_smoke,
     beats_paused,
     checkpoint,
+    cluster_balancer,
     lasting_token,
     machine,
     record,
@@ -80,7 +81,7 @@ from cluster_test import (  # type: ignore[import-not-found]  # noqa: E402
 )
 
 TARGET = 0.85  # issue 27, point 2: the production path ≥ 0.85 × direct gunicorn
-PRIMARY = "postgres://xinyou@127.0.0.1:5541/xinyou"
+PRIMARY = CLUSTER_PRIMARY
 POOLED = "postgres://xinyou@127.0.0.1:6432/xinyou"
 POOLED_SESSION = "postgres://xinyou@127.0.0.1:6432/xinyou_session"
 PATH = "/api/v1/merchant/redemptions"
@@ -158,10 +159,8 @@ def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]
 
 def in_service() -> int:
     """How many requests the cluster's balancer hands its nodes at once."""
-    text = (CLUSTER_DIR / "haproxy.cfg").read_text()
-    found = re.search(r"default-server .*?maxconn (\d+)", text)
-    nodes = len(re.findall(r"^\s+server web-", text, re.M))
-    return nodes * int(found.group(1)) if found else 6
+    found = cluster_balancer(CLUSTER_DIR) or {}
+    return int(found["nodes"]) * int(found["maxconn"]) if "maxconn" in found else 6
 
 
 def haproxy(command: str) -> str:
