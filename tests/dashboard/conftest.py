@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import User
 from incentives.dashboard.rollup import TZ, local_today
@@ -30,6 +32,32 @@ class History:
     merchants: dict = field(default_factory=dict)
     residents: list = field(default_factory=list)
     midnight_day: date | None = None
+
+
+def for_any_range(span: int, scopes, *, examples: int):
+    """Hypothesis over a range of a built history (`start`, `length` in days, read by
+    `range_of`: from before its first day to past today) and one of `scopes`."""
+
+    def wrap(test):
+        ranged = given(
+            start=st.integers(min_value=-3, max_value=span + 1),
+            length=st.integers(min_value=0, max_value=span + 5),
+            scope=st.sampled_from(scopes),
+        )(test)
+        return settings(
+            max_examples=examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )(ranged)
+
+    return wrap
+
+
+def range_of(history, start: int, length: int) -> tuple[date, date]:
+    """The days `for_any_range` drew: never past today, never backwards."""
+    d0 = history.first_day + timedelta(days=start)
+    d1 = min(d0 + timedelta(days=length), history.today)
+    return min(d0, d1), d1
 
 
 def local(day: date, at: time) -> datetime:

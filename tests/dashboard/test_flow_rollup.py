@@ -15,8 +15,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from incentives.dashboard.models import CityPairDay, CityPairMonth
 from incentives.dashboard.rollup import TZ, mark_days_dirty, rebuild_rollups, refresh_recent_rollups
@@ -24,7 +22,7 @@ from incentives.dashboard.selectors import Scope, breakdown, flows, set_pieces
 from incentives.models import Voucher
 
 from . import factories as f
-from .conftest import build_history
+from .conftest import build_history, for_any_range, range_of
 from .reference import KINDS, Raw
 
 pytestmark = pytest.mark.django_db
@@ -123,20 +121,9 @@ def built(cities):
     return h
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    start=st.integers(min_value=-3, max_value=SPAN + 1),
-    length=st.integers(min_value=0, max_value=SPAN + 5),
-    scope=st.sampled_from(SCOPES),
-)
+@for_any_range(SPAN, SCOPES, examples=60)
 def test_flows_equal_the_raw_count_for_any_range_and_scope(built, start, length, scope):
-    d0 = built.first_day + timedelta(days=start)
-    d1 = min(d0 + timedelta(days=length), built.today)
-    d0 = min(d0, d1)
+    d0, d1 = range_of(built, start, length)
     assert_flows_match(built.raw, *scope, d0, d1)
 
 

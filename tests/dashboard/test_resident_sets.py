@@ -9,8 +9,6 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pyroaring import BitMap64
 
 from incentives.dashboard.models import ClaimantSet
@@ -18,7 +16,7 @@ from incentives.dashboard.rollup import TZ, mark_days_dirty, rebuild_rollups, re
 from incentives.dashboard.selectors import Scope, set_pieces, summary, unique_residents
 
 from . import factories as f
-from .conftest import WINDOW_DAYS, build_history
+from .conftest import WINDOW_DAYS, build_history, for_any_range, range_of
 
 pytestmark = pytest.mark.django_db
 
@@ -127,23 +125,11 @@ def built(cities):
     return h
 
 
-@settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    start=st.integers(min_value=-3, max_value=WINDOW_DAYS + 1),
-    length=st.integers(min_value=0, max_value=WINDOW_DAYS + 5),
-    codes=st.sampled_from(SCOPES),
-)
-def test_distinct_residents_equal_count_distinct_over_the_raw_vouchers(built, start, length, codes):
-    d0 = built.first_day + timedelta(days=start)
-    d1 = min(d0 + timedelta(days=length), built.today)
-    if d1 < d0:
-        d0 = d1
-    got = unique_residents(scope_of(codes, d0, d1))
-    assert got == distinct_claimants(codes, d0, d1), (codes, d0, d1)
+@for_any_range(WINDOW_DAYS, SCOPES, examples=80)
+def test_distinct_residents_equal_count_distinct_over_the_raw_vouchers(built, start, length, scope):
+    d0, d1 = range_of(built, start, length)
+    got = unique_residents(scope_of(scope, d0, d1))
+    assert got == distinct_claimants(scope, d0, d1), (scope, d0, d1)
 
 
 def test_the_whole_months_path_is_the_one_a_long_range_takes(built):
