@@ -12,7 +12,15 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.credit.models import TIER_RANK
-from incentives.eligibility import OFFER_RULES, PERSONAL_RULES, Person, Reason, row_flags_sql
+from incentives.eligibility import (
+    OFFER_RULES,
+    PERSONAL_RULES,
+    OfferRule,
+    Person,
+    PersonalRule,
+    Reason,
+    row_flags_sql,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +33,10 @@ _READ = {
     "min_tier": "text",
     "tier": "text",
 }
-_RULES = (*PERSONAL_RULES, *(rule for rule in OFFER_RULES if rule.reason == Reason.TIER_TOO_LOW))
+_RULES: tuple[PersonalRule | OfferRule, ...] = (
+    *PERSONAL_RULES,
+    *(rule for rule in OFFER_RULES if rule.reason == Reason.TIER_TOO_LOW),
+)
 
 
 def _flags(rows: list[tuple], now) -> list[dict[Reason, bool | None]]:
