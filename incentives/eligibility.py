@@ -4,14 +4,22 @@
 the offer lists and detail, `detail.reasons` of a claim's or a pass check's refusal), in
 the order they are told. The rules are two tables, in that order:
 
-- `PERSONAL_RULES` decide from the person alone (standing, consent, listing); both paths
-  decide them in Python, from a `Person`.
+- `PERSONAL_RULES` decide from the person alone (standing, consent, listing): in Python
+  from a `Person` for the lists, the detail and the pass's issue (`applies`), and in SQL
+  over the one row that the claim, the pass check and its preview read (`row`).
 - `OFFER_RULES` decide from the person and the offer. Each rule holds its SQL (the offer
   lists and the detail annotate every offer with it: `annotate`), the column it needs in
   the one row that the claim and the pass check read (incentives.facts builds that
-  statement's rule columns from `FACTS`) and the same rule over that row (`reasons_of`).
-  A rule is written here and nowhere else; tests/incentives/test_eligibility_grid.py
-  crosses every reason with every path.
+  statement's rule columns from `FACTS`) and the same rule over that row (`row`).
+
+Each rule's `row` is its one-row decision, in SQL over the facts row (alias `f`, columns
+named as `Facts`' fields): the one-row read computes a flag per rule from it (`ROW_RULES`,
+`row_flags_sql`) and `reasons_of` reads the flags, so that a statement may also act only
+where every flag is true (the pass check's take does: incentives.passes.services). Only the
+minimum score or grade needs more than the row (`level()`, a few queries): its `row` is
+NULL where that is asked, and `ok` decides it in Python. A rule is written here and
+nowhere else; tests/incentives/test_eligibility_grid.py crosses every reason with every
+path.
 
 "Holder is listed" (严重失信: on a synced seriously-dishonest list, or flagged so on their
 standing) is one SQL expression, `holder_listed_sql`, used by the redemption, the scan
@@ -96,27 +104,42 @@ class Person:
 
 @dataclass(frozen=True)
 class PersonalRule:
+    """`applies(person, now)`: the rule refuses the person (the lists, the detail, the
+    pass's issue); `row`: SQL true where it lets them through, over the facts row (`f`)."""
+
     reason: Reason
     applies: Callable[[Person, datetime], bool]
+    row: str
     alone: bool = False  # when it applies, no later personal reason is told
 
 
 PERSONAL_RULES: tuple[PersonalRule, ...] = (
-    PersonalRule(Reason.NO_STANDING, lambda p, now: not p.has_standing, alone=True),
-    PersonalRule(Reason.CONSENT_WITHDRAWN, lambda p, now: not p.consented, alone=True),
-    PersonalRule(Reason.SERIOUSLY_DISHONEST, lambda p, now: p.flagged),
+    PersonalRule(
+        Reason.NO_STANDING, lambda p, now: not p.has_standing, "f.standing_id IS NOT NULL", True
+    ),
+    PersonalRule(Reason.CONSENT_WITHDRAWN, lambda p, now: not p.consented, "f.consented", True),
+    PersonalRule(
+        Reason.SERIOUSLY_DISHONEST,
+        lambda p, now: p.flagged,
+        "NOT COALESCE(f.seriously_dishonest, FALSE)",
+    ),
     PersonalRule(
         Reason.STANDING_EXPIRED,
         lambda p, now: p.standing_valid_until is not None and p.standing_valid_until <= now,
+        "NOT COALESCE(f.standing_valid_until <= %(now)s, FALSE)",
     ),
 )
 
 
 def personal_reasons(person: Person, now: datetime) -> list[Reason]:
     """The personal rules that refuse this person now, in order."""
+    return _told_personal(lambda rule: rule.applies(person, now))
+
+
+def _told_personal(refuses: Callable[[PersonalRule], bool]) -> list[Reason]:
     reasons: list[Reason] = []
     for rule in PERSONAL_RULES:
-        if rule.applies(person, now):
+        if refuses(rule):
             reasons.append(rule.reason)
             if rule.alone:
                 break
@@ -136,25 +159,22 @@ class One:
     now: datetime
     level: Callable[[], tuple[int, list[str]]]
 
-    @property
-    def tier_rank(self) -> int:
-        tier = self.facts.tier
-        return TIER_RANK.get(tier, -1) if self.facts.standing_id and tier is not None else -1
-
 
 @dataclass(frozen=True)
 class OfferRule:
     """A rule over the person and the offer: `sql(who, now)` is true in the lists' query
-    where the rule lets the offer through; `ok(one)` is the same over one offer's facts.
+    where the rule lets the offer through; `row` is the same over one offer's facts row
+    (SQL over `f`, the read's parameters), and where it is NULL `ok(one)` decides in Python.
     `fact` names the column that the one-offer read (incentives.facts) adds for the rule,
     `fact_sql` its SQL there (aliases o: offer, m: merchant, u: holder, s: standing;
     `{table}` names and the read's parameters)."""
 
     reason: Reason
     sql: Callable[[ResidentView, datetime], Any]
-    ok: Callable[[One], bool]
+    row: str
     fact: str = ""
     fact_sql: str = ""
+    ok: Callable[[One], bool] | None = None
 
     @property
     def flag(self) -> str:
@@ -188,13 +208,12 @@ def _alliance_member_sql(who: ResidentView) -> Q:
     return Q(Exists(members))
 
 
-def _home_ok(one: One) -> bool:
-    f, rule = one.facts, Offer.HomeCityRule
-    return (
-        f.home_city_rule == rule.ALL
-        or (f.home_city_rule == rule.VISITORS and f.city_id != f.home_city_id)
-        or (f.home_city_rule == rule.LISTED and f.listed_home)
-    )
+_HOME_ROW = (
+    f"f.home_city_rule = '{Offer.HomeCityRule.ALL}'"
+    f" OR (f.home_city_rule = '{Offer.HomeCityRule.VISITORS}'"
+    " AND f.city_id IS DISTINCT FROM f.home_city_id)"
+    f" OR (f.home_city_rule = '{Offer.HomeCityRule.LISTED}' AND f.listed_home)"
+)
 
 
 def _tier_sql(who: ResidentView, now: datetime) -> Q:
@@ -202,9 +221,14 @@ def _tier_sql(who: ResidentView, now: datetime) -> Q:
     return ~Q(min_tier__in=above) if above else Q(pk__isnull=False)
 
 
-def _tier_ok(one: One) -> bool:
-    minimum = one.facts.min_tier
-    return not (minimum and TIER_RANK.get(minimum, -1) > one.tier_rank)
+def _rank_sql(tier: str) -> str:
+    """SQL of TIER_RANK's rank of the tier `tier` (an SQL expression), -1 for none."""
+    branches = " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in TIER_RANK.items())
+    return f"CASE {tier} {branches} ELSE -1 END"
+
+
+# (the standing's tier counts only with its row: `f.tier` is NULL without one)
+_TIER_ROW = f"f.min_tier = '' OR {_rank_sql('f.min_tier')} <= {_rank_sql('f.tier')}"
 
 
 def _score_sql(who: ResidentView, now: datetime) -> Q:
@@ -234,10 +258,12 @@ def _score_sql(who: ResidentView, now: datetime) -> Q:
     )
 
 
+# Decided in SQL only without a minimum; with one, `_score_ok` asks `level()`.
+_SCORE_ROW = "CASE WHEN f.min_score IS NULL AND COALESCE(f.min_grade, '') = '' THEN TRUE END"
+
+
 def _score_ok(one: One) -> bool:
     f = one.facts
-    if f.min_score is None and not f.min_grade:
-        return True
     score, grades = one.level() if f.standing_id else (-1, [])
     return not (
         (f.min_score is not None and f.min_score > score)
@@ -289,6 +315,15 @@ def _quota_sql(who: ResidentView, now: datetime) -> Q:
     )
 
 
+def period_start_sql(period: str) -> str:
+    """SQL of the tally key of the current period for the kind of period `period` (an SQL
+    expression), from the read's parameters (incentives.facts: `period_starts`' dates)."""
+    return (
+        f"CASE {period} WHEN 'day' THEN %(day)s::date WHEN 'week' THEN %(week)s::date"
+        " WHEN 'month' THEN %(month)s::date ELSE %(offer_period)s::date END"
+    )
+
+
 def period_starts(now: datetime) -> dict[str, date]:
     """The tally key (`EntitlementTally.period_start`) of the period holding `now`, for each
     kind of period (incentives.passes.services.period_bounds decides them)."""
@@ -320,18 +355,18 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.HOME_CITY_NOT_ELIGIBLE,
         _home_sql,
-        _home_ok,
+        _HOME_ROW,
         "listed_home",
         "(EXISTS (SELECT 1 FROM {home} h WHERE h.offer_id = o.id AND h.city_id = u.home_city_id)"
         " OR EXISTS (SELECT 1 FROM {members} am"
         " WHERE am.alliance_id = o.eligible_alliance_id AND am.city_id = u.home_city_id))",
     ),
-    OfferRule(Reason.TIER_TOO_LOW, _tier_sql, _tier_ok),
-    OfferRule(Reason.SCORE_TOO_LOW, _score_sql, _score_ok),
+    OfferRule(Reason.TIER_TOO_LOW, _tier_sql, _TIER_ROW),
+    OfferRule(Reason.SCORE_TOO_LOW, _score_sql, _SCORE_ROW, ok=_score_ok),
     OfferRule(
         Reason.CLAIM_LIMIT_REACHED,
         _limit_sql,
-        lambda one: not one.facts.at_limit,
+        "NOT f.at_limit",
         "at_limit",
         """EXISTS (SELECT 1 FROM {tally} ct
                WHERE ct.offer_id = o.id AND ct.resident_id = u.id
@@ -340,7 +375,7 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.HONOUR_REQUIRED,
         _honour_sql,
-        lambda one: not one.facts.required_honour or one.facts.has_honour,
+        "f.required_honour = '' OR f.has_honour",
         "has_honour",
         """EXISTS (SELECT 1 FROM {honour} hn
                WHERE hn.person_hash = u.id_hash AND hn.city_id = s.city_id
@@ -350,18 +385,17 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.OFFER_NOT_STARTED,
         lambda who, now: Q(valid_from__lte=now),
-        # (both times are set whenever there is an offer: the rules are asked of no other)
-        lambda one: one.facts.valid_from is not None and one.facts.valid_from <= one.now,
+        "f.valid_from <= %(now)s",
     ),
     OfferRule(
         Reason.OFFER_ENDED,
         lambda who, now: Q(valid_until__gt=now),
-        lambda one: one.facts.valid_until is not None and one.facts.valid_until > one.now,
+        "f.valid_until > %(now)s",
     ),
     OfferRule(
         Reason.SUSPENDED,
         _suspended_sql,
-        lambda one: one.facts.suspended_until is None,
+        "f.suspended_until IS NULL",
         "suspended_until",
         """(SELECT MAX(i.suspended_until) FROM {incident} i
         WHERE i.resident_id = u.id AND i.scenario = o.scenario
@@ -370,7 +404,7 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.QUOTA_EXHAUSTED,
         _quota_sql,
-        lambda one: not one.facts.sold_out,
+        "NOT f.sold_out",
         "sold_out",
         """(o.kind = 'voucher' AND o.total_quota IS NOT NULL
             AND o.claimed_count >= o.total_quota)""",
@@ -378,16 +412,41 @@ OFFER_RULES: tuple[OfferRule, ...] = (
     OfferRule(
         Reason.USAGE_LIMIT_REACHED,
         _usage_sql,
-        lambda one: not one.facts.used_up,
+        "NOT f.used_up",
         "used_up",
+        # (fixed SQL: the period's tally key comes from the read's parameters)
         """EXISTS (SELECT 1 FROM {entitlement_tally} et
                WHERE et.offer_id = o.id AND et.resident_id = u.id
                  AND et.used >= o.limit_per_period
-                 AND et.period_start = CASE o.period WHEN 'day' THEN %(day)s::date
-                     WHEN 'week' THEN %(week)s::date WHEN 'month' THEN %(month)s::date
-                     ELSE %(offer_period)s::date END)""",
+                 AND et.period_start = """  # noqa: S608
+        + period_start_sql("o.period")
+        + ")",
     ),
 )
+
+# Every rule with a one-row decision, in the order the reasons are told.
+ROW_RULES: tuple[PersonalRule | OfferRule, ...] = (*PERSONAL_RULES, *OFFER_RULES)
+
+
+def row_flags_sql(rules: tuple[PersonalRule | OfferRule, ...] | None = None) -> str:
+    """The one-row read's flag columns (`ROW_RULES`' order, or `rules`'), over the facts row
+    `f`: each rule's `row`, false where it is NULL unless the rule decides that case in
+    Python."""
+    return ",\n       ".join(
+        (
+            f"({rule.row})"
+            if isinstance(rule, OfferRule) and rule.ok
+            else f"COALESCE(({rule.row}), FALSE)"
+        )
+        + f" AS {row_flag(rule)}"
+        for rule in (ROW_RULES if rules is None else rules)
+    )
+
+
+def row_flag(rule: PersonalRule | OfferRule) -> str:
+    """The name of a rule's flag column in the one-row read."""
+    return f"ok_{rule.reason.value}"
+
 
 FLAGS: tuple[str, ...] = tuple(rule.flag for rule in OFFER_RULES)
 
@@ -433,17 +492,22 @@ def reasons_of_flags(flags: Any, person: Person, now: datetime) -> list[Reason]:
 
 
 def reasons_of(one: One) -> list[Reason]:
-    """The reasons of one offer from its facts row: the claim's and the pass check's."""
-    f = one.facts
-    person = Person(
-        has_standing=f.standing_id is not None,
-        consented=f.consented,
-        flagged=bool(f.seriously_dishonest),
-        standing_valid_until=f.standing_valid_until,
-    )
-    reasons = personal_reasons(person, one.now)
-    reasons += [rule.reason for rule in OFFER_RULES if not rule.ok(one)]
+    """The reasons of one offer from its facts row and its flags (`row_flags_sql`): the
+    claim's, the pass check's and its preview's."""
+    flags = one.facts.ok
+    reasons = _told_personal(lambda rule: not flags[rule.reason])
+    for rule in OFFER_RULES:
+        decided = flags[rule.reason]
+        if decided is None:  # not decided by the row (a minimum score or grade)
+            decided = rule.ok is not None and rule.ok(one)
+        if not decided:
+            reasons.append(rule.reason)
     return reasons
+
+
+def decided_in_sql(facts: Facts) -> bool:
+    """Whether the row's flags decided every rule (no rule was left to Python)."""
+    return all(flag is not None for flag in facts.ok.values())
 
 
 # --------------------------------------------------------------------------- listed

@@ -4,8 +4,10 @@ the counter (incentives.passes.services) and the claim (incentives.vouchers.serv
 `read_facts` reads, in ONE statement, the offer with its merchant and terms, the person
 (while an active resident), their standing and consent, whether their home city is listed
 for the offer, any suspension from the offer's scenario, whether they hold as many of its
-vouchers as one person may, and whether they hold its honour. `offer_reasons` derives the
-eligibility reasons from that row by the rules of incentives.eligibility. `run_take` runs a
+vouchers as one person may, and whether they hold its honour; and over that row, the
+one-row decision of every eligibility rule (incentives.eligibility.row_flags_sql), from
+which `offer_reasons` tells the reasons. `facts_sql` gives that statement's rows to another
+statement (the pass check's take, guarded by the flags). `run_take` runs a
 take: one self-contained statement that may undo itself (`xinyou_abort`, migration 0008).
 `record_refusal` counts a refusal.
 """
@@ -13,7 +15,7 @@ take: one self-contained statement that may undo itself (`xinyou_abort`, migrati
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -30,7 +32,7 @@ from accounts.models import Alliance, City, User
 from core.db import prepared_cursor
 from merchants.models import Merchant, MerchantStaff, Offer
 
-from .eligibility import FACTS, One, Reason, period_starts, reasons_of
+from .eligibility import FACTS, ROW_RULES, One, Reason, period_starts, reasons_of, row_flags_sql
 from .incidents.models import Incident
 from .models import ClaimTally, IdempotencyRecord, Voucher
 from .offers.selectors import view_of
@@ -133,6 +135,9 @@ class Facts:
     suspended_until: datetime | None
     sold_out: bool
     used_up: bool
+    # every rule's one-row decision (eligibility.ROW_RULES): true where it lets the holder
+    # use the offer, None where Python decides it (`OfferRule.ok`)
+    ok: dict[Reason, bool | None] = field(default_factory=dict)
 
     @property
     def home_cities(self) -> list[str]:
@@ -159,26 +164,29 @@ def read_facts(
     *, resident_id: int, offer_id: int, now: datetime, staff_id: int | None = None
 ) -> Facts:
     """The row of `_READ_SQL` for this person and offer (and staff member, for a check)."""
+    params = facts_params(resident_id=resident_id, offer_id=offer_id, now=now, staff_id=staff_id)
     with prepared_cursor() as cur:
-        cur.execute(
-            _read_sql(),
-            {
-                "staff": staff_id,
-                "resident": resident_id,
-                "offer": offer_id,
-                "now": now,
-                "today": timezone.localdate(now),
-                **_period_params(now),
-            },
-        )
+        cur.execute(_read_sql(), params)
         row = cur.fetchone()
-    return _facts_of(row)
+    return facts_of(row)
 
 
-def _facts_of(row: tuple) -> Facts:
-    base = len(row) - len(FACTS)
-    rules = {rule.fact: value for rule, value in zip(FACTS, row[base:], strict=True)}
-    return Facts(*row[:base], **rules)
+# The facts row's columns, named as Facts' fields (the rules' `row` SQL reads them so).
+FACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Facts) if f.name != "ok")
+
+
+def facts_of(row: tuple, extra: int = 0) -> Facts:
+    """A Facts from a row of `facts_sql`: the facts' columns, `extra` more (left out), then
+    the flags (any columns after them are the caller's)."""
+    columns = len(FACT_COLUMNS)
+    values: dict = dict(zip(FACT_COLUMNS, row[:columns], strict=True))
+    flags = row[columns + extra : columns + extra + len(ROW_RULES)]
+    values["ok"] = {rule.reason: flag for rule, flag in zip(ROW_RULES, flags, strict=True)}
+    return Facts(**values)
+
+
+# A row of `facts_sql`: its facts and flags (`FACTS_WIDTH` columns without extra ones).
+FACTS_WIDTH = len(FACT_COLUMNS) + len(ROW_RULES)
 
 
 @dataclass(frozen=True)
@@ -201,12 +209,7 @@ def read_claim_facts(
         cur.execute(
             _claim_read_sql(),
             {
-                "staff": None,
-                "resident": resident_id,
-                "offer": offer_id,
-                "now": now,
-                "today": timezone.localdate(now),
-                **_period_params(now),
+                **facts_params(resident_id=resident_id, offer_id=offer_id, now=now, staff_id=None),
                 "scope": keyed.scope if keyed else None,
                 "key": keyed.key if keyed else None,
             },
@@ -215,7 +218,20 @@ def read_claim_facts(
     from .idempotency import Prior
 
     extra = _CLAIM_EXTRA  # the key's row (five columns), then the voucher's id
-    return ClaimFacts(_facts_of(row[:-extra]), Prior.of(row[-extra:-1]), row[-1])
+    extras = row[len(FACT_COLUMNS) : len(FACT_COLUMNS) + extra]
+    return ClaimFacts(facts_of(row, extra), Prior.of(extras[:-1]), extras[-1])
+
+
+def facts_params(*, resident_id: int, offer_id: int, now: datetime, staff_id: int | None) -> dict:
+    """The parameters of `facts_sql`."""
+    return {
+        "staff": staff_id,
+        "resident": resident_id,
+        "offer": offer_id,
+        "now": now,
+        "today": timezone.localdate(now),
+        **_period_params(now),
+    }
 
 
 def _period_params(now: datetime) -> dict[str, date]:
@@ -240,17 +256,28 @@ _CLAIM_EXTRA = 6
 
 @cache
 def _read_sql() -> str:
-    return _sql("", "")
+    return facts_sql()
 
 
 @cache
 def _claim_read_sql() -> str:
     """The claim's read: `_READ_SQL` plus the key's row (incentives.idempotency) and the
-    voucher's id (`_CLAIM_EXTRA` columns, last)."""
+    voucher's id (`_CLAIM_EXTRA` columns, after the facts' and before the flags)."""
     from .idempotency import PRIOR_COLUMNS, PRIOR_JOIN
 
     columns = f"{PRIOR_COLUMNS}, nextval(pg_get_serial_sequence('{{voucher}}', 'id'))"
-    return _sql(",\n       " + columns, PRIOR_JOIN + "\n")
+    return facts_sql(",\n       " + columns, PRIOR_JOIN + "\n", _CLAIM_EXTRA)
+
+
+def facts_sql(extra_columns: str = "", extra_joins: str = "", extra: int = 0) -> str:
+    """The one-row read: `_READ_SQL`'s row (`f`, its columns named as Facts' fields, then
+    `extra` more) with the flags of the eligibility rules over it, last."""
+    names = [*FACT_COLUMNS, *(f"extra_{i}" for i in range(extra))]
+    # (OFFSET 0 keeps the row computed once: the flags read its columns by name)
+    return (
+        f"SELECT f.*,\n       {row_flags_sql()}\n"
+        f"FROM ({_sql(extra_columns, extra_joins)} OFFSET 0) AS f({', '.join(names)})"
+    )
 
 
 def _sql(extra_columns: str, extra_joins: str) -> str:

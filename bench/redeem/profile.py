@@ -41,7 +41,7 @@ def main() -> None:
         return cpu(client, clerk, merchant, ids, tokens, bearer)
     calls: list[tuple[str, dict, str, str | None]]
     if which == "claim":
-        offer_id, residents = seed_claimants(merchant, n)
+        offer_id, residents = seed_claimants(merchant, n, 3600)
         calls = [
             (f"/api/v1/offers/{offer_id}/claim", {}, f"Bearer {t}", f"k{i}")
             for i, t in enumerate(residents)
@@ -101,7 +101,7 @@ def cpu(client, clerk, merchant, ids, tokens, bearer) -> None:
     from redeem.run import seed_claimants
     from rest_framework.authtoken.models import Token
 
-    offer_id, residents = seed_claimants(merchant, len(ids))
+    offer_id, residents = seed_claimants(merchant, len(ids), 3600)
     drf = "Token " + Token.objects.create(user=clerk).key
     rounds = 5
     per = len(ids) // rounds

@@ -1,16 +1,21 @@
 """The personal credit pass (信用码): issuing it, and checking it at the counter.
 
-A pass check is decided by the database: one statement upserts the resident's tally of
-the offer's current period (`used < limit`, under the row's lock) and inserts the use
-(unique per offer and pass id); when either does nothing the transaction rolls back and
-the refusal says why. So N simultaneous checks of one pass for one offer give one use,
-and the per-period limit holds for any number of passes of one person.
+A pass check is decided by the database, in one statement: it reads the facts of the
+holder and the offer (incentives.facts, with the one-row decision of every eligibility
+rule) and, only where the check's gates and every rule let it through, upserts the
+resident's tally of the offer's current period (`used < limit`, under the row's lock) and
+inserts the use (unique per offer and pass id); when the tally moved but the use was
+already there, the statement undoes itself. A refusal is told from the same row. So N
+simultaneous checks of one pass for one offer give one use, and the per-period limit
+holds for any number of passes of one person.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import NoReturn
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,19 +25,29 @@ from accounts.credit import errors as credit_errors
 from accounts.credit.services import active_consent
 from accounts.identity import mask_name
 from accounts.models import City, User
-from core.errors import INVALID_REQUEST, NOT_FOUND
+from core.errors import INVALID_REQUEST, NOT_FOUND, DomainError
 from merchants.models import Merchant, Offer
 
 from .. import errors, signing
-from ..eligibility import LEFT, TIMING
+from ..eligibility import (
+    LEFT,
+    ROW_RULES,
+    TIMING,
+    decided_in_sql,
+    period_start_sql,
+    row_flag,
+)
 from ..facts import (
+    FACTS_WIDTH,
     TZ,
     Aborted,
     Facts,
     db_tables,
+    facts_of,
+    facts_params,
+    facts_sql,
     offer_reasons,
     present,
-    read_facts,
     record_refusal,
     run_take,
 )
@@ -135,14 +150,38 @@ class _Undone(Exception):
         self.took = took
 
 
+# The check's gates before eligibility, in the order they are told: each is SQL over the
+# facts row (`f`, incentives.facts), read back as a column, and the take goes ahead only
+# where every gate (and every eligibility rule) is true.
+_GATES: tuple[tuple[str, Callable[[Facts], DomainError]], ...] = (
+    ("f.id IS NOT NULL", lambda f: NOT_FOUND()),
+    ("f.staff_merchant IS NOT NULL", lambda f: errors.NOT_MERCHANT_STAFF()),
+    ("f.merchant_id = f.staff_merchant", lambda f: errors.WRONG_MERCHANT()),
+    (
+        "f.holder_id IS NOT NULL",
+        lambda f: account_errors.INVALID_TOKEN(http_status=400, reason="unknown_holder"),
+    ),
+    (
+        f"f.kind = '{Offer.Kind.ENTITLEMENT}'",
+        lambda f: INVALID_REQUEST(offer_id=["not an entitlement offer: redeem its voucher"]),
+    ),
+    (
+        f"f.status = '{Offer.Status.PUBLISHED}' AND f.merchant_status = '{Merchant.Status.ACTIVE}'",
+        lambda f: errors.OFFER_NOT_ACTIVE(status=f.status),
+    ),
+)
+
+
 def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     """Apply an entitlement offer of the staff member's merchant to the holder of a pass.
 
     Checked in order: the token (signature, type), its expiry, the offer (this merchant's,
     an entitlement, live), the holder's eligibility now (the voucher rules, plus
     `suspended`), then — atomically — this pass not used for this offer yet and the
-    per-period limit. A refusal records nothing but its count by reason. Two statements
-    when the check passes (one read, one write).
+    per-period limit. A refusal records nothing but its count by reason. One statement
+    when the check passes (the read and the take together); an offer with a minimum score
+    or grade, which the row cannot decide, takes a second (the take, after Python's
+    decision).
     """
     try:
         claims = signing.verify_pass(token)
@@ -151,39 +190,58 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     now = timezone.now()
     if claims.expires_at <= now:
         raise errors.PASS_EXPIRED(expires_at=timezone.localtime(claims.expires_at).isoformat())
-    facts = read_facts(
+    params = facts_params(
         resident_id=claims.resident_id, offer_id=offer_id, now=now, staff_id=staff_id
     )
-    if facts.id is None:
-        raise NOT_FOUND()
-    if facts.staff_merchant is None:
-        raise errors.NOT_MERCHANT_STAFF()
-    if facts.merchant_id != facts.staff_merchant:
-        raise errors.WRONG_MERCHANT()
-    if facts.holder_id is None:
-        raise account_errors.INVALID_TOKEN(http_status=400, reason="unknown_holder")
-    if facts.kind != Offer.Kind.ENTITLEMENT:
-        raise INVALID_REQUEST(offer_id=["not an entitlement offer: redeem its voucher"])
-    if facts.status != Offer.Status.PUBLISHED or facts.merchant_status != Merchant.Status.ACTIVE:
-        raise errors.OFFER_NOT_ACTIVE(status=facts.status)
-    reasons = offer_reasons(facts, now)
-    timing = [r for r in reasons if r in TIMING]
-    if timing:
-        raise errors.OFFER_NOT_ACTIVE(reasons=timing)
-    if reasons and not set(reasons) <= set(LEFT):  # used up alone: the take answers it
-        _refuse(facts, reasons[0])
-        detail: dict = {"reasons": reasons}
-        if facts.suspended_until is not None:
-            detail["suspended_until"] = timezone.localtime(facts.suspended_until).isoformat()
-        raise errors.NOT_ELIGIBLE(**detail)
+    try:
+        row = run_take(_check_sql(), {**params, "pass": claims.pass_id})
+    except Aborted:  # the tally moved, the use was there: the statement undid itself
+        raise errors.PASS_ALREADY_USED() from None
+    facts = facts_of(row)
+    gates = row[FACTS_WIDTH : FACTS_WIDTH + len(_GATES)]
+    took, use_id = row[FACTS_WIDTH + len(_GATES) : FACTS_WIDTH + len(_GATES) + 2]
+    if use_id is None:
+        for (_sql, refusal), passed in zip(_GATES, gates, strict=True):
+            if not passed:
+                raise refusal(facts)
+        reasons = offer_reasons(facts, now)
+        timing = [r for r in reasons if r in TIMING]
+        if timing:
+            raise errors.OFFER_NOT_ACTIVE(reasons=timing)
+        if reasons and not set(reasons) <= set(LEFT):  # used up alone: the take answers it
+            _refuse(facts, reasons[0])
+            detail: dict = {"reasons": reasons}
+            if facts.suspended_until is not None:
+                detail["suspended_until"] = timezone.localtime(facts.suspended_until).isoformat()
+            raise errors.NOT_ELIGIBLE(**detail)
+        if decided_in_sql(facts):  # the take ran, and found the period used up
+            _refused_take(facts, claims.pass_id, now, took=bool(took))
+        # a rule the row left to Python (a minimum score or grade) let the holder through
+        use_id = _take_after_read(facts, staff_id, claims.pass_id, now)
+    logger.info("entitlement used id=%s offer=%s merchant=%s", use_id, facts.id, facts.merchant_id)
+    return CheckedUse(
+        id=use_id,
+        offer_id=present(facts.id),
+        offer_title=present(facts.title),
+        offer_title_en=present(facts.title_en),
+        benefit_type=present(facts.benefit_type),
+        scenario=present(facts.scenario),
+        merchant=present(facts.merchant_name),
+        used_at=now,
+        holder_name=present(facts.real_name),
+        id_last4=(facts.id_masked or "")[-4:],
+    )
 
-    period_start, next_at = period_bounds(present(facts.period), now)
+
+def _take_after_read(facts: Facts, staff_id: int, pass_id: int, now: datetime) -> int:
+    """The take alone (`_TAKE_SQL`), for a check whose eligibility Python decided."""
+    period_start, _next = period_bounds(present(facts.period), now)
     fields = {
         "offer": facts.id,
         "resident": facts.holder_id,
         "merchant": facts.merchant_id,
         "staff": staff_id,
-        "pass": claims.pass_id,
+        "pass": pass_id,
         "period": period_start,
         "now": now,
         "limit": facts.limit_per_period,
@@ -193,29 +251,23 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
         "home": facts.home_city_id,
     }
     try:
-        use_id = _take_in_one_statement(fields)
+        return _take_in_one_statement(fields)
     except _Undone as undone:
-        used = EntitlementUse.objects.filter(offer_id=facts.id, pass_id=claims.pass_id)
-        if undone.took or used.exists():
-            raise errors.PASS_ALREADY_USED() from None
-        _refuse(facts, "usage_limit_reached")
-        raise errors.USAGE_LIMIT_REACHED(
-            limit=facts.limit_per_period,
-            period=facts.period,
-            next_available_at=None if next_at is None else next_at.isoformat(),
-        ) from None
-    logger.info("entitlement used id=%s offer=%s merchant=%s", use_id, facts.id, facts.merchant_id)
-    return CheckedUse(
-        id=use_id,
-        offer_id=facts.id,
-        offer_title=present(facts.title),
-        offer_title_en=present(facts.title_en),
-        benefit_type=present(facts.benefit_type),
-        scenario=present(facts.scenario),
-        merchant=present(facts.merchant_name),
-        used_at=now,
-        holder_name=present(facts.real_name),
-        id_last4=(facts.id_masked or "")[-4:],
+        _refused_take(facts, pass_id, now, took=undone.took)
+
+
+def _refused_take(facts: Facts, pass_id: int, now: datetime, *, took: bool) -> NoReturn:
+    """A take that did nothing: the pass already used for the offer, or the period's uses
+    used up (its count recorded)."""
+    used = EntitlementUse.objects.filter(offer_id=present(facts.id), pass_id=pass_id)
+    if took or used.exists():
+        raise errors.PASS_ALREADY_USED()
+    _refuse(facts, "usage_limit_reached")
+    _start, next_at = period_bounds(present(facts.period), now)
+    raise errors.USAGE_LIMIT_REACHED(
+        limit=facts.limit_per_period,
+        period=facts.period,
+        next_available_at=None if next_at is None else next_at.isoformat(),
     )
 
 
@@ -259,6 +311,49 @@ FROM outcome
 @cache
 def _take_sql() -> str:
     return _TAKE_SQL.format(**db_tables(tally=EntitlementTally, use=EntitlementUse))
+
+
+# The check in one statement: the facts row with its flags (`f`, incentives.facts), then
+# the take of `_TAKE_SQL` from that row, only where every gate and every eligibility rule
+# but the ones of what is left (LEFT: the take decides them itself) let it through, then
+# the row with the gates (in `_GATES`' order), the take's outcome and its abort.
+_CHECK_SQL = """
+WITH f AS (
+{facts}
+), tally AS (
+    INSERT INTO {tally} (offer_id, resident_id, period_start, used)
+    SELECT f.id, f.holder_id, {period_start}, 1 FROM f WHERE {guard}
+    ON CONFLICT (offer_id, resident_id, period_start)
+    DO UPDATE SET used = {tally}.used + 1
+    WHERE {tally}.used < (SELECT f.limit_per_period FROM f)
+    RETURNING used
+), taken AS (
+    INSERT INTO {use} (offer_id, resident_id, merchant_id, staff_id, pass_id, period_start,
+                       used_at, scenario, category, dest_city_id, home_city_id)
+    SELECT f.id, f.holder_id, f.merchant_id, %(staff)s, %(pass)s, {period_start}, %(now)s,
+           f.scenario, f.category, f.city_id, f.home_city_id FROM f, tally
+    ON CONFLICT (offer_id, pass_id) DO NOTHING
+    RETURNING id
+), outcome AS (
+    SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT id FROM taken) AS use_id
+)
+SELECT f.*, {gates}, took, use_id,
+       CASE WHEN took > 0 AND use_id IS NULL THEN xinyou_abort('pass_already_used') END
+FROM f, outcome
+"""
+
+
+@cache
+def _check_sql() -> str:
+    gates = [f"COALESCE(({sql}), FALSE)" for sql, _refusal in _GATES]
+    rules = [f"f.{row_flag(rule)}" for rule in ROW_RULES if rule.reason not in LEFT]
+    return _CHECK_SQL.format(
+        facts=facts_sql(),
+        period_start=period_start_sql("f.period"),
+        guard=" AND ".join([*gates, *(f"{flag} IS TRUE" for flag in rules)]),
+        gates=", ".join(gates),
+        **db_tables(tally=EntitlementTally, use=EntitlementUse),
+    )
 
 
 def _take_in_one_statement(fields: dict) -> int:

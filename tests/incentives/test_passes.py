@@ -393,9 +393,10 @@ def test_a_suspended_resident_is_refused_with_the_end_date(resident, merchant, c
 
 
 def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, settings):
-    """Whatever the offer and the resident: one read (offer, holder, standing, consent,
-    suspension, and that the caller is still active staff), one taking statement; the
-    caller comes from the access token's claims, with no statement (issue 18)."""
+    """Whatever the offer and the resident: one statement (issue 27; two before), which
+    reads the offer, holder, standing, consent, suspension and that the caller is still
+    active staff, and takes where all of them let it; the caller comes from the access
+    token's claims, with no statement (issue 18)."""
     offer = entitlement(merchant, limit_per_period=50)
     client = client_for(clerk)
     counts = []
@@ -409,7 +410,31 @@ def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, se
             )
         assert res.status_code == 201
         counts.append(len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]))
-    assert counts == [2, 2, 2], counts
+    assert counts == [1, 1, 1], counts
+
+
+def test_an_offer_with_a_minimum_score_is_checked_in_two_statements(resident, merchant, clerk):
+    """A minimum score or grade is decided in Python (the holder's score in the offer city's
+    scheme): the one statement does not take, Python decides, and the take follows as a
+    second statement, with the same answers (issue 27)."""
+    met = entitlement(merchant, min_tier="", min_score=700)  # the resident has 720
+    token = pass_of(resident)["token"]
+    with CaptureQueriesContext(connection) as ctx:
+        res = check(clerk, token, met)
+    assert res.status_code == 201, res.content
+    work = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(work) >= 2 and "INSERT INTO" in work[0] and "INSERT INTO" in work[-1], work
+    assert EntitlementTally.objects.get(offer=met).used == 1
+    again = check(clerk, token, met)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "pass_already_used")
+    third = check(clerk, pass_of(resident)["token"], met)
+    assert (third.status_code, third.json()["error"]["code"]) == (409, "usage_limit_reached")
+    assert EntitlementUse.objects.filter(offer=met).count() == 1
+    assert RefusalCount.objects.get().reason == "usage_limit_reached"
+    missed = entitlement(merchant, min_tier="", min_score=800)
+    res = check(clerk, pass_of(resident)["token"], missed)
+    assert (res.status_code, res.json()["error"]["detail"]["reasons"]) == (403, ["score_too_low"])
+    assert not EntitlementUse.objects.filter(offer=missed).exists()
 
 
 def test_a_deactivated_clerk_is_refused_with_a_still_valid_token(resident, merchant, clerk):
