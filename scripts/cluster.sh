@@ -2,7 +2,7 @@
 # The production topology on this one machine, each part its own process:
 #
 #   HAProxy 127.0.0.1:8080 (health checks on /readyz)
-#     -> gunicorn web-1, web-2, web-3 (127.0.0.1:8101-8103)
+#     -> gunicorn web-1, web-2[, web-3] (127.0.0.1:8101-8103; one per core, 2 to 3)
 #          -> PostgreSQL primary 127.0.0.1:5541 --streaming--> replica 127.0.0.1:5542
 #             (persistent connections, prepared statements: WEB_DATABASE=direct, the
 #             default; WEB_DATABASE=pooler puts the web nodes behind PgBouncer too)
@@ -30,12 +30,17 @@ HAPROXY_PORT=${HAPROXY_PORT:-8080}
 # HAProxy configuration for their own ports (`cluster.sh haproxy-config`)
 read -r -a WEB_PORTS <<<"${WEB_PORTS_LIST:-8101 8102 8103}"
 STATS_PORT=${STATS_PORT:-8404}
-WEB_NODES=${WEB_NODES:-3}
+# Web nodes: as many as the cores, two at least (one may die: make cluster-test kills web-2)
+# and three at most (the ports above). Nodes sharing cores cost every request more CPU:
+# three one-worker nodes on 2 cores spent 4,270 µs of the nodes' CPU per redemption against
+# 3,309 µs for two (bench/cluster/balance.py, docs/scaling.md "The balancer and the pooler").
+CORES=$(nproc)
+WEB_NODES=${WEB_NODES:-$(( CORES < 2 ? 2 : (CORES > 3 ? 3 : CORES) ))}
 # A worker per core each node would have: the nodes share this machine's cores, so
 # cores / nodes (at least 1; one on 2 cores). More workers than cores cost every request
 # more CPU (bench/cluster/balance.py's CPU column, exploratory runs on 2 cores: 3,546 µs
 # of the nodes' CPU per redemption with one worker per node, 4,250-4,570 µs with two).
-WEB_WORKERS=${WEB_WORKERS:-$(( $(nproc) / WEB_NODES > 1 ? $(nproc) / WEB_NODES : 1 ))}
+WEB_WORKERS=${WEB_WORKERS:-$(( CORES / WEB_NODES > 1 ? CORES / WEB_NODES : 1 ))}
 # Load shedding at the balancer (issue 27, docs/scaling.md "A holiday peak"). HAProxy hands
 # each node at most NODE_MAXCONN requests at once (one per worker); the rest wait in its
 # queue, which holds at most QUEUE_MAX requests (as many as are in service); past that a

@@ -78,6 +78,7 @@ from cluster_test import (  # type: ignore[import-not-found]  # noqa: E402
     CLUSTER_DIR,
     cluster_env,
     prepare,
+    web_nodes,
 )
 
 TARGET = 0.85  # issue 27, point 2: the production path ≥ 0.85 × direct gunicorn
@@ -160,7 +161,7 @@ def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]
 def in_service() -> int:
     """How many requests the cluster's balancer hands its nodes at once."""
     found = cluster_balancer(CLUSTER_DIR) or {}
-    return int(found["nodes"]) * int(found["maxconn"]) if "maxconn" in found else 6
+    return web_nodes() * int(found["maxconn"]) if "maxconn" in found else 6
 
 
 def haproxy(command: str) -> str:
@@ -262,7 +263,7 @@ def rows_for(args, workers: int, node_workers: int, web_database: str) -> list[R
             bypass=True,
         )
     )
-    total = int(os.environ.get("WEB_NODES", "3"))
+    total = web_nodes()
     for n in range(1, total + 1):
         what = "1 web node" if n == 1 else f"{n} web nodes"
         label = f"HAProxy → {what} ({node_workers} BufferingWorker, 1 thread, each) → {nodes_db}"
@@ -351,7 +352,7 @@ def main() -> None:
                     elif row.bypass:
                         url = f"http://127.0.0.1:{WEB_1_PORT}{PATH}"
                     else:
-                        for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
+                        for i in range(1, web_nodes() + 1):
                             state = "enable" if i <= row.nodes else "disable"
                             haproxy(f"{state} server web/web-{i}")
                         url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
@@ -381,7 +382,7 @@ def main() -> None:
                     print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
     finally:
         if not args.smoke:
-            for i in range(1, int(os.environ.get("WEB_NODES", "3")) + 1):
+            for i in range(1, web_nodes() + 1):
                 haproxy(f"enable server web/web-{i}")
         for _port, proc in servers.values():
             proc.terminate()
