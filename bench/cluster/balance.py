@@ -360,11 +360,16 @@ def main() -> None:
                     parts = cpu_parts(row, servers[row.name][1] if row.server else None)
                     before = {name: cpu_of(pids) for name, pids in parts.items()}
                     client = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    # a row with fewer nodes than the cluster: as many connections as those
+                    # nodes have in service (more would only measure the queue's shedding)
+                    conns = args.connections
+                    if row.nodes and not row.bypass and not args.smoke:
+                        conns = max(1, args.connections * row.nodes // web_nodes())
                     run = wrk(
                         url,
                         bodies,
-                        threads=args.threads,
-                        connections=args.connections,
+                        threads=min(args.threads, conns),
+                        connections=conns,
                         seconds=args.seconds,
                     )
                     run["round"] = r
@@ -408,7 +413,9 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
     lines = [
         f"POST {PATH}, wrk {args.threads} threads / {args.connections} connections / "
         f"{args.seconds} s per timed run, {args.rounds} rounds (the production path run next "
-        f"to the direct row, the order reversed every other round), {elapsed:.0f} s in all; "
+        "to the direct row, the order reversed every other round; a HAProxy row with fewer "
+        "nodes than the cluster gets as many connections as those nodes have in service), "
+        f"{elapsed:.0f} s in all; "
         "every request a distinct valid voucher token, the clerk's access token minted to "
         "outlive the run; production settings with the web nodes' environment (JSON logs at "
         "INFO, metrics middleware), one thread per gunicorn worker. A run with any answer but "
