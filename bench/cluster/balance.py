@@ -161,7 +161,7 @@ def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]
 def in_service() -> int:
     """How many requests the cluster's balancer hands its nodes at once."""
     found = cluster_balancer(CLUSTER_DIR) or {}
-    return web_nodes() * int(found["maxconn"]) if "maxconn" in found else 6
+    return int(found["nodes"]) * int(found["maxconn"]) if "maxconn" in found else 6
 
 
 def haproxy(command: str) -> str:
@@ -210,7 +210,7 @@ def node_environment() -> dict[str, str]:
     return env
 
 
-def rows_for(args, workers: int, node_workers: int, web_database: str) -> list[Row]:
+def rows_for(args, workers: int, node_workers: int, web_database: str, nodes: int) -> list[Row]:
     sync = f"gunicorn ({workers} sync workers)"
     rows = [
         Row("direct", f"{sync} → PostgreSQL directly", (PRIMARY, "", "sync", None)),
@@ -263,11 +263,10 @@ def rows_for(args, workers: int, node_workers: int, web_database: str) -> list[R
             bypass=True,
         )
     )
-    total = web_nodes()
-    for n in range(1, total + 1):
+    for n in range(1, nodes + 1):
         what = "1 web node" if n == 1 else f"{n} web nodes"
         label = f"HAProxy → {what} ({node_workers} BufferingWorker, 1 thread, each) → {nodes_db}"
-        if n == total:
+        if n == nodes:
             label = f"**production path**: {label}"
         rows.append(Row(f"haproxy-{n}", label, nodes=n))
     return rows
@@ -306,7 +305,9 @@ def main() -> None:
         web_database = os.environ.get("WEB_DATABASE", "direct")  # scripts/cluster.sh's default
     if not args.connections:
         args.connections = 4 if args.smoke else in_service()
-    rows = rows_for(args, workers, node_workers, web_database)
+    # the cluster's web nodes (scripts/cluster.sh: one per core, 2 to 3)
+    nodes = 0 if args.smoke else web_nodes()
+    rows = rows_for(args, workers, node_workers, web_database, nodes)
     if args.rows:
         wanted = {"direct", *args.rows.split(",")}
         rows = [row for row in rows if row.name in wanted]
@@ -352,7 +353,7 @@ def main() -> None:
                     elif row.bypass:
                         url = f"http://127.0.0.1:{WEB_1_PORT}{PATH}"
                     else:
-                        for i in range(1, web_nodes() + 1):
+                        for i in range(1, nodes + 1):
                             state = "enable" if i <= row.nodes else "disable"
                             haproxy(f"{state} server web/web-{i}")
                         url = f"http://127.0.0.1:{os.environ.get('HAPROXY_PORT', '8080')}{PATH}"
@@ -364,7 +365,7 @@ def main() -> None:
                     # nodes have in service (more would only measure the queue's shedding)
                     conns = args.connections
                     if row.nodes and not row.bypass and not args.smoke:
-                        conns = max(1, args.connections * row.nodes // web_nodes())
+                        conns = max(1, args.connections * row.nodes // nodes)
                     run = wrk(
                         url,
                         bodies,
@@ -387,7 +388,7 @@ def main() -> None:
                     print(f"round {r} {row.name}: {run['rps']:.0f} req/s {run['statuses']}")
     finally:
         if not args.smoke:
-            for i in range(1, web_nodes() + 1):
+            for i in range(1, nodes + 1):
                 haproxy(f"enable server web/web-{i}")
         for _port, proc in servers.values():
             proc.terminate()
