@@ -8,10 +8,10 @@ meanwhile `GET /healthz` is timed.
 Shapes: `run-https` is `make run-https`'s gunicorn (scripts/devserver.py with
 gunicorn.conf.py: the buffering worker); `run-https-gthread` the same command with the
 plain gthread worker (what it was before); `haproxy` the cluster's HAProxy (rendered by
-`scripts/cluster.sh haproxy-config`) in front of one gunicorn node of 2 sync workers, as
-`make cluster` runs them; `haproxy-unbuffered` the same without `option
-http-buffer-request` and with the old 10 s `timeout http-request`. The helpers are used by
-tests/test_security_server.py.
+`scripts/cluster.sh haproxy-config`) in front of one gunicorn node of 2 one-thread
+workers of gunicorn.conf.py's class, as `make cluster` runs them; `haproxy-unbuffered`
+the same without `option http-buffer-request` and with the old 10 s `timeout
+http-request`. The helpers are used by tests/test_security_server.py.
 """
 
 from __future__ import annotations
@@ -146,8 +146,9 @@ def _process(argv: list[str], log: Path, env: dict | None = None):
                 proc.wait(5)
 
 
-def sync_node(port: int) -> list[str]:
-    """A cluster web node's command line (scripts/cluster.sh start_app)."""
+def web_node(port: int) -> list[str]:
+    """A cluster web node's command line (scripts/cluster.sh start_app): gunicorn.conf.py's
+    worker (read from the project folder), two workers of one thread each."""
     return [
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi",
@@ -167,7 +168,7 @@ def sync_node(port: int) -> list[str]:
 
 def haproxy_config(folder: Path, port: int, web_port: int, *, buffered: bool = True) -> Path:
     """The cluster's HAProxy configuration, rendered by scripts/cluster.sh itself, for one
-    node of sync_node's 2 workers; the queue's timeout 2 s unless the caller's environment
+    node of web_node's 2 workers; the queue's timeout 2 s unless the caller's environment
     says (the cluster's 50 ms is for a measured peak: a test on a busy machine must not
     shed its own requests)."""
     env = {
@@ -196,10 +197,10 @@ def haproxy_config(folder: Path, port: int, web_port: int, *, buffered: bool = T
 
 @contextlib.contextmanager
 def run_haproxy(folder: Path, *, buffered: bool = True) -> Iterator[int]:
-    """HAProxy with the cluster's configuration in front of one sync gunicorn node."""
+    """HAProxy with the cluster's configuration in front of one gunicorn web node."""
     web_port, port = free_port(), free_port()
     cfg = haproxy_config(folder, port, web_port, buffered=buffered)
-    with _process(sync_node(web_port), folder / "web.log") as web:
+    with _process(web_node(web_port), folder / "web.log") as web:
         wait_ready(web_port, False, web)
         with _process(["haproxy", "-db", "-f", str(cfg)], folder / "haproxy.log") as proxy:
             wait_ready(port, False, proxy)

@@ -8,6 +8,13 @@ them cost sockets, never the threads that answer `/healthz`. A request not compl
 within `REQUEST_TIMEOUT` seconds (like HAProxy's `timeout http-request`) is answered
 `408 request_timeout` and closed.
 
+With one thread (`--threads 1`, the cluster's web nodes) a whole request is answered on
+the event loop's own thread, as a sync worker would, since nothing is left to read from
+its client; only a body too large to buffer goes to the pool's thread. Handing every
+request over cost two thread switches and a wake-up of the loop: the nodes ran at
+0.79-0.82 of sync workers (issue 27, docs/scaling.md). Like a sync worker's, such a
+request must end within gunicorn's `--timeout`, as the loop does not beat meanwhile.
+
 Every error gunicorn answers itself is the API's JSON envelope with a stable code: a
 request line over `--limit-request-line` is `414 uri_too_long`, headers over the limits
 `431 headers_too_large`, any other malformed request `400 invalid_request`.
@@ -28,6 +35,7 @@ import os
 import selectors
 import ssl
 import time
+from concurrent import futures
 from functools import partial
 
 from gunicorn import http, util  # type: ignore[import-untyped]
@@ -97,11 +105,13 @@ def classify(exc: BaseException, client_error: bool) -> tuple[int, str]:
     return 500, "server_error"
 
 
-def request_complete(buf: bytes | bytearray) -> bool:
-    """Whether `buf` holds a whole request (or enough that the parser must answer it)."""
+def request_state(buf: bytes | bytearray) -> str | None:
+    """What `buf` holds: `None` (not yet a whole request), `"whole"` (a whole request, body
+    and all) or `"parse"` (enough that the parser must read on or answer: a malformed head,
+    headers over the limit, a body too large to hold, which is streamed to its thread)."""
     end = buf.find(b"\r\n\r\n")
     if end < 0:
-        return len(buf) > HEADER_LIMIT
+        return "parse" if len(buf) > HEADER_LIMIT else None
     head = bytes(buf[:end]).lower()
     body = len(buf) - end - 4
     length = None
@@ -111,15 +121,24 @@ def request_complete(buf: bytes | bytearray) -> bool:
         name, value = name.strip(), value.strip()
         if name == b"content-length":
             if not value.isdigit():
-                return True  # malformed: the parser answers 400
+                return "parse"  # malformed: the parser answers 400
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value:
             chunked = True
     if chunked:
-        return bytes(buf[end:]).endswith(b"0\r\n\r\n") or body > BUFFER_LIMIT
-    if length is None or length > BUFFER_LIMIT:
-        return True  # no body, or one too large to hold: streamed to its thread
-    return body >= length
+        if bytes(buf[end:]).endswith(b"0\r\n\r\n"):
+            return "whole"
+        return "parse" if body > BUFFER_LIMIT else None
+    if length is None:
+        return "whole"  # no body
+    if length > BUFFER_LIMIT:
+        return "parse"  # one too large to hold: streamed to its thread
+    return "whole" if body >= length else None
+
+
+def request_complete(buf: bytes | bytearray) -> bool:
+    """Whether `buf` holds a whole request (or enough that the parser must answer it)."""
+    return request_state(buf) is not None
 
 
 class BufferingWorker(ThreadWorker):
@@ -189,17 +208,32 @@ class BufferingWorker(ThreadWorker):
                 self._drop(conn)
                 return
             buf.extend(data)
-        if request_complete(buf):
+        state = request_state(buf)
+        if state is not None:
             self._forget(conn)
-            self._hand_over(conn, bytes(buf))
+            self._hand_over(conn, bytes(buf), whole=state == "whole")
 
-    def _hand_over(self, conn: TConn, data: bytes) -> None:
+    def _hand_over(self, conn: TConn, data: bytes, *, whole: bool) -> None:
         if not conn.initialized:
             conn.initialized = True
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(data)
         conn.data_ready = True
-        self.enqueue_req(conn)
+        if whole and self.cfg.threads == 1:
+            self._answer_here(conn)
+        else:
+            self.enqueue_req(conn)
+
+    def _answer_here(self, conn: TConn) -> None:
+        """A whole request, one thread: answered here, on the event loop's thread (see
+        the module's docstring). Nothing is left to read from its client, so it cannot
+        stall the loop; a request still being streamed goes to the pool's thread."""
+        done: futures.Future = futures.Future()
+        try:
+            done.set_result(self.handle(conn))
+        except Exception as exc:  # handle() answers its own errors; this is the rest
+            done.set_exception(exc)
+        self.finish_request(conn, done)
 
     def _forget(self, conn: TConn) -> None:
         self.reading.pop(conn, None)

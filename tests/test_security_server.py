@@ -19,11 +19,17 @@ from pathlib import Path
 import pytest
 
 from bench.slow_clients import (
+    _process,
+    connect,
+    free_port,
     healthz_seconds,
     request,
     run_haproxy,
     run_https,
+    server_env,
     slow_connections,
+    wait_ready,
+    web_node,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-servers")]
@@ -130,6 +136,87 @@ def test_run_https_times_out_a_stalled_request_with_408(https_port):
         held.close()
     status, err = envelope(answer)
     assert (status, err["code"]) == (408, "request_timeout")
+
+
+# ------------------------------------------------------- a cluster web node without its balancer
+# One thread per worker, as scripts/cluster.sh runs them: a whole request is answered on
+# the worker's event-loop thread, one still streaming (a body over BUFFER_LIMIT) on its
+# pool's thread. Nothing may stall the loop: not stalled clients, not pipelined requests.
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("node")
+    port = free_port()
+    env = {**server_env(), "GUNICORN_REQUEST_TIMEOUT": "3"}
+    with _process(web_node(port), folder / "web.log", env) as proc:
+        wait_ready(port, False, proc)
+        yield port
+
+
+def test_a_web_node_is_not_stalled_by_50_slow_clients(node):
+    _no_stall(node, tls=False)
+
+
+def test_a_web_node_answers_its_own_errors_in_json(node):
+    _server_errors(node, tls=False)
+
+
+def test_a_web_node_times_out_a_stalled_request_with_408(node):
+    held = slow_connections(node, 1, tls=False)[0]
+    held.settimeout(15)
+    answer = b""
+    try:
+        while chunk := held.recv(65536):
+            answer += chunk
+    finally:
+        held.close()
+    status, err = envelope(answer)
+    assert (status, err["code"]) == (408, "request_timeout")
+
+
+def _statuses(sock, n: int) -> list[int]:
+    """The statuses of the next `n` answers on `sock` (each framed by its Content-Length)."""
+    buf, statuses = b"", []
+    while len(statuses) < n:
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0:
+            head = buf[:end].decode("latin-1").lower().split("\r\n")
+            length = next(int(h.split(":")[1]) for h in head if h.startswith("content-length:"))
+            if len(buf) >= end + 4 + length:
+                statuses.append(int(head[0].split(" ")[1]))
+                buf = buf[end + 4 + length :]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {statuses}"
+        buf += chunk
+    assert buf == b"", buf[:200]
+    return statuses
+
+
+def test_a_web_node_answers_kept_alive_and_pipelined_requests_in_order(node):
+    get = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    missing = b"GET /api/v1/no-such-path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    last = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    with connect(node, False, timeout=10) as s:
+        s.sendall(get)  # kept alive: a second request on the same connection, later
+        assert _statuses(s, 1) == [200]
+        s.sendall(get + missing + get + last)  # four at once, in one segment
+        assert _statuses(s, 4) == [200, 404, 200, 200]
+        assert s.recv(65536) == b""  # closed, as the last one asked
+
+
+def test_a_web_node_refuses_a_body_too_large_to_buffer_with_413(node):
+    body = b"{" + b" " * (1536 * 1024) + b"}"  # over BUFFER_LIMIT: streamed to the pool
+    head = (
+        b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+    )
+    status, err = envelope(request(node, False, head + body, timeout=15))
+    assert (status, err["code"]) == (413, "request_too_large")
+    assert healthz_seconds(node, False, timeout=5) is not None  # and the worker serves on
 
 
 # --------------------------------------------------------------------------- make cluster
