@@ -27,6 +27,7 @@ def fire(calls: list) -> list:
         client = APIClient()
         client.credentials(**bearer(user))
         try:
+            connection.ensure_connection()  # the race is the requests, not 200 connects
             barrier.wait()
             res = getattr(client, method)(path, body, format="json", **headers)
             results[i] = (res.status_code, res.json() if res.content else None)
@@ -51,6 +52,7 @@ def fire_sequences(sequences: list[list]) -> list[list]:
 
     def run(i: int, calls: list) -> None:
         try:
+            connection.ensure_connection()
             barrier.wait()
             for user, path, body in calls:
                 client = APIClient()
