@@ -13,10 +13,13 @@ from django.utils.translation import gettext_lazy as _
 def _loose_fk(to: str, verbose_name, **kwargs) -> models.ForeignKey:
     # No database constraint: a foreign-key check takes a share lock on the parent row on
     # every insert (the merchant's, the offer's), so that a busy counter's checks queue.
+    # No index of its own either (db_index=False): every index is written by each pass
+    # check; the ones the reads need are declared in Meta (issue 27, point 3).
     return models.ForeignKey(
         to,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
         verbose_name=verbose_name,
         **kwargs,
@@ -28,13 +31,19 @@ class EntitlementUse(models.Model):
 
     The unique (offer, pass id) makes one pass good for one use of one offer; the
     per-period limit is taken in EntitlementTally in the same transaction. Facts the
-    dashboards group by are copied from the offer and the resident."""
+    dashboards group by are copied from the offer and the resident.
+
+    Each pass check writes a row, so its indexes are only those a read uses: the once
+    constraint (offer, pass: also the offer's), the resident's and the merchant's uses
+    newest first, and the time (the dashboards' roll-up, statements by merchant and
+    month). Staff and cities are read with the row, never searched by."""
 
     offer = _loose_fk("merchants.Offer", _("优惠"))
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         db_constraint=False,
+        db_index=False,  # entitlement_use_resident leads with it
         related_name="entitlement_uses",
         verbose_name=_("居民"),
     )
@@ -67,7 +76,8 @@ class EntitlementUse(models.Model):
 class EntitlementTally(models.Model):
     """Uses of one offer by one resident in one period (`period_start`: the Asia/Shanghai
     day, Monday or first of the month the period begins; 0001-01-01 for the whole offer).
-    The limit is taken here by a conditional upsert under the row's lock."""
+    The limit is taken here by a conditional upsert under the row's lock. Its one index
+    besides the key is the unique (offer, resident, period), which every read uses."""
 
     offer = _loose_fk("merchants.Offer", _("优惠"))
     resident = _loose_fk(settings.AUTH_USER_MODEL, _("居民"))
