@@ -143,13 +143,6 @@ class CheckedUse:
     id_last4: str
 
 
-class _Undone(Exception):
-    """The check's transaction must roll back; `took` says whether the tally moved."""
-
-    def __init__(self, took: bool) -> None:
-        self.took = took
-
-
 # The check's gates before eligibility, in the order they are told: each is SQL over the
 # facts row (`f`, incentives.facts), read back as a column, and the take goes ahead only
 # where every gate (and every eligibility rule) is true.
@@ -180,7 +173,7 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     `suspended`), then — atomically — this pass not used for this offer yet and the
     per-period limit. A refusal records nothing but its count by reason. One statement
     when the check passes (the read and the take together); an offer with a minimum score
-    or grade, which the row cannot decide, takes a second (the take, after Python's
+    or grade, which the row cannot decide, runs it twice (the second time with Python's
     decision).
     """
     try:
@@ -193,14 +186,20 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     params = facts_params(
         resident_id=claims.resident_id, offer_id=offer_id, now=now, staff_id=staff_id
     )
-    try:
-        row = run_take(_check_sql(), {**params, "pass": claims.pass_id})
-    except Aborted:  # the tally moved, the use was there: the statement undid itself
-        raise errors.PASS_ALREADY_USED() from None
-    facts = facts_of(row)
-    gates = row[FACTS_WIDTH : FACTS_WIDTH + len(_GATES)]
-    took, use_id = row[FACTS_WIDTH + len(_GATES) : FACTS_WIDTH + len(_GATES) + 2]
-    if use_id is None:
+    # First the row decides (`decided` false: a rule it leaves open takes nothing); when a
+    # rule needed Python (a minimum score or grade) and Python let the holder through,
+    # the same statement runs again with `decided` true, and takes.
+    decided = False
+    while True:
+        try:
+            row = run_take(_check_sql(), {**params, "pass": claims.pass_id, "decided": decided})
+        except Aborted:  # the tally moved, the use was there: the statement undid itself
+            raise errors.PASS_ALREADY_USED() from None
+        facts = facts_of(row)
+        gates = row[FACTS_WIDTH : FACTS_WIDTH + len(_GATES)]
+        took, use_id = row[FACTS_WIDTH + len(_GATES) : FACTS_WIDTH + len(_GATES) + 2]
+        if use_id is not None:
+            break
         for (_sql, refusal), passed in zip(_GATES, gates, strict=True):
             if not passed:
                 raise refusal(facts)
@@ -214,10 +213,9 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
             if facts.suspended_until is not None:
                 detail["suspended_until"] = timezone.localtime(facts.suspended_until).isoformat()
             raise errors.NOT_ELIGIBLE(**detail)
-        if decided_in_sql(facts):  # the take ran, and found the period used up
+        if decided or decided_in_sql(facts):  # the take ran, and found nothing to take
             _refused_take(facts, claims.pass_id, now, took=bool(took))
-        # a rule the row left to Python (a minimum score or grade) let the holder through
-        use_id = _take_after_read(facts, staff_id, claims.pass_id, now)
+        decided = True
     logger.info("entitlement used id=%s offer=%s merchant=%s", use_id, facts.id, facts.merchant_id)
     return CheckedUse(
         id=use_id,
@@ -231,29 +229,6 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
         holder_name=present(facts.real_name),
         id_last4=(facts.id_masked or "")[-4:],
     )
-
-
-def _take_after_read(facts: Facts, staff_id: int, pass_id: int, now: datetime) -> int:
-    """The take alone (`_TAKE_SQL`), for a check whose eligibility Python decided."""
-    period_start, _next = period_bounds(present(facts.period), now)
-    fields = {
-        "offer": facts.id,
-        "resident": facts.holder_id,
-        "merchant": facts.merchant_id,
-        "staff": staff_id,
-        "pass": pass_id,
-        "period": period_start,
-        "now": now,
-        "limit": facts.limit_per_period,
-        "scenario": facts.scenario,
-        "category": facts.category,
-        "dest": facts.city_id,
-        "home": facts.home_city_id,
-    }
-    try:
-        return _take_in_one_statement(fields)
-    except _Undone as undone:
-        _refused_take(facts, pass_id, now, took=undone.took)
 
 
 def _refused_take(facts: Facts, pass_id: int, now: datetime, *, took: bool) -> NoReturn:
@@ -280,43 +255,16 @@ def _refuse(facts: Facts, reason: str) -> None:
     )
 
 
-# The counter's hot path, one statement (atomic on its own, no transaction round trips):
-# the tally upsert (only below the limit, under the row's lock, which orders the checks of
-# one person's offer period) and then the use (only once per pass and offer). When the
-# tally moved but the use was already there (the same pass again, below the limit), the
-# statement aborts itself (xinyou_abort, migration 0006), undoing the tally.
-_TAKE_SQL = """
-WITH tally AS (
-    INSERT INTO {tally} (offer_id, resident_id, period_start, used)
-    VALUES (%(offer)s, %(resident)s, %(period)s, 1)
-    ON CONFLICT (offer_id, resident_id, period_start)
-    DO UPDATE SET used = {tally}.used + 1 WHERE {tally}.used < %(limit)s
-    RETURNING used
-), taken AS (
-    INSERT INTO {use} (offer_id, resident_id, merchant_id, staff_id, pass_id, period_start,
-                       used_at, scenario, category, dest_city_id, home_city_id)
-    SELECT %(offer)s, %(resident)s, %(merchant)s, %(staff)s, %(pass)s, %(period)s, %(now)s,
-           %(scenario)s::text, %(category)s::text, %(dest)s::text, %(home)s::text FROM tally
-    ON CONFLICT (offer_id, pass_id) DO NOTHING
-    RETURNING id
-), outcome AS (
-    SELECT (SELECT COUNT(*) FROM tally) AS took, (SELECT id FROM taken) AS use_id
-)
-SELECT took, use_id,
-       CASE WHEN took > 0 AND use_id IS NULL THEN xinyou_abort('pass_already_used') END
-FROM outcome
-"""
-
-
-@cache
-def _take_sql() -> str:
-    return _TAKE_SQL.format(**db_tables(tally=EntitlementTally, use=EntitlementUse))
-
-
-# The check in one statement: the facts row with its flags (`f`, incentives.facts), then
-# the take of `_TAKE_SQL` from that row, only where every gate and every eligibility rule
-# but the ones of what is left (LEFT: the take decides them itself) let it through, then
-# the row with the gates (in `_GATES`' order), the take's outcome and its abort.
+# The check in one statement (atomic on its own, no transaction round trips): the facts
+# row with its flags (`f`, incentives.facts); then, only where every gate and every
+# eligibility rule but the ones of what is left (LEFT: the take decides them itself) let
+# it through, the take: the tally upsert (only below the limit, under the row's lock,
+# which orders the checks of one person's offer period) and the use (only once per pass
+# and offer); then the row with the gates (in `_GATES`' order) and the take's outcome.
+# A rule the row leaves open (NULL: a minimum score or grade) counts as `decided`, the
+# caller's word. When the tally moved but the use was already there (the same pass
+# again, below the limit), the statement aborts itself (xinyou_abort, migration 0006),
+# undoing the tally.
 _CHECK_SQL = """
 WITH f AS (
 {facts}
@@ -350,17 +298,9 @@ def _check_sql() -> str:
     return _CHECK_SQL.format(
         facts=facts_sql(),
         period_start=period_start_sql("f.period"),
-        guard=" AND ".join([*gates, *(f"{flag} IS TRUE" for flag in rules)]),
+        guard=" AND ".join(
+            [*gates, *(f"COALESCE({flag}, %(decided)s::boolean)" for flag in rules)]
+        ),
         gates=", ".join(gates),
         **db_tables(tally=EntitlementTally, use=EntitlementUse),
     )
-
-
-def _take_in_one_statement(fields: dict) -> int:
-    try:
-        took, use_id, _ = run_take(_take_sql(), fields)
-    except Aborted:
-        raise _Undone(True) from None  # the statement undid itself
-    if use_id is None:
-        raise _Undone(bool(took))
-    return use_id

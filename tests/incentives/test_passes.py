@@ -415,8 +415,8 @@ def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, se
 
 def test_an_offer_with_a_minimum_score_is_checked_in_two_statements(resident, merchant, clerk):
     """A minimum score or grade is decided in Python (the holder's score in the offer city's
-    scheme): the one statement does not take, Python decides, and the take follows as a
-    second statement, with the same answers (issue 27)."""
+    scheme): the one statement does not take, Python decides, and the same statement runs
+    again with Python's decision and takes, with the same answers (issue 27)."""
     met = entitlement(merchant, min_tier="", min_score=700)  # the resident has 720
     token = pass_of(resident)["token"]
     with CaptureQueriesContext(connection) as ctx:
