@@ -178,8 +178,9 @@ class OfferRule:
 
     @property
     def flag(self) -> str:
-        """The annotation the lists carry for this rule (true: not refused by it)."""
-        return f"ok_{self.reason.value}"
+        """The annotation the lists carry for this rule (true: not refused by it), named
+        as its flag column in the one-row read."""
+        return row_flag(self)
 
 
 def _home_sql(who: ResidentView, now: datetime) -> Q:
