@@ -90,6 +90,19 @@ def _server_errors(port: int, tls: bool, *, balancer: bool = False) -> None:
     assert (status, err["code"]) == (400, "invalid_request") and "host" in err["detail"]
 
 
+def _times_out_with_408(port: int, tls: bool) -> None:
+    held = slow_connections(port, 1, tls)[0]
+    held.settimeout(15)
+    answer = b""
+    try:
+        while chunk := held.recv(65536):
+            answer += chunk
+    finally:
+        held.close()
+    status, err = envelope(answer)
+    assert (status, err["code"]) == (408, "request_timeout")
+
+
 # --------------------------------------------------------------------------- make run-https
 
 
@@ -126,16 +139,7 @@ def test_run_https_answers_its_own_errors_in_json(https_port):
 
 
 def test_run_https_times_out_a_stalled_request_with_408(https_port):
-    held = slow_connections(https_port, 1, tls=True)[0]
-    held.settimeout(15)
-    answer = b""
-    try:
-        while chunk := held.recv(65536):
-            answer += chunk
-    finally:
-        held.close()
-    status, err = envelope(answer)
-    assert (status, err["code"]) == (408, "request_timeout")
+    _times_out_with_408(https_port, tls=True)
 
 
 # ------------------------------------------------------- a cluster web node without its balancer
@@ -163,16 +167,7 @@ def test_a_web_node_answers_its_own_errors_in_json(node):
 
 
 def test_a_web_node_times_out_a_stalled_request_with_408(node):
-    held = slow_connections(node, 1, tls=False)[0]
-    held.settimeout(15)
-    answer = b""
-    try:
-        while chunk := held.recv(65536):
-            answer += chunk
-    finally:
-        held.close()
-    status, err = envelope(answer)
-    assert (status, err["code"]) == (408, "request_timeout")
+    _times_out_with_408(node, tls=False)
 
 
 def _statuses(sock, n: int) -> list[int]:
