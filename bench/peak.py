@@ -27,6 +27,11 @@ The knee: the highest offered rate whose achieved rate is ≥ 95% of it with no 
 Past it the verdict checks the p99 of admitted requests stays ≤ 2 × its value at the step
 nearest half the knee, and that every non-2xx is a shed answer.
 
+Beside each step: the disk's worst mean write latency over 0.25 s (`DiskWatch`; the
+cluster's PostgreSQL waits for its WAL on the disk at every commit), and on stderr when
+in the step the admitted answers slower than 100 ms were sent, to set a slow step beside
+the disk and the primary's log.
+
 Run it inside the cluster's network (the cluster started as `make cluster`):
 
     .venv/bin/python bench/peak.py [--steps 50,100,200,300,400,600,800] [--seconds 15]
@@ -50,6 +55,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -177,6 +183,7 @@ class Answer:
     shed: bool = False  # a 429/503 with Retry-After and the envelope's code
     key: str = ""
     code: str = ""
+    sent_at: float = 0.0  # the scheduled send time, wall clock (time.time())
 
 
 @dataclass
@@ -255,7 +262,8 @@ async def one(session, base: str, step: int, plan_item, at: float, out: list[Ans
                     code = str(payload.get("code", ""))
     except (aiohttp.ClientError, TimeoutError, OSError):
         status = 0
-    out.append(Answer(step, kind, status, loop.time() - at, lag, shed, key, code))
+    wall = time.time() - (loop.time() - at)
+    out.append(Answer(step, kind, status, loop.time() - at, lag, shed, key, code, wall))
 
 
 async def run_steps(steps: list[int], seconds: float, plan: Plan, pause: float) -> list[Answer]:
@@ -287,19 +295,102 @@ async def run_steps(steps: list[int], seconds: float, plan: Plan, pause: float) 
                 tasks.append(asyncio.create_task(one(session, base, index, plan.next(), at, out)))
             await asyncio.gather(*tasks)
             print(f"step {rate}/s done: {n} requests", file=sys.stderr, flush=True)
+            _print_slow([a for a in out if a.step == index])
             gc.collect()
             await asyncio.sleep(pause)
         gc.enable()
     return out
 
 
+def _print_slow(answers: list[Answer], over_ms: float = 100.0) -> None:
+    """When in the step (UTC, to the tenth of a second) the admitted answers slower than
+    `over_ms` were sent, and of which kind: to set a slow step beside the primary's log
+    (checkpoints, autovacuum) and the machine's."""
+    slow = sorted(
+        (a for a in answers if 200 <= a.status < 300 and a.latency * 1000 > over_ms),
+        key=lambda a: a.sent_at,
+    )
+    if not slow:
+        return
+    first = [a for a in answers if a.sent_at]
+    began = min(a.sent_at for a in first) if first else 0.0
+    stamps = Counter(
+        time.strftime("%H:%M:%S", time.gmtime(a.sent_at)) + f".{int(a.sent_at * 10) % 10}"
+        for a in slow
+    )
+    kinds = Counter(a.kind for a in slow)
+    print(
+        f"  {len(slow)} admitted over {over_ms:.0f} ms (step began "
+        f"{time.strftime('%H:%M:%S', time.gmtime(began))} UTC): {dict(kinds)}; sent at "
+        + ", ".join(f"{t}×{n}" for t, n in sorted(stamps.items())),
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class DiskWatch:
+    """The write latency of the disk under `path` (the cluster's PostgreSQL, which waits
+    for its WAL on every commit), sampled from /proc/diskstats every 0.25 s in a thread:
+    a slow step set beside the machine's disk. Nothing where /proc/diskstats does not
+    name the device (another system, a RAM disk)."""
+
+    PERIOD = 0.25
+
+    def __init__(self, path: Path) -> None:
+        dev = os.stat(path).st_dev
+        self.device = (str(os.major(dev)), str(os.minor(dev)))
+        self.samples: list[tuple[float, int, int]] = []  # (wall time, writes, ms writing)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> tuple[int, int] | None:
+        try:
+            with open("/proc/diskstats") as stats:
+                for line in stats:
+                    f = line.split()
+                    if (f[0], f[1]) == self.device:
+                        return int(f[7]), int(f[10])
+        except OSError:
+            pass
+        return None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.PERIOD):
+            read = self._read()
+            if read is not None:
+                self.samples.append((time.time(), *read))
+
+    def __enter__(self) -> DiskWatch:
+        if self._read() is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def worst_ms(self, start: float, end: float) -> float | None:
+        """The highest mean write latency (ms per write) of a 0.25 s sample in [start, end]."""
+        worst = None
+        for (_t0, w0, ms0), (t1, w1, ms1) in itertools.pairwise(self.samples):
+            if start <= t1 <= end + self.PERIOD and w1 > w0:
+                mean = (ms1 - ms0) / (w1 - w0)
+                worst = mean if worst is None else max(worst, mean)
+        return None if worst is None else round(worst, 1)
+
+
 # --- figures ----------------------------------------------------------------------------
 
 
-def step_figures(steps: list[int], seconds: float, answers: list[Answer]) -> list[dict]:
+def step_figures(
+    steps: list[int], seconds: float, answers: list[Answer], disk: DiskWatch | None = None
+) -> list[dict]:
     rows = []
     for index, rate in enumerate(steps):
         mine = [a for a in answers if a.step == index]
+        began = min((a.sent_at for a in mine), default=0.0)
+        ended = max((a.sent_at + a.latency for a in mine), default=0.0)
         ok = [a for a in mine if 200 <= a.status < 300]
         shed = [a for a in mine if a.shed]
         errors = [a for a in mine if not (200 <= a.status < 300) and not a.shed]
@@ -318,6 +409,8 @@ def step_figures(steps: list[int], seconds: float, answers: list[Answer]) -> lis
                 "errors": len(errors),
                 "error_statuses": dict(Counter(f"{a.kind} {a.status}" for a in errors)),
                 "lag_p99_ms": lag,
+                # the disk's worst 0.25 s in the step: commits wait on it
+                "disk_write_ms": disk.worst_ms(began, ended) if disk and mine else None,
                 # where the admitted p99 comes from (the JSON output only)
                 "p99_by_kind_ms": {
                     kind: round(pct([a.latency * 1000 for a in ok if a.kind == kind], 99), 1)
@@ -415,8 +508,8 @@ def exactness(data: dict, answers: list[Answer]) -> list[str]:
 def table(rows: list[dict]) -> list[str]:
     lines = [
         "| offered req/s | sent | achieved 2xx/s | p50 ms | p99 ms | shed (503 + Retry-After) "
-        "| shed p99 ms | errors | generator lag p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| shed p99 ms | errors | generator lag p99 ms | disk: worst ms per write |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         errs = r["errors"] if not r["errors"] else f"{r['errors']} {r['error_statuses']}"
@@ -424,7 +517,7 @@ def table(rows: list[dict]) -> list[str]:
             f"| {r['offered']} | {r['sent']} | {r['achieved']} | {r['p50_ms']} | {r['p99_ms']} "
             f"| {r['shed']} | {r['shed_p99_ms']} | {errs} | {r['lag_p99_ms']}"
             + (" (void: the generator fell behind)" if r["void"] else "")
-            + " |"
+            + f" | {r.get('disk_write_ms') if r.get('disk_write_ms') is not None else '–'} |"
         )
     return lines
 
@@ -499,9 +592,11 @@ def run(args: argparse.Namespace) -> int:
         checkpoint(CLUSTER_PRIMARY)
     print(f"prepared in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     plan = Plan(data, str(local_today()))
-    with beats_paused(CLUSTER_DIR) if args.target == "cluster" else contextlib.nullcontext([]):
+    held = beats_paused(CLUSTER_DIR) if args.target == "cluster" else contextlib.nullcontext([])
+    watched = CLUSTER_DIR if CLUSTER_DIR.exists() else Path(tempfile.gettempdir())
+    with held, DiskWatch(watched) as disk:
         answers = asyncio.run(run_steps(steps, args.seconds, plan, args.pause))
-    rows = step_figures(steps, args.seconds, answers)
+    rows = step_figures(steps, args.seconds, answers, disk)
     result = verdict(rows)
     failures = exactness(data, answers)
     result["exact"] = not failures
