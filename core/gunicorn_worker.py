@@ -136,11 +136,6 @@ def request_state(buf: bytes | bytearray) -> str | None:
     return "whole" if body >= length else None
 
 
-def request_complete(buf: bytes | bytearray) -> bool:
-    """Whether `buf` holds a whole request (or enough that the parser must answer it)."""
-    return request_state(buf) is not None
-
-
 class BufferingWorker(ThreadWorker):
     """gthread with a buffering front (see the module's docstring)."""
 

@@ -188,9 +188,9 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
     )
     # First the row decides (`decided` false: a rule it leaves open takes nothing); when a
     # rule needed Python (a minimum score or grade) and Python let the holder through,
-    # the same statement runs again with `decided` true, and takes.
-    decided = False
-    while True:
+    # the same statement runs again with `decided` true, and takes. A second run that
+    # takes nothing is refused (`_refused_take`), so there is never a third.
+    for decided in (False, True):
         try:
             row = run_take(_check_sql(), {**params, "pass": claims.pass_id, "decided": decided})
         except Aborted:  # the tally moved, the use was there: the statement undid itself
@@ -215,7 +215,6 @@ def check_pass(*, staff_id: int, token: str, offer_id: int) -> CheckedUse:
             raise errors.NOT_ELIGIBLE(**detail)
         if decided or decided_in_sql(facts):  # the take ran, and found nothing to take
             _refused_take(facts, claims.pass_id, now, took=bool(took))
-        decided = True
     logger.info("entitlement used id=%s offer=%s merchant=%s", use_id, facts.id, facts.merchant_id)
     return CheckedUse(
         id=use_id,
