@@ -262,8 +262,8 @@ async def one(session, base: str, step: int, plan_item, at: float, out: list[Ans
                     code = str(payload.get("code", ""))
     except (aiohttp.ClientError, TimeoutError, OSError):
         status = 0
-    wall = time.time() - (loop.time() - at)
-    out.append(Answer(step, kind, status, loop.time() - at, lag, shed, key, code, wall))
+    latency = loop.time() - at
+    out.append(Answer(step, kind, status, latency, lag, shed, key, code, time.time() - latency))
 
 
 async def run_steps(steps: list[int], seconds: float, plan: Plan, pause: float) -> list[Answer]:

@@ -104,9 +104,17 @@ def seed_residents(count: int, merchant_id: int):
         cur.execute(
             f"INSERT INTO {EntitlementUse._meta.db_table} (offer_id, resident_id, merchant_id, "
             "staff_id, pass_id, period_start, used_at, scenario, category, dest_city_id, "
-            "home_city_id) SELECT %s, id, %s, NULL, -id, %s, %s, 'travel', 'scenic', "
-            "'330100', '330100' FROM accounts_user WHERE phone LIKE '159%%'",
-            [offer.pk, merchant_id, day, yesterday],
+            "home_city_id) SELECT %s, id, %s, NULL, -id, %s, %s, %s, %s, %s, home_city_id "
+            "FROM accounts_user WHERE phone LIKE '159%%'",
+            [
+                offer.pk,
+                merchant_id,
+                day,
+                yesterday,
+                offer.scenario,
+                offer.category,
+                offer.merchant.city_id,
+            ],
         )
         cur.execute("ANALYZE")
     ids = list(
