@@ -1,8 +1,11 @@
 """Shared helpers of the benchmarks: Django setup against the rig's PostgreSQL, machine
 facts, percentiles, and appending results to bench/RESULTS.md."""
 
+from __future__ import annotations
+
 import argparse
 import contextlib
+import itertools
 import os
 import platform
 import re
@@ -10,6 +13,8 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
@@ -294,3 +299,56 @@ def cluster_balancer(folder: Path) -> dict[str, int | str] | None:
         if match := re.search(r"WEB_WORKERS=(\d+)", (folder / "env").read_text()):
             found["workers"] = int(match.group(1))
     return found
+
+
+class DiskWatch:
+    """The write latency of the disk under `path` (the cluster's PostgreSQL, which waits
+    for its WAL on every commit), sampled from /proc/diskstats every 0.25 s in a thread:
+    a slow step (bench/peak.py) or timed run (bench/cluster/balance.py) set beside the
+    machine's disk. Nothing where /proc/diskstats does not name the device (another
+    system, a RAM disk)."""
+
+    PERIOD = 0.25
+
+    def __init__(self, path: Path) -> None:
+        dev = os.stat(path).st_dev
+        self.device = (str(os.major(dev)), str(os.minor(dev)))
+        self.samples: list[tuple[float, int, int]] = []  # (wall time, writes, ms writing)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> tuple[int, int] | None:
+        try:
+            with open("/proc/diskstats") as stats:
+                for line in stats:
+                    f = line.split()
+                    if (f[0], f[1]) == self.device:
+                        return int(f[7]), int(f[10])
+        except OSError:
+            pass
+        return None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.PERIOD):
+            read = self._read()
+            if read is not None:
+                self.samples.append((time.time(), *read))
+
+    def __enter__(self) -> DiskWatch:
+        if self._read() is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def worst_ms(self, start: float, end: float) -> float | None:
+        """The highest mean write latency (ms per write) of a 0.25 s sample in [start, end]."""
+        worst = None
+        for (_t0, w0, ms0), (t1, w1, ms1) in itertools.pairwise(self.samples):
+            if start <= t1 <= end + self.PERIOD and w1 > w0:
+                mean = (ms1 - ms0) / (w1 - w0)
+                worst = mean if worst is None else max(worst, mean)
+        return None if worst is None else round(worst, 1)

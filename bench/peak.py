@@ -55,7 +55,6 @@ import os
 import random
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -72,6 +71,7 @@ sys.path.insert(0, str(ROOT / "bench" / "cluster"))
 
 from _common import (  # type: ignore[import-not-found]  # noqa: E402
     CLUSTER_PRIMARY,
+    DiskWatch,
     add_smoke,
     beats_paused,
     checkpoint,
@@ -326,58 +326,6 @@ def _print_slow(answers: list[Answer], over_ms: float = 100.0) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-class DiskWatch:
-    """The write latency of the disk under `path` (the cluster's PostgreSQL, which waits
-    for its WAL on every commit), sampled from /proc/diskstats every 0.25 s in a thread:
-    a slow step set beside the machine's disk. Nothing where /proc/diskstats does not
-    name the device (another system, a RAM disk)."""
-
-    PERIOD = 0.25
-
-    def __init__(self, path: Path) -> None:
-        dev = os.stat(path).st_dev
-        self.device = (str(os.major(dev)), str(os.minor(dev)))
-        self.samples: list[tuple[float, int, int]] = []  # (wall time, writes, ms writing)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _read(self) -> tuple[int, int] | None:
-        try:
-            with open("/proc/diskstats") as stats:
-                for line in stats:
-                    f = line.split()
-                    if (f[0], f[1]) == self.device:
-                        return int(f[7]), int(f[10])
-        except OSError:
-            pass
-        return None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.PERIOD):
-            read = self._read()
-            if read is not None:
-                self.samples.append((time.time(), *read))
-
-    def __enter__(self) -> DiskWatch:
-        if self._read() is not None:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def worst_ms(self, start: float, end: float) -> float | None:
-        """The highest mean write latency (ms per write) of a 0.25 s sample in [start, end]."""
-        worst = None
-        for (_t0, w0, ms0), (t1, w1, ms1) in itertools.pairwise(self.samples):
-            if start <= t1 <= end + self.PERIOD and w1 > w0:
-                mean = (ms1 - ms0) / (w1 - w0)
-                worst = mean if worst is None else max(worst, mean)
-        return None if worst is None else round(worst, 1)
 
 
 # --- figures ----------------------------------------------------------------------------

@@ -19,7 +19,9 @@
 
 Each row also shows the CPU time per answered request of each part of its path (the
 balancer, the pooler, the gunicorn processes, the PostgreSQL primary's processes, wrk),
-read from /proc around each timed run: where the cores went.
+read from /proc around each timed run: where the cores went; and the disk's worst mean
+write latency in any 0.25 s of each run (bench/_common.DiskWatch): the primary commits
+with fsync on, so a spike of the machine's shared disk falls on whichever row is timed.
 
 Rows run in `--rounds` rounds, the production path next to the direct row and the order
 reversed every other round; a row's figure is the mean over its rounds, and each round's
@@ -63,6 +65,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import (  # type: ignore[import-not-found]  # noqa: E402
     CLUSTER_PRIMARY,
+    DiskWatch,
     add_smoke,
     beats_paused,
     checkpoint,
@@ -339,7 +342,8 @@ def main() -> None:
                 servers[row.name] = (port, gunicorn(port, row, workers, env_base))
         tokens = iter(data["tokens"])
         held = contextlib.nullcontext([]) if args.smoke else beats_paused(CLUSTER_DIR)
-        with held as paused:
+        watched = CLUSTER_DIR if CLUSTER_DIR.exists() else Path(tempfile.gettempdir())
+        with held as paused, DiskWatch(watched) as disk:
             print(f"held while timing: {paused}")
             for r, ordered in enumerate(order):
                 for row in ordered:
@@ -361,6 +365,7 @@ def main() -> None:
                     parts = cpu_parts(row, servers[row.name][1] if row.server else None)
                     before = {name: cpu_of(pids) for name, pids in parts.items()}
                     client = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    began = time.time()
                     # a row with fewer nodes than the cluster: as many connections as those
                     # nodes have in service (more would only measure the queue's shedding)
                     conns = args.connections
@@ -374,6 +379,8 @@ def main() -> None:
                         seconds=args.seconds,
                     )
                     run["round"] = r
+                    # the disk's worst 0.25 s in the run: the primary's commits wait on it
+                    run["disk_ms"] = disk.worst_ms(began, time.time())
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     spent = {n: cpu_spent(before[n], cpu_of(pids)) for n, pids in parts.items()}
                     spent["wrk"] = (after.ru_utime + after.ru_stime) - (
@@ -423,8 +430,9 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
         "201 is VOID and not counted.",
         "",
         "| path | req/s (mean of rounds) | ratio to direct | p50 ms | p99 ms | CPU µs per "
-        "request: balancer / pooler / web / database / wrk (total) | statuses |",
-        "|---|---|---|---|---|---|---|",
+        "request: balancer / pooler / web / database / wrk (total) | disk: worst ms per "
+        "write, per round | statuses |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         voids = [(run["round"], run["void"]) for run in row.runs if run["void"]]
@@ -435,14 +443,17 @@ def table(rows: list[Row], args, workers: int, elapsed: float) -> list[str]:
         shown = " ".join(f"{c}={n}" for c, n in sorted(statuses.items()))
         if voids:
             why = "; ".join(f"round {r}: {reason}" for r, reason in voids)
-            lines.append(f"| {row.label} | VOID ({why}) | – | – | – | – | {shown} |")
+            lines.append(
+                f"| {row.label} | VOID ({why}) | – | – | – | – | {disk_cell(row)} | {shown} |"
+            )
             continue
         rps = mean([run["rps"] for run in row.runs])
         base = ratio_base(direct)
         ratio = f"{rps / base:.2f}" if base else "–"
         lines.append(
             f"| {row.label} | {rps:.0f} | {ratio} | {mean([r['p50'] for r in row.runs]):.1f} | "
-            f"{mean([r['p99'] for r in row.runs]):.1f} | {cpu_cell(row)} | {shown} |"
+            f"{mean([r['p99'] for r in row.runs]):.1f} | {cpu_cell(row)} | {disk_cell(row)} | "
+            f"{shown} |"
         )
     production = next((row for row in rows if row.label.startswith("**production")), None)
     if production:
@@ -470,6 +481,14 @@ def cpu_cell(row: Row) -> str:
         means[name] = mean(present) if present else None
     shown = " / ".join("–" if v is None else f"{v:,.0f}" for v in means.values())
     return f"{shown} ({sum(v for v in means.values() if v is not None):,.0f})"
+
+
+def disk_cell(row: Row) -> str:
+    """The disk's worst mean write latency (ms per write, over any 0.25 s) in each of the
+    row's runs ("–": not sampled): a slow round set beside the machine's disk."""
+    return ", ".join(
+        "–" if run.get("disk_ms") is None else f"{run['disk_ms']:g}" for run in row.runs
+    )
 
 
 def ratio_base(direct: Row) -> float | None:
@@ -533,6 +552,8 @@ def smoke_check(rows: list[Row]) -> None:
     """The smoke's own check: every row ran, counted its 201s and got a verdict."""
     for row in rows:
         assert row.runs and all(run["statuses"] for run in row.runs), row.name
+        # each run set beside the disk (None where /proc/diskstats does not name it)
+        assert all("disk_ms" in run for run in row.runs), row.name
     # a run that got anything but 201 is VOID, never throughput
     assert unasked({"201": 5, "401": 1}, {"201"}) == "401=1"
     assert unasked({"201": 5}, {"201"}) == ""
