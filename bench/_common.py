@@ -39,6 +39,21 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def unused_codes(cursor: Any, count: int) -> list[str]:
+    """`count` distinct voucher codes no voucher in the database has yet, for a bench that
+    COPYs vouchers in: the cluster's primary keeps every run's vouchers (millions), and a
+    fresh draw among 29⁹ codes then meets the unique code now and then (a run failed so).
+    The service itself draws again on a taken code (incentives/vouchers/services.py)."""
+    from incentives import signing
+
+    codes: set[str] = set()
+    while len(codes) < count:
+        drawn = {signing.new_code() for _ in range(count - len(codes))} - codes
+        cursor.execute("SELECT code FROM incentives_voucher WHERE code = ANY(%s)", [list(drawn)])
+        codes |= drawn - {code for (code,) in cursor.fetchall()}
+    return list(codes)
+
+
 # The machine's load when the benchmark started (its own load comes after).
 LOAD_AT_START = os.getloadavg()
 

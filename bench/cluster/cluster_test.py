@@ -199,16 +199,16 @@ def prepare(residents: int, vouchers: int) -> dict:
     kid = signing.active_key().kid
     expires = now + timedelta(days=7)
     terms = json.dumps(offer.terms_snapshot(), ensure_ascii=False)
-    codes = []
+    from _common import unused_codes
+
     with connection.cursor() as cur:
+        codes = unused_codes(cur, vouchers)
         cols = (
             "code, offer_id, resident_id, status, merchant_id, dest_city_id, home_city_id, "
             "category, terms, terms_version, key_id, issued_at, expires_at, idempotency_key"
         )
         with cur.copy(f"COPY incentives_voucher ({cols}) FROM STDIN") as copy:
-            for _ in range(vouchers):
-                code = signing.new_code()
-                codes.append(code)
+            for code in codes:
                 copy.write_row(
                     (code, offer.pk, holder.pk, "issued", merchant.pk, "330100", "330100",
                      offer.category, terms, 1, kid, now, expires, "")

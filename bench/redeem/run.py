@@ -85,15 +85,16 @@ def seed(count: int):
     expires = now + timedelta(days=7)
     terms = json.dumps(offer.terms_snapshot(), ensure_ascii=False)
     with connection.cursor() as cur:
+        codes = _common.unused_codes(cur, count)
         cols = (
             "code, offer_id, resident_id, status, merchant_id, dest_city_id, home_city_id, "
             "category, terms, terms_version, key_id, issued_at, expires_at, idempotency_key"
         )
         with cur.copy(f"COPY incentives_voucher ({cols}) FROM STDIN") as copy:
-            for _ in range(count):
+            for code in codes:
                 copy.write_row(
                     (
-                        signing.new_code(),
+                        code,
                         offer.pk,
                         resident.pk,
                         "issued",
