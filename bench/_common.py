@@ -320,13 +320,15 @@ class DiskWatch:
     """The write latency of the disk under `path` (the cluster's PostgreSQL, which waits
     for its WAL on every commit), sampled from /proc/diskstats every 0.25 s in a thread:
     a slow step (bench/peak.py) or timed run (bench/cluster/balance.py) set beside the
-    machine's disk. Nothing where /proc/diskstats does not name the device (another
-    system, a RAM disk)."""
+    machine's disk (the temporary folder's where `path` is absent: no cluster). Nothing
+    where /proc/diskstats does not name the device (another system, a RAM disk)."""
 
     PERIOD = 0.25
 
     def __init__(self, path: Path) -> None:
-        dev = os.stat(path).st_dev
+        import tempfile
+
+        dev = os.stat(path if path.exists() else tempfile.gettempdir()).st_dev
         self.device = (str(os.major(dev)), str(os.minor(dev)))
         self.samples: list[tuple[float, int, int]] = []  # (wall time, writes, ms writing)
         self._stop = threading.Event()

@@ -562,8 +562,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"prepared in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     plan = Plan(data, str(local_today()))
     held = beats_paused(CLUSTER_DIR) if args.target == "cluster" else contextlib.nullcontext([])
-    watched = CLUSTER_DIR if CLUSTER_DIR.exists() else Path(tempfile.gettempdir())
-    with held, DiskWatch(watched) as disk:
+    with held, DiskWatch(CLUSTER_DIR) as disk:
         answers = asyncio.run(run_steps(steps, args.seconds, plan, args.pause))
     rows = step_figures(steps, args.seconds, answers, disk)
     result = verdict(rows)
@@ -576,7 +575,9 @@ def run(args: argparse.Namespace) -> int:
         mix = ", ".join(f"{k} {w}" for k, w in MIX.items())
         within = result.get("p99_within_2x")
         if within is None:
-            within = "not checked: no step below the knee"
+            within = "not checked: " + (
+                "no knee" if result.get("knee") is None else "no step below the knee"
+            )
         record(
             "Holiday peak (bench/peak.py, open model through HAProxy)",
             [

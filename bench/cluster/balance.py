@@ -342,8 +342,7 @@ def main() -> None:
                 servers[row.name] = (port, gunicorn(port, row, workers, env_base))
         tokens = iter(data["tokens"])
         held = contextlib.nullcontext([]) if args.smoke else beats_paused(CLUSTER_DIR)
-        watched = CLUSTER_DIR if CLUSTER_DIR.exists() else Path(tempfile.gettempdir())
-        with held as paused, DiskWatch(watched) as disk:
+        with held as paused, DiskWatch(CLUSTER_DIR) as disk:
             print(f"held while timing: {paused}")
             for r, ordered in enumerate(order):
                 for row in ordered:
