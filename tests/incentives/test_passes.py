@@ -413,6 +413,44 @@ def test_a_check_runs_a_fixed_number_of_statements(resident, merchant, clerk, se
     assert counts == [1, 1, 1], counts
 
 
+def test_the_long_hot_statements_are_converted_once_per_process(
+    resident, merchant, clerk, offer, monkeypatch
+):
+    """core.db: psycopg caches the conversion of a statement's placeholders only for texts
+    up to 4,096 bytes; the pass check's statement and the claim's read are longer, and
+    were parsed again at every request (issue 27). After a first check and claim, the
+    next ones convert neither; with the cache emptied, the next check converts its
+    statement again (so the spy sees what it should)."""
+    from psycopg import _queries
+
+    from core.db import _converted
+    from incentives.facts import _claim_read_sql
+    from incentives.passes.services import _check_sql
+
+    long_ones = {_check_sql().encode(), _claim_read_sql().encode()}
+    assert all(len(sql) > _queries.MAX_CACHED_STATEMENT_LENGTH for sql in long_ones)
+    entitled = entitlement(merchant, limit_per_period=50)
+    claimer = client_for(resident)
+    assert check(clerk, pass_of(resident)["token"], entitled).status_code == 201
+    assert claimer.post(f"/api/v1/offers/{offer.pk}/claim").status_code == 201
+    converted: list[bytes] = []
+    convert = _queries._query2pg_nocache
+
+    def spy(query: bytes, encoding: str):
+        converted.append(query)
+        return convert(query, encoding)
+
+    monkeypatch.setattr(_queries, "_query2pg_nocache", spy)
+    for _ in range(2):
+        assert check(clerk, pass_of(resident)["token"], entitled).status_code == 201
+    another = publish(merchant=merchant, min_tier="good", total_quota=5, per_resident_limit=1)
+    assert claimer.post(f"/api/v1/offers/{another.pk}/claim").status_code == 201
+    assert not long_ones & set(converted)
+    _converted.cache_clear()
+    assert check(clerk, pass_of(resident)["token"], entitled).status_code == 201
+    assert converted.count(_check_sql().encode()) == 1
+
+
 def test_an_offer_with_a_minimum_score_is_checked_in_two_statements(resident, merchant, clerk):
     """A minimum score or grade is decided in Python (the holder's score in the offer city's
     scheme): the one statement does not take, Python decides, and the same statement runs
