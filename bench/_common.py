@@ -369,3 +369,44 @@ class DiskWatch:
                 mean = (ms1 - ms0) / (w1 - w0)
                 worst = mean if worst is None else max(worst, mean)
         return None if worst is None else round(worst, 1)
+
+
+# --- where the cores went (/proc) ---------------------------------------------------
+
+
+def tree(pid: int) -> list[int]:
+    """pid and its descendants (a gunicorn's workers, a postmaster's backends)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        with contextlib.suppress(OSError):
+            for task in (Path("/proc") / str(p) / "task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo += [int(k) for k in kids]
+    return out
+
+
+def cpu_of(roots: list[int]) -> dict[int, int]:
+    """Clock ticks (user + system) each process of the roots' trees has used so far."""
+    out = {}
+    for p in {q for root in roots for q in tree(root)}:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+            out[p] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
+    """CPU seconds between two readings: what each process still there used (a process
+    started between them counts whole; one that ended takes its last moments with it)."""
+    ticks = sum(t - before.get(p, 0) for p, t in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_pid(cluster_dir: Path, name: str) -> int | None:
+    """The pid `scripts/cluster.sh` wrote for one of its processes (haproxy, web-1, …)."""
+    try:
+        return int((cluster_dir / "pids" / name).read_text())
+    except (OSError, ValueError):
+        return None

@@ -90,6 +90,9 @@ from _common import (  # type: ignore[import-not-found]  # noqa: E402
     beats_paused,
     checkpoint,
     cluster_balancer,
+    cluster_pid,
+    cpu_of,
+    cpu_spent,
     pct,
     record,
 )
@@ -295,12 +298,14 @@ async def run_steps(
     pause: float,
     warmup: float = 0.0,
     disk: DiskWatch | None = None,
-) -> tuple[list[Answer], list[dict]]:
+    parts: dict[str, list[int]] | None = None,
+) -> tuple[list[Answer], list[dict], dict[int, dict[str, float]]]:
     """Every step's answers (`Answer.step` its index) and the steps run again after a disk
     stall. First, with `warmup` seconds, a warm-up at the first step's rate (answers with
     step WARMUP). A step whose disk stalled (DISK_STALL_MS) runs again at once: the first
     run's answers get step RERUN and its figures are returned beside. Answers of every
-    kind count for exactness, only a step's own in its figures."""
+    kind count for exactness, only a step's own in its figures. With `parts` (name: the
+    roots of its processes), also the cores each part used in each step (its last run)."""
     import aiohttp
 
     host, port = os.environ.get("PEAK_HOST", "127.0.0.1"), os.environ.get("HAPROXY_PORT", "8080")
@@ -320,9 +325,12 @@ async def run_steps(
         schedule = [(WARMUP, steps[0], warmup)] if warmup > 0 else []
         schedule += [(index, rate, seconds) for index, rate in enumerate(steps)]
         reruns: list[dict] = []
+        cores: dict[int, dict[str, float]] = {}
         while schedule:
             index, rate, duration = schedule.pop(0)
             n = int(rate * duration)
+            before = {name: cpu_of(pids) for name, pids in (parts or {}).items()}
+            began = time.monotonic()
             start = loop.time() + 0.05
             tasks = []
             for i in range(n):
@@ -332,6 +340,11 @@ async def run_steps(
                     await asyncio.sleep(delay)
                 tasks.append(asyncio.create_task(one(session, base, index, plan.next(), at, out)))
             await asyncio.gather(*tasks)
+            took = time.monotonic() - began
+            cores[index] = {
+                name: round(cpu_spent(before[name], cpu_of(pids)) / took, 2)
+                for name, pids in (parts or {}).items()
+            }
             what = "warm-up" if index < 0 else "step"
             print(f"{what} {rate}/s done: {n} requests", file=sys.stderr, flush=True)
             _print_slow([a for a in out if a.step == index])
@@ -351,7 +364,7 @@ async def run_steps(
                 schedule.insert(0, (index, rate, duration))
                 print(f"step {rate}/s: the disk stalled, run again", file=sys.stderr, flush=True)
         gc.enable()
-    return out, reruns
+    return out, reruns, cores
 
 
 def _print_slow(answers: list[Answer], over_ms: float = 100.0) -> None:
@@ -537,11 +550,19 @@ def exactness(data: dict, answers: list[Answer]) -> list[str]:
     return failures
 
 
+def cores_cell(cores: dict[str, float] | None) -> str:
+    parts = ("generator", "balancer", "web", "database")
+    if not cores:
+        return "–"
+    return " / ".join(f"{cores[p]:.2f}" if p in cores else "–" for p in parts)
+
+
 def table(rows: list[dict]) -> list[str]:
     lines = [
         "| offered req/s | sent | achieved 2xx/s | p50 ms | p99 ms | shed (503 + Retry-After) "
-        "| shed p99 ms | errors | generator lag p99 ms | disk: worst ms per write |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| shed p99 ms | errors | generator lag p99 ms | disk: worst ms per write "
+        "| cores used: generator / balancer / web / database |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         errs = r["errors"] if not r["errors"] else f"{r['errors']} {r['error_statuses']}"
@@ -549,7 +570,9 @@ def table(rows: list[dict]) -> list[str]:
             f"| {r['offered']} | {r['sent']} | {r['achieved']} | {r['p50_ms']} | {r['p99_ms']} "
             f"| {r['shed']} | {r['shed_p99_ms']} | {errs} | {r['lag_p99_ms']}"
             + (" (void: the generator fell behind)" if r["void"] else "")
-            + f" | {r.get('disk_write_ms') if r.get('disk_write_ms') is not None else '–'} |"
+            + f" | {r.get('disk_write_ms') if r.get('disk_write_ms') is not None else '–'} | "
+            + cores_cell(r.get("cores"))
+            + " |"
         )
     return lines
 
@@ -605,6 +628,22 @@ def local_target() -> Iterator[None]:
         yield
 
 
+def cpu_roots(args: argparse.Namespace) -> dict[str, list[int]] | None:
+    """The processes whose CPU each step reads (the roots of their trees): this generator
+    and, against the cluster, its balancer, web nodes and PostgreSQL primary. The
+    generator shares the cores with the service here; a step past the knee that slows
+    shows where the cores went."""
+    if args.target != "cluster":
+        return {"generator": [os.getpid()]}
+    found = {
+        "balancer": [cluster_pid(CLUSTER_DIR, "haproxy")],
+        "web": [cluster_pid(CLUSTER_DIR, f"web-{i}") for i in range(1, 10)],
+        "database": [cluster_pid(CLUSTER_DIR, "postgres-primary")],
+    }
+    roots = {name: [p for p in pids if p] for name, pids in found.items()}
+    return {"generator": [os.getpid()], **roots}
+
+
 def balancer_settings() -> str:
     """What the running balancer admits, read from its configuration (scripts/cluster.sh
     renders it from NODE_MAXCONN, QUEUE_MAX and QUEUE_TIMEOUT at `up`)."""
@@ -636,10 +675,12 @@ def run(args: argparse.Namespace) -> int:
     plan = Plan(data, str(local_today()))
     held = beats_paused(CLUSTER_DIR) if args.target == "cluster" else contextlib.nullcontext([])
     with held, DiskWatch(CLUSTER_DIR) as disk:
-        answers, reruns = asyncio.run(
-            run_steps(steps, args.seconds, plan, args.pause, args.warmup, disk)
+        answers, reruns, cores = asyncio.run(
+            run_steps(steps, args.seconds, plan, args.pause, args.warmup, disk, cpu_roots(args))
         )
     rows = step_figures(steps, args.seconds, answers, disk)
+    for index, row in enumerate(rows):
+        row["cores"] = cores.get(index) or None
     result = verdict(rows)
     failures = exactness(data, answers)
     result["exact"] = not failures

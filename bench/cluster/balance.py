@@ -70,6 +70,9 @@ from _common import (  # type: ignore[import-not-found]  # noqa: E402
     beats_paused,
     checkpoint,
     cluster_balancer,
+    cluster_pid,
+    cpu_of,
+    cpu_spent,
     lasting_token,
     machine,
     record,
@@ -108,41 +111,8 @@ class Row:
 CPU_PARTS = ("balancer", "pooler", "web", "database", "wrk")
 
 
-def tree(pid: int) -> list[int]:
-    """pid and its descendants (a gunicorn's workers, a postmaster's backends)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        with contextlib.suppress(OSError):
-            for task in (Path("/proc") / str(p) / "task").iterdir():
-                kids = (task / "children").read_text().split()
-                todo += [int(k) for k in kids]
-    return out
-
-
-def cpu_of(roots: list[int]) -> dict[int, int]:
-    """Clock ticks (user + system) each process of the roots' trees has used so far."""
-    out = {}
-    for p in {q for root in roots for q in tree(root)}:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
-            out[p] = int(fields[11]) + int(fields[12])
-    return out
-
-
-def cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
-    """CPU seconds between two readings: what each process still there used (a process
-    started between them counts whole; one that ended takes its last moments with it)."""
-    ticks = sum(t - before.get(p, 0) for p, t in after.items())
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def pid_file(name: str) -> int | None:
-    try:
-        return int((CLUSTER_DIR / "pids" / name).read_text())
-    except (OSError, ValueError):
-        return None
+    return cluster_pid(CLUSTER_DIR, name)
 
 
 def cpu_parts(row: Row, server: subprocess.Popen | None) -> dict[str, list[int]]:
