@@ -45,7 +45,8 @@ def two_keys(settings):
         {
             "kid": "K1",
             "private_key": base64.b64encode(b"\x01" * 32).decode(),
-            "not_after": "2027-01-01T00:00:00+08:00",
+            # in force for a year from now: a fixed date would retire K1 in the suite's future
+            "not_after": (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat(),
         },
     ]
     settings.VOUCHER_ACTIVE_KID = "K2"

@@ -66,26 +66,34 @@ def test_quiet_hours_hold_the_sms_back_not_the_inbox(
     resident, settings, django_capture_on_commit_callbacks
 ):
     settings.NOTICE_QUIET_HOURS = (22, 8)
+    # a night ahead of the real clock: the eager queue sends what is due by the real time
+    # (fixed dates of 2026-12-06/07 sent "day" at once once that morning had passed)
+    night = timezone.localdate() + timedelta(days=30)
+    morning = night + timedelta(days=1)
+
+    def on(day, clock: str):
+        return at(f"{day.isoformat()} {clock}")
+
     with django_capture_on_commit_callbacks(execute=True):
-        tell(resident, "late", now=at("2026-12-06 23:10"))
-        tell(resident, "early", now=at("2026-12-07 07:59"))
-        tell(resident, "day", now=at("2026-12-07 08:00"))
+        tell(resident, "late", now=on(night, "23:10"))
+        tell(resident, "early", now=on(morning, "07:59"))
+        tell(resident, "day", now=on(morning, "08:00"))
     assert len(kinds_of(resident)) == 3  # the inbox has them all at once
     waits = dict(SmsDelivery.objects.values_list("notice__event", "not_before"))
-    assert waits["late"] == waits["early"] == at("2026-12-07 08:00")
-    assert waits["day"] == at("2026-12-07 08:00")
+    assert waits["late"] == waits["early"] == on(morning, "08:00")
+    assert waits["day"] == on(morning, "08:00")
     # nothing leaves before 08:00, and a message that is due but meets the quiet hours
     # (a retry at night) waits for the morning too
-    assert send_due_deliveries(now=at("2026-12-07 07:59")) == 0
+    assert send_due_deliveries(now=on(morning, "07:59")) == 0
     day = SmsDelivery.objects.get(notice__event="day")
-    SmsDelivery.objects.filter(pk=day.pk).update(not_before=at("2026-12-06 21:00"))
-    assert send_delivery(delivery_id=day.pk, now=at("2026-12-06 22:30")).state == "quiet"
-    assert SmsDelivery.objects.get(pk=day.pk).not_before == at("2026-12-07 08:00")
+    SmsDelivery.objects.filter(pk=day.pk).update(not_before=on(night, "21:00"))
+    assert send_delivery(delivery_id=day.pk, now=on(night, "22:30")).state == "quiet"
+    assert SmsDelivery.objects.get(pk=day.pk).not_before == on(morning, "08:00")
     assert outbox(resident.phone) == []
     # at 08:00 the sweep sends them (the queue is eager here)
-    assert send_due_deliveries(now=at("2026-12-07 08:00")) == 3
+    assert send_due_deliveries(now=on(morning, "08:00")) == 3
     for delivery in SmsDelivery.objects.all():
-        assert send_delivery(delivery_id=delivery.pk, now=at("2026-12-07 08:01")).state in (
+        assert send_delivery(delivery_id=delivery.pk, now=on(morning, "08:01")).state in (
             "sent",
             "skipped",
         )
