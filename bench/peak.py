@@ -359,7 +359,7 @@ async def run_steps(
                 continue  # run again once at most
             mine = [dataclasses.replace(a, step=0) for a in out if a.step == index]
             first = step_figures([rate], duration, mine, disk)[0]
-            if (first["disk_write_ms"] or 0) > DISK_STALL_MS:
+            if disk_stalled(first):
                 for answer in out:
                     if answer.step == index:
                         answer.step = RERUN
@@ -443,10 +443,14 @@ def step_figures(
 REFERENCE_SHED = 0.01
 
 
+def disk_stalled(row: dict) -> bool:
+    """The step's disk answered writes slower than DISK_STALL_MS in a quarter second."""
+    return (row.get("disk_write_ms") or 0) > DISK_STALL_MS
+
+
 def stalled(row: dict) -> bool:
     """A step below the knee that cannot be the bound's reference (verdict)."""
-    disk = (row.get("disk_write_ms") or 0) > DISK_STALL_MS
-    return disk or row.get("shed", 0) > REFERENCE_SHED * max(row.get("sent", 0), 1)
+    return disk_stalled(row) or row.get("shed", 0) > REFERENCE_SHED * max(row.get("sent", 0), 1)
 
 
 def verdict(rows: list[dict]) -> dict:
@@ -501,9 +505,9 @@ def verdict_self_check() -> None:
     low = [step(20, 19.6, 289), step(40, 34, 179), step(60, 53, 194)]
     assert verdict(low)["knee"] == 20 and verdict(low)["p99_within_2x"] is None
     # a reference whose disk stalled (2026-12-07 07:53 CST: 679 ms) is no reference
-    stalled = dict(step(20, 19, 283), disk_write_ms=510)
-    assert verdict([stalled, *rows[1:]])["p99_within_2x"] is None
-    found = verdict([step(10, 10, 40), stalled, *rows[1:]])
+    on_disk = dict(step(20, 19, 283), disk_write_ms=510)
+    assert verdict([on_disk, *rows[1:]])["p99_within_2x"] is None
+    found = verdict([step(10, 10, 40), on_disk, *rows[1:]])
     assert (found["half_knee_step"], found["reference_stalled"]) == (10, [20])
     assert found["p99_within_2x"] is True
     # nor one that shed below the knee (2026-12-07 08:22 CST: 27 of 240 at 20 req/s, 704 ms)
@@ -650,16 +654,18 @@ def local_target() -> Iterator[None]:
         yield
 
 
-def cpu_roots(args: argparse.Namespace) -> dict[str, list[int]] | None:
+def cpu_roots(args: argparse.Namespace) -> dict[str, list[int]]:
     """The processes whose CPU each step reads (the roots of their trees): this generator
     and, against the cluster, its balancer, web nodes and PostgreSQL primary. The
     generator shares the cores with the service here; a step past the knee that slows
     shows where the cores went."""
     if args.target != "cluster":
         return {"generator": [os.getpid()]}
+    from cluster_test import web_nodes
+
     found = {
         "balancer": [cluster_pid(CLUSTER_DIR, "haproxy")],
-        "web": [cluster_pid(CLUSTER_DIR, f"web-{i}") for i in range(1, 10)],
+        "web": [cluster_pid(CLUSTER_DIR, f"web-{i}") for i in range(1, web_nodes() + 1)],
         "database": [cluster_pid(CLUSTER_DIR, "postgres-primary")],
     }
     roots = {name: [p for p in pids if p] for name, pids in found.items()}
