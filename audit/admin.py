@@ -49,8 +49,10 @@ class _SuperuserReadOnly(admin.ModelAdmin):
 
 def _user_ids_for(term: str) -> list[int]:
     """Users a search term names: an id (#12), a phone, or a phone's last digits."""
-    if term.startswith("#") and term[1:].isdigit():
-        return [int(term[1:])]
+    digits = term[1:]
+    # ASCII digits that fit a bigint: "#²" or "#99999999999999999999" are no id (not a 500)
+    if term.startswith("#") and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return [int(digits)]
     if PHONE_RE.match(term):
         return list(User.objects.filter(phone=term).values_list("pk", flat=True))
     return []

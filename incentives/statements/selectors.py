@@ -123,12 +123,15 @@ def current_month() -> date:
 def parse_month(text: str | None) -> date | None:
     """`YYYY-MM` as the month's first day, or None when malformed or out of range (from
     2020-01 to the current month)."""
-    if not text or len(text) != 7 or text[4] != "-":
+    if not text or len(text) != 7 or text[4] != "-" or not text.isascii():
         return None
     year, month = text[:4], text[5:]
-    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+    if not (year.isdigit() and month.isdigit()):
         return None
-    value = date(int(year), int(month), 1)
+    try:
+        value = date(int(year), int(month), 1)
+    except ValueError:  # month 13, year 0000
+        return None
     return value if EARLIEST_MONTH <= value <= current_month() else None
 
 

@@ -59,6 +59,13 @@ def test_superusers_search_the_trail_by_user_address_object_and_date(changed):
     )
 
 
+@pytest.mark.parametrize("term", ["#²", "#99999999999999999999", "#-1", "²", "#"])
+def test_a_search_term_that_is_no_id_finds_nothing_rather_than_failing(changed, term):
+    page = browser(changed["root"]).get(TRAIL, {"q": term})
+    assert page.status_code == 200
+    assert not list(page.context["cl"].result_list)
+
+
 def test_the_export_is_csv_with_a_bom_and_neutralised_formulas(changed):
     root = browser(changed["root"])
     rows = root.get(TRAIL, {"q": ADDRESS}).context["cl"].result_list

@@ -229,7 +229,20 @@ def test_nobody_sees_another_scope_s_statement(world, hz_staff, sh_staff, root):
     assert client(root).get(f"/api/v1/dashboard/statements?month={m}").status_code == 404
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "26-01", "2019-12", "abcd-ef", "2999-01"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-13",
+        "26-01",
+        "2019-12",
+        "abcd-ef",
+        "2999-01",
+        "0000-10",
+        "2026-00",
+        "２０２６-01",
+        "²⁰²⁶-01",
+    ],
+)
 def test_a_month_outside_the_range_is_404_in_the_path_and_400_in_the_query(world, hz_staff, bad):
     res = client(world.clerk).get(f"/api/v1/merchant/statements/{bad}")
     assert res.status_code == 404
