@@ -169,7 +169,7 @@ def web_node(port: int) -> list[str]:
 def haproxy_config(folder: Path, port: int, web_port: int, *, buffered: bool = True) -> Path:
     """The cluster's HAProxy configuration, rendered by scripts/cluster.sh itself, for one
     node of web_node's 2 workers; the queue's timeout 2 s unless the caller's environment
-    says (the cluster's 50 ms is for a measured peak: a test on a busy machine must not
+    says (the cluster's 35 ms is for a measured peak: a test on a busy machine must not
     shed its own requests)."""
     env = {
         "WEB_WORKERS": "2",

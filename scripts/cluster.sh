@@ -47,11 +47,16 @@ WEB_WORKERS=${WEB_WORKERS:-$(( CORES / WEB_NODES > 1 ? CORES / WEB_NODES : 1 ))}
 # request is answered at once with 503 service_unavailable and Retry-After
 # (deploy/haproxy/errors/shed.json). A queued request that finds no free worker within
 # QUEUE_TIMEOUT gets the same answer (deploy/haproxy/errors/503.http): the wait an
-# admitted request can meet is bounded by time as well as by length, about twice the
-# dearest request's service time (an offer list page, ~25 ms of CPU).
+# admitted request can meet is bounded by time as well as by length, to under one and a
+# half service times of the dearest request (an offer list page, ~25 ms of CPU), so that
+# past the peak an admitted request takes at most about twice what it takes below it. On
+# 2026-12-07 (bench/peak.py, docs/scaling.md), with 50 ms its p99 past the knee was
+# 89-121 ms against 49-60 ms at half the knee (over twice); with 35 ms, 74-105 against
+# 65-69; with 25 ms, 68-100, but the knee fell to 40 req/s in two runs of four (shedding
+# 6-7% at 60 req/s).
 NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
 QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
-QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-50ms}
+QUEUE_TIMEOUT=${QUEUE_TIMEOUT:-35ms}
 # HAProxy's threads. One: on a machine whose cores the nodes, PostgreSQL and the clients
 # share, a second thread cost HAProxy ten times the CPU per request once requests queued
 # (~900 µs against ~85 µs per request, wrk through one node; docs/scaling.md); a balancer

@@ -251,7 +251,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     # default: as many as the balancer has in service (scripts/cluster.sh: NODE_MAXCONN per
-    # node), so none waits in its queue, whose 50 ms timeout sheds on any hiccup of the
+    # node), so none waits in its queue, whose 35 ms timeout sheds on any hiccup of the
     # machine; more measures the shedding, not the path
     parser.add_argument("--connections", type=int, default=0)
     parser.add_argument(

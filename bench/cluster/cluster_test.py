@@ -54,8 +54,9 @@ def web_nodes() -> int:
 
 PASSWORD = "Xinyou#2026"  # the demo logins'
 # a shed request is sent again after Retry-After, with jitter (clients shed together must
-# not come back together), up to this many times: the balancer admits 6 requests at once
-# (3 in service, 3 queued for at most 50 ms) and the load is 12 clients without pause
+# not come back together), up to this many times: the balancer admits twice as many
+# requests as it has in service (a request per web worker, as many queued for at most
+# 35 ms: 4 on 2 cores) and the load is 12 clients without pause
 SHED_RETRIES = 30
 
 
