@@ -50,7 +50,8 @@ class _SuperuserReadOnly(admin.ModelAdmin):
 def _user_ids_for(term: str) -> list[int]:
     """Users a search term names: an id (#12), a phone, or a phone's last digits."""
     digits = term[1:]
-    # ASCII digits that fit a bigint: "#²" or "#99999999999999999999" are no id (not a 500)
+    # ASCII digits that fit a bigint: "#²" is no id (int() refused it: a 500), nor is a
+    # number longer than any id
     if term.startswith("#") and digits.isascii() and digits.isdigit() and len(digits) <= 18:
         return [int(digits)]
     if PHONE_RE.match(term):

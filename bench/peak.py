@@ -472,7 +472,7 @@ def verdict(rows: list[dict]) -> dict:
     below = [r for r in rows if r["offered"] < knee and r["p99_ms"] is not None]
     # nor is a stalled step: its disk stalled (run again once, still stalled), or it shed
     # more than REFERENCE_SHED of its requests, which below the knee only a stall does (a
-    # request waited the queue's 50 ms with both workers held): its p99 is the stall's,
+    # request waited out the queue's timeout with both workers held): its p99 is the stall's,
     # and a bound twice that passes anything
     quiet = [r for r in below if not stalled(r)]
     out["reference_stalled"] = [r["offered"] for r in below if r not in quiet]

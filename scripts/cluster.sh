@@ -51,8 +51,8 @@ WEB_WORKERS=${WEB_WORKERS:-$(( CORES / WEB_NODES > 1 ? CORES / WEB_NODES : 1 ))}
 # half service times of the dearest request (an offer list page, ~25 ms of CPU), so that
 # past the peak an admitted request takes at most about twice what it takes below it. On
 # 2026-12-07 (bench/peak.py, docs/scaling.md), with 50 ms its p99 past the knee was
-# 89-121 ms against 49-60 ms at half the knee (over twice); with 35 ms, 74-105 against
-# 65-69; with 25 ms, 68-100, but the knee fell to 40 req/s in two runs of four (shedding
+# 89-121 ms against 49-60 ms at half the knee (over twice); with 35 ms, 74-111 against
+# 62-74; with 25 ms, 68-100, but the knee fell to 40 req/s in two runs of four (shedding
 # 6-7% at 60 req/s).
 NODE_MAXCONN=${NODE_MAXCONN:-$WEB_WORKERS}
 QUEUE_MAX=${QUEUE_MAX:-$((WEB_NODES * NODE_MAXCONN))}
