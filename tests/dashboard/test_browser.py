@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from incentives.dashboard.rollup import local_today, rebuild_rollups
+from tests.browser import wait_until
 from tests.conftest import contexts_of
 from tests.factories import PASSWORD
 
@@ -59,9 +60,10 @@ def _no_overlapping_labels(page, font_px: int = 12) -> None:
 
 
 def _wait_for_charts(page) -> dict[str, int]:
-    page.wait_for_function(
+    wait_until(
+        page,
         f"document.querySelectorAll('[data-chart][data-rendered]').length === {len(CHARTS)}",
-        timeout=15_000,
+        timeout_ms=15_000,
     )
     return {name: page.eval_on_selector(f"#chart-{name}", PAINTED) for name in CHARTS}
 

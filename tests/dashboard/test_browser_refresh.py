@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incentives.dashboard.rollup import local_today, rebuild_rollups
 from tests.axe import serious_violations
+from tests.browser import wait_until
 from tests.conftest import contexts_of
 from tests.factories import PASSWORD
 
@@ -28,17 +29,12 @@ def _log_in(page, url: str, staff) -> None:
     page.wait_for_url(re.compile(r".*/dashboard/(\?.*)?$"))
 
 
-def _wait_until(page, expression: str, timeout_ms: int = 20_000) -> None:
-    """Poll with evaluate (wait_for_function's strings need eval, which the CSP forbids)."""
-    for _ in range(timeout_ms // 100):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {expression}")
-
-
 def _charts_drawn(page) -> None:
-    _wait_until(page, "document.querySelectorAll('[data-chart][data-rendered]').length === 7")
+    wait_until(
+        page,
+        "document.querySelectorAll('[data-chart][data-rendered]').length === 7",
+        timeout_ms=20_000,
+    )
 
 
 def test_the_figures_refresh_by_themselves_without_moving_the_scroll(
@@ -83,7 +79,11 @@ def test_the_figures_refresh_by_themselves_without_moving_the_scroll(
         f.voucher(offer, f.resident("320100"), now - timedelta(minutes=30))
         rebuild_rollups(date_from=today - timedelta(days=1), date_to=today)
 
-        _wait_until(page, "document.getElementById('stat-claims').textContent.trim() === '3'")
+        wait_until(
+            page,
+            "document.getElementById('stat-claims').textContent.trim() === '3'",
+            timeout_ms=20_000,
+        )
         assert page.evaluate("window.__stamp") == "same page"  # no reload
         assert page.evaluate("scrollY") == y  # the scroll did not jump
         series_after = page.evaluate(

@@ -14,6 +14,7 @@ from accounts.notices.models import Notice, NoticeSettings
 from incentives.models import Voucher
 from incentives.notices import notify_expiring_vouchers
 from tests.axe import serious_violations
+from tests.browser import wait_until
 from tests.factories import PASSWORD
 from tests.incentives.conftest import client_for, make_resident
 from tests.merchants.factories import OfferFactory
@@ -109,14 +110,10 @@ def test_expiry_notice_in_inbox_and_sms_then_sms_switched_off(
 
     # one read, then all
     items.nth(1).locator("[data-test=notice-read]").click()
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-test=notice-unread]').length === 1"
-    )
+    wait_until(page, "() => document.querySelectorAll('[data-test=notice-unread]').length === 1")
     assert Notice.objects.filter(resident=resident, read_at__isnull=True).count() == 1
     page.click("[data-test=inbox-read-all]")
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-test=notice-unread]').length === 0"
-    )
+    wait_until(page, "() => document.querySelectorAll('[data-test=notice-unread]').length === 0")
     assert not Notice.objects.filter(resident=resident, read_at__isnull=True).exists()
     assert serious_violations(page) == []
     shots(page, "44-resident-inbox-all-read")

@@ -11,6 +11,7 @@ from PIL import Image
 from accounts.legal.models import AgreementAcceptance
 from accounts.legal.services import current_agreement
 from incentives.models import EntitlementUse
+from tests.browser import wait_until
 from tests.factories import PASSWORD
 from tests.merchants.factories import OfferFactory
 
@@ -52,7 +53,7 @@ def test_resident_shows_the_pass_and_the_clerk_applies_an_entitlement(
     page.locator("[data-test=standing]").wait_for()
     page.click("[data-test=tab-pass]")
     page.locator("[data-test=pass-qr]").wait_for()
-    page.wait_for_function("document.querySelector('[data-test=pass-qr]').naturalWidth > 0")
+    wait_until(page, "document.querySelector('[data-test=pass-qr]').naturalWidth > 0")
     validity = page.inner_text("[data-test=pass-validity]")
     seconds = int(page.get_attribute("[data-test=pass-validity]", "data-seconds"))
     assert 0 < seconds <= 300 and "秒内有效" in validity

@@ -57,3 +57,30 @@ def test_pages_work_without_a_single_policy_violation(live_server, chromium, cit
         violations += page.evaluate("window.__csp || []")
         context.close()
         assert not violations, (path, violations)
+
+
+def test_the_policy_forbids_eval_from_a_timer_and_the_tests_wait_without_it(
+    live_server, chromium, cities
+):
+    """Why the browser tests wait with `tests.browser.wait_until`: Playwright's
+    `wait_for_function` re-evaluates its string with `eval` from a timer, which
+    `script-src 'self'` forbids, so it fails whenever it has to wait (CI, 2026-12-07)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    from tests.browser import wait_until
+
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/m/")
+    page.locator("#view h1, #view h2").first.wait_for()
+    later = "() => setTimeout(() => { document.body.dataset.late = 'yes'; }, 400)"
+
+    page.evaluate(later)
+    with pytest.raises(PlaywrightError, match="unsafe-eval"):
+        page.wait_for_function("document.body.dataset.late === 'yes'", timeout=5_000)
+
+    page.evaluate("() => { delete document.body.dataset.late; }")
+    page.evaluate(later)
+    assert not page.evaluate("document.body.dataset.late === 'yes'")  # it must wait
+    assert wait_until(page, "document.body.dataset.late === 'yes'", timeout_ms=5_000) is True
+    context.close()

@@ -16,6 +16,7 @@ from accounts.credit.errors import CONSENT_REQUIRED
 from accounts.credit.models import ConsentText
 from accounts.legal.models import Agreement
 from tests.accounts.conftest import current_version, last_code
+from tests.browser import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -163,16 +164,18 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     page.select_option("[data-test=filter-city]", "330100")
     page.locator("[data-test=filter-station] option", has_text="西湖站").wait_for(state="attached")
     page.select_option("[data-test=filter-station]", label="西湖站")
-    page.wait_for_function(
-        "document.querySelector('[data-test=filter-station]').selectedOptions[0].text === '西湖站'"
+    wait_until(
+        page,
+        "document.querySelector('[data-test=filter-station]').selectedOptions[0].text === '西湖站'",
     )
     page.locator("[data-test=offer]").nth(1).wait_for()
     # each card has its category's illustration (a vendored SVG), the tabs have SVG icons
     arts = page.locator("[data-test=offer] [data-test=category-art]")
     assert arts.count() == page.locator("[data-test=offer]").count()
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('[data-test=category-art]')]"
-        ".every((img) => img.complete && img.naturalWidth > 0)"
+        ".every((img) => img.complete && img.naturalWidth > 0)",
     )
     assert page.locator("#tabbar svg.tab-icon").count() == 5  # 我的信用, 信用码, 优惠, 券包, 我的
     assert not set("◎✦▣") & set(page.inner_text("#tabbar"))
@@ -188,7 +191,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     # claim → the voucher, with its QR, code and terms
     claimable.locator("[data-test=claim]").click()
     page.locator("[data-test=voucher-qr]").wait_for()
-    page.wait_for_function("document.querySelector('[data-test=voucher-qr]').naturalWidth > 0")
+    wait_until(page, "document.querySelector('[data-test=voucher-qr]').naturalWidth > 0")
     assert "领取成功" in page.inner_text("#toast")
     code = page.get_attribute("[data-test=voucher]", "data-code")
     voucher = api_get(page, f"/api/v1/me/vouchers/{code}")
@@ -307,7 +310,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     # ------------------------------------------------------------------ English
     # The English catalog is compiled separately: only the structure is asserted here.
     scanner.click("[data-test=lang-switch]")
-    scanner.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(scanner, "document.documentElement.lang === 'en'")
     scanner.locator("[data-test=result-fail]").wait_for()
     assert scanner.inner_text("[data-test=lang-switch]") == "中文"
     status = scanner.locator("[data-test=key-status]")
@@ -318,7 +321,7 @@ def test_resident_claims_and_merchant_redeems(live_server, phone, shots, program
     shots(scanner, "16-scan-already-redeemed-en")
 
     page.click("[data-test=lang-switch]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     page.locator("[data-test=voucher-stamp]").wait_for()
     shots(page, "17-resident-voucher-redeemed-en")
     page.click("[data-test=tab-credit]")

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.legal.models import AgreementAcceptance
 from accounts.legal.services import current_agreement
 from incentives.models import OfflineRedemption, Redemption, Voucher
+from tests.browser import wait_until
 from tests.conftest import bearer
 from tests.incentives.conftest import make_resident, publish
 from tests.merchants.factories import merchant_staff
@@ -38,7 +39,7 @@ def wait_for_service_worker(page) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     if not page.evaluate("Boolean(navigator.serviceWorker.controller)"):
         page.reload()
-    page.wait_for_function("Boolean(navigator.serviceWorker.controller)")
+    wait_until(page, "Boolean(navigator.serviceWorker.controller)")
 
 
 def test_resident_opens_a_claimed_voucher_offline_and_sees_its_qr(
@@ -56,10 +57,11 @@ def test_resident_opens_a_claimed_voucher_offline_and_sees_its_qr(
     page.goto(f"{live_server.url}/m/#/wallet")
     page.locator("[data-test=voucher-row]").wait_for()
     # the wallet keeps every usable voucher's QR image on the device in the background
-    page.wait_for_function(
+    wait_until(
+        page,
         "code => (JSON.parse(localStorage.getItem('xinyou.resident.pocket')) || {qr: {}})"
         ".qr[code] !== undefined",
-        arg=voucher["code"],
+        voucher["code"],
     )
     wait_for_service_worker(page)
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from incentives.models import EntitlementUse
 from tests.axe import serious_violations
+from tests.browser import wait_until
 from tests.conftest import bearer
 from tests.incentives.conftest import make_resident, publish
 from tests.incentives.test_passes import entitlement
@@ -48,15 +49,6 @@ def scanner(phone, live_server, programme, *, lang: str = "zh-hans", large: bool
     page.locator("[data-test=today]").wait_for()
     page.locator("[data-test=pending][data-count='0']").wait_for()
     return page
-
-
-def wait_until(page, expression: str, timeout_ms: int = 15_000) -> None:
-    """Poll a JS expression with evaluate (wait_for_function's strings need eval: CSP)."""
-    for _ in range(timeout_ms // 100):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {expression}")
 
 
 def submit_code(page, code: str) -> None:

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from merchants.models import Merchant
+from tests.browser import wait_until
 from tests.merchants.factories import MerchantFactory, OfferFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,9 +39,10 @@ def test_badge_and_trustworthy_filter(live_server, phone, shots, programme):
     shots(page, "trust-01-badges")
 
     page.check("[data-test=filter-trustworthy]")
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.querySelectorAll('[data-test=offer]').length === 2"
-        " && !document.querySelector('[data-test=offer-list]').innerText.includes('茶馆')"
+        " && !document.querySelector('[data-test=offer-list]').innerText.includes('茶馆')",
     )
     shots(page, "trust-02-filtered")
     page.locator("[data-test=offer] a.offer-main").first.click()
