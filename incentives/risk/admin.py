@@ -84,11 +84,6 @@ class RiskSignalAdmin(OutOfScopeIsNotFound, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     @admin.display(description=_("原因"))
     def why(self, signal: RiskSignal) -> str:
         return explain.why(signal)

@@ -165,6 +165,10 @@ def test_city_staff_handle_signals_in_admin(world, client):
 
     assert listed.status_code == 200 and world.offer.title in listed.content.decode()
     assert world.haikou_offer.title not in listed.content.decode()
+    assert "delete_selected" not in listed.context["cl"].model_admin.get_actions(
+        listed.wsgi_request
+    )
+    assert 'value="delete_selected"' not in listed.content.decode()  # signals are never deleted
     assert page.status_code == 200 and "21:00" in page.content.decode()
     assert other.status_code == 404
     assert refused.status_code == 200  # the form again, with the error
