@@ -9,6 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def _copied_fk(to: str, verbose_name) -> models.ForeignKey:
+    return models.ForeignKey(
+        to,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
 class Voucher(models.Model):
     """A single-use perk a resident claimed. It keeps the offer's terms as they were when
     it was issued, and a few facts copied from offer and resident so that redemption and
@@ -21,29 +32,32 @@ class Voucher(models.Model):
         REVOKED = "revoked", _("已撤销")
         CANCELLED = "cancelled", _("已取消")
 
-    code = models.CharField(_("券码"), max_length=12, unique=True)
+    # unique by a constraint in Meta: a unique=True CharField would also get a LIKE index
+    # (varchar_pattern_ops), which no query uses and every claim would write
+    code = models.CharField(_("券码"), max_length=12)
     offer = models.ForeignKey(
         "merchants.Offer", on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("优惠")
     )
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_index=False,  # voucher_resident_recent leads with it
         related_name="vouchers",
         verbose_name=_("居民"),
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.ISSUED
     )
-    # copied at issue: who may redeem it, and what the dashboards group by
-    merchant = models.ForeignKey(
-        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("商户")
-    )
-    dest_city = models.ForeignKey(
-        "accounts.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("使用城市")
-    )
-    home_city = models.ForeignKey(
-        "accounts.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("居民所在城市")
-    )
+    # Copied at issue: who may redeem it, and what the dashboards group by. Copies of the
+    # offer's merchant and city and of the resident's city, which the offer's and the
+    # resident's own keys already hold to existing rows: no database constraint (each
+    # claim's check would share-lock the merchant's and both cities' rows, which every
+    # claim in a city shares) and no index of their own (merchant: voucher_merchant_redeemed
+    # leads with it; the cities are read from the roll-ups, never searched here). The ORM's
+    # PROTECT still refuses to delete a merchant or a city with vouchers (issue 27, point 3).
+    merchant = _copied_fk("merchants.Merchant", _("商户"))
+    dest_city = _copied_fk("accounts.City", _("使用城市"))
+    home_city = _copied_fk("accounts.City", _("居民所在城市"))
     category = models.CharField(_("类别"), max_length=20)
     terms = models.JSONField(_("领取时的条款"))
     terms_version = models.PositiveIntegerField(_("条款版本"))
@@ -80,6 +94,8 @@ class Voucher(models.Model):
             ),
         ]
         constraints = [
+            # the name the unique=True column's constraint had (the claim's ON CONFLICT)
+            models.UniqueConstraint(fields=["code"], name="incentives_voucher_code_key"),
             models.CheckConstraint(
                 name="voucher_redeemed_has_time",
                 condition=~Q(status="redeemed") | Q(redeemed_at__isnull=False),
