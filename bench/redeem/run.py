@@ -332,7 +332,7 @@ def main() -> None:
         for name, r in results.items():
             print(
                 f"{name}: {fmt(r['rps'])} req/s, p50 {fmt(r['p50'], '.1f')} ms, "
-                f"p99 {fmt(r['p99'], '.1f')} ms, statuses {r['status']}"
+                f"p99 {fmt(r['p99'], '.1f')} ms, statuses {r['status']}, rounds {r['rounds']}"
                 + (f", VOID: {r['void']}" if r["void"] else "")
             )
         return
