@@ -9,21 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def _loose_fk(to: str, verbose_name, **kwargs) -> models.ForeignKey:
-    # No database constraint: a foreign-key check takes a share lock on the parent row on
-    # every insert (the merchant's, the offer's), so that a busy counter's checks queue.
-    # No index of its own either (db_index=False): every index is written by each pass
-    # check; the ones the reads need are declared in Meta (issue 27, point 3).
-    return models.ForeignKey(
-        to,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        verbose_name=verbose_name,
-        **kwargs,
-    )
+from core.fields import loose_fk
 
 
 class EntitlementUse(models.Model):
@@ -38,7 +24,7 @@ class EntitlementUse(models.Model):
     newest first, and the time (the dashboards' roll-up, statements by merchant and
     month). Staff and cities are read with the row, never searched by."""
 
-    offer = _loose_fk("merchants.Offer", _("优惠"))
+    offer = loose_fk("merchants.Offer", _("优惠"))
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -47,15 +33,15 @@ class EntitlementUse(models.Model):
         related_name="entitlement_uses",
         verbose_name=_("居民"),
     )
-    merchant = _loose_fk("merchants.Merchant", _("商户"))
-    staff = _loose_fk(settings.AUTH_USER_MODEL, _("核验员"), null=True)
+    merchant = loose_fk("merchants.Merchant", _("商户"))
+    staff = loose_fk(settings.AUTH_USER_MODEL, _("核验员"), null=True)
     pass_id = models.BigIntegerField(_("信用码编号"))
     period_start = models.DateField(_("所属周期"))
     used_at = models.DateTimeField(_("使用时间"), default=timezone.now)
     scenario = models.CharField(_("场景"), max_length=12)
     category = models.CharField(_("类别"), max_length=20)
-    dest_city = _loose_fk("accounts.City", _("使用城市"))
-    home_city = _loose_fk("accounts.City", _("居民所在城市"))
+    dest_city = loose_fk("accounts.City", _("使用城市"))
+    home_city = loose_fk("accounts.City", _("居民所在城市"))
 
     class Meta:
         verbose_name = _("信用权益使用记录")
@@ -79,8 +65,8 @@ class EntitlementTally(models.Model):
     The limit is taken here by a conditional upsert under the row's lock. Its one index
     besides the key is the unique (offer, resident, period), which every read uses."""
 
-    offer = _loose_fk("merchants.Offer", _("优惠"))
-    resident = _loose_fk(settings.AUTH_USER_MODEL, _("居民"))
+    offer = loose_fk("merchants.Offer", _("优惠"))
+    resident = loose_fk(settings.AUTH_USER_MODEL, _("居民"))
     period_start = models.DateField(_("周期开始"))
     used = models.PositiveIntegerField(_("已使用"), default=0)
 
@@ -106,7 +92,7 @@ class RefusalCount(models.Model):
         PASS_CHECK = "pass_check", _("信用码核验")
 
     pk = models.CompositePrimaryKey("dest_city", "day", "source", "reason", "scenario")
-    dest_city = _loose_fk("accounts.City", _("使用城市"))
+    dest_city = loose_fk("accounts.City", _("使用城市"))
     day = models.DateField(_("日期"))
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
     reason = models.CharField(_("原因"), max_length=32)

@@ -8,16 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def _copied_fk(to: str, verbose_name) -> models.ForeignKey:
-    return models.ForeignKey(
-        to,
-        on_delete=models.PROTECT,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        verbose_name=verbose_name,
-    )
+from core.fields import loose_fk
 
 
 class Voucher(models.Model):
@@ -55,9 +46,9 @@ class Voucher(models.Model):
     # claim in a city shares) and no index of their own (merchant: voucher_merchant_redeemed
     # leads with it; the cities are read from the roll-ups, never searched here). The ORM's
     # PROTECT still refuses to delete a merchant or a city with vouchers (issue 27, point 3).
-    merchant = _copied_fk("merchants.Merchant", _("商户"))
-    dest_city = _copied_fk("accounts.City", _("使用城市"))
-    home_city = _copied_fk("accounts.City", _("居民所在城市"))
+    merchant = loose_fk("merchants.Merchant", _("商户"), on_delete=models.PROTECT)
+    dest_city = loose_fk("accounts.City", _("使用城市"), on_delete=models.PROTECT)
+    home_city = loose_fk("accounts.City", _("居民所在城市"), on_delete=models.PROTECT)
     category = models.CharField(_("类别"), max_length=20)
     terms = models.JSONField(_("领取时的条款"))
     terms_version = models.PositiveIntegerField(_("条款版本"))
